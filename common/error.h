@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* One error convention for all of common/: functions return 0 (KEEL_OK) or
+ * one of these codes; every distinct validation failure has its own code so
+ * that a log line says exactly what was wrong with the input. */
+#pragma once
+
+#define KEEL_ERRORS(X)                                                                              \
+        X(KEEL_OK, "success")                                                                       \
+        X(KEEL_E_INVALID_ARGUMENT, "invalid argument")                                              \
+        X(KEEL_E_NO_MEMORY, "out of memory")                                                        \
+        X(KEEL_E_PE_TRUNCATED_DOS_HEADER, "file too short for a DOS header")                        \
+        X(KEEL_E_PE_BAD_DOS_MAGIC, "not a PE image (no MZ signature)")                              \
+        X(KEEL_E_PE_BAD_LFANEW, "PE header offset (e_lfanew) points outside the file")              \
+        X(KEEL_E_PE_BAD_SIGNATURE, "not a PE image (no PE\\0\\0 signature)")                        \
+        X(KEEL_E_PE_TRUNCATED_FILE_HEADER, "PE file header truncated")                             \
+        X(KEEL_E_PE_TRUNCATED_OPTIONAL_HEADER, "PE optional header truncated")                     \
+        X(KEEL_E_PE_NOT_PE32_PLUS, "PE optional header is not PE32+")                               \
+        X(KEEL_E_PE_BAD_OPTIONAL_HEADER_SIZE, "PE optional header size is inconsistent")            \
+        X(KEEL_E_PE_BAD_ALIGNMENT, "PE section or file alignment is invalid")                       \
+        X(KEEL_E_PE_BAD_HEADERS_SIZE, "PE SizeOfHeaders is inconsistent")                           \
+        X(KEEL_E_PE_NO_SECTIONS, "PE image has no sections")                                        \
+        X(KEEL_E_PE_TOO_MANY_SECTIONS, "PE image has too many sections")                            \
+        X(KEEL_E_PE_SECTION_TABLE_TRUNCATED, "PE section table extends past the end of the headers") \
+        X(KEEL_E_PE_SECTION_SIZE_OVERFLOW, "PE section address plus size overflows")                \
+        X(KEEL_E_PE_SECTION_OUTSIDE_IMAGE, "PE section lies outside SizeOfImage")                   \
+        X(KEEL_E_PE_SECTION_OUTSIDE_FILE, "PE section data extends past the end of the file")       \
+        X(KEEL_E_PE_SECTION_OVERLAP, "PE sections overlap")                                         \
+        X(KEEL_E_PE_SECTION_BELOW_HEADERS, "PE section overlaps the headers")                       \
+        X(KEEL_E_PE_WRONG_MACHINE, "PE image is for another architecture")                          \
+        X(KEEL_E_PE_DATA_DIRECTORY_MISSING, "PE data directory entry not present")                 \
+        X(KEEL_E_PE_CERT_TABLE_OUTSIDE_FILE, "PE certificate table points outside the file")        \
+        X(KEEL_E_PE_NO_HEADER_ROOM, "no room left for PE section headers")                          \
+        X(KEEL_E_PE_IMAGE_TOO_LARGE, "PE image would exceed 4 GiB")                                 \
+        X(KEEL_E_UKI_NO_LINUX, "UKI has no .linux section")                                         \
+        X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
+        X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")
+
+enum keel_error {
+#define KEEL_ERROR_ENUM(name, text) name,
+        KEEL_ERRORS(KEEL_ERROR_ENUM)
+#undef KEEL_ERROR_ENUM
+        _KEEL_ERROR_MAX,
+};
+
+/* A static, human-readable description for any value, known or not. */
+const char *keel_strerror(int error);

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+#include "pe.h"
+#include "error.h"
+
+#define PE_OFFSET_LFANEW 0x3c
+#define PE_MAX_HEADER_OFFSET \
+        (UINT32_MAX - (4 + PE_FILE_HEADER_SIZE + UINT16_MAX + PE_MAX_SECTIONS * PE_SECTION_HEADER_SIZE))
+
+static int parse_section_header(const uint8_t *h, struct pe_section *ret) {
+        memcpy(ret->name, h, PE_SECTION_NAME_MAX);
+        ret->name[PE_SECTION_NAME_MAX] = '\0';
+        ret->virtual_size = read_le32(h + 8);
+        ret->virtual_address = read_le32(h + 12);
+        ret->raw_size = read_le32(h + 16);
+        ret->raw_offset = read_le32(h + 20);
+        ret->characteristics = read_le32(h + 36);
+
+        if (ret->virtual_size > UINT32_MAX - ret->virtual_address)
+                return KEEL_E_PE_SECTION_SIZE_OVERFLOW;
+        if (ret->raw_size > UINT32_MAX - ret->raw_offset)
+                return KEEL_E_PE_SECTION_SIZE_OVERFLOW;
+        return KEEL_OK;
+}
+
+static bool ranges_overlap(uint64_t a_start, uint64_t a_size, uint64_t b_start, uint64_t b_size) {
+        if (a_size == 0 || b_size == 0)
+                return false;
+        return a_start < b_start + b_size && b_start < a_start + a_size;
+}
+
+static int check_sections_in_memory(const struct pe_image *pe) {
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+
+                if (s->virtual_size == 0)
+                        continue;
+                if (s->virtual_address < pe->size_of_headers)
+                        return KEEL_E_PE_SECTION_BELOW_HEADERS;
+                if (!range_fits(pe->size_of_image, s->virtual_address, s->virtual_size))
+                        return KEEL_E_PE_SECTION_OUTSIDE_IMAGE;
+                for (size_t j = 0; j < i; j++) {
+                        const struct pe_section *o = &pe->sections[j];
+                        if (ranges_overlap(s->virtual_address, s->virtual_size, o->virtual_address, o->virtual_size))
+                                return KEEL_E_PE_SECTION_OVERLAP;
+                }
+        }
+        return KEEL_OK;
+}
+
+static int parse_optional_header(const uint8_t *b, size_t len, struct pe_image *pe) {
+        const uint8_t *opt;
+
+        if (pe->optional_header_size < PE32_PLUS_OPTIONAL_HEADER_FIXED_SIZE)
+                return KEEL_E_PE_BAD_OPTIONAL_HEADER_SIZE;
+        if (!range_fits(len, pe->optional_header_offset, pe->optional_header_size))
+                return KEEL_E_PE_TRUNCATED_OPTIONAL_HEADER;
+
+        opt = b + pe->optional_header_offset;
+        if (read_le16(opt) != 0x20b)
+                return KEEL_E_PE_NOT_PE32_PLUS;
+
+        pe->entry_point = read_le32(opt + PE_OPT_ENTRY_POINT);
+        pe->section_alignment = read_le32(opt + PE_OPT_SECTION_ALIGNMENT);
+        pe->file_alignment = read_le32(opt + PE_OPT_FILE_ALIGNMENT);
+        pe->size_of_image = read_le32(opt + PE_OPT_SIZE_OF_IMAGE);
+        pe->size_of_headers = read_le32(opt + PE_OPT_SIZE_OF_HEADERS);
+        pe->subsystem = read_le16(opt + PE_OPT_SUBSYSTEM);
+        pe->number_of_data_directories = read_le32(opt + PE_OPT_NUMBER_OF_RVA_AND_SIZES);
+        pe->data_directory_offset = pe->optional_header_offset + PE_OPT_DATA_DIRECTORY;
+
+        if (pe->number_of_data_directories > (uint32_t) (pe->optional_header_size - PE_OPT_DATA_DIRECTORY) / PE_DATA_DIRECTORY_SIZE)
+                return KEEL_E_PE_BAD_OPTIONAL_HEADER_SIZE;
+        if (!is_power_of_two(pe->file_alignment) || !is_power_of_two(pe->section_alignment) ||
+            pe->section_alignment < pe->file_alignment)
+                return KEEL_E_PE_BAD_ALIGNMENT;
+        return KEEL_OK;
+}
+
+int pe_parse_headers(const void *buf, size_t len, struct pe_image *ret) {
+        const uint8_t *b = buf;
+        const uint8_t *fh;
+        uint32_t pe_offset, table_size;
+        int r;
+
+        if (!buf || !ret)
+                return KEEL_E_INVALID_ARGUMENT;
+        memset(ret, 0, sizeof(*ret));
+
+        if (len < PE_DOS_HEADER_SIZE)
+                return KEEL_E_PE_TRUNCATED_DOS_HEADER;
+        if (b[0] != 'M' || b[1] != 'Z')
+                return KEEL_E_PE_BAD_DOS_MAGIC;
+
+        pe_offset = read_le32(b + PE_OFFSET_LFANEW);
+        /* The bound keeps every offset derived below inside 32 bits. */
+        if (pe_offset < PE_DOS_HEADER_SIZE || pe_offset > PE_MAX_HEADER_OFFSET || !range_fits(len, pe_offset, 4))
+                return KEEL_E_PE_BAD_LFANEW;
+        if (memcmp(b + pe_offset, "PE\0\0", 4) != 0)
+                return KEEL_E_PE_BAD_SIGNATURE;
+        if (!range_fits(len, pe_offset + 4, PE_FILE_HEADER_SIZE))
+                return KEEL_E_PE_TRUNCATED_FILE_HEADER;
+
+        fh = b + pe_offset + 4;
+        ret->pe_offset = pe_offset;
+        ret->machine = read_le16(fh);
+        ret->number_of_sections = read_le16(fh + 2);
+        ret->optional_header_size = read_le16(fh + 16);
+        ret->optional_header_offset = pe_offset + 4 + PE_FILE_HEADER_SIZE;
+        ret->section_table_offset = ret->optional_header_offset + ret->optional_header_size;
+
+        r = parse_optional_header(b, len, ret);
+        if (r != KEEL_OK)
+                return r;
+
+        if (ret->number_of_sections == 0)
+                return KEEL_E_PE_NO_SECTIONS;
+        if (ret->number_of_sections > PE_MAX_SECTIONS)
+                return KEEL_E_PE_TOO_MANY_SECTIONS;
+
+        table_size = (uint32_t) ret->number_of_sections * PE_SECTION_HEADER_SIZE;
+        if (!range_fits(len, ret->section_table_offset, table_size))
+                return KEEL_E_PE_SECTION_TABLE_TRUNCATED;
+        if (ret->size_of_headers < ret->section_table_offset + table_size || ret->size_of_headers > ret->size_of_image)
+                return KEEL_E_PE_BAD_HEADERS_SIZE;
+
+        for (size_t i = 0; i < ret->number_of_sections; i++) {
+                r = parse_section_header(b + ret->section_table_offset + i * PE_SECTION_HEADER_SIZE, &ret->sections[i]);
+                if (r != KEEL_OK)
+                        return r;
+        }
+
+        return check_sections_in_memory(ret);
+}
+
+int pe_check_file_layout(const struct pe_image *pe, uint64_t file_size) {
+        if (pe->size_of_headers > file_size)
+                return KEEL_E_PE_BAD_HEADERS_SIZE;
+
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+
+                if (s->raw_size == 0)
+                        continue;
+                if (!range_fits(file_size, s->raw_offset, s->raw_size))
+                        return KEEL_E_PE_SECTION_OUTSIDE_FILE;
+                if (s->raw_offset < pe->size_of_headers)
+                        return KEEL_E_PE_SECTION_BELOW_HEADERS;
+                for (size_t j = 0; j < i; j++) {
+                        const struct pe_section *o = &pe->sections[j];
+                        if (ranges_overlap(s->raw_offset, s->raw_size, o->raw_offset, o->raw_size))
+                                return KEEL_E_PE_SECTION_OVERLAP;
+                }
+        }
+        return KEEL_OK;
+}
+
+int pe_check_memory_layout(const struct pe_image *pe, uint64_t image_size) {
+        return pe->size_of_image <= image_size ? KEEL_OK : KEEL_E_PE_SECTION_OUTSIDE_IMAGE;
+}
+
+int pe_check_machine(const struct pe_image *pe, uint16_t machine) {
+        return pe->machine == machine ? KEEL_OK : KEEL_E_PE_WRONG_MACHINE;
+}
+
+const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name) {
+        for (size_t i = 0; i < pe->number_of_sections; i++)
+                if (strncmp(pe->sections[i].name, name, PE_SECTION_NAME_MAX + 1) == 0)
+                        return &pe->sections[i];
+        return NULL;
+}
+
+int pe_data_directory(const struct pe_image *pe, const void *buf, size_t len, enum pe_data_directory index,
+                      uint32_t *ret_address, uint32_t *ret_size) {
+        uint32_t offset;
+
+        if ((uint32_t) index >= pe->number_of_data_directories)
+                return KEEL_E_PE_DATA_DIRECTORY_MISSING;
+        offset = pe->data_directory_offset + (uint32_t) index * PE_DATA_DIRECTORY_SIZE;
+        if (!range_fits(len, offset, PE_DATA_DIRECTORY_SIZE))
+                return KEEL_E_PE_TRUNCATED_OPTIONAL_HEADER;
+        *ret_address = read_le32((const uint8_t *) buf + offset);
+        *ret_size = read_le32((const uint8_t *) buf + offset + 4);
+        return KEEL_OK;
+}

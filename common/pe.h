@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* PE/COFF reader for UEFI images and UKIs. It parses the headers of an image
+ * held in a buffer — a whole file, just its first bytes, or an image the
+ * firmware loaded into memory — and never trusts a size or an offset before
+ * checking it against what remains of the buffer. */
+#pragma once
+
+#include "util.h"
+
+#define PE_MACHINE_X86_64 0x8664
+#define PE_MACHINE_I386 0x014c
+#define PE_MACHINE_AARCH64 0xaa64
+#define PE_MACHINE_ARM 0x01c2
+#define PE_MACHINE_RISCV64 0x5064
+
+#define PE_DOS_HEADER_SIZE 64
+#define PE_FILE_HEADER_SIZE 20
+#define PE32_PLUS_OPTIONAL_HEADER_FIXED_SIZE 112
+#define PE_SECTION_HEADER_SIZE 40
+#define PE_DATA_DIRECTORY_SIZE 8
+#define PE_MAX_SECTIONS 96 /* the limit the PE/COFF specification gives for images */
+#define PE_SECTION_NAME_MAX 8
+
+/* Offsets inside the PE32+ optional header. */
+#define PE_OPT_SIZE_OF_CODE 4
+#define PE_OPT_SIZE_OF_INITIALIZED_DATA 8
+#define PE_OPT_ENTRY_POINT 16
+#define PE_OPT_SECTION_ALIGNMENT 32
+#define PE_OPT_FILE_ALIGNMENT 36
+#define PE_OPT_SIZE_OF_IMAGE 56
+#define PE_OPT_SIZE_OF_HEADERS 60
+#define PE_OPT_CHECKSUM 64
+#define PE_OPT_SUBSYSTEM 68
+#define PE_OPT_NUMBER_OF_RVA_AND_SIZES 108
+#define PE_OPT_DATA_DIRECTORY 112
+
+enum pe_data_directory {
+        PE_DIRECTORY_EXPORT = 0,
+        PE_DIRECTORY_IMPORT = 1,
+        PE_DIRECTORY_RESOURCE = 2,
+        PE_DIRECTORY_EXCEPTION = 3,
+        PE_DIRECTORY_SECURITY = 4, /* certificate table: a file offset, not an RVA */
+        PE_DIRECTORY_BASERELOC = 5,
+        PE_DIRECTORY_DEBUG = 6,
+        PE_DIRECTORY_MAX = 16,
+};
+
+#define PE_SCN_CNT_CODE 0x00000020u
+#define PE_SCN_CNT_INITIALIZED_DATA 0x00000040u
+#define PE_SCN_MEM_EXECUTE 0x20000000u
+#define PE_SCN_MEM_READ 0x40000000u
+#define PE_SCN_MEM_WRITE 0x80000000u
+
+struct pe_section {
+        char name[PE_SECTION_NAME_MAX + 1]; /* always NUL-terminated */
+        uint32_t virtual_size;
+        uint32_t virtual_address;
+        uint32_t raw_size;
+        uint32_t raw_offset;
+        uint32_t characteristics;
+};
+
+struct pe_image {
+        uint32_t pe_offset;                /* e_lfanew */
+        uint32_t optional_header_offset;
+        uint16_t optional_header_size;
+        uint32_t section_table_offset;
+        uint16_t machine;
+        uint16_t subsystem;
+        uint32_t entry_point;
+        uint32_t section_alignment;
+        uint32_t file_alignment;
+        uint32_t size_of_image;
+        uint32_t size_of_headers;
+        uint32_t number_of_data_directories;
+        uint32_t data_directory_offset;   /* file offset of the first directory entry */
+        uint16_t number_of_sections;
+        struct pe_section sections[PE_MAX_SECTIONS];
+};
+
+/* Parses and validates the DOS, NT and optional headers and the section
+ * table. buf may hold only the start of the file, as long as it covers the
+ * headers. Checks that do not need the rest of the file are done here:
+ * section addresses inside SizeOfImage, no overlaps in memory. */
+int pe_parse_headers(const void *buf, size_t len, struct pe_image *ret);
+
+/* Checks that every section's raw data lies inside a file of file_size bytes,
+ * after the headers, without overlapping another section's data. */
+int pe_check_file_layout(const struct pe_image *pe, uint64_t file_size);
+
+/* Checks that the image fits in image_size bytes of memory (a loaded image). */
+int pe_check_memory_layout(const struct pe_image *pe, uint64_t image_size);
+
+int pe_check_machine(const struct pe_image *pe, uint16_t machine);
+
+/* The first section with this exact name, or NULL. */
+const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
+
+/* Number of meaningful bytes of a section in the file: the raw data minus
+ * the file-alignment padding. */
+static inline uint32_t pe_section_file_size(const struct pe_section *s) {
+        return s->virtual_size < s->raw_size ? s->virtual_size : s->raw_size;
+}
+
+/* A data directory entry (RVA, or file offset for the certificate table);
+ * KEEL_E_PE_DATA_DIRECTORY_MISSING when the image has fewer entries. */
+int pe_data_directory(const struct pe_image *pe, const void *buf, size_t len, enum pe_data_directory index,
+                      uint32_t *ret_address, uint32_t *ret_size);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#include "uki.h"
+#include "error.h"
+
+/* Indexed by enum uki_section, which is already the canonical PCR 11 order. */
+static const char *const section_names[_UKI_SECTION_MAX] = {
+        [UKI_SECTION_LINUX] = ".linux",   [UKI_SECTION_OSREL] = ".osrel",   [UKI_SECTION_CMDLINE] = ".cmdline",
+        [UKI_SECTION_INITRD] = ".initrd", [UKI_SECTION_UCODE] = ".ucode",   [UKI_SECTION_SPLASH] = ".splash",
+        [UKI_SECTION_DTB] = ".dtb",       [UKI_SECTION_UNAME] = ".uname",   [UKI_SECTION_SBAT] = ".sbat",
+        [UKI_SECTION_PCRSIG] = ".pcrsig", [UKI_SECTION_PCRPKEY] = ".pcrpkey",
+};
+
+const char *uki_section_name(enum uki_section section) {
+        if ((unsigned) section >= _UKI_SECTION_MAX)
+                return NULL;
+        return section_names[section];
+}
+
+bool uki_section_is_measured(enum uki_section section) {
+        return (unsigned) section < _UKI_SECTION_MAX && section != UKI_SECTION_PCRSIG;
+}
+
+int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret) {
+        memset(ret, 0, sizeof(*ret));
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                for (size_t k = 0; k < _UKI_SECTION_MAX; k++) {
+                        if (strcmp(s->name, section_names[k]) != 0)
+                                continue;
+                        if (ret->section[k])
+                                return KEEL_E_UKI_DUPLICATE_SECTION;
+                        ret->section[k] = s;
+                }
+        }
+        return KEEL_OK;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* What makes a PE image a Unified Kernel Image: its well-known sections, in
+ * the canonical order systemd-stub measures them into PCR 11. The stub, the
+ * loader and `keel uki`/`keel pcr` all use this one list. */
+#pragma once
+
+#include "pe.h"
+
+enum uki_section {
+        UKI_SECTION_LINUX,
+        UKI_SECTION_OSREL,
+        UKI_SECTION_CMDLINE,
+        UKI_SECTION_INITRD,
+        UKI_SECTION_UCODE,
+        UKI_SECTION_SPLASH,
+        UKI_SECTION_DTB,
+        UKI_SECTION_UNAME,
+        UKI_SECTION_SBAT,
+        UKI_SECTION_PCRSIG,
+        UKI_SECTION_PCRPKEY,
+        _UKI_SECTION_MAX,
+};
+
+/* ".linux", ".osrel", ... */
+const char *uki_section_name(enum uki_section section);
+
+/* True for the sections measured into PCR 11 (all but .pcrsig). */
+bool uki_section_is_measured(enum uki_section section);
+
+/* The well-known sections of an image, looked up once; absent ones are NULL.
+ * Fails with KEEL_E_UKI_DUPLICATE_SECTION when a well-known name appears twice
+ * (a second copy could show one thing to a measurement and another to the
+ * loader). */
+struct uki_sections {
+        const struct pe_section *section[_UKI_SECTION_MAX];
+};
+
+int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret);
+
+static inline bool uki_is_uki(const struct uki_sections *s) {
+        return s->section[UKI_SECTION_LINUX] != NULL;
+}

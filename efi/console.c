@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* Console output: a small printf that writes UTF-16 to ConOut (which OVMF
+ * and most servers mirror to the serial console). */
+#include <stdarg.h>
+
+#include "efi.h"
+
+struct line_buffer {
+        CHAR16 text[128];
+        size_t used;
+};
+
+static void flush(struct line_buffer *b) {
+        if (b->used == 0)
+                return;
+        b->text[b->used] = 0;
+        if (ST && ST->ConOut)
+                ST->ConOut->OutputString(ST->ConOut, b->text);
+        b->used = 0;
+}
+
+static void put_unit(struct line_buffer *b, CHAR16 c) {
+        if (b->used + 2 >= ARRAY_SIZE(b->text))
+                flush(b);
+        if (c == '\n')
+                b->text[b->used++] = '\r';
+        b->text[b->used++] = c;
+}
+
+static void put_ascii(struct line_buffer *b, const char *s) {
+        if (!s)
+                s = "(null)";
+        /* Bytes >= 0x80 are printed as they are; keel's own messages are ASCII. */
+        while (*s)
+                put_unit(b, (uint8_t) *s++);
+}
+
+static void put_utf16(struct line_buffer *b, const CHAR16 *s) {
+        if (!s) {
+                put_ascii(b, "(null)");
+                return;
+        }
+        while (*s)
+                put_unit(b, *s++);
+}
+
+static void put_number(struct line_buffer *b, uint64_t v, unsigned base) {
+        char digits[24];
+        size_t n = 0;
+
+        do {
+                digits[n++] = "0123456789abcdef"[v % base];
+                v /= base;
+        } while (v > 0);
+        while (n > 0)
+                put_unit(b, (uint8_t) digits[--n]);
+}
+
+void efi_print(const char *fmt, ...) {
+        struct line_buffer b = { .used = 0 };
+        va_list ap;
+
+        va_start(ap, fmt);
+        for (const char *p = fmt; *p; p++) {
+                bool is_long = false;
+
+                if (*p != '%') {
+                        put_unit(&b, (uint8_t) *p);
+                        continue;
+                }
+                if (p[1] == 'l' || p[1] == 'z') {
+                        is_long = true;
+                        p++;
+                }
+                switch (*++p) {
+                case 's':
+                        if (is_long)
+                                put_utf16(&b, va_arg(ap, const CHAR16 *));
+                        else
+                                put_ascii(&b, va_arg(ap, const char *));
+                        break;
+                case 'u':
+                        put_number(&b, is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10);
+                        break;
+                case 'x':
+                        put_number(&b, is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16);
+                        break;
+                case '%':
+                        put_unit(&b, '%');
+                        break;
+                case '\0':
+                        p--; /* a lone '%' at the end: stop without reading past the NUL */
+                        break;
+                default:
+                        put_unit(&b, '?');
+                        break;
+                }
+        }
+        va_end(ap);
+        flush(&b);
+}
+
+const char *efi_status_text(EFI_STATUS status) {
+        switch (status) {
+        case EFI_SUCCESS: return "success";
+        case EFI_LOAD_ERROR: return "load error";
+        case EFI_INVALID_PARAMETER: return "invalid parameter";
+        case EFI_UNSUPPORTED: return "unsupported";
+        case EFI_BAD_BUFFER_SIZE: return "bad buffer size";
+        case EFI_BUFFER_TOO_SMALL: return "buffer too small";
+        case EFI_NOT_READY: return "not ready";
+        case EFI_DEVICE_ERROR: return "device error";
+        case EFI_WRITE_PROTECTED: return "write protected";
+        case EFI_OUT_OF_RESOURCES: return "out of resources";
+        case EFI_VOLUME_CORRUPTED: return "volume corrupted";
+        case EFI_NOT_FOUND: return "not found";
+        case EFI_ACCESS_DENIED: return "access denied";
+        case EFI_ABORTED: return "aborted";
+        case EFI_ALREADY_STARTED: return "already started";
+        case EFI_SECURITY_VIOLATION: return "security violation";
+        case EFI_CRC_ERROR: return "CRC error";
+        case EFI_TIMEOUT: return "timeout";
+        default: return "firmware error";
+        }
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry point: one binary, two roles. An image that carries a .linux section
+ * is a UKI and runs the stub; a bare keelx64.efi runs the loader. */
+#include "efi.h"
+#include "self.h"
+#include "../common/error.h"
+#include "../common/uki.h"
+#include "../loader/loader.h"
+#include "../stub/stub.h"
+
+EFI_SYSTEM_TABLE *ST;
+EFI_BOOT_SERVICES *BS;
+EFI_RUNTIME_SERVICES *RT;
+EFI_HANDLE keel_image_handle;
+
+static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret) {
+        int r;
+
+        ret->loaded_image = li;
+        ret->base = li->ImageBase;
+        ret->size = li->ImageSize;
+
+        r = pe_parse_headers(ret->base, ret->size, &ret->pe);
+        if (r == KEEL_OK)
+                r = pe_check_memory_layout(&ret->pe, ret->size);
+        if (r == KEEL_OK)
+                r = uki_find_sections(&ret->pe, &ret->sections);
+        if (r != KEEL_OK) {
+                efi_print("keel: cannot read own image headers: %s\n", keel_strerror(r));
+                return EFI_LOAD_ERROR;
+        }
+        return EFI_SUCCESS;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table) {
+        struct self_image self;
+        EFI_LOADED_IMAGE *li;
+        EFI_STATUS err;
+
+        ST = system_table;
+        BS = system_table->BootServices;
+        RT = system_table->RuntimeServices;
+        keel_image_handle = image;
+
+        li = efi_loaded_image(image);
+        if (!li) {
+                efi_print("keel: cannot open own loaded-image protocol\n");
+                return EFI_LOAD_ERROR;
+        }
+        err = find_own_sections(li, &self);
+        if (err != EFI_SUCCESS)
+                return err;
+
+        if (uki_is_uki(&self.sections))
+                return stub_run(image, &self);
+        return loader_run(image, &self);
+}

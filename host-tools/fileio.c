@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+
+static int open_regular(const char *path, struct stat *st) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return log_errno(errno, "cannot open %s", path);
+        if (fstat(fd, st) < 0) {
+                close(fd);
+                return log_errno(errno, "cannot stat %s", path);
+        }
+        if (!S_ISREG(st->st_mode)) {
+                close(fd);
+                return log_error("%s: not a regular file", path);
+        }
+        return fd;
+}
+
+int read_file(const char *path, size_t max_size, uint8_t **ret_data, size_t *ret_size) {
+        struct stat st;
+        uint8_t *buf;
+        size_t done = 0;
+        int fd = open_regular(path, &st);
+
+        if (fd < 0)
+                return -1;
+        if ((uint64_t) st.st_size > max_size) {
+                close(fd);
+                return log_error("%s: file too large (%lld bytes, at most %zu)", path, (long long) st.st_size, max_size);
+        }
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf) {
+                close(fd);
+                return log_error("out of memory reading %s", path);
+        }
+        while (done < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + done, (size_t) st.st_size - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        int e = n < 0 ? errno : EIO;
+                        free(buf);
+                        close(fd);
+                        return log_errno(e, "cannot read %s", path);
+                }
+                done += (size_t) n;
+        }
+        close(fd);
+        buf[done] = 0;
+        *ret_data = buf;
+        *ret_size = done;
+        return 0;
+}
+
+int map_file(const char *path, struct mapped_file *ret) {
+        struct stat st;
+        void *p;
+        int fd = open_regular(path, &st);
+
+        if (fd < 0)
+                return -1;
+        ret->data = NULL;
+        ret->size = (size_t) st.st_size;
+        if (st.st_size == 0) {
+                close(fd);
+                return 0;
+        }
+        p = mmap(NULL, ret->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (p == MAP_FAILED)
+                return log_errno(errno, "cannot map %s", path);
+        madvise(p, ret->size, MADV_SEQUENTIAL);
+        ret->data = p;
+        return 0;
+}
+
+void unmap_file(struct mapped_file *m) {
+        if (m->data)
+                munmap((void *) m->data, m->size);
+        m->data = NULL;
+        m->size = 0;
+}
+
+int atomic_file_open(const char *path, struct atomic_file *ret) {
+        size_t len = strlen(path);
+
+        ret->fd = -1;
+        ret->final_path = strdup(path);
+        ret->temp_path = malloc(len + sizeof(".XXXXXX"));
+        if (!ret->final_path || !ret->temp_path) {
+                atomic_file_abort(ret);
+                return log_error("out of memory");
+        }
+        memcpy(ret->temp_path, path, len);
+        memcpy(ret->temp_path + len, ".XXXXXX", sizeof(".XXXXXX"));
+        ret->fd = mkostemp(ret->temp_path, O_CLOEXEC);
+        if (ret->fd < 0) {
+                int e = errno;
+                free(ret->temp_path);
+                ret->temp_path = NULL;
+                atomic_file_abort(ret);
+                return log_errno(e, "cannot create %s", path);
+        }
+        return 0;
+}
+
+int atomic_file_write(struct atomic_file *f, const void *data, size_t size) {
+        const uint8_t *p = data;
+        while (size > 0) {
+                ssize_t n = write(f->fd, p, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_errno(errno, "cannot write %s", f->final_path);
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
+int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t size, off_t offset) {
+        const uint8_t *p = data;
+        while (size > 0) {
+                ssize_t n = pwrite(f->fd, p, size, offset);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return log_errno(errno, "cannot write %s", f->final_path);
+                p += n;
+                size -= (size_t) n;
+                offset += n;
+        }
+        return 0;
+}
+
+static void fsync_parent_directory(const char *path) {
+        char *copy = strdup(path);
+        int fd;
+
+        if (!copy)
+                return;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+        }
+        free(copy);
+}
+
+int atomic_file_commit(struct atomic_file *f, mode_t mode) {
+        mode_t mask = umask(0);
+        umask(mask);
+
+        if (fchmod(f->fd, mode & ~mask) < 0)
+                return log_errno(errno, "cannot set the mode of %s", f->final_path);
+        if (fsync(f->fd) < 0)
+                return log_errno(errno, "cannot flush %s", f->final_path);
+        if (close(f->fd) < 0) {
+                f->fd = -1;
+                return log_errno(errno, "cannot close %s", f->final_path);
+        }
+        f->fd = -1;
+        if (rename(f->temp_path, f->final_path) < 0)
+                return log_errno(errno, "cannot rename the temporary to %s", f->final_path);
+        free(f->temp_path);
+        f->temp_path = NULL;
+        fsync_parent_directory(f->final_path);
+        return 0;
+}
+
+void atomic_file_abort(struct atomic_file *f) {
+        if (f->fd >= 0)
+                close(f->fd);
+        f->fd = -1;
+        if (f->temp_path)
+                unlink(f->temp_path);
+        free(f->temp_path);
+        free(f->final_path);
+        f->temp_path = NULL;
+        f->final_path = NULL;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        struct atomic_file f;
+        int r;
+
+        if (atomic_file_open(path, &f) < 0)
+                return -1;
+        r = atomic_file_write(&f, data, size);
+        if (r == 0)
+                r = atomic_file_commit(&f, mode);
+        atomic_file_abort(&f);
+        return r;
+}

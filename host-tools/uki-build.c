@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/* keel uki build: appends UKI sections after a stub's image. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "pe-append.h"
+#include "pe-checksum.h"
+#include "text-arg.h"
+#include "uki.h"
+#include "../common/error.h"
+#include "../common/uki.h"
+
+#define STUB_MAX_SIZE (64u * 1024 * 1024)
+#define MAX_INITRDS 64
+#define MAX_PIECES (2 * MAX_INITRDS)
+
+/* A section's content as a list of byte ranges; data NULL means zeros. */
+struct piece {
+        const uint8_t *data;
+        size_t size;
+};
+
+struct section_content {
+        enum uki_section kind;
+        struct piece pieces[MAX_PIECES];
+        size_t n_pieces;
+        uint64_t size;
+};
+
+struct build_options {
+        const char *stub_path;
+        const char *linux_path;
+        const char *initrd_paths[MAX_INITRDS];
+        size_t n_initrds;
+        const char *cmdline_arg;
+        const char *os_release_arg;
+        const char *uname_arg;
+        const char *output_path;
+};
+
+struct build_inputs {
+        uint8_t *stub;
+        size_t stub_size;
+        struct mapped_file kernel;
+        struct mapped_file initrds[MAX_INITRDS];
+        char *cmdline;
+        size_t cmdline_size;
+        char *os_release;
+        size_t os_release_size;
+        char uname[256];
+        struct section_content sections[_UKI_SECTION_MAX];
+        size_t n_sections;
+};
+
+/* The order sections take in the file: small metadata first, the kernel last. */
+static const enum uki_section layout_order[] = {
+        UKI_SECTION_OSREL,  UKI_SECTION_CMDLINE, UKI_SECTION_UNAME,  UKI_SECTION_SPLASH, UKI_SECTION_DTB,
+        UKI_SECTION_PCRPKEY, UKI_SECTION_PCRSIG, UKI_SECTION_UCODE, UKI_SECTION_INITRD, UKI_SECTION_LINUX,
+};
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
+                "                      [--os-release TEXT|@FILE] [--uname VERSION] -o OUTPUT\n"
+                "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
+                "STUB defaults to keelx64.efi next to the keel binary.\n");
+}
+
+static struct section_content *add_section(struct build_inputs *in, enum uki_section kind) {
+        struct section_content *s = &in->sections[in->n_sections++];
+        memset(s, 0, sizeof(*s));
+        s->kind = kind;
+        return s;
+}
+
+static void add_piece(struct section_content *s, const void *data, size_t size) {
+        if (size == 0)
+                return;
+        s->pieces[s->n_pieces++] = (struct piece) { data, size };
+        s->size += size;
+}
+
+/* keelx64.efi installed next to the keel binary is the default stub. */
+static const char *default_stub_path(void) {
+        static char path[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("keelx64.efi"));
+        char *slash;
+
+        if (n <= 0)
+                return NULL;
+        path[n] = '\0';
+        slash = strrchr(path, '/');
+        if (!slash)
+                return NULL;
+        strcpy(slash + 1, "keelx64.efi");
+        return access(path, R_OK) == 0 ? path : NULL;
+}
+
+/* The release a bzImage announces in its setup header (what `file` prints),
+ * used for .uname when --uname is not given. */
+static void kernel_release_from_bzimage(const struct mapped_file *k, char *out, size_t out_size) {
+        const uint8_t *d = k->data;
+        uint16_t version_offset;
+        size_t start, i;
+
+        out[0] = '\0';
+        if (k->size < 0x210 || memcmp(d + 0x202, "HdrS", 4) != 0)
+                return;
+        version_offset = read_le16(d + 0x20e);
+        start = (size_t) version_offset + 0x200;
+        if (version_offset == 0 || start >= k->size)
+                return;
+        for (i = 0; i + 1 < out_size && start + i < k->size; i++) {
+                char c = (char) d[start + i];
+                if (c == '\0' || c == ' ' || (uint8_t) c < 0x20 || (uint8_t) c >= 0x7f)
+                        break;
+                out[i] = c;
+        }
+        out[i] = '\0';
+}
+
+static int check_stub(const struct build_inputs *in, const char *path, struct pe_image *ret_pe) {
+        struct uki_sections found;
+        int r;
+
+        r = pe_parse_headers(in->stub, in->stub_size, ret_pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(ret_pe, in->stub_size);
+        if (r != KEEL_OK)
+                return log_error("stub %s: %s", path, keel_strerror(r));
+        r = uki_find_sections(ret_pe, &found);
+        if (r != KEEL_OK)
+                return log_error("stub %s: %s", path, keel_strerror(r));
+        if (found.section[UKI_SECTION_LINUX])
+                return log_error("stub %s: %s (it is already a UKI)", path, keel_strerror(KEEL_E_UKI_HAS_LINUX));
+        for (size_t i = 0; i < _UKI_SECTION_MAX; i++)
+                if (found.section[i] && i != UKI_SECTION_SBAT)
+                        return log_error("stub %s: already has a %s section", path, uki_section_name(i));
+        return 0;
+}
+
+static int check_kernel(const struct build_inputs *in, const char *path, uint16_t stub_machine) {
+        struct pe_image pe;
+        int r;
+
+        if (in->kernel.size == 0)
+                return log_error("kernel %s: empty file", path);
+        r = pe_parse_headers(in->kernel.data, in->kernel.size, &pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(&pe, in->kernel.size);
+        if (r != KEEL_OK)
+                return log_error("kernel %s: not an EFI-stub kernel: %s", path, keel_strerror(r));
+        if (pe.machine != stub_machine)
+                return log_error("kernel %s: built for machine 0x%04x, the stub for 0x%04x", path, pe.machine,
+                                 stub_machine);
+        return 0;
+}
+
+static int load_inputs(const struct build_options *o, struct build_inputs *in) {
+        struct pe_image stub_pe;
+        struct section_content *s;
+
+        if (read_file(o->stub_path, STUB_MAX_SIZE, &in->stub, &in->stub_size) < 0)
+                return -1;
+        if (check_stub(in, o->stub_path, &stub_pe) < 0)
+                return -1;
+        if (map_file(o->linux_path, &in->kernel) < 0)
+                return -1;
+        if (check_kernel(in, o->linux_path, stub_pe.machine) < 0)
+                return -1;
+        for (size_t i = 0; i < o->n_initrds; i++)
+                if (map_file(o->initrd_paths[i], &in->initrds[i]) < 0)
+                        return -1;
+        if (o->cmdline_arg) {
+                if (text_arg_load("--cmdline", o->cmdline_arg, &in->cmdline, &in->cmdline_size) < 0)
+                        return -1;
+                /* A command line read from a file ends in a newline the kernel must not see. */
+                in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
+        }
+        if (o->os_release_arg &&
+            text_arg_load("--os-release", o->os_release_arg, &in->os_release, &in->os_release_size) < 0)
+                return -1;
+        if (o->uname_arg)
+                snprintf(in->uname, sizeof(in->uname), "%s", o->uname_arg);
+        else
+                kernel_release_from_bzimage(&in->kernel, in->uname, sizeof(in->uname));
+
+        for (size_t k = 0; k < sizeof(layout_order) / sizeof(layout_order[0]); k++) {
+                static const uint8_t zeros[4];
+                switch (layout_order[k]) {
+                case UKI_SECTION_OSREL:
+                        add_piece(add_section(in, UKI_SECTION_OSREL), in->os_release, in->os_release_size);
+                        break;
+                case UKI_SECTION_CMDLINE:
+                        add_piece(add_section(in, UKI_SECTION_CMDLINE), in->cmdline, in->cmdline_size);
+                        break;
+                case UKI_SECTION_UNAME:
+                        add_piece(add_section(in, UKI_SECTION_UNAME), in->uname, strlen(in->uname));
+                        break;
+                case UKI_SECTION_INITRD:
+                        /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
+                        s = add_section(in, UKI_SECTION_INITRD);
+                        for (size_t i = 0; i < o->n_initrds; i++) {
+                                add_piece(s, in->initrds[i].data, in->initrds[i].size);
+                                add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
+                        }
+                        break;
+                case UKI_SECTION_LINUX:
+                        add_piece(add_section(in, UKI_SECTION_LINUX), in->kernel.data, in->kernel.size);
+                        break;
+                default:
+                        break;
+                }
+        }
+        return 0;
+}
+
+static void free_inputs(struct build_inputs *in) {
+        free(in->stub);
+        unmap_file(&in->kernel);
+        for (size_t i = 0; i < MAX_INITRDS; i++)
+                unmap_file(&in->initrds[i]);
+        free(in->cmdline);
+        free(in->os_release);
+}
+
+static int write_padded(struct atomic_file *f, struct pe_checksum *c, const void *data, size_t size) {
+        static const uint8_t zeros[65536];
+
+        while (size > 0) {
+                const void *chunk = data ? data : zeros;
+                size_t n = data ? size : (size < sizeof(zeros) ? size : sizeof(zeros));
+                if (atomic_file_write(f, chunk, n) < 0)
+                        return -1;
+                pe_checksum_update(c, chunk, n);
+                size -= n;
+                if (data)
+                        data = (const uint8_t *) data + n;
+        }
+        return 0;
+}
+
+/* The output is read back with the same PE reader the firmware side uses. */
+static int verify_output(struct atomic_file *f, const struct pe_append_plan *plan) {
+        struct pe_image pe;
+        struct uki_sections found;
+        uint8_t *head = malloc(plan->prefix_size);
+        int r;
+
+        if (!head)
+                return log_error("out of memory");
+        if (pread(f->fd, head, plan->prefix_size, 0) != (ssize_t) plan->prefix_size) {
+                free(head);
+                return log_error("cannot read back %s", f->final_path);
+        }
+        r = pe_parse_headers(head, plan->prefix_size, &pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(&pe, plan->file_size);
+        if (r == KEEL_OK)
+                r = uki_find_sections(&pe, &found);
+        if (r == KEEL_OK && !uki_is_uki(&found))
+                r = KEEL_E_UKI_NO_LINUX;
+        free(head);
+        if (r != KEEL_OK)
+                return log_error("internal error: the UKI written does not parse: %s", keel_strerror(r));
+        return 0;
+}
+
+static int write_uki(const struct build_options *o, struct build_inputs *in) {
+        struct pe_new_section new_sections[_UKI_SECTION_MAX];
+        struct pe_append_plan plan;
+        struct atomic_file f;
+        struct pe_checksum c;
+        uint8_t checksum[4];
+        int r;
+
+        for (size_t i = 0; i < in->n_sections; i++) {
+                snprintf(new_sections[i].name, sizeof(new_sections[i].name), "%s",
+                         uki_section_name(in->sections[i].kind));
+                new_sections[i].size = in->sections[i].size;
+        }
+        r = pe_append_plan(in->stub, in->stub_size, new_sections, in->n_sections, &plan);
+        if (r != KEEL_OK)
+                return log_error("cannot lay out the UKI: %s", keel_strerror(r));
+        if (plan.dropped_signature)
+                log_warning("stub %s is signed; the UKI needs a signature of its own", o->stub_path);
+
+        if (atomic_file_open(o->output_path, &f) < 0) {
+                pe_append_plan_free(&plan);
+                return -1;
+        }
+        pe_checksum_init(&c);
+        r = write_padded(&f, &c, plan.prefix, plan.prefix_size);
+        for (size_t i = 0, k = 0; r == 0 && i < in->n_sections; i++) {
+                const struct section_content *s = &in->sections[i];
+                if (s->size == 0)
+                        continue;
+                for (size_t p = 0; r == 0 && p < s->n_pieces; p++)
+                        r = write_padded(&f, &c, s->pieces[p].data, s->pieces[p].size);
+                if (r == 0)
+                        r = write_padded(&f, &c, NULL, plan.placed[k].raw_size - s->size);
+                k++;
+        }
+        if (r == 0) {
+                write_le32(checksum, pe_checksum_final(&c));
+                r = atomic_file_pwrite(&f, checksum, sizeof(checksum), (off_t) plan.checksum_offset);
+        }
+        if (r == 0)
+                r = verify_output(&f, &plan);
+        if (r == 0)
+                r = atomic_file_commit(&f, 0644);
+        atomic_file_abort(&f);
+        pe_append_plan_free(&plan);
+        return r;
+}
+
+int uki_build_main(int argc, char **argv) {
+        static const struct option long_options[] = {
+                { "stub", required_argument, NULL, 's' },    { "linux", required_argument, NULL, 'l' },
+                { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
+                { "os-release", required_argument, NULL, 'r' }, { "uname", required_argument, NULL, 'u' },
+                { "output", required_argument, NULL, 'o' },  { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct build_options o = {};
+        struct build_inputs in = {};
+        int c, r;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+                switch (c) {
+                case 's': o.stub_path = optarg; break;
+                case 'l': o.linux_path = optarg; break;
+                case 'i':
+                        if (o.n_initrds == MAX_INITRDS)
+                                return log_error("too many --initrd (at most %d)", MAX_INITRDS);
+                        o.initrd_paths[o.n_initrds++] = optarg;
+                        break;
+                case 'c': o.cmdline_arg = optarg; break;
+                case 'r': o.os_release_arg = optarg; break;
+                case 'u': o.uname_arg = optarg; break;
+                case 'o': o.output_path = optarg; break;
+                case 'h': usage(stdout); return 0;
+                case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]);
+                default: return log_error("uki build: unknown option %s", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return log_error("uki build: unexpected argument %s", argv[optind]);
+        if (!o.linux_path)
+                return log_error("uki build: --linux KERNEL is required");
+        if (!o.output_path)
+                return log_error("uki build: -o OUTPUT is required");
+        if (!o.stub_path && !(o.stub_path = default_stub_path()))
+                return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary");
+
+        r = load_inputs(&o, &in);
+        if (r == 0)
+                r = write_uki(&o, &in);
+        free_inputs(&in);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#include "initrd.h"
+
+#define DP_TYPE_MEDIA 0x04
+#define DP_SUBTYPE_VENDOR 0x03
+#define DP_TYPE_END 0x7f
+#define DP_SUBTYPE_END_ENTIRE 0xff
+
+struct initrd_device_path {
+        VENDOR_DEVICE_PATH vendor;
+        EFI_DEVICE_PATH end;
+} _packed_;
+
+struct initrd_loader {
+        EFI_LOAD_FILE_PROTOCOL load_file2; /* must stay first: the kernel hands it back as `this` */
+        const void *data;
+        size_t size;
+        EFI_HANDLE handle;
+};
+
+static const struct initrd_device_path initrd_device_path = {
+        .vendor = {
+                .Header = { DP_TYPE_MEDIA, DP_SUBTYPE_VENDOR, { sizeof(VENDOR_DEVICE_PATH), 0 } },
+                .Guid = { 0x5568e427, 0x68fc, 0x4f3d, { 0xac, 0x74, 0xca, 0x55, 0x52, 0x31, 0xcc, 0x68 } },
+        },
+        .end = { DP_TYPE_END, DP_SUBTYPE_END_ENTIRE, { sizeof(EFI_DEVICE_PATH), 0 } },
+};
+
+/* The kernel first asks with no buffer to learn the size, then again to copy. */
+static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVICE_PATH *file_path _unused_,
+                                          BOOLEAN boot_policy, UINTN *buffer_size, void *buffer) {
+        struct initrd_loader *loader = (struct initrd_loader *) this;
+
+        if (!loader || !buffer_size)
+                return EFI_INVALID_PARAMETER;
+        if (boot_policy)
+                return EFI_UNSUPPORTED;
+        if (loader->size == 0)
+                return EFI_NOT_FOUND;
+        if (!buffer || *buffer_size < loader->size) {
+                *buffer_size = loader->size;
+                return EFI_BUFFER_TOO_SMALL;
+        }
+        memcpy(buffer, loader->data, loader->size);
+        *buffer_size = loader->size;
+        return EFI_SUCCESS;
+}
+
+/* Someone (a loader, a previous stub) already serving an initrd would make
+ * the kernel load theirs instead of ours. */
+static bool initrd_path_taken(void) {
+        EFI_DEVICE_PATH *dp = (EFI_DEVICE_PATH *) &initrd_device_path;
+        EFI_HANDLE handle;
+
+        if (BS->LocateDevicePath((EFI_GUID *) &load_file2_guid, &dp, &handle) != EFI_SUCCESS)
+                return false;
+        return dp->Type == DP_TYPE_END;
+}
+
+EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
+        struct initrd_loader *loader;
+        EFI_STATUS err;
+
+        if (initrd_path_taken())
+                return EFI_ALREADY_STARTED;
+
+        loader = efi_alloc_zero(sizeof(*loader));
+        if (!loader)
+                return EFI_OUT_OF_RESOURCES;
+        loader->load_file2.LoadFile = initrd_load_file;
+        loader->data = data;
+        loader->size = size;
+
+        err = BS->InstallProtocolInterface(&loader->handle, (EFI_GUID *) &device_path_guid, EFI_NATIVE_INTERFACE,
+                                           (void *) &initrd_device_path);
+        if (err != EFI_SUCCESS)
+                goto err_free;
+        err = BS->InstallProtocolInterface(&loader->handle, (EFI_GUID *) &load_file2_guid, EFI_NATIVE_INTERFACE,
+                                           &loader->load_file2);
+        if (err != EFI_SUCCESS)
+                goto err_uninstall_device_path;
+
+        *ret = loader;
+        return EFI_SUCCESS;
+
+err_uninstall_device_path:
+        BS->UninstallProtocolInterface(loader->handle, (EFI_GUID *) &device_path_guid, (void *) &initrd_device_path);
+err_free:
+        efi_free(loader);
+        return err;
+}
+
+void initrd_unregister(struct initrd_loader *loader) {
+        if (!loader)
+                return;
+        BS->UninstallProtocolInterface(loader->handle, (EFI_GUID *) &load_file2_guid, &loader->load_file2);
+        BS->UninstallProtocolInterface(loader->handle, (EFI_GUID *) &device_path_guid, (void *) &initrd_device_path);
+        efi_free(loader);
+}

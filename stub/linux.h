@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "../efi/efi.h"
+
+/* Loads a Linux EFI-stub kernel from memory, gives it the command line as
+ * LoadOptions and starts it. Returns only when the kernel could not be
+ * loaded or started, or returned. */
+EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size, const CHAR16 *cmdline);
