@@ -25,7 +25,7 @@ static const EFI_DEVICE_PATH *next_node(const EFI_DEVICE_PATH *dp) {
 static void format_guid(const uint8_t g[16], char out[37]) {
         /* GUIDs are stored mixed-endian: the first three fields little-endian. */
         static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-        static const char hex[] = "0123456789abcdef";
+        static const char hex[] = "0123456789ABCDEF"; /* upper case, as systemd-boot writes it */
         size_t o = 0;
 
         for (size_t i = 0; i < 16; i++) {

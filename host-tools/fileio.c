@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,30 @@ void unmap_file(struct mapped_file *m) {
         m->size = 0;
 }
 
+int input_file_open(const char *path, struct input_file *ret) {
+        struct stat st;
+        ssize_t n;
+
+        ret->fd = open_regular(path, &st);
+        if (ret->fd < 0)
+                return -1;
+        ret->size = (uint64_t) st.st_size;
+        n = pread(ret->fd, ret->head, sizeof(ret->head), 0);
+        if (n < 0) {
+                int e = errno;
+                input_file_close(ret);
+                return log_errno(e, "cannot read %s", path);
+        }
+        ret->head_size = (size_t) n;
+        return 0;
+}
+
+void input_file_close(struct input_file *f) {
+        if (f->fd >= 0)
+                close(f->fd);
+        f->fd = -1;
+}
+
 int atomic_file_open(const char *path, struct atomic_file *ret) {
         size_t len = strlen(path);
 
@@ -142,6 +167,97 @@ int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t size, off
                 offset += n;
         }
         return 0;
+}
+
+#define OBSERVE_CHUNK (512u * 1024)
+#define COPY_CHUNK (8u * 1024 * 1024)
+
+struct observer {
+        int fd;
+        uint64_t size;
+        void (*observe)(void *ctx, const void *data, size_t size);
+        void *ctx;
+        int error;
+};
+
+/* Reads the input a second time, from the page cache, for observe(). */
+static void *observer_run(void *userdata) {
+        struct observer *o = userdata;
+        uint8_t *buf = malloc(OBSERVE_CHUNK);
+        uint64_t done = 0;
+
+        if (!buf) {
+                o->error = ENOMEM;
+                return NULL;
+        }
+        while (done < o->size) {
+                size_t want = o->size - done < OBSERVE_CHUNK ? (size_t) (o->size - done) : OBSERVE_CHUNK;
+                ssize_t n = pread(o->fd, buf, want, (off_t) done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        o->error = n < 0 ? errno : EIO;
+                        break;
+                }
+                o->observe(o->ctx, buf, (size_t) n);
+                done += (uint64_t) n;
+        }
+        free(buf);
+        return NULL;
+}
+
+/* The kernel copies the pages (copy_file_range; plain read/write where a
+ * file system cannot), while a second thread hands the same bytes to
+ * observe(). Writeback starts as each chunk lands, so the final fsync has
+ * little left to wait for. */
+static int copy_whole_file(struct atomic_file *f, int in_fd, uint64_t size) {
+        off_t in_offset = 0, out_start = lseek(f->fd, 0, SEEK_CUR);
+        uint8_t *buf = NULL;
+        int r = 0;
+
+        while ((uint64_t) in_offset < size) {
+                size_t want = size - (uint64_t) in_offset < COPY_CHUNK ? (size_t) (size - (uint64_t) in_offset) : COPY_CHUNK;
+                off_t chunk_start = in_offset;
+                ssize_t n = copy_file_range(in_fd, &in_offset, f->fd, NULL, want, 0);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (!buf && !(buf = malloc(COPY_CHUNK))) {
+                                r = log_error("out of memory");
+                                break;
+                        }
+                        n = pread(in_fd, buf, want, in_offset);
+                        if (n <= 0) {
+                                r = log_errno(n < 0 ? errno : EIO, "cannot read input for %s", f->final_path);
+                                break;
+                        }
+                        if ((r = atomic_file_write(f, buf, (size_t) n)) < 0)
+                                break;
+                        in_offset += n;
+                }
+                if (out_start >= 0)
+                        sync_file_range(f->fd, out_start + chunk_start, n, SYNC_FILE_RANGE_WRITE);
+        }
+        free(buf);
+        return r;
+}
+
+int atomic_file_append_file(struct atomic_file *f, int in_fd, uint64_t size,
+                            void (*observe)(void *ctx, const void *data, size_t size), void *ctx) {
+        struct observer o = { .fd = in_fd, .size = size, .observe = observe, .ctx = ctx };
+        pthread_t thread;
+        int r;
+
+        if (!observe)
+                return copy_whole_file(f, in_fd, size);
+        if (pthread_create(&thread, NULL, observer_run, &o) != 0)
+                return log_error("cannot start a thread");
+        r = copy_whole_file(f, in_fd, size);
+        pthread_join(thread, NULL);
+        if (r == 0 && o.error)
+                r = log_errno(o.error, "cannot read input for %s", f->final_path);
+        return r;
 }
 
 static void fsync_parent_directory(const char *path) {

@@ -18,6 +18,18 @@ struct mapped_file {
 int map_file(const char *path, struct mapped_file *ret);
 void unmap_file(struct mapped_file *m);
 
+/* An input read in place: its first bytes are at hand for header checks,
+ * the rest is copied to the output by the kernel (copy_file_range). */
+#define INPUT_FILE_HEAD_MAX (64u * 1024)
+struct input_file {
+        int fd;
+        uint64_t size;
+        uint8_t head[INPUT_FILE_HEAD_MAX];
+        size_t head_size;
+};
+int input_file_open(const char *path, struct input_file *ret);
+void input_file_close(struct input_file *f);
+
 /* Output that appears under its final name only once it is complete and on
  * disk: written to a temporary in the same directory, fsync'd, renamed. */
 struct atomic_file {
@@ -29,6 +41,11 @@ struct atomic_file {
 int atomic_file_open(const char *path, struct atomic_file *ret);
 int atomic_file_write(struct atomic_file *f, const void *data, size_t size);
 int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t size, off_t offset);
+/* Appends size bytes of in_fd (from offset 0) to the output and hands every
+ * byte, in order, to observe() (for checksums) — on another thread, so the
+ * caller must not touch ctx until this returns. */
+int atomic_file_append_file(struct atomic_file *f, int in_fd, uint64_t size,
+                            void (*observe)(void *ctx, const void *data, size_t size), void *ctx);
 /* mode is applied (minus the umask) before the rename. */
 int atomic_file_commit(struct atomic_file *f, mode_t mode);
 /* Removes the temporary; safe after a failed or successful commit. */

@@ -27,16 +27,25 @@ void pe_checksum_update(struct pe_checksum *c, const void *data, size_t size) {
                 p++;
                 size--;
         }
-        /* One's-complement addition is associative, so the carries can be
-         * folded once per block instead of after every word. */
-        while (size >= 2) {
-                size_t words = size / 2 > (1u << 20) ? (1u << 20) : size / 2;
+        /* One's-complement addition is associative and 2^16 = 1 modulo
+         * 0xffff, so summing 32-bit words and folding once per block gives
+         * the same result as folding after every 16-bit word — and runs at
+         * memory speed. */
+        while (size >= 8) {
+                size_t words = size / 8 > (1u << 24) ? (1u << 24) : size / 8;
                 uint64_t block = 0;
-                for (size_t i = 0; i < words; i++)
-                        block += read_le16(p + 2 * i);
-                sum = fold(sum + block);
-                p += 2 * words;
-                size -= 2 * words;
+                for (size_t i = 0; i < words; i++) {
+                        uint64_t w = read_le64(p + 8 * i);
+                        block += (w & 0xffffffffu) + (w >> 32);
+                }
+                sum = fold(sum + fold(block));
+                p += 8 * words;
+                size -= 8 * words;
+        }
+        while (size >= 2) {
+                sum += read_le16(p);
+                p += 2;
+                size -= 2;
         }
         if (size == 1)
                 c->pending = p[0];

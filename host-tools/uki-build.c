@@ -20,9 +20,11 @@
 #define MAX_INITRDS 64
 #define MAX_PIECES (2 * MAX_INITRDS)
 
-/* A section's content as a list of byte ranges; data NULL means zeros. */
+/* A section's content as a list of pieces: bytes in memory, or a whole
+ * input file (data NULL, file set). */
 struct piece {
         const uint8_t *data;
+        const struct input_file *file;
         size_t size;
 };
 
@@ -47,8 +49,8 @@ struct build_options {
 struct build_inputs {
         uint8_t *stub;
         size_t stub_size;
-        struct mapped_file kernel;
-        struct mapped_file initrds[MAX_INITRDS];
+        struct input_file kernel;
+        struct input_file initrds[MAX_INITRDS];
         char *cmdline;
         size_t cmdline_size;
         char *os_release;
@@ -82,8 +84,15 @@ static struct section_content *add_section(struct build_inputs *in, enum uki_sec
 static void add_piece(struct section_content *s, const void *data, size_t size) {
         if (size == 0)
                 return;
-        s->pieces[s->n_pieces++] = (struct piece) { data, size };
+        s->pieces[s->n_pieces++] = (struct piece) { .data = data, .size = size };
         s->size += size;
+}
+
+static void add_file_piece(struct section_content *s, const struct input_file *f) {
+        if (f->size == 0)
+                return;
+        s->pieces[s->n_pieces++] = (struct piece) { .file = f, .size = f->size };
+        s->size += f->size;
 }
 
 /* keelx64.efi installed next to the keel binary is the default stub. */
@@ -104,19 +113,19 @@ static const char *default_stub_path(void) {
 
 /* The release a bzImage announces in its setup header (what `file` prints),
  * used for .uname when --uname is not given. */
-static void kernel_release_from_bzimage(const struct mapped_file *k, char *out, size_t out_size) {
-        const uint8_t *d = k->data;
+static void kernel_release_from_bzimage(const struct input_file *k, char *out, size_t out_size) {
+        const uint8_t *d = k->head;
         uint16_t version_offset;
         size_t start, i;
 
         out[0] = '\0';
-        if (k->size < 0x210 || memcmp(d + 0x202, "HdrS", 4) != 0)
+        if (k->head_size < 0x210 || memcmp(d + 0x202, "HdrS", 4) != 0)
                 return;
         version_offset = read_le16(d + 0x20e);
         start = (size_t) version_offset + 0x200;
-        if (version_offset == 0 || start >= k->size)
+        if (version_offset == 0 || start >= k->head_size)
                 return;
-        for (i = 0; i + 1 < out_size && start + i < k->size; i++) {
+        for (i = 0; i + 1 < out_size && start + i < k->head_size; i++) {
                 char c = (char) d[start + i];
                 if (c == '\0' || c == ' ' || (uint8_t) c < 0x20 || (uint8_t) c >= 0x7f)
                         break;
@@ -151,7 +160,7 @@ static int check_kernel(const struct build_inputs *in, const char *path, uint16_
 
         if (in->kernel.size == 0)
                 return log_error("kernel %s: empty file", path);
-        r = pe_parse_headers(in->kernel.data, in->kernel.size, &pe);
+        r = pe_parse_headers(in->kernel.head, in->kernel.head_size, &pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, in->kernel.size);
         if (r != KEEL_OK)
@@ -170,12 +179,12 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                 return -1;
         if (check_stub(in, o->stub_path, &stub_pe) < 0)
                 return -1;
-        if (map_file(o->linux_path, &in->kernel) < 0)
+        if (input_file_open(o->linux_path, &in->kernel) < 0)
                 return -1;
         if (check_kernel(in, o->linux_path, stub_pe.machine) < 0)
                 return -1;
         for (size_t i = 0; i < o->n_initrds; i++)
-                if (map_file(o->initrd_paths[i], &in->initrds[i]) < 0)
+                if (input_file_open(o->initrd_paths[i], &in->initrds[i]) < 0)
                         return -1;
         if (o->cmdline_arg) {
                 if (text_arg_load("--cmdline", o->cmdline_arg, &in->cmdline, &in->cmdline_size) < 0)
@@ -207,12 +216,12 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                         /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
                         s = add_section(in, UKI_SECTION_INITRD);
                         for (size_t i = 0; i < o->n_initrds; i++) {
-                                add_piece(s, in->initrds[i].data, in->initrds[i].size);
+                                add_file_piece(s, &in->initrds[i]);
                                 add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
                         }
                         break;
                 case UKI_SECTION_LINUX:
-                        add_piece(add_section(in, UKI_SECTION_LINUX), in->kernel.data, in->kernel.size);
+                        add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
                         break;
                 default:
                         break;
@@ -223,9 +232,9 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
 
 static void free_inputs(struct build_inputs *in) {
         free(in->stub);
-        unmap_file(&in->kernel);
+        input_file_close(&in->kernel);
         for (size_t i = 0; i < MAX_INITRDS; i++)
-                unmap_file(&in->initrds[i]);
+                input_file_close(&in->initrds[i]);
         free(in->cmdline);
         free(in->os_release);
 }
@@ -244,6 +253,10 @@ static int write_padded(struct atomic_file *f, struct pe_checksum *c, const void
                         data = (const uint8_t *) data + n;
         }
         return 0;
+}
+
+static void observe_checksum(void *ctx, const void *data, size_t size) {
+        pe_checksum_update(ctx, data, size);
 }
 
 /* The output is read back with the same PE reader the firmware side uses. */
@@ -301,8 +314,13 @@ static int write_uki(const struct build_options *o, struct build_inputs *in) {
                 const struct section_content *s = &in->sections[i];
                 if (s->size == 0)
                         continue;
-                for (size_t p = 0; r == 0 && p < s->n_pieces; p++)
-                        r = write_padded(&f, &c, s->pieces[p].data, s->pieces[p].size);
+                for (size_t p = 0; r == 0 && p < s->n_pieces; p++) {
+                        const struct piece *piece = &s->pieces[p];
+                        if (piece->file)
+                                r = atomic_file_append_file(&f, piece->file->fd, piece->size, observe_checksum, &c);
+                        else
+                                r = write_padded(&f, &c, piece->data, piece->size);
+                }
                 if (r == 0)
                         r = write_padded(&f, &c, NULL, plan.placed[k].raw_size - s->size);
                 k++;
@@ -329,9 +347,11 @@ int uki_build_main(int argc, char **argv) {
                 {},
         };
         struct build_options o = {};
-        struct build_inputs in = {};
+        struct build_inputs in = { .kernel.fd = -1 };
         int c, r;
 
+        for (size_t i = 0; i < MAX_INITRDS; i++)
+                in.initrds[i].fd = -1;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {

@@ -1,0 +1,172 @@
+# Shared helpers for the OVMF end-to-end scenarios: disk images with an ESP
+# built without root or loop mounts, a reporting initramfs, and QEMU (TCG) +
+# OVMF + swtpm runs with a timeout. Sourced by each scenario.
+set -eu
+
+OVMF_DIR=/usr/share/OVMF
+KEEL_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${BUILD:=$KEEL_SRC/build}"
+KEEL=$BUILD/keel
+KEEL_EFI=$BUILD/keelx64.efi
+SYSTEMD_BOOT_EFI=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
+SYSTEMD_STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+# The ESP's partition GUID: LoaderDevicePartUUID must report it.
+ESP_PARTUUID=4a1d7f3e-1c2b-4e5d-9a8b-7c6d5e4f3a21
+SHARED=$BUILD/ovmf-tests/shared
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
+
+kernel_image() {
+        local k
+        k=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+        [ -n "$k" ] || { echo "no kernel in /boot (install linux-image-amd64)" >&2; return 1; }
+        echo "$k"
+}
+
+kernel_release() {
+        basename "$(kernel_image)" | sed 's/^vmlinuz-//'
+}
+
+# build_initramfs OUT [SCENARIO_SCRIPT] [EXTRA_FILE:DEST]...
+# A newc cpio with static busybox, the reporting /init, efivarfs and the
+# other modules the scenarios need, and an optional /scenario script.
+build_initramfs() {
+        local out=$1 scenario=${2:-} root kver m
+        shift $(( $# >= 2 ? 2 : 1 ))
+        root=$(mktemp -d)
+        kver=$(kernel_release)
+        mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp}
+        cp /bin/busybox "$root/bin/busybox"
+        cp "$KEEL_SRC/ovmf-tests/initramfs/init" "$root/init"
+        for m in fs/efivarfs/efivarfs.ko; do
+                cp "/lib/modules/$kver/kernel/$m" "$root/lib/modules/"
+        done
+        if [ -n "$scenario" ]; then
+                cp "$scenario" "$root/scenario"
+                chmod +x "$root/scenario"
+        fi
+        for extra in "$@"; do
+                mkdir -p "$root/$(dirname "${extra#*:}")"
+                cp "${extra%%:*}" "$root/${extra#*:}"
+        done
+        (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --quiet --reproducible) >"$out.tmp"
+        mv "$out.tmp" "$out"
+        rm -rf "$root"
+}
+
+# shared_initramfs: the plain reporting initramfs, built once per run.
+shared_initramfs() {
+        mkdir -p "$SHARED"
+        if [ ! -f "$SHARED/initramfs.cpio" ]; then
+                build_initramfs "$SHARED/initramfs.cpio"
+        fi
+        echo "$SHARED/initramfs.cpio"
+}
+
+# esp_image_create IMG [SIZE_MB]: a GPT disk with one FAT32 ESP at 1 MiB.
+esp_image_create() {
+        local img=$1 size=${2:-128}
+        rm -f "$img"
+        truncate -s "${size}M" "$img"
+        sfdisk --quiet "$img" <<SFDISK
+label: gpt
+first-lba: 2048
+start=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
+SFDISK
+        local sectors=$(( size * 2048 - 2048 - 33 ))
+        # mkfs.vfat sees a file, not a partition, and warns that the file is
+        # larger than the file system; that is intended.
+        mkfs.vfat -F 32 -n ESP --offset=2048 "$img" $(( sectors / 2 )) 2>&1 >/dev/null | grep -v "block count mismatch" >&2 || true
+        mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/entries
+}
+
+# esp_put IMG SRC DEST: copy a file into the ESP (DEST like /EFI/BOOT/BOOTX64.EFI).
+esp_put() {
+        mcopy -o -i "$1@@1M" "$2" "::$3"
+}
+
+# esp_write IMG DEST TEXT: write a small text file into the ESP.
+esp_write() {
+        local tmp
+        tmp=$(mktemp)
+        printf '%s' "$3" >"$tmp"
+        esp_put "$1" "$tmp" "$2"
+        rm -f "$tmp"
+}
+
+esp_ls() {
+        mdir -/ -b -i "$1@@1M" "::${2:-/}"
+}
+
+# qemu_boot WORKDIR DISK [extra qemu args...]
+# Boots the disk with OVMF (fresh variable store in WORKDIR), swtpm as a TPM
+# 2.0 TIS device, the firmware and kernel console on WORKDIR/console.log and
+# the initramfs report on WORKDIR/report.log. Returns QEMU's status; 124 on
+# timeout.
+qemu_boot() {
+        local work=$1 disk=$2 rc=0 tpm_args=()
+        shift 2
+        mkdir -p "$work"
+        [ -f "$work/OVMF_VARS.fd" ] || cp "$OVMF_DIR/OVMF_VARS_4M.fd" "$work/OVMF_VARS.fd"
+        rm -f "$work/console.log" "$work/report.log"
+        if [ "${KEEL_NO_TPM:-0}" != 1 ]; then
+                mkdir -p "$work/tpm"
+                swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
+                        --ctrl type=unixio,path="$work/tpm/sock" --terminate \
+                        --log file="$work/tpm/swtpm.log" --daemon --pid file="$work/tpm/pid"
+                tpm_args=(-chardev "socket,id=chrtpm,path=$work/tpm/sock"
+                          -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
+        fi
+        timeout --foreground "$QEMU_TIMEOUT" qemu-system-x86_64 \
+                -machine q35 -m 1024 -smp 1 -nographic -no-reboot -nodefaults \
+                -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_DIR/OVMF_CODE_4M.fd" \
+                -drive if=pflash,format=raw,unit=1,file="$work/OVMF_VARS.fd" \
+                -drive if=none,id=disk0,format=raw,file="$disk" -device virtio-blk-pci,drive=disk0,bootindex=1 \
+                -serial file:"$work/console.log" -serial file:"$work/report.log" \
+                -net none "${tpm_args[@]}" "$@" </dev/null >"$work/qemu.log" 2>&1 || rc=$?
+        if [ -f "$work/tpm/pid" ]; then
+                kill "$(cat "$work/tpm/pid")" 2>/dev/null || true
+                rm -f "$work/tpm/pid"
+        fi
+        return $rc
+}
+
+# report_value WORKDIR KEY: the value of "KEY=value" in the report.
+report_value() {
+        tr -d '\r' <"$1/report.log" | sed -n "s/^$2=//p" | head -n 1
+}
+
+report_has() {
+        tr -d '\r' <"$1/report.log" | grep -qx -- "$2"
+}
+
+# Assertions: each prints one line and records a failure.
+FAILURES=0
+expect_eq() {
+        local what=$1 actual=$2 expected=$3
+        if [ "$actual" = "$expected" ]; then
+                echo "  ok: $what"
+        else
+                echo "  FAIL: $what"
+                echo "        expected: '$expected'"
+                echo "        actual:   '$actual'"
+                FAILURES=$((FAILURES + 1))
+        fi
+}
+
+expect_true() {
+        local what=$1
+        shift
+        if "$@"; then
+                echo "  ok: $what"
+        else
+                echo "  FAIL: $what"
+                FAILURES=$((FAILURES + 1))
+        fi
+}
+
+# expect_report_complete WORKDIR: the initramfs ran to its end.
+expect_report_complete() {
+        expect_true "kernel booted and the initramfs reported" report_has "$1" "KEEL-REPORT-END"
+}
+
+upper() { tr 'a-f' 'A-F' <<<"$1"; }
