@@ -10,6 +10,8 @@
 
 VERSION  := 0.1
 BUILD    := build
+# `make V=1` shows the full compiler command lines.
+Q        := $(if $(V),,@)
 CC       ?= gcc
 CLANG    ?= clang
 
@@ -46,15 +48,18 @@ EFI_OBJ     := $(patsubst %.c,$(BUILD)/efi-obj/%.o,$(EFI_SRC))
 
 $(BUILD)/efi-obj/%.o: %.c $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR) | deps-efi
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -c $< -o $@
+	@echo "  CC [efi]  $<"
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 $(BUILD)/keelx64.so: $(EFI_OBJ) $(EFI_LDS)
-	ld $(EFI_LDFLAGS) $(EFI_OBJ) -o $@ -lgnuefi
-	scripts/check-efi-elf $@
+	@echo "  LD        $@"
+	$(Q)ld $(EFI_LDFLAGS) $(EFI_OBJ) -o $@ -lgnuefi
+	$(Q)scripts/check-efi-elf $@
 
 $(BUILD)/keelx64.efi: $(BUILD)/keelx64.so
-	objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target=efi-app-x86_64 --subsystem=10 $< $@.tmp
-	mv $@.tmp $@
+	@echo "  OBJCOPY   $@"
+	$(Q)objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target=efi-app-x86_64 --subsystem=10 $< $@.tmp
+	$(Q)mv $@.tmp $@
 	@echo "keelx64.efi: $$(stat -c %s $@) bytes (systemd-boot 252 + systemd-stub 252: 224188 bytes)"
 
 # ---------------------------------------------------------------------------
@@ -68,10 +73,12 @@ HOST_OBJ     := $(patsubst %.c,$(BUILD)/host-obj/%.o,$(HOST_SRC) $(COMMON_SRC))
 
 $(BUILD)/host-obj/%.o: %.c $(HOST_HDR) $(COMMON_HDR) | deps-host
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	@echo "  CC        $<"
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(BUILD)/keel: $(HOST_OBJ)
-	$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LIBS)
+	@echo "  LD        $@"
+	$(Q)$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LIBS)
 
 # ---------------------------------------------------------------------------
 # Tests. Unit tests (cmocka) and fuzzers build common/ and the host-tools
@@ -83,11 +90,13 @@ FUZZERS     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/f
 
 $(BUILD)/tests/%: tests/unit/%.c $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ -lcmocka $(HOST_LIBS)
+	@echo "  CC [test] $<"
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ -lcmocka $(HOST_LIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
 	@mkdir -p $(dir $@)
-	$(CLANG) $(filter-out -Werror,$(TEST_CFLAGS)) -Werror -fsanitize=fuzzer $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ $(HOST_LIBS)
+	@echo "  CC [fuzz] $<"
+	$(Q)$(CLANG) $(TEST_CFLAGS) -fsanitize=fuzzer $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ $(HOST_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done

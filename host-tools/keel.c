@@ -1,22 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /* keel: the host CLI. Each command lives in its own file; this one only
  * dispatches. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "log.h"
-#include "uki.h"
+
+struct command {
+        const char *group;  /* "uki" for "keel uki build", NULL for top-level commands */
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct command commands[] = {
+        { "uki", "build", uki_build_main, "pack a kernel, initrds and metadata into a UKI" },
+        { "uki", "inspect", uki_inspect_main, "list a UKI's sections, command line and os-release" },
+};
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: keel COMMAND ...\n"
-                   "Commands:\n"
-                   "  uki build      pack a kernel, initrds and metadata into a UKI\n"
-                   "  uki inspect    list a UKI's sections, command line and os-release\n"
-                   "  version        print keel's version\n"
-                   "Run 'keel COMMAND --help' for a command's options.\n");
+        fprintf(f, "Usage: keel COMMAND ...\nCommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                char name[64];
+                snprintf(name, sizeof(name), "%s%s%s", commands[i].group ? commands[i].group : "",
+                         commands[i].group ? " " : "", commands[i].name);
+                fprintf(f, "  %-18s %s\n", name, commands[i].summary);
+        }
+        fprintf(f, "  %-18s %s\n", "version", "print keel's version");
+        fprintf(f, "Run 'keel COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv) {
+        bool group_known = false;
+
         if (argc < 2) {
                 usage(stderr);
                 return 1;
@@ -29,14 +47,22 @@ int main(int argc, char **argv) {
                 printf("keel %s\n", KEEL_VERSION);
                 return 0;
         }
-        if (strcmp(argv[1], "uki") == 0) {
-                if (argc >= 3 && strcmp(argv[2], "build") == 0)
-                        return uki_build_main(argc - 2, argv + 2);
-                if (argc >= 3 && strcmp(argv[2], "inspect") == 0)
-                        return uki_inspect_main(argc - 2, argv + 2);
-                log_error("uki: expected 'build' or 'inspect'");
-                return 1;
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                const struct command *c = &commands[i];
+                if (!c->group) {
+                        if (strcmp(argv[1], c->name) == 0)
+                                return c->run(argc - 1, argv + 1);
+                        continue;
+                }
+                if (strcmp(argv[1], c->group) != 0)
+                        continue;
+                group_known = true;
+                if (argc >= 3 && strcmp(argv[2], c->name) == 0)
+                        return c->run(argc - 2, argv + 2);
         }
-        log_error("unknown command '%s' (try 'keel --help')", argv[1]);
+        if (group_known)
+                log_error("%s: unknown or missing subcommand (try 'keel --help')", argv[1]);
+        else
+                log_error("unknown command '%s' (try 'keel --help')", argv[1]);
         return 1;
 }

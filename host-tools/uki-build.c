@@ -12,7 +12,7 @@
 #include "pe-append.h"
 #include "pe-checksum.h"
 #include "text-arg.h"
-#include "uki.h"
+#include "commands.h"
 #include "../common/error.h"
 #include "../common/uki.h"
 

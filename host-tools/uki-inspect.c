@@ -8,7 +8,7 @@
 
 #include "fileio.h"
 #include "log.h"
-#include "uki.h"
+#include "commands.h"
 #include "../common/error.h"
 #include "../common/uki.h"
 
