@@ -33,7 +33,9 @@
         X(KEEL_E_PE_IMAGE_TOO_LARGE, "PE image would exceed 4 GiB")                                 \
         X(KEEL_E_UKI_NO_LINUX, "UKI has no .linux section")                                         \
         X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
-        X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")
+        X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")                                 \
+        X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
+        X(KEEL_E_VALUE_TOO_LONG, "value too long")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "efi.h"
+#include "../common/utf.h"
 
 #define DP_TYPE_MEDIA 0x04
 #define DP_SUBTYPE_HARDDRIVE 0x01
@@ -86,4 +87,34 @@ CHAR16 *devpath_file_path_text(const EFI_DEVICE_PATH *dp) {
         }
         text[o] = 0;
         return text;
+}
+
+EFI_DEVICE_PATH *devpath_for_file(EFI_HANDLE device, const CHAR16 *path) {
+        EFI_DEVICE_PATH *device_dp = NULL, *out;
+        size_t prefix = 0, name_bytes = (utf16_strnlen(path, 4096) + 1) * sizeof(CHAR16);
+        uint8_t *p;
+
+        if (BS->HandleProtocol(device, (EFI_GUID *) &device_path_guid, (void **) &device_dp) != EFI_SUCCESS)
+                device_dp = NULL;
+        for (const EFI_DEVICE_PATH *n = device_dp && device_dp->Type != DP_TYPE_END ? device_dp : NULL; n;
+             n = next_node(n))
+                prefix += node_length(n);
+        if (4 + name_bytes > UINT16_MAX)
+                return NULL;
+        out = efi_alloc(prefix + 4 + name_bytes + 4);
+        if (!out)
+                return NULL;
+        p = (uint8_t *) out;
+        if (prefix > 0)
+                memcpy(p, device_dp, prefix);
+        p += prefix;
+        p[0] = DP_TYPE_MEDIA;
+        p[1] = DP_SUBTYPE_FILEPATH;
+        write_le16(p + 2, (uint16_t) (4 + name_bytes));
+        memcpy(p + 4, path, name_bytes);
+        p += 4 + name_bytes;
+        p[0] = DP_TYPE_END;
+        p[1] = 0xff;
+        write_le16(p + 2, 4);
+        return out;
 }

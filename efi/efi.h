@@ -48,6 +48,9 @@ bool secure_boot_enabled(void);
 EFI_STATUS devpath_partition_uuid(EFI_HANDLE device, char ret_uuid[37]);
 /* The file-path nodes of a device path joined into one string (caller frees). */
 CHAR16 *devpath_file_path_text(const EFI_DEVICE_PATH *dp);
+/* The device path of a file on a device: the device's path plus a file-path
+ * node (caller frees). */
+EFI_DEVICE_PATH *devpath_for_file(EFI_HANDLE device, const CHAR16 *path);
 
 /* Loaded-image helpers. */
 EFI_LOADED_IMAGE *efi_loaded_image(EFI_HANDLE image);

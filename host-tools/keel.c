@@ -18,6 +18,8 @@ struct command {
 static const struct command commands[] = {
         { "uki", "build", uki_build_main, "pack a kernel, initrds and metadata into a UKI" },
         { "uki", "inspect", uki_inspect_main, "list a UKI's sections, command line and os-release" },
+        { NULL, "entries", entries_main, "list boot entries in the loader's order, with its default" },
+        { NULL, "compare-versions", compare_versions_main, "compare two versions as the loader orders them" },
 };
 
 static void usage(FILE *f) {

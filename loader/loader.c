@@ -1,7 +1,191 @@
 /* SPDX-License-Identifier: MIT */
+/* The boot loader role: systemd-boot-compatible entries, menu and Boot
+ * Loader Interface, with unattended fallback: an entry that cannot be
+ * started is counted and the next one is tried in the same boot. */
 #include "loader.h"
+#include "bli.h"
+#include "boot.h"
+#include "count.h"
+#include "discover.h"
+#include "menu.h"
+#include "../common/glob.h"
+#include "../efi/file.h"
+#include "../efi/time.h"
 
-EFI_STATUS loader_run(EFI_HANDLE image _unused_, const struct self_image *self _unused_) {
-        efi_print("keel: this image has no .linux section and the boot loader role is not implemented yet\n");
-        return EFI_UNSUPPORTED;
+#define MAX_ENTRIES 1024
+#define ENTRY_ARENA_SIZE (4u * 1024 * 1024)
+#define LOADER_CONF_MAX (64u * 1024)
+#define KEEL_LOADER_FEATURES                                                                               \
+        (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
+         LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_SORT_KEY |          \
+         LOADER_FEATURE_SAVED_ENTRY)
+
+struct loader {
+        EFI_HANDLE image;
+        EFI_LOADED_IMAGE *loaded_image;
+        struct partition esp;
+        struct loader_config config;
+        struct entry_list entries;
+};
+
+static void config_warn(void *userdata _unused_, unsigned line, const char *what, struct slice key) {
+        char name[64];
+        size_t n = key.len < sizeof(name) - 1 ? key.len : sizeof(name) - 1;
+
+        memcpy(name, key.ptr, n);
+        name[n] = '\0';
+        efi_print("keel: loader.conf:%u: %s '%s', ignoring\n", line, what, name);
+}
+
+static void entry_warn(void *userdata _unused_, const char *filename, const char *what) {
+        efi_print("keel: %s: %s\n", filename, what);
+}
+
+static void read_config(struct loader *L) {
+        void *data = NULL;
+        size_t size = 0;
+        EFI_STATUS err;
+
+        loader_config_init(&L->config);
+        err = file_read_all(L->esp.root, L"\\loader\\loader.conf", LOADER_CONF_MAX, &data, &size);
+        if (err == EFI_SUCCESS)
+                loader_config_parse(&L->config, data, size, config_warn, NULL);
+        else if (err != EFI_NOT_FOUND)
+                efi_print("keel: cannot read loader.conf: %s; using defaults\n", efi_status_text(err));
+        efi_free(data);
+}
+
+/* LoaderConfigTimeoutOneShot (consumed) > LoaderConfigTimeout > loader.conf > 0. */
+static struct timeout_setting effective_timeout(const struct loader_config *c) {
+        const CHAR16 *names[] = { L"LoaderConfigTimeoutOneShot", L"LoaderConfigTimeout" };
+        struct timeout_setting t = { TIMEOUT_SECONDS, 0 };
+        bool found = false;
+
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                char *v = bli_read_string(names[i], i == 0);
+                if (v && !found && parse_timeout(slice_from_cstr(v), &t))
+                        found = true;
+                efi_free(v);
+        }
+        if (!found && c->timeout.mode != TIMEOUT_UNSET)
+                t = c->timeout;
+        return t;
+}
+
+static bool discover(struct loader *L) {
+        struct boot_entry *storage = efi_alloc_zero(MAX_ENTRIES * sizeof(struct boot_entry));
+        char *arena = efi_alloc(ENTRY_ARENA_SIZE);
+
+        if (!storage || !arena) {
+                efi_print("keel: out of memory for boot entries\n");
+                return false;
+        }
+        entry_list_init(&L->entries, storage, MAX_ENTRIES, arena, ENTRY_ARENA_SIZE, entry_warn, NULL);
+        discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
+        entries_sort(&L->entries);
+        if (L->config.auto_firmware && firmware_setup_supported())
+                entries_add_auto_firmware(&L->entries);
+        return true;
+}
+
+static size_t select_default(struct loader *L) {
+        char *oneshot = bli_read_string(L"LoaderEntryOneShot", true);
+        char *efivar_default = bli_read_string(L"LoaderEntryDefault", false);
+        char *saved = L->config.default_saved ? bli_read_string(L"LoaderEntryLastBooted", false) : NULL;
+        size_t i = entries_select_default(&L->entries, oneshot, efivar_default, &L->config, saved);
+
+        efi_free(oneshot);
+        efi_free(efivar_default);
+        efi_free(saved);
+        return i;
+}
+
+static const struct partition *partition_of(struct loader *L, const struct boot_entry *e _unused_) {
+        return &L->esp;
+}
+
+static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_options) {
+        struct boot_entry *e = &L->entries.entries[index];
+        const struct partition *part = partition_of(L, e);
+        struct boot_options o = { .watchdog_seconds = L->config.watchdog_seconds, .edited_options = edited_options };
+
+        bli_export_selected(e);
+        if (L->config.default_saved && e->type != ENTRY_AUTO_FIRMWARE)
+                bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
+        count_boot_try(part, e);
+        bli_export_time(L"LoaderTimeExecUSec", time_usec());
+        return boot_entry_start(L->image, part, e, &o);
+}
+
+/* The chosen entry first, then every other entry in menu order after it,
+ * then those before it: an unattended machine keeps trying until
+ * something boots. */
+static EFI_STATUS boot_with_fallback(struct loader *L, size_t chosen, const char *edited_options) {
+        size_t n = L->entries.n_entries;
+        EFI_STATUS err = EFI_NOT_FOUND;
+
+        for (size_t k = 0; k < n; k++) {
+                size_t i = (chosen + k) % n;
+                const struct boot_entry *e = &L->entries.entries[i];
+
+                if (k > 0 && e->type == ENTRY_AUTO_FIRMWARE)
+                        continue;
+                if (k > 0)
+                        efi_print("keel: trying the next entry: %s\n", e->id);
+                err = try_entry(L, i, k == 0 ? edited_options : NULL);
+                efi_print("keel: entry %s failed: %s\n", e->id, efi_status_text(err));
+        }
+        efi_print("keel: no boot entry could be started; rebooting in %u s\n", L->config.reboot_delay_seconds);
+        BS->Stall((UINTN) L->config.reboot_delay_seconds * 1000 * 1000);
+        RT->ResetSystem(EfiResetCold, err, 0, NULL);
+        return err;
+}
+
+EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
+        uint64_t init_usec = time_usec();
+        struct loader L = { .image = image, .loaded_image = self->loaded_image };
+        struct menu_request request;
+        struct menu_result result;
+        EFI_STATUS err;
+
+        L.esp.device = self->loaded_image->DeviceHandle;
+        err = file_open_volume(L.esp.device, &L.esp.root);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot open the partition keel was started from: %s\n", efi_status_text(err));
+                return err;
+        }
+        read_config(&L);
+        if (!discover(&L))
+                return EFI_OUT_OF_RESOURCES;
+        bli_export_loader_info(self->loaded_image, init_usec, KEEL_LOADER_FEATURES);
+        bli_export_entries(&L.entries);
+
+        request = (struct menu_request) {
+                .entries = &L.entries,
+                .default_index = select_default(&L),
+                .timeout = effective_timeout(&L.config),
+                .editor_allowed = L.config.editor && !secure_boot_enabled(),
+                .firmware_setup = firmware_setup_supported(),
+                .idle_seconds = L.config.reboot_delay_seconds,
+        };
+        result = menu_run(&request);
+        bli_export_time(L"LoaderTimeMenuUSec", time_usec());
+
+        switch (result.action) {
+        case MENU_BOOT:
+                err = boot_with_fallback(&L, result.index, result.edited_options);
+                break;
+        case MENU_FIRMWARE_SETUP:
+                err = reboot_into_firmware();
+                break;
+        case MENU_REBOOT:
+                RT->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, NULL);
+                err = EFI_DEVICE_ERROR;
+                break;
+        default:
+                err = EFI_NOT_FOUND;
+                break;
+        }
+        efi_free(result.edited_options);
+        return err;
 }

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+#include "bootcount.h"
+#include "error.h"
+
+/* Digits at s[*i...]; false when there are none. */
+static bool parse_counter(struct slice s, size_t *i, int64_t *ret, bool *ret_out_of_range) {
+        size_t start = *i;
+        uint64_t v = 0;
+
+        *ret_out_of_range = false;
+        while (*i < s.len && ascii_isdigit(s.ptr[*i])) {
+                if (v <= BOOTCOUNT_MAX)
+                        v = v * 10 + (uint64_t) (s.ptr[*i] - '0');
+                (*i)++;
+        }
+        if (*i == start)
+                return false;
+        if (v > BOOTCOUNT_MAX)
+                *ret_out_of_range = true;
+        *ret = (int64_t) v;
+        return true;
+}
+
+int bootcount_parse(struct slice filename, struct bootcount_name *ret) {
+        size_t dot, plus, i;
+        bool out_of_range;
+
+        ret->tries_left = ret->tries_done = BOOTCOUNT_UNKNOWN;
+        ret->stem = filename;
+        ret->extension = SLICE_EMPTY;
+
+        for (dot = filename.len; dot > 0 && filename.ptr[dot - 1] != '.'; dot--)
+                ;
+        if (dot == 0)
+                return KEEL_OK;
+        dot--;
+        ret->stem = slice_from(filename.ptr, dot);
+        ret->extension = slice_from(filename.ptr + dot, filename.len - dot);
+
+        for (plus = dot; plus > 0 && filename.ptr[plus - 1] != '+'; plus--)
+                ;
+        if (plus == 0)
+                return KEEL_OK;
+        i = plus; /* first character after '+' */
+        plus--;
+
+        {
+                struct bootcount_name n = *ret;
+                if (!parse_counter(filename, &i, &n.tries_left, &out_of_range))
+                        return KEEL_OK;
+                if (out_of_range)
+                        return KEEL_E_BOOTCOUNT_OUT_OF_RANGE;
+                if (i < dot && filename.ptr[i] == '-') {
+                        i++;
+                        if (!parse_counter(filename, &i, &n.tries_done, &out_of_range))
+                                return KEEL_OK;
+                        if (out_of_range)
+                                return KEEL_E_BOOTCOUNT_OUT_OF_RANGE;
+                }
+                if (i != dot)
+                        return KEEL_OK;
+                n.stem = slice_from(filename.ptr, plus);
+                *ret = n;
+        }
+        return KEEL_OK;
+}
+
+static bool append(char *out, size_t out_size, size_t *o, const char *s, size_t n) {
+        if (n >= out_size - *o)
+                return false;
+        memcpy(out + *o, s, n);
+        *o += n;
+        out[*o] = '\0';
+        return true;
+}
+
+static bool append_number(char *out, size_t out_size, size_t *o, int64_t v) {
+        char digits[24];
+        size_t n = 0;
+        char rev[24];
+
+        do {
+                rev[n++] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        for (size_t k = 0; k < n; k++)
+                digits[k] = rev[n - 1 - k];
+        return append(out, out_size, o, digits, n);
+}
+
+bool bootcount_format(struct slice stem, int64_t tries_left, int64_t tries_done, struct slice extension, char *out,
+                      size_t out_size) {
+        size_t o = 0;
+
+        if (out_size == 0)
+                return false;
+        out[0] = '\0';
+        if (!append(out, out_size, &o, stem.ptr, stem.len))
+                return false;
+        if (tries_left != BOOTCOUNT_UNKNOWN) {
+                if (!append(out, out_size, &o, "+", 1) || !append_number(out, out_size, &o, tries_left))
+                        return false;
+                if (tries_done != BOOTCOUNT_UNKNOWN &&
+                    (!append(out, out_size, &o, "-", 1) || !append_number(out, out_size, &o, tries_done)))
+                        return false;
+        }
+        return append(out, out_size, &o, extension.ptr, extension.len);
+}
+
+bool bootcount_id(const struct bootcount_name *n, char *out, size_t out_size) {
+        return bootcount_format(n->stem, BOOTCOUNT_UNKNOWN, BOOTCOUNT_UNKNOWN, n->extension, out, out_size);
+}
+
+bool bootcount_next_name(const struct bootcount_name *n, char *out, size_t out_size) {
+        int64_t left, done;
+
+        if (n->tries_left == BOOTCOUNT_UNKNOWN)
+                return false;
+        left = n->tries_left > 0 ? n->tries_left - 1 : 0;
+        done = n->tries_done == BOOTCOUNT_UNKNOWN ? 1 : (n->tries_done < BOOTCOUNT_MAX ? n->tries_done + 1 : BOOTCOUNT_MAX);
+        return bootcount_format(n->stem, left, done, n->extension, out, out_size);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Boot counting in file names (Boot Loader Specification, automatic boot
+ * assessment): "NAME+LEFT[-DONE].EXT". Parsed exactly as bootctl 252 does:
+ * the counter is the last '+' before the last '.', LEFT and DONE are plain
+ * decimal numbers (leading zeros allowed) up to INT_MAX; anything else
+ * means the name has no counter. */
+#pragma once
+
+#include "strutil.h"
+
+#define BOOTCOUNT_UNKNOWN (-1)
+#define BOOTCOUNT_MAX 2147483647 /* INT_MAX, the limit bootctl and systemd-boot use */
+/* Longest suffix "+LEFT-DONE": two 10-digit numbers and two separators. */
+#define BOOTCOUNT_SUFFIX_MAX 22
+
+struct bootcount_name {
+        struct slice stem;     /* the name before '+', or the whole name without extension */
+        struct slice extension; /* from the last '.' on, e.g. ".conf"; empty when there is none */
+        int64_t tries_left;     /* BOOTCOUNT_UNKNOWN when the name has no counter */
+        int64_t tries_done;     /* BOOTCOUNT_UNKNOWN when absent */
+};
+
+/* KEEL_E_BOOTCOUNT_OUT_OF_RANGE when a counter exceeds INT_MAX (bootctl
+ * refuses such entries). */
+int bootcount_parse(struct slice filename, struct bootcount_name *ret);
+
+/* The entry ID: the file name with the counter removed. Writes at most
+ * out_size bytes including the NUL; false when it does not fit. */
+bool bootcount_id(const struct bootcount_name *n, char *out, size_t out_size);
+
+/* The name to rename to before booting: LEFT-1 (not below 0) and DONE+1.
+ * False for a name without a counter or when out is too small. */
+bool bootcount_next_name(const struct bootcount_name *n, char *out, size_t out_size);
+
+/* The name after `keel bless good` (counter removed), `bad` (LEFT set to 0,
+ * DONE kept) — helpers for the host tools. */
+bool bootcount_format(struct slice stem, int64_t tries_left, int64_t tries_done, struct slice extension, char *out,
+                      size_t out_size);

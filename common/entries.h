@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* The boot menu model: entries discovered on the ESP (and XBOOTLDR), their
+ * IDs, their order and the default — the same code in the loader and in
+ * `keel entries`, so the host shows exactly what the firmware will do.
+ * Order and IDs follow bootctl 252. Storage comes from the caller: an entry
+ * array and a string arena; when either is full, further entries are
+ * skipped with a warning. */
+#pragma once
+
+#include "bootcount.h"
+#include "loader-conf.h"
+#include "strutil.h"
+
+enum entry_type {
+        ENTRY_TYPE1,          /* \loader\entries\*.conf */
+        ENTRY_TYPE2,          /* \EFI\Linux\*.efi */
+        ENTRY_AUTO_FIRMWARE,  /* "Reboot Into Firmware Interface" */
+};
+
+enum entry_source {
+        ENTRY_SOURCE_ESP,
+        ENTRY_SOURCE_XBOOTLDR,
+        ENTRY_SOURCE_NONE,
+};
+
+struct boot_entry {
+        enum entry_type type;
+        enum entry_source source;
+        const char *id;          /* file name without the boot counter */
+        const char *filename;    /* the name on disk, counter included */
+        const char *title;       /* never NULL: falls back to the ID */
+        const char *version;     /* NULL when absent */
+        const char *sort_key;
+        const char *machine_id;
+        const char *linux_path;  /* Type #1 */
+        const char *efi_path;    /* Type #1 `efi`, or the UKI itself for Type #2 */
+        const char *devicetree;
+        const char **initrds;
+        size_t n_initrds;
+        const char *options;     /* Type #1 options joined; a UKI's .cmdline; NULL if none */
+        int64_t tries_left;      /* BOOTCOUNT_UNKNOWN without a counter */
+        int64_t tries_done;
+};
+
+typedef void (*entry_warn_fn)(void *userdata, const char *filename, const char *what);
+
+struct entry_list {
+        struct boot_entry *entries;
+        size_t n_entries, capacity;
+        char *arena;
+        size_t arena_size, arena_used;
+        entry_warn_fn warn;
+        void *userdata;
+};
+
+void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
+                     entry_warn_fn warn, void *userdata);
+
+/* Whether a directory entry name is a candidate at all (extension, hidden
+ * files, reserved "auto-" names) — lets the caller skip reading the file. */
+bool entry_filename_is_type1(struct slice filename);
+bool entry_filename_is_type2(struct slice filename);
+
+/* Adds a Type #1 entry from its file contents. Entries that cannot be booted
+ * (no linux/efi, another architecture, invalid name or counter, fields too
+ * long) are skipped with a warning. Returns true when the entry was added. */
+bool entries_add_type1(struct entry_list *l, enum entry_source source, struct slice filename, const void *content,
+                       size_t len);
+
+/* Adds a Type #2 entry from a UKI's .osrel and .cmdline sections (either may
+ * be NULL/0). */
+bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
+                       size_t osrel_len, const void *cmdline, size_t cmdline_len);
+
+/* Adds the firmware-setup entry (after sorting; it always goes last). */
+bool entries_add_auto_firmware(struct entry_list *l);
+
+/* Sorts as bootctl 252: entries with no tries left last; entries with a
+ * sort-key first, by sort-key, machine-id, version (newest first); then by
+ * ID (newest first). */
+void entries_sort(struct entry_list *l);
+
+/* The default entry: the first entry matching the one-shot pattern, else
+ * LoaderEntryDefault, else loader.conf `default` (or the saved entry with
+ * `@saved`), else the first entry. keel goes beyond systemd-boot: a rule
+ * whose matches all have no tries left is passed over while a good entry
+ * exists. Patterns may be NULL or empty. Returns SIZE_MAX for an empty list. */
+size_t entries_select_default(const struct entry_list *l, const char *oneshot, const char *efivar_default,
+                              const struct loader_config *config, const char *saved_entry);
+
+/* The entry whose ID matches a pattern (glob, case-insensitive) or SIZE_MAX. */
+size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_bad);
+
+static inline bool entry_is_bad(const struct boot_entry *e) {
+        return e->tries_left == 0;
+}

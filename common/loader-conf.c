@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+#include "loader-conf.h"
+
+#define TIMEOUT_MAX_SECONDS (UINT32_MAX / 1000) /* a countdown of milliseconds must fit 32 bits */
+#define DEFAULT_WATCHDOG_SECONDS 300
+#define DEFAULT_REBOOT_DELAY_SECONDS 10
+
+void loader_config_init(struct loader_config *c) {
+        memset(c, 0, sizeof(*c));
+        c->timeout.mode = TIMEOUT_UNSET;
+        c->editor = true;
+        c->auto_entries = true;
+        c->auto_firmware = true;
+        c->console_mode = CONSOLE_MODE_KEEP;
+        c->secure_boot_enroll = SECURE_BOOT_ENROLL_MANUAL;
+        c->watchdog_seconds = DEFAULT_WATCHDOG_SECONDS;
+        c->reboot_delay_seconds = DEFAULT_REBOOT_DELAY_SECONDS;
+}
+
+bool parse_timeout(struct slice value, struct timeout_setting *ret) {
+        uint64_t seconds;
+
+        if (slice_eq(value, "menu-force")) {
+                *ret = (struct timeout_setting) { TIMEOUT_MENU_FORCE, 0 };
+                return true;
+        }
+        if (slice_eq(value, "menu-hidden")) {
+                *ret = (struct timeout_setting) { TIMEOUT_MENU_HIDDEN, 0 };
+                return true;
+        }
+        if (!parse_uint(value, TIMEOUT_MAX_SECONDS, &seconds))
+                return false;
+        *ret = (struct timeout_setting) { TIMEOUT_SECONDS, (uint32_t) seconds };
+        return true;
+}
+
+static bool parse_bool_into(struct slice value, bool *ret) {
+        int b = parse_boolean(value);
+        if (b < 0)
+                return false;
+        *ret = b;
+        return true;
+}
+
+static bool parse_console_mode(struct slice value, int32_t *ret) {
+        uint64_t n;
+
+        if (slice_eq(value, "auto"))
+                *ret = CONSOLE_MODE_AUTO;
+        else if (slice_eq(value, "max"))
+                *ret = CONSOLE_MODE_MAX;
+        else if (slice_eq(value, "keep"))
+                *ret = CONSOLE_MODE_KEEP;
+        else if (parse_uint(value, INT32_MAX, &n))
+                *ret = (int32_t) n;
+        else
+                return false;
+        return true;
+}
+
+static bool parse_enroll(struct slice value, enum secure_boot_enroll *ret) {
+        if (slice_eq(value, "off"))
+                *ret = SECURE_BOOT_ENROLL_OFF;
+        else if (slice_eq(value, "manual"))
+                *ret = SECURE_BOOT_ENROLL_MANUAL;
+        else if (slice_eq(value, "force"))
+                *ret = SECURE_BOOT_ENROLL_FORCE;
+        else
+                return false;
+        return true;
+}
+
+static bool parse_seconds(struct slice value, uint32_t *ret) {
+        uint64_t n;
+        if (!parse_uint(value, TIMEOUT_MAX_SECONDS, &n))
+                return false;
+        *ret = (uint32_t) n;
+        return true;
+}
+
+static bool parse_default(struct loader_config *c, struct slice value) {
+        if (slice_eq(value, "@saved")) {
+                c->default_saved = true;
+                c->default_pattern[0] = '\0';
+                return true;
+        }
+        if (value.len >= sizeof(c->default_pattern))
+                return false;
+        memcpy(c->default_pattern, value.ptr, value.len);
+        c->default_pattern[value.len] = '\0';
+        c->default_saved = false;
+        return true;
+}
+
+/* Keys systemd-boot knows that keel accepts but does not act on. */
+static bool is_ignored_key(struct slice key) {
+        static const char *const ignored[] = { "beep", "random-seed-mode", "reboot-for-bitlocker" };
+        for (size_t i = 0; i < ARRAY_SIZE(ignored); i++)
+                if (slice_eq(key, ignored[i]))
+                        return true;
+        return false;
+}
+
+void loader_config_parse(struct loader_config *c, const void *buf, size_t len, config_warn_fn warn, void *userdata) {
+        struct line_reader r;
+        struct slice line;
+
+        line_reader_init(&r, buf, len);
+        while (line_reader_next(&r, &line)) {
+                struct slice key, value;
+                bool ok;
+
+                line = slice_strip(line);
+                if (line.len == 0 || line.ptr[0] == '#')
+                        continue;
+                split_key_value(line, &key, &value);
+
+                if (slice_eq(key, "timeout"))
+                        ok = parse_timeout(value, &c->timeout);
+                else if (slice_eq(key, "default"))
+                        ok = parse_default(c, value);
+                else if (slice_eq(key, "editor"))
+                        ok = parse_bool_into(value, &c->editor);
+                else if (slice_eq(key, "auto-entries"))
+                        ok = parse_bool_into(value, &c->auto_entries);
+                else if (slice_eq(key, "auto-firmware"))
+                        ok = parse_bool_into(value, &c->auto_firmware);
+                else if (slice_eq(key, "console-mode"))
+                        ok = parse_console_mode(value, &c->console_mode);
+                else if (slice_eq(key, "secure-boot-enroll"))
+                        ok = parse_enroll(value, &c->secure_boot_enroll);
+                else if (slice_eq(key, "keel-watchdog-sec"))
+                        ok = parse_seconds(value, &c->watchdog_seconds);
+                else if (slice_eq(key, "keel-reboot-delay-sec"))
+                        ok = parse_seconds(value, &c->reboot_delay_seconds);
+                else if (is_ignored_key(key))
+                        ok = true;
+                else {
+                        if (warn)
+                                warn(userdata, r.line_number, "unknown key", key);
+                        continue;
+                }
+                if (!ok && warn)
+                        warn(userdata, r.line_number, "bad value for", key);
+        }
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* EFI variables of the running system, through efivarfs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LOADER_GUID_STR "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+
+/* The directory holding the variables ($KEEL_EFIVARFS overrides it, for tests). */
+const char *efivarfs_dir(void);
+
+/* Reads a UTF-16 string variable as UTF-8 (malloc'd); NULL when absent or
+ * not a string. */
+char *efivar_read_string(const char *name, const char *guid);

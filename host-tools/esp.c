@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "esp.h"
+#include "fileio.h"
+#include "log.h"
+#include "../common/error.h"
+#include "../common/pe.h"
+#include "../common/uki.h"
+
+#define ENTRY_FILE_MAX (64u * 1024)
+#define LOADER_CONF_MAX (64u * 1024)
+#define UKI_TEXT_SECTION_MAX (64u * 1024)
+
+static char *join_path(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        char *p = malloc(la + lb + 2);
+        if (!p)
+                return NULL;
+        memcpy(p, a, la);
+        p[la] = '/';
+        memcpy(p + la + 1, b, lb + 1);
+        return p;
+}
+
+/* The name in dir that equals component ignoring case (exact match first). */
+static char *find_nocase(const char *dir, const char *component) {
+        DIR *d;
+        struct dirent *de;
+        char *exact = join_path(dir, component), *found = NULL;
+        struct stat st;
+
+        if (exact && lstat(exact, &st) == 0)
+                return exact;
+        free(exact);
+        d = opendir(dir);
+        if (!d)
+                return NULL;
+        while ((de = readdir(d)))
+                if (strcasecmp(de->d_name, component) == 0) {
+                        found = join_path(dir, de->d_name);
+                        break;
+                }
+        closedir(d);
+        return found;
+}
+
+char *esp_path_nocase(const char *root, const char *relative) {
+        char *copy = strdup(relative), *save = NULL, *path = strdup(root);
+
+        if (!copy || !path) {
+                free(copy);
+                free(path);
+                return NULL;
+        }
+        /* Entry files write paths with '/' or '\\'; both separate components. */
+        for (char *c = strtok_r(copy, "/\\", &save); c && path; c = strtok_r(NULL, "/\\", &save)) {
+                char *next = find_nocase(path, c);
+                free(path);
+                path = next;
+        }
+        free(copy);
+        return path;
+}
+
+static void read_small(const char *path, size_t max, uint8_t **ret, size_t *ret_len) {
+        *ret = NULL;
+        *ret_len = 0;
+        if (read_file(path, max, ret, ret_len) < 0) {
+                *ret = NULL;
+                *ret_len = 0;
+        }
+}
+
+void esp_read_loader_conf(struct loader_config *c, const char *root);
+
+static void conf_warn(void *userdata, unsigned line, const char *what, struct slice key) {
+        log_warning("%s:%u: %s '%.*s', ignoring", (const char *) userdata, line, what, (int) key.len, key.ptr);
+}
+
+void esp_read_loader_conf(struct loader_config *c, const char *root) {
+        char *path = esp_path_nocase(root, "loader/loader.conf");
+        uint8_t *data = NULL;
+        size_t len = 0;
+
+        loader_config_init(c);
+        if (!path)
+                return;
+        read_small(path, LOADER_CONF_MAX, &data, &len);
+        if (data)
+                loader_config_parse(c, data, len, conf_warn, path);
+        free(data);
+        free(path);
+}
+
+static int read_section(int fd, const struct pe_section *s, char **ret, size_t *ret_len) {
+        size_t size = pe_section_file_size(s);
+        char *buf;
+
+        *ret = NULL;
+        *ret_len = 0;
+        if (size > UKI_TEXT_SECTION_MAX)
+                return -1;
+        buf = malloc(size + 1);
+        if (!buf)
+                return -1;
+        if (pread(fd, buf, size, s->raw_offset) != (ssize_t) size) {
+                free(buf);
+                return -1;
+        }
+        buf[size] = '\0';
+        *ret = buf;
+        *ret_len = size;
+        return 0;
+}
+
+int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
+                          size_t *ret_cmdline_len) {
+        struct input_file *f = malloc(sizeof(*f));
+        struct pe_image *pe = malloc(sizeof(*pe));
+        struct uki_sections u;
+        int r = -1, k;
+
+        *ret_osrel = *ret_cmdline = NULL;
+        *ret_osrel_len = *ret_cmdline_len = 0;
+        if (!f || !pe)
+                goto out;
+        f->fd = -1;
+        if (input_file_open(path, f) < 0)
+                goto out;
+        k = pe_parse_headers(f->head, f->head_size, pe);
+        if (k == KEEL_OK)
+                k = pe_check_file_layout(pe, f->size);
+        if (k == KEEL_OK)
+                k = pe_check_machine(pe, PE_MACHINE_X86_64);
+        if (k == KEEL_OK)
+                k = uki_find_sections(pe, &u);
+        if (k != KEEL_OK) {
+                log_warning("%s: %s, ignoring", path, keel_strerror(k));
+                goto out;
+        }
+        if (u.section[UKI_SECTION_OSREL] && read_section(f->fd, u.section[UKI_SECTION_OSREL], ret_osrel, ret_osrel_len) < 0)
+                log_warning("%s: cannot read .osrel", path);
+        if (u.section[UKI_SECTION_CMDLINE] &&
+            read_section(f->fd, u.section[UKI_SECTION_CMDLINE], ret_cmdline, ret_cmdline_len) < 0)
+                log_warning("%s: cannot read .cmdline", path);
+        r = 0;
+out:
+        if (f)
+                input_file_close(f);
+        free(f);
+        free(pe);
+        return r;
+}
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Directory entries sorted by name, so that any cap on their number cuts
+ * the same ones every time. */
+static char **list_dir(const char *dir, size_t *ret_n) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+
+        *ret_n = 0;
+        if (!d)
+                return NULL;
+        while ((de = readdir(d))) {
+                if (n == cap) {
+                        char **grown = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(char *));
+                        if (!grown)
+                                break;
+                        names = grown;
+                }
+                if (!(names[n] = strdup(de->d_name)))
+                        break;
+                n++;
+        }
+        closedir(d);
+        if (names)
+                qsort(names, n, sizeof(char *), compare_names);
+        *ret_n = n;
+        return names;
+}
+
+static bool is_regular(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The loader skips entries whose files are missing: so does the host view. */
+static bool entry_files_exist(const char *root, const struct boot_entry *e) {
+        const char *paths[2] = { e->linux_path, e->efi_path };
+
+        for (size_t i = 0; i < 2; i++) {
+                char *p;
+                bool ok;
+                if (!paths[i])
+                        continue;
+                p = esp_path_nocase(root, paths[i]);
+                ok = p && is_regular(p);
+                free(p);
+                if (!ok)
+                        return false;
+        }
+        for (size_t i = 0; i < e->n_initrds; i++) {
+                char *p = esp_path_nocase(root, e->initrds[i]);
+                bool ok = p && is_regular(p);
+                free(p);
+                if (!ok)
+                        return false;
+        }
+        return true;
+}
+
+static void discover_type1(struct entry_list *l, const char *root, enum entry_source source) {
+        char *dir = esp_path_nocase(root, "loader/entries");
+        size_t n = 0;
+        char **names = dir ? list_dir(dir, &n) : NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                struct slice name = slice_from_cstr(names[i]);
+                char *path;
+                uint8_t *data;
+                size_t len;
+
+                if (!entry_filename_is_type1(name))
+                        continue;
+                path = join_path(dir, names[i]);
+                if (path && is_regular(path)) {
+                        read_small(path, ENTRY_FILE_MAX, &data, &len);
+                        if (data && entries_add_type1(l, source, name, data, len) &&
+                            !entry_files_exist(root, &l->entries[l->n_entries - 1])) {
+                                log_warning("%s: a file it names is missing, ignoring entry", path);
+                                l->n_entries--;
+                        }
+                        free(data);
+                }
+                free(path);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        free(dir);
+}
+
+static void discover_type2(struct entry_list *l, const char *root, enum entry_source source) {
+        char *dir = esp_path_nocase(root, "EFI/Linux");
+        size_t n = 0;
+        char **names = dir ? list_dir(dir, &n) : NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                struct slice name = slice_from_cstr(names[i]);
+                char *path, *osrel, *cmdline;
+                size_t osrel_len, cmdline_len;
+
+                if (!entry_filename_is_type2(name))
+                        continue;
+                path = join_path(dir, names[i]);
+                if (path && is_regular(path) &&
+                    esp_read_uki_metadata(path, &osrel, &osrel_len, &cmdline, &cmdline_len) == 0) {
+                        entries_add_type2(l, source, name, osrel, osrel_len, cmdline, cmdline_len);
+                        free(osrel);
+                        free(cmdline);
+                }
+                free(path);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        free(dir);
+}
+
+void esp_discover_entries(struct entry_list *l, const char *root, enum entry_source source) {
+        discover_type1(l, root, source);
+        discover_type2(l, root, source);
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+#include "boot.h"
+#include "../common/utf.h"
+#include "../efi/file.h"
+#include "../stub/initrd.h"
+
+#define INITRD_MAX_TOTAL (1024u * 1024 * 1024)
+
+/* Options as UTF-16 LoadOptions (caller frees); NULL for none. */
+static CHAR16 *options_to_utf16(const char *options) {
+        size_t len;
+        CHAR16 *out;
+
+        if (!options || !*options)
+                return NULL;
+        len = strlen(options);
+        out = efi_alloc((len + 1) * sizeof(CHAR16));
+        if (out)
+                utf8_to_utf16(options, len, out);
+        return out;
+}
+
+/* Type #1 initrds, concatenated with each padded to 4 bytes as systemd-boot
+ * does, in one buffer for LoadFile2. */
+static EFI_STATUS read_initrds(EFI_FILE *root, const struct boot_entry *e, uint8_t **ret, size_t *ret_size) {
+        uint8_t *all = NULL;
+        size_t total = 0;
+        EFI_STATUS err = EFI_SUCCESS;
+
+        *ret = NULL;
+        *ret_size = 0;
+        for (size_t i = 0; i < e->n_initrds; i++) {
+                CHAR16 *path = path_from_entry(e->initrds[i]);
+                void *data = NULL;
+                size_t size = 0, padded;
+                uint8_t *grown;
+
+                if (!path)
+                        return EFI_OUT_OF_RESOURCES;
+                err = file_read_all(root, path, INITRD_MAX_TOTAL - total, &data, &size);
+                efi_free(path);
+                if (err != EFI_SUCCESS) {
+                        efi_print("keel: cannot read initrd %s: %s\n", e->initrds[i], efi_status_text(err));
+                        break;
+                }
+                padded = (size + 3) & ~(size_t) 3;
+                grown = efi_alloc(total + padded);
+                if (!grown) {
+                        efi_free(data);
+                        err = EFI_OUT_OF_RESOURCES;
+                        break;
+                }
+                if (all)
+                        memcpy(grown, all, total);
+                memcpy(grown + total, data, size);
+                memset(grown + total + size, 0, padded - size);
+                efi_free(all);
+                efi_free(data);
+                all = grown;
+                total += padded;
+        }
+        if (err != EFI_SUCCESS) {
+                efi_free(all);
+                return err;
+        }
+        *ret = all;
+        *ret_size = total;
+        return EFI_SUCCESS;
+}
+
+static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *path, const CHAR16 *options,
+                              const uint8_t *initrd, size_t initrd_size, uint32_t watchdog_seconds) {
+        struct initrd_loader *loader = NULL;
+        EFI_DEVICE_PATH *dp = NULL;
+        EFI_HANDLE image = NULL;
+        EFI_LOADED_IMAGE *li;
+        CHAR16 *path16 = path_from_entry(path);
+        EFI_STATUS err;
+
+        if (!path16 || !(dp = devpath_for_file(device, path16))) {
+                err = EFI_OUT_OF_RESOURCES;
+                goto out;
+        }
+        /* LoadImage from the device path: the firmware reads and, under
+         * Secure Boot, verifies the image itself. */
+        err = BS->LoadImage(FALSE, parent, dp, NULL, 0, &image);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot load %s: %s\n", path, efi_status_text(err));
+                goto out;
+        }
+        li = efi_loaded_image(image);
+        if (li && options) {
+                li->LoadOptions = (void *) options;
+                li->LoadOptionsSize = (uint32_t) ((utf16_strnlen(options, UINT32_MAX / 2 - 1) + 1) * sizeof(CHAR16));
+        }
+        if (initrd_size > 0) {
+                err = initrd_register(initrd, initrd_size, &loader);
+                if (err != EFI_SUCCESS) {
+                        efi_print("keel: cannot offer the initrd: %s\n", efi_status_text(err));
+                        goto out_unload;
+                }
+        }
+
+        /* A kernel hanging before ExitBootServices (which disarms the
+         * watchdog) resets the machine; the boot counter records the try. */
+        if (watchdog_seconds > 0)
+                BS->SetWatchdogTimer(watchdog_seconds, 0x10000, 0, NULL);
+        err = BS->StartImage(image, NULL, NULL);
+        BS->SetWatchdogTimer(0, 0x10000, 0, NULL);
+        if (err == EFI_SUCCESS)
+                err = EFI_LOAD_ERROR; /* an OS that returns did not boot */
+        initrd_unregister(loader);
+out_unload:
+        BS->UnloadImage(image);
+out:
+        efi_free(dp);
+        efi_free(path16);
+        return err;
+}
+
+EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, const struct boot_entry *e,
+                            const struct boot_options *o) {
+        CHAR16 *options = NULL;
+        uint8_t *initrd = NULL;
+        size_t initrd_size = 0;
+        EFI_STATUS err;
+
+        switch (e->type) {
+        case ENTRY_AUTO_FIRMWARE:
+                return reboot_into_firmware();
+        case ENTRY_TYPE2:
+                /* A UKI gets no command line unless the user edited one, so
+                 * that its own signed .cmdline applies and PCR 12 stays
+                 * predictable. */
+                options = options_to_utf16(o->edited_options);
+                err = start_image(parent, part->device, e->efi_path, options, NULL, 0, o->watchdog_seconds);
+                break;
+        case ENTRY_TYPE1:
+                options = options_to_utf16(o->edited_options ? o->edited_options : e->options);
+                if (e->efi_path) {
+                        err = start_image(parent, part->device, e->efi_path, options, NULL, 0, o->watchdog_seconds);
+                        break;
+                }
+                err = read_initrds(part->root, e, &initrd, &initrd_size);
+                if (err == EFI_SUCCESS)
+                        err = start_image(parent, part->device, e->linux_path, options, initrd, initrd_size,
+                                          o->watchdog_seconds);
+                break;
+        default:
+                err = EFI_INVALID_PARAMETER;
+        }
+        efi_free(initrd);
+        efi_free(options);
+        return err;
+}
+
+bool firmware_setup_supported(void) {
+        uint64_t supported = 0;
+        UINTN size = sizeof(supported);
+
+        if (RT->GetVariable(L"OsIndicationsSupported", (EFI_GUID *) &global_variable_guid, NULL, &size, &supported) !=
+            EFI_SUCCESS)
+                return false;
+        return supported & EFI_OS_INDICATIONS_BOOT_TO_FW_UI;
+}
+
+EFI_STATUS reboot_into_firmware(void) {
+        uint64_t indications = 0;
+        UINTN size = sizeof(indications);
+        EFI_STATUS err;
+
+        if (RT->GetVariable(L"OsIndications", (EFI_GUID *) &global_variable_guid, NULL, &size, &indications) !=
+            EFI_SUCCESS)
+                indications = 0;
+        indications |= EFI_OS_INDICATIONS_BOOT_TO_FW_UI;
+        err = RT->SetVariable(L"OsIndications", (EFI_GUID *) &global_variable_guid,
+                              EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS,
+                              sizeof(indications), &indications);
+        if (err != EFI_SUCCESS)
+                return err;
+        RT->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, NULL);
+        return EFI_DEVICE_ERROR;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+#include "discover.h"
+#include "../common/error.h"
+#include "../common/pe.h"
+#include "../common/uki.h"
+#include "../common/utf.h"
+#include "../efi/file.h"
+
+#define ENTRY_FILE_MAX (64u * 1024)
+#define UKI_HEADER_READ (64u * 1024)
+#define UKI_TEXT_SECTION_MAX (64u * 1024)
+#define NAME_MAX_UTF8 (3 * 256 + 1)
+
+/* A directory name in UTF-8 for common/; false for names too long. */
+static bool name_to_utf8(const CHAR16 *name, char *out, size_t out_size) {
+        size_t units = utf16_strnlen(name, 256);
+        if (units >= 256 || out_size < 3 * units + 1)
+                return false;
+        utf16_to_utf8(name, units, out);
+        return true;
+}
+
+static CHAR16 *join16(const CHAR16 *dir, const CHAR16 *name) {
+        size_t a = utf16_strnlen(dir, 512), b = utf16_strnlen(name, 512);
+        CHAR16 *p = efi_alloc((a + b + 2) * sizeof(CHAR16));
+        if (!p)
+                return NULL;
+        memcpy(p, dir, a * sizeof(CHAR16));
+        p[a] = '\\';
+        memcpy(p + a + 1, name, b * sizeof(CHAR16));
+        p[a + b + 1] = 0;
+        return p;
+}
+
+static bool path_exists(EFI_FILE *root, const char *path) {
+        CHAR16 *p;
+        bool ok;
+
+        if (!path)
+                return true;
+        p = path_from_entry(path);
+        ok = p && file_exists(root, p);
+        efi_free(p);
+        return ok;
+}
+
+static bool entry_files_exist(EFI_FILE *root, const struct boot_entry *e) {
+        if (!path_exists(root, e->linux_path) || !path_exists(root, e->efi_path))
+                return false;
+        for (size_t i = 0; i < e->n_initrds; i++)
+                if (!path_exists(root, e->initrds[i]))
+                        return false;
+        return true;
+}
+
+static void add_type1(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *path,
+                      const char *name) {
+        void *data = NULL;
+        size_t size = 0;
+        EFI_STATUS err = file_read_all(root, path, ENTRY_FILE_MAX, &data, &size);
+
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot read entry %s: %s\n", name, efi_status_text(err));
+                return;
+        }
+        if (entries_add_type1(l, source, slice_from_cstr(name), data, size) &&
+            !entry_files_exist(root, &l->entries[l->n_entries - 1])) {
+                efi_print("keel: %s: a file it names is missing, ignoring entry\n", name);
+                l->n_entries--;
+        }
+        efi_free(data);
+}
+
+static EFI_STATUS read_section(EFI_FILE *f, const struct pe_section *s, char **ret, size_t *ret_size) {
+        size_t size;
+        char *buf;
+        EFI_STATUS err;
+
+        *ret = NULL;
+        *ret_size = 0;
+        if (!s)
+                return EFI_SUCCESS;
+        size = pe_section_file_size(s);
+        if (size > UKI_TEXT_SECTION_MAX)
+                return EFI_BAD_BUFFER_SIZE;
+        buf = efi_alloc(size + 1);
+        if (!buf)
+                return EFI_OUT_OF_RESOURCES;
+        err = file_read_at(f, s->raw_offset, buf, size);
+        if (err != EFI_SUCCESS) {
+                efi_free(buf);
+                return err;
+        }
+        buf[size] = 0;
+        *ret = buf;
+        *ret_size = size;
+        return EFI_SUCCESS;
+}
+
+static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *path,
+                      const char *name) {
+        EFI_FILE *f = NULL;
+        struct pe_image *pe = efi_alloc(sizeof(*pe));
+        uint8_t *head = efi_alloc(UKI_HEADER_READ);
+        struct uki_sections u;
+        char *osrel = NULL, *cmdline = NULL;
+        size_t osrel_size = 0, cmdline_size = 0;
+        uint64_t size = 0;
+        EFI_STATUS err;
+        int r;
+
+        if (!pe || !head)
+                goto out;
+        err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ, 0);
+        if (err != EFI_SUCCESS) {
+                f = NULL;
+                efi_print("keel: cannot open %s: %s\n", name, efi_status_text(err));
+                goto out;
+        }
+        err = file_size(f, &size);
+        if (err == EFI_SUCCESS)
+                err = file_read_at(f, 0, head, size < UKI_HEADER_READ ? (size_t) size : UKI_HEADER_READ);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot read %s: %s\n", name, efi_status_text(err));
+                goto out;
+        }
+        r = pe_parse_headers(head, size < UKI_HEADER_READ ? (size_t) size : UKI_HEADER_READ, pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(pe, size);
+        if (r == KEEL_OK)
+                r = pe_check_machine(pe, PE_MACHINE_X86_64);
+        if (r == KEEL_OK)
+                r = uki_find_sections(pe, &u);
+        if (r != KEEL_OK) {
+                efi_print("keel: %s: %s, ignoring it\n", name, keel_strerror(r));
+                goto out;
+        }
+        if (read_section(f, u.section[UKI_SECTION_OSREL], &osrel, &osrel_size) != EFI_SUCCESS ||
+            read_section(f, u.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_size) != EFI_SUCCESS) {
+                efi_print("keel: %s: cannot read its .osrel/.cmdline, ignoring it\n", name);
+                goto out;
+        }
+        entries_add_type2(l, source, slice_from_cstr(name), osrel, osrel_size, cmdline, cmdline_size);
+out:
+        if (f)
+                f->Close(f);
+        efi_free(osrel);
+        efi_free(cmdline);
+        efi_free(head);
+        efi_free(pe);
+}
+
+static void discover_dir(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *dir_path,
+                         enum entry_type type) {
+        EFI_FILE *dir = NULL;
+        EFI_FILE_INFO *info;
+        char name[NAME_MAX_UTF8];
+
+        if (root->Open(root, &dir, (CHAR16 *) dir_path, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
+                return;
+        while (dir_next(dir, &info) == EFI_SUCCESS && info) {
+                bool is_dir = info->Attribute & EFI_FILE_DIRECTORY;
+                if (!is_dir && name_to_utf8(info->FileName, name, sizeof(name))) {
+                        struct slice s = slice_from_cstr(name);
+                        CHAR16 *path;
+                        if ((type == ENTRY_TYPE1 ? entry_filename_is_type1(s) : entry_filename_is_type2(s)) &&
+                            (path = join16(dir_path, info->FileName))) {
+                                if (type == ENTRY_TYPE1)
+                                        add_type1(l, root, source, path, name);
+                                else
+                                        add_type2(l, root, source, path, name);
+                                efi_free(path);
+                        }
+                }
+                efi_free(info);
+        }
+        dir->Close(dir);
+}
+
+void discover_entries(struct entry_list *l, EFI_FILE *root, enum entry_source source) {
+        discover_dir(l, root, source, L"\\loader\\entries", ENTRY_TYPE1);
+        discover_dir(l, root, source, L"\\EFI\\Linux", ENTRY_TYPE2);
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "../common/entries.h"
+#include "../efi/efi.h"
+
+/* Enumerates Type #1 and Type #2 entries on one partition into l. Reads
+ * entry files whole, but of a UKI only its headers and its .osrel and
+ * .cmdline sections. Entries naming missing files are skipped. */
+void discover_entries(struct entry_list *l, EFI_FILE *root, enum entry_source source);

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Differential test: `keel entries` (the loader's own common/ code) vs
+`bootctl --esp-path=DIR list` (systemd 252) on many generated ESP trees:
+the same entries, in the same order, with the same default.
+
+keel deliberately differs in one case (documented): when bootctl's default
+is an entry with no tries left while a good entry exists, keel picks the
+first good entry matching the same rule instead. The expectation for that
+case is derived from bootctl's own listing.
+
+Needs root (mounts a tmpfs: bootctl insists on a mount point)."""
+import fnmatch
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+KEEL = os.path.abspath(sys.argv[1])
+STUB = os.path.abspath(sys.argv[2])
+TREES = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+SEED = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+rng = random.Random(SEED)
+
+NAMES = ["fedora-6.1", "nixos-generation-12", "nixos-generation-9", "a", "b", "entry_1.2", "debian-6.1.0-56",
+         "debian-6.1.0-9", "linux", "linux-lts", "z9", "1.10", "1.9~rc1", "1.0^post", "arch"]
+COUNTERS = ["", "", "", "+3", "+0-3", "+1-2", "+03", "+3-", "+-1", "+0", "+2-0", "+10-1", "++2", "+1+2"]
+SORT_KEYS = [None, None, "nixos", "fedora", "debian", "Nixos", "a-b"]
+MACHINE_IDS = [None, None, "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"]
+VERSIONS = [None, "1.10", "1.9", "1.9~rc1", "1.0^post", "1.0", "6.1.0-56-amd64", "6.1.0-9-amd64", "2",
+            "10", "1.0-1", "1.0-2", "abc", "1a"]
+DEFAULTS = [None, None, "*", "nixos-*", "debian*", "*.efi", "*.conf", "[ab]*", "?.conf", "LINUX*", "z*",
+            "nomatch", "*generation-1?*", "fedora-6.1.conf"]
+
+
+def ensure_mount(path):
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", path], check=True)
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def make_type1(esp, used):
+    name = rng.choice(NAMES)
+    fname = name + rng.choice(COUNTERS) + ".conf"
+    if fname.lower() in used:
+        return
+    used.add(fname.lower())
+    lines = []
+    if rng.random() < 0.9:
+        lines.append(f"title {name.title()} entry")
+    for key, pool in (("sort-key", SORT_KEYS), ("machine-id", MACHINE_IDS), ("version", VERSIONS)):
+        v = rng.choice(pool)
+        if v is not None:
+            sep = rng.choice([" ", "  ", "\t"])
+            lines.append(f"{key}{sep}{v}")
+    kernel = f"/{name}/linux"
+    write(esp + kernel, "kernel")
+    if rng.random() < 0.2:
+        lines.append(f"efi {kernel}")
+    else:
+        lines.append(f"linux {kernel}")
+    lines.append(f"options root=/dev/sda quiet id={name}")
+    if rng.random() < 0.3:
+        lines.append("# a comment")
+    rng.shuffle(lines)
+    write(f"{esp}/loader/entries/{fname}", "\n".join(lines) + ("\n" if rng.random() < 0.8 else ""))
+
+
+def quote(v):
+    return rng.choice([v, f'"{v}"', f"'{v}'"])
+
+
+def make_type2(esp, used, workdir):
+    name = rng.choice(NAMES)
+    fname = name + rng.choice(COUNTERS) + ".efi"
+    if fname.lower() in used:
+        return
+    used.add(fname.lower())
+    osrel = []
+    for key, pool in (("PRETTY_NAME", [None, "Fancy OS 1", "NixOS 24.05"]), ("IMAGE_ID", [None, "nixos", "debian"]),
+                      ("NAME", [None, "NixOS", "Debian"]), ("ID", [None, "nixos", "debian", "fedora"]),
+                      ("IMAGE_VERSION", [None, "1.10", "1.9~rc1"]), ("VERSION", [None, "24.05 (Uakari)"]),
+                      ("VERSION_ID", [None, "24.05", "12", "1.0^post"]), ("BUILD_ID", [None, "2024-01", "7"])):
+        v = rng.choice(pool)
+        if v is not None:
+            osrel.append(f"{key}={quote(v)}")
+    if not any(l.split("=")[0] in ("PRETTY_NAME", "IMAGE_ID", "NAME", "ID") for l in osrel):
+        osrel.append("ID=fallback")
+    osrel_path = os.path.join(workdir, "osrel")
+    write(osrel_path, "\n".join(osrel) + "\n")
+    out = f"{esp}/EFI/Linux/{fname}"
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    subprocess.run([KEEL, "uki", "build", "--stub", STUB, "--linux", STUB, "--cmdline", f"quiet id={name}",
+                    "--os-release", "@" + osrel_path, "-o", out], check=True)
+
+
+def bootctl_list(esp):
+    env = dict(os.environ, SYSTEMD_RELAX_ESP_CHECKS="1")
+    out = subprocess.run(["bootctl", f"--esp-path={esp}", "list", "--no-pager"], capture_output=True, text=True,
+                         env=env).stdout
+    entries = []
+    for block in out.split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                fields[k.strip()] = v.strip()
+        if "id" in fields:
+            tries = fields.get("tries", "")
+            entries.append({"id": fields["id"], "default": "(default)" in fields.get("title", ""),
+                            "bad": tries.startswith("0 left")})
+    return entries
+
+
+def expected_default(entries, pattern):
+    """bootctl's default, except where keel goes beyond it (see module doc)."""
+    default = next((e for e in entries if e["default"]), None)
+    if default is None or not default["bad"] or all(e["bad"] for e in entries):
+        return default and default["id"]
+    if pattern:
+        for e in entries:
+            if not e["bad"] and fnmatch.fnmatchcase(e["id"].lower(), pattern.lower()):
+                return e["id"]
+    return next(e["id"] for e in entries if not e["bad"])
+
+
+def main():
+    failures = 0
+    mnt = tempfile.mkdtemp(prefix="keel-esp-")
+    work = tempfile.mkdtemp(prefix="keel-diff-")
+    ensure_mount(mnt)
+    try:
+        for tree in range(TREES):
+            for child in os.listdir(mnt):
+                shutil.rmtree(os.path.join(mnt, child))
+            used = set()
+            for _ in range(rng.randint(0, 7)):
+                make_type1(mnt, used)
+            for _ in range(rng.randint(0, 4)):
+                make_type2(mnt, used, work)
+            pattern = rng.choice(DEFAULTS)
+            if pattern:
+                write(f"{mnt}/loader/loader.conf", f"timeout 3\ndefault {pattern}\n")
+            reference = bootctl_list(mnt)
+            keel = json.loads(subprocess.run([KEEL, "entries", "--esp", mnt, "--json"], capture_output=True,
+                                             text=True, check=True).stdout)
+            keel_ids = [e["id"] for e in keel if e["type"] != "auto"]
+            keel_default = next((e["id"] for e in keel if e["is_default"]), None)
+            ref_ids = [e["id"] for e in reference]
+            want_default = expected_default(reference, pattern)
+            if keel_ids != ref_ids or keel_default != want_default:
+                failures += 1
+                print(f"FAIL tree {tree} (default pattern {pattern!r}):")
+                print(f"  bootctl order:  {ref_ids}, default {want_default}")
+                print(f"  keel order:     {keel_ids}, default {keel_default}")
+                subprocess.run(["find", mnt, "-type", "f"])
+    finally:
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
+        shutil.rmtree(work)
+    print(f"entries: {TREES - failures}/{TREES} trees agree with bootctl")
+    return 1 if failures else 0
+
+
+sys.exit(main())
