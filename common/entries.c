@@ -264,6 +264,19 @@ static bool osrel_first(struct entry_list *l, struct slice filename, const void 
         return false;
 }
 
+#define UKI_DIRECTORY "\\EFI\\Linux\\"
+
+bool entry_uki_path(struct slice filename, char *out, size_t out_size) {
+        size_t prefix = sizeof(UKI_DIRECTORY) - 1;
+
+        if (out_size <= prefix || filename.len >= out_size - prefix)
+                return false;
+        memcpy(out, UKI_DIRECTORY, prefix);
+        memcpy(out + prefix, filename.ptr, filename.len);
+        out[prefix + filename.len] = '\0';
+        return true;
+}
+
 bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
                        size_t osrel_len, const void *cmdline, size_t cmdline_len) {
         static const char *const title_keys[] = { "PRETTY_NAME", "IMAGE_ID", "NAME", "ID", NULL };
@@ -303,14 +316,14 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
         if (!field_fits(l, filename, options, ENTRY_OPTIONS_MAX) || !field_fits(l, filename, filename, ENTRY_FIELD_MAX))
                 goto refuse;
 
-        memcpy(path, "\\EFI\\Linux\\", 11);
-        memcpy(path + 11, filename.ptr, filename.len);
+        if (!entry_uki_path(filename, path, sizeof(path)))
+                goto refuse;
         e->type = ENTRY_TYPE2;
         e->source = source;
         e->title = arena_strdup(l, slice_from_cstr(title), &ok);
         e->version = arena_strdup_optional(l, slice_from_cstr(version), &ok);
         e->sort_key = arena_strdup_optional(l, slice_from_cstr(sort_key), &ok);
-        e->efi_path = arena_strdup(l, slice_from(path, 11 + filename.len), &ok);
+        e->efi_path = arena_strdup(l, slice_from_cstr(path), &ok);
         e->options = arena_strdup_optional(l, options, &ok);
         if (!ok) {
                 warn(l, filename, "out of memory for boot entries, ignoring entry");

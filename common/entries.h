@@ -72,6 +72,10 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
 bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
                        size_t osrel_len, const void *cmdline, size_t cmdline_len);
 
+/* The volume path of a UKI entry file, "\EFI\Linux\NAME"; false when it
+ * does not fit in out_size bytes (NUL included). */
+bool entry_uki_path(struct slice filename, char *out, size_t out_size);
+
 /* Adds the firmware-setup entry (after sorting; it always goes last). */
 bool entries_add_auto_firmware(struct entry_list *l);
 

@@ -7,3 +7,4 @@ int uki_build_main(int argc, char **argv);
 int uki_inspect_main(int argc, char **argv);
 int entries_main(int argc, char **argv);
 int compare_versions_main(int argc, char **argv);
+int bless_main(int argc, char **argv);

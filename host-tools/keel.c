@@ -20,6 +20,7 @@ static const struct command commands[] = {
         { "uki", "inspect", uki_inspect_main, "list a UKI's sections, command line and os-release" },
         { NULL, "entries", entries_main, "list boot entries in the loader's order, with its default" },
         { NULL, "compare-versions", compare_versions_main, "compare two versions as the loader orders them" },
+        { NULL, "bless", bless_main, "mark the current boot good or bad (boot counting)" },
 };
 
 static void usage(FILE *f) {

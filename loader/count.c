@@ -23,6 +23,23 @@ static CHAR16 *entry_file_path(const struct boot_entry *e, const char *name) {
         return p;
 }
 
+/* Points the entry at its renamed file (the old strings live in the entry
+ * arena; the new ones are small and stay allocated for this boot). */
+static void rename_entry(struct boot_entry *e, const char *new_name) {
+        size_t n = strlen(new_name);
+        char *filename = efi_alloc(n + 1), *path = efi_alloc(NAME_MAX_BYTES + 16);
+
+        if (filename) {
+                memcpy(filename, new_name, n + 1);
+                e->filename = filename;
+        }
+        if (e->type == ENTRY_TYPE2 && path && entry_uki_path(slice_from(new_name, n), path, NAME_MAX_BYTES + 16)) {
+                e->efi_path = path;
+                return;
+        }
+        efi_free(path);
+}
+
 void count_boot_try(const struct partition *part, struct boot_entry *e) {
         struct bootcount_name name;
         char next[NAME_MAX_BYTES];
@@ -50,8 +67,9 @@ void count_boot_try(const struct partition *part, struct boot_entry *e) {
         err = efivar_set_str16(&loader_vendor_guid, L"LoaderBootCountPath", new_path, EFI_VARIABLE_VOLATILE_ACCESS);
         if (err != EFI_SUCCESS)
                 efi_print("keel: cannot set LoaderBootCountPath: %s\n", efi_status_text(err));
-        /* Further attempts in this boot see the entry as it now is. */
+        /* The entry is now this file: a UKI is started by its new name. */
         e->tries_left = e->tries_left > 0 ? e->tries_left - 1 : 0;
+        rename_entry(e, next);
         goto out;
 
 fail:

@@ -12,6 +12,7 @@
 struct menu {
         const struct menu_request *r;
         size_t selected;
+        size_t default_index;       /* follows `d` */
         size_t first_visible;
         int32_t countdown;          /* seconds left, -1: stopped */
         uint32_t timeout_setting;   /* what t/T change */
@@ -45,7 +46,7 @@ static void draw(struct menu *m) {
                 const struct boot_entry *e = &l->entries[i];
                 efi_print("%s %s%s%s%s%s\n", i == m->selected ? ">" : " ", e->title, e->version ? " (" : "",
                           e->version ? e->version : "", e->version ? ")" : "",
-                          i == m->r->default_index ? "  [default]" : (entry_is_bad(e) ? "  [no tries left]" : ""));
+                          i == m->default_index ? "  [default]" : (entry_is_bad(e) ? "  [no tries left]" : ""));
         }
         efi_print("\n");
         if (m->countdown >= 0)
@@ -94,10 +95,11 @@ static void toggle_default(struct menu *m) {
 
         if (current && strcmp(current, e->id) == 0) {
                 bli_set_persistent_string(L"LoaderEntryDefault", NULL);
-                m->status = "Default cleared.";
-        } else if (bli_set_persistent_string(L"LoaderEntryDefault", e->id) == EFI_SUCCESS)
+                m->status = "Default cleared (takes effect on the next boot).";
+        } else if (bli_set_persistent_string(L"LoaderEntryDefault", e->id) == EFI_SUCCESS) {
+                m->default_index = m->selected;
                 m->status = "Default set.";
-        else
+        } else
                 m->status = "Could not save the default.";
         efi_free(current);
 }
@@ -126,7 +128,9 @@ static void change_timeout(struct menu *m, int delta) {
                                                                                              "Could not save the timeout.";
 }
 
-/* A one-line editor for the command line; returns NULL when cancelled. */
+/* A one-line editor for the command line; returns NULL when cancelled.
+ * Keys are echoed one by one rather than redrawing the line: on a serial
+ * console a full redraw per key is slow enough to lose typed characters. */
 static char *edit_line(const char *initial) {
         CHAR16 *line = efi_alloc((EDIT_MAX + 1) * sizeof(CHAR16));
         size_t len = 0;
@@ -137,10 +141,11 @@ static char *edit_line(const char *initial) {
         if (initial)
                 len = utf8_to_utf16(initial, strlen(initial) < EDIT_MAX ? strlen(initial) : EDIT_MAX, line);
         line[len] = 0;
+        efi_print("\n> %ls", line);
         for (;;) {
                 EFI_INPUT_KEY key;
+                CHAR16 echo[2] = { 0, 0 };
 
-                efi_print("\r> %ls \x08", line);
                 if (!read_key(false, &key))
                         continue;
                 if (key.ScanCode == SCAN_ESC) {
@@ -150,14 +155,18 @@ static char *edit_line(const char *initial) {
                 if (key.UnicodeChar == CHAR_CARRIAGE_RETURN)
                         break;
                 if (key.UnicodeChar == CHAR_BACKSPACE) {
-                        if (len > 0)
+                        if (len > 0) {
                                 line[--len] = 0;
-                        efi_print("\r> %ls  \x08\x08", line);
+                                efi_print("\x08 \x08");
+                        }
                 } else if (key.UnicodeChar >= 0x20 && len < EDIT_MAX) {
                         line[len++] = key.UnicodeChar;
                         line[len] = 0;
+                        echo[0] = key.UnicodeChar;
+                        efi_print("%ls", echo);
                 }
         }
+        efi_print("\n");
         out = efi_alloc(3 * len + 1);
         if (out)
                 utf16_to_utf8(line, len, out);
@@ -204,6 +213,7 @@ struct menu_result menu_run(const struct menu_request *r) {
         struct menu m = {
                 .r = r,
                 .selected = r->default_index,
+                .default_index = r->default_index,
                 .countdown = r->timeout.mode == TIMEOUT_SECONDS && r->timeout.seconds > 0 ? (int32_t) r->timeout.seconds : -1,
                 .timeout_setting = r->timeout.mode == TIMEOUT_SECONDS ? r->timeout.seconds : 0,
         };

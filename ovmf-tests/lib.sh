@@ -26,20 +26,62 @@ kernel_release() {
         basename "$(kernel_image)" | sed 's/^vmlinuz-//'
 }
 
+# copy_with_libs ROOT BINARY...: the binaries and every library they load,
+# at the same paths, plus the dynamic loader.
+copy_with_libs() {
+        local root=$1 bin lib
+        shift
+        for bin in "$@"; do
+                mkdir -p "$root$(dirname "$bin")"
+                cp -L "$bin" "$root$bin"
+                for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+                        mkdir -p "$root$(dirname "$lib")"
+                        cp -L "$lib" "$root$lib"
+                done
+        done
+}
+
+# module_load_order MODULE...: the modules and their dependencies, each
+# after what it depends on (as paths).
+module_load_order() {
+        local kver seen=" "
+        kver=$(kernel_release)
+        visit() {
+                local m=$1 dep
+                case "$seen" in *" $m "*) return ;; esac
+                seen="$seen$m "
+                for dep in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
+                        visit "$dep"
+                done
+                modinfo -k "$kver" -n "$m"
+        }
+        for m in "$@"; do
+                visit "$m"
+        done
+}
+
+# Modules to mount the ESP from inside the guest (virtio disk, vfat).
+ESP_MODULES="virtio_pci virtio_blk vfat nls_cp437 nls_ascii nls_utf8"
+
 # build_initramfs OUT [SCENARIO_SCRIPT] [EXTRA_FILE:DEST]...
-# A newc cpio with static busybox, the reporting /init, efivarfs and the
-# other modules the scenarios need, and an optional /scenario script.
+# A newc cpio with static busybox, the reporting /init, efivarfs, the
+# modules named in $INITRAMFS_MODULES (with their dependencies, loaded in
+# order), the programs in $INITRAMFS_BINARIES (with their libraries), and
+# an optional /scenario script.
 build_initramfs() {
         local out=$1 scenario=${2:-} root kver m
         shift $(( $# >= 2 ? 2 : 1 ))
         root=$(mktemp -d)
         kver=$(kernel_release)
-        mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp}
+        mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp,efi,run}
         cp /bin/busybox "$root/bin/busybox"
         cp "$KEEL_SRC/ovmf-tests/initramfs/init" "$root/init"
-        for m in fs/efivarfs/efivarfs.ko; do
-                cp "/lib/modules/$kver/kernel/$m" "$root/lib/modules/"
+        for m in $(module_load_order efivarfs ${INITRAMFS_MODULES:-}); do
+                [ -f "$m" ] || continue # built into the kernel
+                cp "$m" "$root/lib/modules/"
+                basename "$m" >>"$root/lib/modules/order"
         done
+        [ -z "${INITRAMFS_BINARIES:-}" ] || copy_with_libs "$root" $INITRAMFS_BINARIES
         if [ -n "$scenario" ]; then
                 cp "$scenario" "$root/scenario"
                 chmod +x "$root/scenario"
@@ -98,15 +140,29 @@ esp_ls() {
 }
 
 # qemu_boot WORKDIR DISK [extra qemu args...]
+# OVMF_CODE, OVMF_VARS_TEMPLATE and QEMU_MACHINE, when set, replace the
+# firmware, the initial variable store and the machine type (Secure Boot).
+# QEMU_REBOOT=1 lets the guest reboot (one run spans several boots; the
+# logs then hold every boot). QEMU_CONSOLE_SOCKET=1 puts the console on
+# WORKDIR/console.sock (still logged to console.log) so a test can type.
+# QEMU_DISK_READONLY=1 attaches the disk read-only.
 # Boots the disk with OVMF (fresh variable store in WORKDIR), swtpm as a TPM
 # 2.0 TIS device, the firmware and kernel console on WORKDIR/console.log and
 # the initramfs report on WORKDIR/report.log. Returns QEMU's status; 124 on
 # timeout.
 qemu_boot() {
-        local work=$1 disk=$2 rc=0 tpm_args=()
+        local work=$1 disk=$2 rc=0 tpm_args=() reboot_args=(-no-reboot)
+        local console_args=(-serial file:"$work/console.log") disk_ro=""
         shift 2
+        [ "${QEMU_REBOOT:-0}" = 1 ] && reboot_args=()
+        [ "${QEMU_DISK_READONLY:-0}" = 1 ] && disk_ro=",readonly=on"
+        if [ "${QEMU_CONSOLE_SOCKET:-0}" = 1 ]; then
+                rm -f "$work/console.sock"
+                console_args=(-chardev "socket,id=con0,path=$work/console.sock,server=on,wait=off,logfile=$work/console.log"
+                              -serial chardev:con0)
+        fi
         mkdir -p "$work"
-        [ -f "$work/OVMF_VARS.fd" ] || cp "$OVMF_DIR/OVMF_VARS_4M.fd" "$work/OVMF_VARS.fd"
+        [ -f "$work/OVMF_VARS.fd" ] || cp "${OVMF_VARS_TEMPLATE:-$OVMF_DIR/OVMF_VARS_4M.fd}" "$work/OVMF_VARS.fd"
         rm -f "$work/console.log" "$work/report.log"
         if [ "${KEEL_NO_TPM:-0}" != 1 ]; then
                 mkdir -p "$work/tpm"
@@ -117,11 +173,11 @@ qemu_boot() {
                           -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0)
         fi
         timeout --foreground "$QEMU_TIMEOUT" qemu-system-x86_64 \
-                -machine q35 -m 1024 -smp 1 -nographic -no-reboot -nodefaults \
-                -drive if=pflash,format=raw,unit=0,readonly=on,file="$OVMF_DIR/OVMF_CODE_4M.fd" \
+                -machine "${QEMU_MACHINE:-q35}" -m 1024 -smp 1 -nographic "${reboot_args[@]}" -nodefaults \
+                -drive if=pflash,format=raw,unit=0,readonly=on,file="${OVMF_CODE:-$OVMF_DIR/OVMF_CODE_4M.fd}" \
                 -drive if=pflash,format=raw,unit=1,file="$work/OVMF_VARS.fd" \
-                -drive if=none,id=disk0,format=raw,file="$disk" -device virtio-blk-pci,drive=disk0,bootindex=1 \
-                -serial file:"$work/console.log" -serial file:"$work/report.log" \
+                -drive if=none,id=disk0,format=raw,file="$disk"$disk_ro -device virtio-blk-pci,drive=disk0,bootindex=1 \
+                "${console_args[@]}" -serial file:"$work/report.log" \
                 -net none "${tpm_args[@]}" "$@" </dev/null >"$work/qemu.log" 2>&1 || rc=$?
         if [ -f "$work/tpm/pid" ]; then
                 kill "$(cat "$work/tpm/pid")" 2>/dev/null || true

@@ -1,0 +1,81 @@
+# Helpers for the loader scenarios (sourced after lib.sh): UKIs of both
+# stubs, the bootctl 252 view of an ESP image, reading LoaderEntries.
+
+# make_keel_uki OUT ID VERSION MARKER [INITRD]: a keel UKI whose command
+# line carries keel.test=MARKER, so the report shows which entry booted.
+make_keel_uki() {
+        local out=$1 id=$2 version=$3 marker=$4 initrd=${5:-$(shared_initramfs)}
+        "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$initrd" \
+                --cmdline "console=ttyS0 loglevel=1 panic=-1 keel.test=$marker" \
+                --os-release "$(printf 'ID=%s\nVERSION_ID=%s\nPRETTY_NAME="%s %s"\n' "$id" "$version" "$id" "$version")" \
+                -o "$out"
+}
+
+# make_sdstub_uki OUT ID VERSION MARKER [INITRD]: a UKI with systemd-stub
+# 252, packed with objcopy the way systemd's documentation shows (not with keel).
+make_sdstub_uki() {
+        local out=$1 id=$2 version=$3 marker=$4 initrd=${5:-$(shared_initramfs)} tmp
+        tmp=$(mktemp -d)
+        printf 'ID=%s\nVERSION_ID=%s\nPRETTY_NAME="%s %s (systemd-stub)"\n' "$id" "$version" "$id" "$version" >"$tmp/osrel"
+        printf 'console=ttyS0 loglevel=1 panic=-1 keel.test=%s' "$marker" >"$tmp/cmdline"
+        objcopy --add-section .osrel="$tmp/osrel" --change-section-vma .osrel=0x20000 \
+                --add-section .cmdline="$tmp/cmdline" --change-section-vma .cmdline=0x30000 \
+                --add-section .linux="$(kernel_image)" --change-section-vma .linux=0x2000000 \
+                --add-section .initrd="$initrd" --change-section-vma .initrd=0x3000000 \
+                "$SYSTEMD_STUB" "$out"
+        rm -rf "$tmp"
+}
+
+# bootctl_view IMG: "id id id ...|default" as bootctl 252 sees the ESP in IMG
+# (copied to a tmpfs: bootctl wants a mount point).
+bootctl_view() {
+        local img=$1 mnt out ids def
+        mnt=$(mktemp -d)
+        mount -t tmpfs -o size=256m tmpfs "$mnt"
+        mcopy -s -n -i "$img@@1M" "::/*" "$mnt/"
+        out=$(SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path="$mnt" list --no-pager 2>/dev/null)
+        umount "$mnt"
+        rmdir "$mnt"
+        ids=$(sed -n 's/^ *id: //p' <<<"$out" | tr '\n' ' ' | sed 's/ $//')
+        def=$(awk '/title: .*\(default\)/ { found = 1 } found && /^ *id: / { print $2; exit }' <<<"$out")
+        echo "$ids|$def"
+}
+
+# loader_entries WORK: LoaderEntries from the report without the auto- entries.
+loader_entries() {
+        report_value "$1" "EFIVAR LoaderEntries" | tr ' ' '\n' | grep -v '^auto-' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# booted_marker WORK: the keel.test= value of the booted kernel's command line.
+booted_marker() {
+        report_value "$1" CMDLINE | tr ' ' '\n' | sed -n 's/^keel.test=//p'
+}
+
+# populate_mixed_esp IMG [INITRAMFS]: keel loader + two keel UKIs, a
+# systemd-stub UKI and a Type #1 entry (kernel and initrd on the ESP), all
+# with the same initramfs (the shared reporting one by default).
+populate_mixed_esp() {
+        local img=$1 tmp
+        local initramfs=${2:-$(shared_initramfs)}
+        tmp=$(mktemp -d)
+        esp_image_create "$img" 192
+        esp_put "$img" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
+        make_keel_uki "$tmp/a.efi" keeltest 1 keel-uki-1 "$initramfs"
+        make_keel_uki "$tmp/b.efi" keeltest 2 keel-uki-2 "$initramfs"
+        make_sdstub_uki "$tmp/c.efi" sdtest 7 sdstub-uki "$initramfs"
+        esp_put "$img" "$tmp/a.efi" /EFI/Linux/keeltest-1.efi
+        esp_put "$img" "$tmp/b.efi" /EFI/Linux/keeltest-2.efi
+        esp_put "$img" "$tmp/c.efi" /EFI/Linux/sdtest-7.efi
+        esp_put "$img" "$(kernel_image)" /vmlinuz
+        esp_put "$img" "$initramfs" /initrd.cpio
+        esp_write "$img" /loader/entries/type1-test.conf "$(printf '%s\n' 'title Type 1 test' 'sort-key zzz' \
+                'version 3' 'linux /vmlinuz' 'initrd /initrd.cpio' \
+                'options console=ttyS0 loglevel=1 panic=-1' 'options keel.test=type1')"
+        rm -rf "$tmp"
+}
+
+# efivar_payload OUT STRING: an efivarfs file body for a persistent UTF-16
+# string variable (attributes NV|BS|RT, then the string with its NUL).
+efivar_payload() {
+        python3 -c 'import sys; open(sys.argv[1], "wb").write(b"\x07\0\0\0" + (sys.argv[2] + "\0").encode("utf-16-le"))' "$1" "$2"
+}
