@@ -35,7 +35,16 @@
         X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
         X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")                                 \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
-        X(KEEL_E_VALUE_TOO_LONG, "value too long")
+        X(KEEL_E_VALUE_TOO_LONG, "value too long")                                                 \
+        X(KEEL_E_GPT_TRUNCATED, "GPT header or entry array truncated")                              \
+        X(KEEL_E_GPT_BAD_SIGNATURE, "no GPT header (signature is not \"EFI PART\")")                 \
+        X(KEEL_E_GPT_BAD_HEADER_SIZE, "GPT header size is invalid")                                 \
+        X(KEEL_E_GPT_BAD_CRC, "GPT checksum mismatch")                                              \
+        X(KEEL_E_GPT_BAD_LBA, "GPT header is not at the block it claims")                           \
+        X(KEEL_E_GPT_BAD_ENTRY_SIZE, "GPT partition entry size is invalid")                         \
+        X(KEEL_E_GPT_BAD_ENTRY_COUNT, "GPT partition entry count is invalid")                       \
+        X(KEEL_E_GPT_BAD_ENTRY, "GPT partition entry is invalid")                                   \
+        X(KEEL_E_GPT_NOT_FOUND, "no GPT partition of that type")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

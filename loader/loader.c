@@ -8,6 +8,7 @@
 #include "count.h"
 #include "discover.h"
 #include "menu.h"
+#include "xbootldr.h"
 #include "../common/glob.h"
 #include "../efi/file.h"
 #include "../efi/time.h"
@@ -17,13 +18,15 @@
 #define LOADER_CONF_MAX (64u * 1024)
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
-         LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_SORT_KEY |          \
-         LOADER_FEATURE_SAVED_ENTRY)
+         LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
+         LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY)
 
 struct loader {
         EFI_HANDLE image;
         EFI_LOADED_IMAGE *loaded_image;
         struct partition esp;
+        struct partition xbootldr;
+        bool has_xbootldr;
         struct loader_config config;
         struct entry_list entries;
 };
@@ -82,6 +85,9 @@ static bool discover(struct loader *L) {
         }
         entry_list_init(&L->entries, storage, MAX_ENTRIES, arena, ENTRY_ARENA_SIZE, entry_warn, NULL);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
+        L->has_xbootldr = xbootldr_open(L->esp.device, &L->xbootldr) == EFI_SUCCESS;
+        if (L->has_xbootldr)
+                discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&L->entries);
         if (L->config.auto_firmware && firmware_setup_supported())
                 entries_add_auto_firmware(&L->entries);
@@ -100,8 +106,8 @@ static size_t select_default(struct loader *L) {
         return i;
 }
 
-static const struct partition *partition_of(struct loader *L, const struct boot_entry *e _unused_) {
-        return &L->esp;
+static const struct partition *partition_of(struct loader *L, const struct boot_entry *e) {
+        return e->source == ENTRY_SOURCE_XBOOTLDR && L->has_xbootldr ? &L->xbootldr : &L->esp;
 }
 
 static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_options) {

@@ -79,3 +79,54 @@ populate_mixed_esp() {
 efivar_payload() {
         python3 -c 'import sys; open(sys.argv[1], "wb").write(b"\x07\0\0\0" + (sys.argv[2] + "\0").encode("utf-16-le"))' "$1" "$2"
 }
+
+# A disk with an ESP (64 MiB at 1 MiB) and an XBOOTLDR partition after it
+# (at 65 MiB), both FAT32; put files with part_put IMG OFFSET SRC DEST.
+XBOOTLDR_OFFSET=65M
+XBOOTLDR_PARTUUID=7d1e4b5c-2a3f-4b6d-8e9f-0a1b2c3d4e5f
+xbootldr_image_create() {
+        local img=$1 size=${2:-192}
+        rm -f "$img"
+        truncate -s "${size}M" "$img"
+        sfdisk --quiet "$img" <<SFDISK
+label: gpt
+first-lba: 2048
+start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
+start=133120, type=BC13C2FF-59E6-4262-A352-B275FD6F7172, uuid=$XBOOTLDR_PARTUUID, name="XBOOTLDR"
+SFDISK
+        mkfs.vfat -F 32 -n ESP --offset=2048 "$img" $((131072 / 2)) 2>&1 >/dev/null | grep -v "block count mismatch" >&2 || true
+        mkfs.vfat -F 32 -n XBOOTLDR --offset=133120 "$img" $(((size * 2048 - 133120 - 34) / 2)) 2>&1 >/dev/null |
+                grep -v "block count mismatch" >&2 || true
+        mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/entries
+        mmd -i "$img@@$XBOOTLDR_OFFSET" ::/EFI ::/EFI/Linux ::/loader ::/loader/entries
+}
+
+part_put() {
+        mcopy -o -i "$1@@$2" "$3" "::$4"
+}
+
+part_write() {
+        local tmp
+        tmp=$(mktemp)
+        printf '%s' "$4" >"$tmp"
+        part_put "$1" "$2" "$tmp" "$3"
+        rm -f "$tmp"
+}
+
+# bootctl_view_xbootldr IMG: like bootctl_view, with --boot-path for XBOOTLDR.
+bootctl_view_xbootldr() {
+        local img=$1 esp boot out ids def
+        esp=$(mktemp -d)
+        boot=$(mktemp -d)
+        mount -t tmpfs -o size=256m tmpfs "$esp"
+        mount -t tmpfs -o size=256m tmpfs "$boot"
+        mcopy -s -n -i "$img@@1M" "::/*" "$esp/"
+        mcopy -s -n -i "$img@@$XBOOTLDR_OFFSET" "::/*" "$boot/"
+        out=$(SYSTEMD_RELAX_ESP_CHECKS=1 SYSTEMD_RELAX_XBOOTLDR_CHECKS=1 \
+                bootctl --esp-path="$esp" --boot-path="$boot" list --no-pager 2>/dev/null)
+        umount "$esp" "$boot"
+        rmdir "$esp" "$boot"
+        ids=$(sed -n 's/^ *id: //p' <<<"$out" | tr '\n' ' ' | sed 's/ $//')
+        def=$(awk '/title: .*\(default\)/ { found = 1 } found && /^ *id: / { print $2; exit }' <<<"$out")
+        echo "$ids|$def"
+}
