@@ -88,7 +88,7 @@ TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -DKEEL_VERS
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 FUZZERS     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 
-$(BUILD)/tests/%: tests/unit/%.c $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
 	@mkdir -p $(dir $@)
 	@echo "  CC [test] $<"
 	$(Q)$(CC) $(TEST_CFLAGS) $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ -lcmocka $(HOST_LIBS)
@@ -113,6 +113,7 @@ fuzz-smoke: $(FUZZERS)
 
 cli-tests: all
 	tests/cli/run-all $(BUILD)
+	@for t in tests/cli/test-*.sh; do echo "== $$t"; bash $$t $(BUILD) || exit 1; done
 
 ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)

@@ -16,3 +16,31 @@ enum cmdline_source {
  * line (firmware passes such blobs to \EFI\BOOT\BOOTX64.EFI). */
 enum cmdline_source cmdline_choose(bool secure_boot, size_t uki_cmdline_len, const void *load_options,
                                    size_t load_options_size);
+
+/* x86's COMMAND_LINE_SIZE: Linux's EFI stub cuts a longer command line
+ * (at the last unquoted space before the limit), which could cut off words
+ * appended at the end. It also stops at the first NUL or newline. */
+#define CMDLINE_KERNEL_MAX_BYTES 2048
+
+/* What cmdline_bind_verity() may write, in UTF-16 units with the NUL. */
+#define CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units) ((loader_units) + (uki_units) + 2)
+
+/* Binds the dm-verity words of the UKI's own .cmdline to a command line
+ * accepted from the loader, so that the kernel sees exactly the UKI's values:
+ * every word of the loader's line that anyone reading /proc/cmdline could
+ * take for roothash=, usrhash= or systemd.verity*= (also with the rd. prefix,
+ * quoted, or hidden after a space inside quotes or after a non-ASCII
+ * character, which Linux's parser splits on) is dropped, and so is every word
+ * the kernel's and systemd's parsers could split differently (an odd number
+ * of double quotes, a single quote, a backslash, a control character), since
+ * such a word could swallow what follows it. The UKI's verity words are then
+ * inserted, in their order, at the end (before a "--" that hands the rest to
+ * init, when there is one). Words are joined by single spaces.
+ *
+ * Both inputs end at their first NUL or after their size in units. out must
+ * have room for CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units) units;
+ * it is NUL-terminated and *ret_units excludes the NUL. Fails with
+ * KEEL_E_CMDLINE_TOO_LONG when the result, as Linux's EFI stub converts it to
+ * UTF-8, would not fit in CMDLINE_KERNEL_MAX_BYTES. Never allocates. */
+int cmdline_bind_verity(const uint16_t *loader, size_t loader_units, const uint16_t *uki, size_t uki_units,
+                        uint16_t *out, size_t out_units, size_t *ret_units);

@@ -41,9 +41,14 @@ static void warn(struct entry_list *l, struct slice filename, const char *what) 
 /* Arena allocation: a transaction per entry, rolled back when the entry is
  * refused half-way. */
 static void *arena_alloc(struct entry_list *l, size_t size, size_t align) {
-        size_t start = (l->arena_used + align - 1) & ~(align - 1);
-        if (start > l->arena_size || size > l->arena_size - start)
+        /* Align the address, not the offset: the arena is the caller's char
+         * buffer and may start anywhere. */
+        size_t misalign = (size_t) (((uintptr_t) l->arena + l->arena_used) & (align - 1));
+        size_t pad = misalign ? align - misalign : 0, start;
+
+        if (pad > l->arena_size - l->arena_used || size > l->arena_size - l->arena_used - pad)
                 return NULL;
+        start = l->arena_used + pad;
         l->arena_used = start + size;
         return l->arena + start;
 }

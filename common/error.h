@@ -29,11 +29,18 @@
         X(KEEL_E_PE_WRONG_MACHINE, "PE image is for another architecture")                          \
         X(KEEL_E_PE_DATA_DIRECTORY_MISSING, "PE data directory entry not present")                 \
         X(KEEL_E_PE_CERT_TABLE_OUTSIDE_FILE, "PE certificate table points outside the file")        \
+        X(KEEL_E_PE_NO_CERT_DIRECTORY, "PE image has no certificate-table directory entry")         \
+        X(KEEL_E_PE_CERT_TABLE_OVERLAPS_IMAGE, "PE certificate table overlaps the headers or section data") \
+        X(KEEL_E_PE_CERT_TABLE_NOT_AT_END, "PE certificate table does not end the file")            \
+        X(KEEL_E_WIN_CERT_TRUNCATED, "certificate table entry header truncated")                    \
+        X(KEEL_E_WIN_CERT_BAD_LENGTH, "certificate table entry length is invalid")                  \
+        X(KEEL_E_WIN_CERT_TOO_MANY, "certificate table has too many entries")                       \
         X(KEEL_E_PE_NO_HEADER_ROOM, "no room left for PE section headers")                          \
         X(KEEL_E_PE_IMAGE_TOO_LARGE, "PE image would exceed 4 GiB")                                 \
         X(KEEL_E_UKI_NO_LINUX, "UKI has no .linux section")                                         \
         X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
         X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")                                 \
+        X(KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER, "a measured UKI section lies outside the image")   \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
         X(KEEL_E_VALUE_TOO_LONG, "value too long")                                                 \
         X(KEEL_E_GPT_TRUNCATED, "GPT header or entry array truncated")                              \
@@ -44,7 +51,21 @@
         X(KEEL_E_GPT_BAD_ENTRY_SIZE, "GPT partition entry size is invalid")                         \
         X(KEEL_E_GPT_BAD_ENTRY_COUNT, "GPT partition entry count is invalid")                       \
         X(KEEL_E_GPT_BAD_ENTRY, "GPT partition entry is invalid")                                   \
-        X(KEEL_E_GPT_NOT_FOUND, "no GPT partition of that type")
+        X(KEEL_E_GPT_NOT_FOUND, "no GPT partition of that type")                                    \
+        X(KEEL_E_VERITY_TRUNCATED_SUPERBLOCK, "verity superblock truncated (needs 512 bytes)")       \
+        X(KEEL_E_VERITY_BAD_SIGNATURE, "no verity superblock (signature is not \"verity\")")         \
+        X(KEEL_E_VERITY_BAD_VERSION, "unsupported verity superblock version (only 1 is known)")     \
+        X(KEEL_E_VERITY_BAD_HASH_TYPE, "unsupported verity hash type (only type 1 is supported)")    \
+        X(KEEL_E_VERITY_BAD_ALGORITHM, "unknown or malformed verity hash algorithm")                 \
+        X(KEEL_E_VERITY_BAD_BLOCK_SIZE, "verity block size is not a power of two from 512 to 524288") \
+        X(KEEL_E_VERITY_BAD_SALT_SIZE, "verity salt is longer than 256 bytes")                      \
+        X(KEEL_E_VERITY_NO_DATA_BLOCKS, "verity data area is empty")                                \
+        X(KEEL_E_VERITY_SIZE_OVERFLOW, "verity device size exceeds 2^63 bytes")                     \
+        X(KEEL_E_VERITY_TOO_MANY_LEVELS, "verity hash tree would have more than 63 levels")         \
+        X(KEEL_E_VERITY_BAD_HASH_OFFSET, "verity hash offset is not a multiple of 512 (of the hash block size without a superblock)") \
+        X(KEEL_E_VERITY_BAD_HEX, "malformed hex string")                                            \
+        X(KEEL_E_VERITY_BAD_UUID, "malformed UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)") \
+        X(KEEL_E_CMDLINE_TOO_LONG, "command line would exceed the kernel's 2048-byte limit")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

@@ -24,13 +24,26 @@ static bool bracket_match(struct slice pattern, size_t *p, char c, bool *ret_is_
                         i++;
                 lo = ascii_tolower(pattern.ptr[i++]);
                 hi = lo;
+                /* A range with no end ("[a-" closing the pattern): fnmatch fails
+                 * at this position unless an earlier element already matched, in
+                 * which case the '[' falls back to an ordinary character. */
+                if (pattern.len - i == 1 && pattern.ptr[i] == '-') {
+                        if (lo == c)
+                                matched = true;
+                        if (!matched) {
+                                *p = pattern.len;
+                                *ret_is_bracket = true;
+                                return false;
+                        }
+                }
                 if (i + 1 < pattern.len && pattern.ptr[i] == '-' && pattern.ptr[i + 1] != ']') {
                         i++;
                         if (pattern.ptr[i] == '\\' && i + 1 < pattern.len)
                                 i++;
                         hi = ascii_tolower(pattern.ptr[i++]);
                 }
-                if (lo <= c && c <= hi)
+                /* Bytes compare unsigned, as in fnmatch: [a-\xff] holds 'z'. */
+                if ((uint8_t) lo <= (uint8_t) c && (uint8_t) c <= (uint8_t) hi)
                         matched = true;
         }
         *ret_is_bracket = false;
@@ -53,8 +66,15 @@ static bool element_match(struct slice pattern, size_t *p, char c) {
                         *p = q;
                         return m;
                 }
-        } else if (pc == '\\' && *p + 1 < pattern.len)
+        } else if (pc == '\\') {
+                /* A trailing backslash escapes nothing and never matches, in
+                 * fnmatch and in systemd-boot alike. */
+                if (pattern.len - *p == 1) {
+                        (*p)++;
+                        return false;
+                }
                 pc = pattern.ptr[++*p];
+        }
         (*p)++;
         return ascii_tolower(pc) == c;
 }

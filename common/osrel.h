@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* os-release parser (the format of /etc/os-release and a UKI's .osrel):
  * KEY=VALUE lines, values unquoted, "double-quoted" (with \" \\ \$ \`
- * escapes) or 'single-quoted', '#' comments. Later assignments win. */
+ * escapes) or 'single-quoted', '#' comments. Later assignments win. Read as
+ * bootctl 252 reads it ('\n' and '\r' end lines, quotes count only at the
+ * start of a value), except that the data ends at a NUL byte, as for
+ * systemd-boot 252. */
 #pragma once
 
 #include "strutil.h"

@@ -15,6 +15,11 @@ static int cmp_bool(bool a, bool b) {
         return (int) a - (int) b;
 }
 
+static int cmp_signed_char(char a, char b) {
+        signed char x = (signed char) a, y = (signed char) b;
+        return (x > y) - (x < y);
+}
+
 /* One separator step: when either side has c here, the side without it is
  * newer (for '~': older); otherwise both skip it. */
 static int compare_separator(struct slice a, size_t *i, struct slice b, size_t *j, char c) {
@@ -81,9 +86,9 @@ int version_compare(struct slice a, struct slice b) {
         size_t i = 0, j = 0;
         int r;
 
-        if (a.len == 0 || b.len == 0)
-                return cmp_bool(a.len != 0, b.len != 0);
-
+        /* No special case for empty strings: systemd 252 runs them through
+         * the same steps, so "" is older than "1" but newer than "~1", and
+         * equal to "_". */
         for (;;) {
                 /* Characters outside the version alphabet are ignored. */
                 while (i < a.len && !is_version_char(a.ptr[i]))
@@ -100,9 +105,11 @@ int version_compare(struct slice a, struct slice b) {
                         j++;
                 }
 
-                /* At the end of either string, the one with more left is newer. */
+                /* At the end of either string, the one with more left is newer.
+                 * systemd compares the next characters as (signed) chars here,
+                 * so a byte >= 0x80 right after a '~' counts as less than the end. */
                 if (i >= a.len || j >= b.len)
-                        return cmp_bool(i < a.len, j < b.len);
+                        return cmp_signed_char(at(a, i), at(b, j));
 
                 if ((r = compare_separator(a, &i, b, &j, '-')) != 0 ||
                     (r = compare_separator(a, &i, b, &j, '^')) != 0 ||

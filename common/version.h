@@ -8,6 +8,6 @@
 
 #include "strutil.h"
 
-/* <0, 0 or >0 as a is older than, equal to or newer than b. An empty string
- * sorts before any non-empty one. */
+/* <0, 0 or >0 as a is older than, equal to or newer than b. Empty strings
+ * get no special case (as in systemd 252): "" < "1", but "" > "~1". */
 int version_compare(struct slice a, struct slice b);

@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "efivars.h"
 #include "esp.h"
 #include "log.h"
+#include "../common/utf.h"
 
 #define MAX_ENTRIES 1024
 #define ARENA_SIZE (4u * 1024 * 1024)
@@ -21,6 +23,18 @@ static void usage(FILE *f) {
         fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--json]\n"
                    "Lists the boot entries in the order the keel loader shows them, with its default.\n"
                    "Reads LoaderEntryOneShot/LoaderEntryDefault from efivarfs when present.\n");
+}
+
+/* --esp and --xbootldr must name readable directories: anything else would
+ * silently list nothing. */
+static int check_dir(const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0 || access(path, R_OK | X_OK) != 0)
+                return log_errno(errno, "entries: cannot read %s", path);
+        if (!S_ISDIR(st.st_mode))
+                return log_error("entries: %s is not a directory", path);
+        return 0;
 }
 
 static void entry_warn(void *userdata, const char *filename, const char *what) {
@@ -47,8 +61,21 @@ static char *entry_path(const struct boot_entry *e, const char *esp, const char 
         return p;
 }
 
+/* JSON text is UTF-8, ESP bytes need not be: malformed sequences become
+ * U+FFFD, as they do in the loader's menu (the same UTF-8 -> UTF-16 step). */
 static json_object *json_string_or_null(const char *s) {
-        return s ? json_object_new_string(s) : NULL;
+        size_t n = s ? strlen(s) : 0;
+        uint16_t *u16 = s ? malloc((n + 1) * sizeof(uint16_t)) : NULL;
+        char *u8 = u16 ? malloc(3 * n + 1) : NULL;
+        json_object *o = NULL;
+
+        if (u8) {
+                utf16_to_utf8(u16, utf8_to_utf16(s, n, u16), u8);
+                o = json_object_new_string(u8);
+        }
+        free(u8);
+        free(u16);
+        return o;
 }
 
 static void print_json(const struct entry_list *l, size_t def, const char *esp, const char *xbootldr) {
@@ -59,9 +86,9 @@ static void print_json(const struct entry_list *l, size_t def, const char *esp, 
                 json_object *o = json_object_new_object();
                 char *path = entry_path(e, esp, xbootldr);
 
-                json_object_object_add(o, "id", json_object_new_string(e->id));
+                json_object_object_add(o, "id", json_string_or_null(e->id));
                 json_object_object_add(o, "type", json_object_new_string(type_name(e)));
-                json_object_object_add(o, "title", json_object_new_string(e->title));
+                json_object_object_add(o, "title", json_string_or_null(e->title));
                 json_object_object_add(o, "version", json_string_or_null(e->version));
                 json_object_object_add(o, "sort_key", json_string_or_null(e->sort_key));
                 json_object_object_add(o, "machine_id", json_string_or_null(e->machine_id));
@@ -131,8 +158,8 @@ int entries_main(int argc, char **argv) {
                 return log_error("entries: unexpected argument %s", argv[optind]), 1;
         if (!esp)
                 return log_error("entries: --esp DIR is required"), 1;
-        if (access(esp, R_OK | X_OK) != 0)
-                return log_errno(errno, "entries: cannot read %s", esp), 1;
+        if (check_dir(esp) < 0 || (xbootldr && check_dir(xbootldr) < 0))
+                return 1;
 
         storage = calloc(MAX_ENTRIES, sizeof(*storage));
         arena = malloc(ARENA_SIZE);

@@ -98,6 +98,10 @@ int pe_append_plan(const uint8_t *stub, size_t stub_size, const struct pe_new_se
                 r = pe_check_file_layout(&pe, stub_size);
         if (r != KEEL_OK)
                 return r;
+        /* The PE/COFF specification's range; a larger one would have keel
+         * write gigabytes of padding. */
+        if (pe.file_alignment < 512 || pe.file_alignment > 65536)
+                return KEEL_E_PE_BAD_ALIGNMENT;
 
         for (size_t i = 0; i < n_sections; i++)
                 if (sections[i].size > 0)

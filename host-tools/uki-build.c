@@ -11,7 +11,10 @@
 #include "log.h"
 #include "pe-append.h"
 #include "pe-checksum.h"
+#include "pe-sign.h"
+#include "pcr-sign.h"
 #include "text-arg.h"
+#include "verity-uki.h"
 #include "commands.h"
 #include "../common/error.h"
 #include "../common/uki.h"
@@ -43,6 +46,11 @@ struct build_options {
         const char *cmdline_arg;
         const char *os_release_arg;
         const char *uname_arg;
+        struct verity_uki_options verity; /* --roothash, --usrhash */
+        const char *sign_key_path;      /* --key/--cert: Authenticode-sign the UKI */
+        const char *sign_cert_path;
+        const char *pcrpkey_path;
+        const char *pcr_private_key_path;
         const char *output_path;
 };
 
@@ -56,6 +64,7 @@ struct build_inputs {
         char *os_release;
         size_t os_release_size;
         char uname[256];
+        struct uki_pcr_signing pcr_signing;
         struct section_content sections[_UKI_SECTION_MAX];
         size_t n_sections;
 };
@@ -69,9 +78,12 @@ static const enum uki_section layout_order[] = {
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
-                "                      [--os-release TEXT|@FILE] [--uname VERSION] -o OUTPUT\n"
+                "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE " -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
-                "STUB defaults to keelx64.efi next to the keel binary.\n");
+                "STUB defaults to keelx64.efi next to the keel binary.\n"
+                "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
+                "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
+                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n");
 }
 
 static struct section_content *add_section(struct build_inputs *in, enum uki_section kind) {
@@ -192,6 +204,8 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                 /* A command line read from a file ends in a newline the kernel must not see. */
                 in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
         }
+        if (verity_uki_extend_cmdline(&o->verity, &in->cmdline, &in->cmdline_size) < 0)
+                return -1;
         if (o->os_release_arg &&
             text_arg_load("--os-release", o->os_release_arg, &in->os_release, &in->os_release_size) < 0)
                 return -1;
@@ -199,6 +213,9 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                 snprintf(in->uname, sizeof(in->uname), "%s", o->uname_arg);
         else
                 kernel_release_from_bzimage(&in->kernel, in->uname, sizeof(in->uname));
+        if ((o->pcrpkey_path || o->pcr_private_key_path) &&
+            uki_pcr_signing_prepare(o->pcrpkey_path, o->pcr_private_key_path, &in->pcr_signing) < 0)
+                return -1;
 
         for (size_t k = 0; k < sizeof(layout_order) / sizeof(layout_order[0]); k++) {
                 static const uint8_t zeros[4];
@@ -223,6 +240,15 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                 case UKI_SECTION_LINUX:
                         add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
                         break;
+                case UKI_SECTION_PCRPKEY:
+                        add_piece(add_section(in, UKI_SECTION_PCRPKEY), in->pcr_signing.pcrpkey,
+                                  in->pcr_signing.pcrpkey_size);
+                        break;
+                case UKI_SECTION_PCRSIG:
+                        /* A placeholder of the signed JSON's size; signed once the image is written. */
+                        add_piece(add_section(in, UKI_SECTION_PCRSIG), in->pcr_signing.pcrsig_placeholder,
+                                  in->pcr_signing.pcrsig_size);
+                        break;
                 default:
                         break;
                 }
@@ -237,6 +263,7 @@ static void free_inputs(struct build_inputs *in) {
                 input_file_close(&in->initrds[i]);
         free(in->cmdline);
         free(in->os_release);
+        uki_pcr_signing_done(&in->pcr_signing);
 }
 
 static int write_padded(struct atomic_file *f, struct pe_checksum *c, const void *data, size_t size) {
@@ -330,7 +357,11 @@ static int write_uki(const struct build_options *o, struct build_inputs *in) {
                 r = atomic_file_pwrite(&f, checksum, sizeof(checksum), (off_t) plan.checksum_offset);
         }
         if (r == 0)
+                r = uki_pcr_signing_finish(&in->pcr_signing, f.fd, plan.file_size);
+        if (r == 0)
                 r = verify_output(&f, &plan);
+        if (r == 0 && o->sign_key_path)
+                r = pe_sign_output(&f, plan.file_size, o->sign_key_path, o->sign_cert_path);
         if (r == 0)
                 r = atomic_file_commit(&f, 0644);
         atomic_file_abort(&f);
@@ -344,14 +375,15 @@ int uki_build_main(int argc, char **argv) {
                 { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
                 { "os-release", required_argument, NULL, 'r' }, { "uname", required_argument, NULL, 'u' },
                 { "output", required_argument, NULL, 'o' },  { "help", no_argument, NULL, 'h' },
+                VERITY_UKI_LONG_OPTIONS,
+                { "key", required_argument, NULL, 'S' },     { "cert", required_argument, NULL, 'C' },
+                { "pcrpkey", required_argument, NULL, 'P' }, { "pcr-private-key", required_argument, NULL, 'K' },
                 {},
         };
         struct build_options o = {};
-        struct build_inputs in = { .kernel.fd = -1 };
+        struct build_inputs *in;
         int c, r;
 
-        for (size_t i = 0; i < MAX_INITRDS; i++)
-                in.initrds[i].fd = -1;
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
@@ -360,30 +392,49 @@ int uki_build_main(int argc, char **argv) {
                 case 'l': o.linux_path = optarg; break;
                 case 'i':
                         if (o.n_initrds == MAX_INITRDS)
-                                return log_error("too many --initrd (at most %d)", MAX_INITRDS);
+                                return log_error("too many --initrd (at most %d)", MAX_INITRDS), 1;
                         o.initrd_paths[o.n_initrds++] = optarg;
                         break;
                 case 'c': o.cmdline_arg = optarg; break;
                 case 'r': o.os_release_arg = optarg; break;
                 case 'u': o.uname_arg = optarg; break;
                 case 'o': o.output_path = optarg; break;
+                case VERITY_UKI_OPT_ROOTHASH:
+                case VERITY_UKI_OPT_USRHASH:
+                        if (verity_uki_option(&o.verity, c, optarg) < 0)
+                                return 1;
+                        break;
+                case 'S': o.sign_key_path = optarg; break;
+                case 'C': o.sign_cert_path = optarg; break;
+                case 'P': o.pcrpkey_path = optarg; break;
+                case 'K': o.pcr_private_key_path = optarg; break;
                 case 'h': usage(stdout); return 0;
-                case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]);
-                default: return log_error("uki build: unknown option %s", argv[optind - 1]);
+                case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]), 1;
+                default: return log_error("uki build: unknown option %s", argv[optind - 1]), 1;
                 }
         }
         if (optind < argc)
-                return log_error("uki build: unexpected argument %s", argv[optind]);
+                return log_error("uki build: unexpected argument %s", argv[optind]), 1;
         if (!o.linux_path)
-                return log_error("uki build: --linux KERNEL is required");
+                return log_error("uki build: --linux KERNEL is required"), 1;
         if (!o.output_path)
-                return log_error("uki build: -o OUTPUT is required");
+                return log_error("uki build: -o OUTPUT is required"), 1;
         if (!o.stub_path && !(o.stub_path = default_stub_path()))
-                return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary");
+                return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary"), 1;
+        if (pe_sign_check_options(o.sign_key_path, o.sign_cert_path) < 0)
+                return 1;
 
-        r = load_inputs(&o, &in);
+        /* The inputs hold a header buffer per file: megabytes, so not on the stack. */
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return log_error("out of memory"), 1;
+        in->kernel.fd = -1;
+        for (size_t i = 0; i < MAX_INITRDS; i++)
+                in->initrds[i].fd = -1;
+        r = load_inputs(&o, in);
         if (r == 0)
-                r = write_uki(&o, &in);
-        free_inputs(&in);
+                r = write_uki(&o, in);
+        free_inputs(in);
+        free(in);
         return r < 0 ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 #include "boot.h"
 #include "../common/utf.h"
 #include "../efi/file.h"
+#include "../efi/tpm.h"
 #include "../stub/initrd.h"
 
 #define INITRD_MAX_TOTAL (1024u * 1024 * 1024)
@@ -69,7 +70,8 @@ static EFI_STATUS read_initrds(EFI_FILE *root, const struct boot_entry *e, uint8
 }
 
 static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *path, const CHAR16 *options,
-                              const uint8_t *initrd, size_t initrd_size, uint32_t watchdog_seconds) {
+                              bool measure_options, const uint8_t *initrd, size_t initrd_size,
+                              uint32_t watchdog_seconds) {
         struct initrd_loader *loader = NULL;
         EFI_DEVICE_PATH *dp = NULL;
         EFI_HANDLE image = NULL;
@@ -86,12 +88,22 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
         err = BS->LoadImage(FALSE, parent, dp, NULL, 0, &image);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot load %s: %s\n", path, efi_status_text(err));
+                /* A Secure Boot refusal still hands back a loaded image. */
+                if (err == EFI_SECURITY_VIOLATION && image)
+                        BS->UnloadImage(image);
                 goto out;
         }
         li = efi_loaded_image(image);
         if (li && options) {
                 li->LoadOptions = (void *) options;
                 li->LoadOptionsSize = (uint32_t) ((utf16_strnlen(options, UINT32_MAX / 2 - 1) + 1) * sizeof(CHAR16));
+        }
+        /* A Type #1 entry's command line goes to PCR 12, as with systemd-boot;
+         * a missing TPM is not a reason to stop booting. */
+        if (measure_options && options) {
+                EFI_STATUS m = tpm_measure_kernel_parameters(options);
+                if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
+                        efi_print("keel: cannot measure the command line into PCR 12: %s\n", efi_status_text(m));
         }
         if (initrd_size > 0) {
                 err = initrd_register(initrd, initrd_size, &loader);
@@ -133,18 +145,19 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                  * that its own signed .cmdline applies and PCR 12 stays
                  * predictable. */
                 options = options_to_utf16(o->edited_options);
-                err = start_image(parent, part->device, e->efi_path, options, NULL, 0, o->watchdog_seconds);
+                err = start_image(parent, part->device, e->efi_path, options, false, NULL, 0, o->watchdog_seconds);
                 break;
         case ENTRY_TYPE1:
                 options = options_to_utf16(o->edited_options ? o->edited_options : e->options);
                 if (e->efi_path) {
-                        err = start_image(parent, part->device, e->efi_path, options, NULL, 0, o->watchdog_seconds);
+                        err = start_image(parent, part->device, e->efi_path, options, true, NULL, 0,
+                                          o->watchdog_seconds);
                         break;
                 }
                 err = read_initrds(part->root, e, &initrd, &initrd_size);
                 if (err == EFI_SUCCESS)
-                        err = start_image(parent, part->device, e->linux_path, options, initrd, initrd_size,
-                                          o->watchdog_seconds);
+                        err = start_image(parent, part->device, e->linux_path, options, true, initrd,
+                                          initrd_size, o->watchdog_seconds);
                 break;
         default:
                 err = EFI_INVALID_PARAMETER;

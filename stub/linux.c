@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "linux.h"
+#include "secure-boot.h"
 #include "../common/error.h"
 #include "../common/pe.h"
 #include "../common/utf.h"
@@ -46,10 +47,17 @@ EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size,
         if (err != EFI_SUCCESS)
                 return err;
 
+        /* The UKI's signature covers the kernel: only this one LoadImage()
+         * skips the firmware's db check, and the hook is gone right after. */
+        security_override_install((const EFI_DEVICE_PATH *) &kernel_device_path, kernel, kernel_size);
         err = BS->LoadImage(FALSE, parent, (EFI_DEVICE_PATH *) &kernel_device_path, (void *) kernel, kernel_size,
                             &kernel_image);
+        security_override_uninstall();
         if (err != EFI_SUCCESS) {
                 efi_print("keel: firmware refused to load the kernel: %s\n", efi_status_text(err));
+                /* EFI_SECURITY_VIOLATION leaves a loaded image behind. */
+                if (kernel_image)
+                        BS->UnloadImage(kernel_image);
                 return err;
         }
 

@@ -2,17 +2,74 @@
 #include "stub.h"
 #include "initrd.h"
 #include "linux.h"
+#include "measure.h"
 #include "../common/cmdline.h"
+#include "../common/error.h"
 #include "../common/utf.h"
 
-/* Bits of StubFeatures (systemd's numbering) that keel really implements. */
+/* Bits of StubFeatures (systemd 252's numbering) that keel really implements.
+ * THREE_PCRS: the image goes to PCR 11 and an outside command line to PCR 12
+ * (PCR 13 holds sysexts, which keel does not load, so it never has anything
+ * to measure there). Not set: 1 credentials, 2 sysexts, 4 random seed. */
 #define STUB_FEATURE_REPORT_BOOT_PARTITION (UINT64_C(1) << 0)
-#define KEEL_STUB_FEATURES STUB_FEATURE_REPORT_BOOT_PARTITION
+#define STUB_FEATURE_THREE_PCRS (UINT64_C(1) << 3)
+#define KEEL_STUB_FEATURES (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS)
 
 static void export_stub_variables(EFI_LOADED_IMAGE *li) {
         efivar_set_str(&loader_vendor_guid, L"StubInfo", KEEL_VERSION_STRING, EFI_VARIABLE_VOLATILE_ACCESS);
         efivar_set_u64(&loader_vendor_guid, L"StubFeatures", KEEL_STUB_FEATURES, EFI_VARIABLE_VOLATILE_ACCESS);
         export_common_loader_variables(li);
+}
+
+/* Whether build_cmdline() took the loader's LoadOptions: the same choice on
+ * the same inputs. Only such a command line goes to PCR 12; the UKI's own
+ * .cmdline is already part of PCR 11. */
+static bool cmdline_from_loader(const struct self_image *self) {
+        EFI_LOADED_IMAGE *li = self->loaded_image;
+        size_t uki_len;
+
+        (void) self_section(self, UKI_SECTION_CMDLINE, &uki_len);
+        return cmdline_choose(secure_boot_enabled(), uki_len, li->LoadOptions, li->LoadOptionsSize) ==
+               CMDLINE_SOURCE_LOADER;
+}
+
+/* A command line accepted from the loader gets the UKI's own dm-verity words
+ * in place of any it carried (see cmdline_bind_verity()), so that a loader
+ * cannot point a signed kernel at another root file system. When the result
+ * would be too long for the kernel, the UKI's own command line is used. On
+ * success *cmdline is replaced (the old string freed); on failure it is left
+ * for the caller to free. */
+static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHAR16 **cmdline) {
+        size_t loader_units = utf16_strnlen(*cmdline, SIZE_MAX / 4), uki_units, size, n;
+        CHAR16 *uki16 = efi_alloc((uki_len + 1) * sizeof(CHAR16)), *bound;
+        int r;
+
+        if (!uki16)
+                return EFI_OUT_OF_RESOURCES;
+        uki_units = utf8_to_utf16(uki_cmdline, uki_len, uki16);
+        size = CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units);
+        bound = efi_alloc(size * sizeof(CHAR16));
+        if (!bound) {
+                efi_free(uki16);
+                return EFI_OUT_OF_RESOURCES;
+        }
+        r = cmdline_bind_verity(*cmdline, loader_units, uki16, uki_units, bound, size, &n);
+        if (r == KEEL_E_CMDLINE_TOO_LONG) {
+                efi_print("keel: the loader's command line leaves no room for the UKI's verity settings; "
+                          "using the UKI's own command line\n");
+                efi_free(bound);
+                bound = uki16;
+                uki16 = NULL;
+        } else if (r != KEEL_OK) {
+                efi_print("keel: cannot bind the command line to the UKI's verity settings: %s\n", keel_strerror(r));
+                efi_free(bound);
+                efi_free(uki16);
+                return EFI_INVALID_PARAMETER;
+        }
+        efi_free(uki16);
+        efi_free(*cmdline);
+        *cmdline = bound;
+        return EFI_SUCCESS;
 }
 
 /* The command line as a fresh UTF-16 string (caller frees), or NULL for none. */
@@ -40,6 +97,13 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret) {
                         return EFI_OUT_OF_RESOURCES;
                 memcpy(out, li->LoadOptions, units * sizeof(CHAR16));
                 out[units] = 0;
+                if (uki_len > 0) {
+                        EFI_STATUS err = bind_verity_words(uki_cmdline, uki_len, &out);
+                        if (err != EFI_SUCCESS) {
+                                efi_free(out);
+                                return err;
+                        }
+                }
                 break;
         default:
                 return EFI_INVALID_PARAMETER;
@@ -53,9 +117,11 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         const void *kernel, *initrd_data;
         size_t kernel_size, initrd_size;
         CHAR16 *cmdline = NULL;
+        struct stub_measurements measured = {};
         EFI_STATUS err;
 
         export_stub_variables(self->loaded_image);
+        stub_measure_sections(self, &measured);
 
         kernel = self_section(self, UKI_SECTION_LINUX, &kernel_size);
         initrd_data = self_section(self, UKI_SECTION_INITRD, &initrd_size);
@@ -73,6 +139,11 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
                         goto out;
                 }
         }
+
+        /* The final string, whatever build_cmdline() made of the loader's options. */
+        if (cmdline && cmdline_from_loader(self))
+                stub_measure_cmdline(cmdline, &measured);
+        stub_export_pcr_variables(&measured);
 
         err = linux_exec(image, kernel, kernel_size, cmdline);
         efi_print("keel: could not boot the embedded kernel: %s\n", efi_status_text(err));

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Reads the guest console from QEMU's socket and prints the seconds between
+the first line containing START and the first later line containing END
+(e.g. the firmware starting the boot option, and the kernel's EFI stub
+taking its initrd): a wall clock for the part of boot between them."""
+import socket
+import sys
+import time
+
+path, start_text, end_text = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+sock = None
+for _ in range(600):
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(path)
+        break
+    except OSError:
+        sock = None
+        time.sleep(0.05)
+if sock is None:
+    sys.exit("console-clock: cannot connect")
+buf, start, end = b"", None, None
+while True:
+    data = sock.recv(65536)
+    if not data:
+        break
+    now = time.monotonic()
+    buf += data
+    if start is None and start_text in buf:
+        start, buf = now, buf[buf.index(start_text) + len(start_text):]
+    if start is not None and end is None and end_text in buf:
+        end = now
+print(f"{end - start:.3f}" if start is not None and end is not None else "n/a")

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* What the stub measures into the TPM, as a list of events: which PCR, which
+ * bytes, which description. The stub hands each event to the firmware; `keel
+ * pcr predict`, `keel uki build --pcr-private-key` and the unit tests replay
+ * the same list in software, so the three cannot drift apart. */
+#pragma once
+
+#include "uki.h"
+
+/* The PCRs of the Linux TPM PCR Registry that keel writes to. */
+#define MEASURE_PCR_KERNEL_IMAGE 11     /* the UKI's sections */
+#define MEASURE_PCR_KERNEL_PARAMETERS 12 /* a command line from outside the UKI */
+
+/* Two events (name, then contents) for each measured section. */
+#define MEASURE_UKI_EVENTS_MAX (2 * _UKI_SECTION_MAX)
+
+/* How the image is held: as the firmware loaded it (sections at their
+ * VirtualAddress, zero-filled up to VirtualSize) or as the file on disk
+ * (sections at PointerToRawData; VirtualSize past SizeOfRawData reads as
+ * zeros, the way the loader fills it). */
+enum measure_layout {
+        MEASURE_LAYOUT_MEMORY,
+        MEASURE_LAYOUT_FILE,
+};
+
+/* One extend operation: the PCR receives H(data[0..size) followed by
+ * zero_tail zero bytes). The event log describes it with description (ASCII
+ * here; the firmware side logs it as UTF-16 with its NUL). */
+struct measure_event {
+        uint32_t pcr;
+        enum uki_section section;
+        const char *description;
+        const uint8_t *data;
+        size_t size;
+        size_t zero_tail;
+};
+
+/* The PCR 11 events for a parsed UKI held in image[0..len), in systemd-stub's
+ * canonical section order: for every present, measured section (.pcrsig
+ * never; sections with VirtualSize 0 count as absent, as in systemd-stub)
+ * first its name as ASCII with the NUL, then its VirtualSize bytes of
+ * contents. Fails with KEEL_E_UKI_NO_LINUX when the image has no .linux and
+ * KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER when a section's bytes are not all in
+ * the buffer. */
+int measure_uki_events(const struct uki_sections *sections, const void *image, size_t len, enum measure_layout layout,
+                       struct measure_event ret[MEASURE_UKI_EVENTS_MAX], size_t *ret_n);

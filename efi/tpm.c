@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+#include "tpm.h"
+#include "../common/measure.h"
+#include "../common/utf.h"
+
+static const EFI_GUID tcg2_protocol_guid = EFI_TCG2_PROTOCOL_GUID;
+
+/* The protocol, when the firmware has one and says a TPM is behind it. */
+static EFI_TCG2_PROTOCOL *tcg2(void) {
+        EFI_TCG2_BOOT_SERVICE_CAPABILITY caps = { .Size = sizeof(caps) };
+        EFI_TCG2_PROTOCOL *p = NULL;
+
+        if (BS->LocateProtocol((EFI_GUID *) &tcg2_protocol_guid, NULL, (void **) &p) != EFI_SUCCESS || !p)
+                return NULL;
+        if (p->GetCapability(p, &caps) != EFI_SUCCESS)
+                return NULL;
+        /* Firmware implementing the 1.0 structure fills in a shorter layout. */
+        if (caps.StructureVersion.Major == 1 && caps.StructureVersion.Minor == 0)
+                return ((EFI_TCG2_BOOT_SERVICE_CAPABILITY_1_0 *) &caps)->TPMPresentFlag ? p : NULL;
+        return caps.TPMPresentFlag ? p : NULL;
+}
+
+bool tpm_present(void) {
+        return tcg2() != NULL;
+}
+
+EFI_STATUS tpm_log_event(uint32_t pcr, const void *data, size_t size, const CHAR16 *description) {
+        EFI_TCG2_PROTOCOL *p = tcg2();
+        EFI_TCG2_EVENT *event;
+        size_t description_size;
+        EFI_STATUS err;
+
+        if (!p)
+                return TPM_STATUS_ABSENT;
+        if (!description || (!data && size > 0))
+                return EFI_INVALID_PARAMETER;
+
+        description_size = (utf16_strnlen(description, UINT32_MAX / 4) + 1) * sizeof(CHAR16);
+        event = efi_alloc_zero(sizeof(EFI_TCG2_EVENT) + description_size);
+        if (!event)
+                return EFI_OUT_OF_RESOURCES;
+        event->Size = (uint32_t) (sizeof(EFI_TCG2_EVENT) + description_size);
+        event->Header.HeaderSize = sizeof(EFI_TCG2_EVENT_HEADER);
+        event->Header.HeaderVersion = EFI_TCG2_EVENT_HEADER_VERSION;
+        event->Header.PCRIndex = pcr;
+        event->Header.EventType = TCG_EV_IPL;
+        memcpy(event->Event, description, description_size);
+
+        err = p->HashLogExtendEvent(p, 0, (EFI_PHYSICAL_ADDRESS) (uintptr_t) data, size, event);
+        efi_free(event);
+        return err;
+}
+
+EFI_STATUS tpm_log_event_ascii(uint32_t pcr, const void *data, size_t size, const char *description) {
+        size_t len = strlen(description);
+        CHAR16 *wide = efi_alloc((len + 1) * sizeof(CHAR16));
+        EFI_STATUS err;
+
+        if (!wide)
+                return EFI_OUT_OF_RESOURCES;
+        utf8_to_utf16(description, len, wide);
+        err = tpm_log_event(pcr, data, size, wide);
+        efi_free(wide);
+        return err;
+}
+
+EFI_STATUS tpm_measure_kernel_parameters(const CHAR16 *cmdline) {
+        if (!cmdline)
+                return EFI_INVALID_PARAMETER;
+        return tpm_log_event(MEASURE_PCR_KERNEL_PARAMETERS, cmdline,
+                             (utf16_strnlen(cmdline, UINT32_MAX / 4) + 1) * sizeof(CHAR16), cmdline);
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer target for the PE reader. The input is treated both as a file
+ * and as an image loaded in memory; every byte the reader says is inside a
+ * section is then read from the input buffer (which libFuzzer allocates at
+ * exactly the input size), so AddressSanitizer reports any bound check that
+ * lets a section reach past the buffer. The guarantees pe.h documents are
+ * checked and abort() when broken. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/pe.h"
+#include "common/uki.h"
+
+static volatile uint8_t sink;
+
+static void read_bytes(const uint8_t *data, uint64_t offset, uint64_t size) {
+        uint8_t x = 0;
+        for (uint64_t i = 0; i < size; i++)
+                x ^= data[offset + i];
+        sink ^= x;
+}
+
+static void check(bool condition) {
+        if (!condition)
+                abort();
+}
+
+static void check_data_directories(const struct pe_image *pe, const uint8_t *data, size_t size) {
+        for (uint32_t i = 0; i <= pe->number_of_data_directories; i++) {
+                uint32_t address = 0, length = 0;
+                int r = pe_data_directory(pe, data, size, (enum pe_data_directory) i, &address, &length);
+                if (i == pe->number_of_data_directories)
+                        check(r == KEEL_E_PE_DATA_DIRECTORY_MISSING);
+                else
+                        /* The parser saw the whole optional header, so every entry is there. */
+                        check(r == KEEL_OK);
+                sink ^= (uint8_t) (address ^ length);
+        }
+}
+
+/* What pe_parse_headers promises about any image it accepts. */
+static void check_headers(const struct pe_image *pe, size_t size) {
+        check(pe->number_of_sections >= 1 && pe->number_of_sections <= PE_MAX_SECTIONS);
+        check((uint64_t) pe->section_table_offset + pe->number_of_sections * PE_SECTION_HEADER_SIZE <= size);
+        check((uint64_t) pe->section_table_offset + pe->number_of_sections * PE_SECTION_HEADER_SIZE <=
+              pe->size_of_headers);
+        check(pe->size_of_headers <= pe->size_of_image);
+        check(is_power_of_two(pe->file_alignment) && is_power_of_two(pe->section_alignment));
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                check(s->name[PE_SECTION_NAME_MAX] == '\0');
+                if (s->virtual_size == 0)
+                        continue;
+                check(s->virtual_address >= pe->size_of_headers);
+                check((uint64_t) s->virtual_address + s->virtual_size <= pe->size_of_image);
+        }
+}
+
+/* The headers alone parse to the same result as the whole file. */
+static void check_headers_only(const struct pe_image *pe, const uint8_t *data, size_t size) {
+        static struct pe_image again;
+        uint8_t *head;
+
+        if (pe->size_of_headers >= size)
+                return;
+        head = malloc(pe->size_of_headers);
+        if (!head)
+                abort();
+        memcpy(head, data, pe->size_of_headers);
+        check(pe_parse_headers(head, pe->size_of_headers, &again) == KEEL_OK);
+        check(memcmp(pe, &again, sizeof(again)) == 0);
+        check_data_directories(&again, head, pe->size_of_headers);
+        free(head);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static struct pe_image pe;
+        struct uki_sections u;
+
+        if (pe_parse_headers(data, size, &pe) != KEEL_OK)
+                return 0;
+        check_headers(&pe, size);
+        check_data_directories(&pe, data, size);
+        check_headers_only(&pe, data, size);
+
+        if (uki_find_sections(&pe, &u) == KEEL_OK) {
+                for (size_t k = 0; k < _UKI_SECTION_MAX; k++) {
+                        const struct pe_section *s = u.section[k];
+                        if (!s)
+                                continue;
+                        check(s >= pe.sections && s < pe.sections + pe.number_of_sections);
+                        check(strcmp(s->name, uki_section_name((enum uki_section) k)) == 0);
+                }
+                check(uki_is_uki(&u) == (pe_find_section(&pe, ".linux") != NULL));
+        } else
+                memset(&u, 0, sizeof(u));
+
+        /* As a file: each section's raw data, and what the host tools read of
+         * a UKI section (pe_section_file_size bytes at raw_offset). */
+        if (pe_check_file_layout(&pe, size) == KEEL_OK) {
+                for (size_t i = 0; i < pe.number_of_sections; i++) {
+                        const struct pe_section *s = &pe.sections[i];
+                        if (s->raw_size == 0)
+                                continue;
+                        check(s->raw_offset >= pe.size_of_headers);
+                        read_bytes(data, s->raw_offset, s->raw_size);
+                }
+                for (size_t k = 0; k < _UKI_SECTION_MAX; k++)
+                        if (u.section[k])
+                                read_bytes(data, u.section[k]->raw_offset, pe_section_file_size(u.section[k]));
+        }
+
+        /* As a loaded image (the EFI side): SizeOfImage bytes at the image
+         * base, each section's VirtualSize bytes at its VirtualAddress. */
+        if (pe_check_memory_layout(&pe, size) == KEEL_OK) {
+                for (size_t i = 0; i < pe.number_of_sections; i++)
+                        read_bytes(data, pe.sections[i].virtual_address, pe.sections[i].virtual_size);
+                read_bytes(data, 0, pe.size_of_image);
+        }
+        return 0;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* Boot counters in entry file names (common/bootcount.c) and the entry IDs
+ * they give (common/entries.c). The expected IDs and counters are what
+ * `bootctl --esp-path=DIR list --json=short` (systemd 252.39) printed for
+ * files of exactly these names when the test was written (id, triesLeft,
+ * triesDone; "refused" where bootctl logged "Failed to parse tries counter"
+ * or "Invalid loader entry name" and left the entry out). Parsing runs on
+ * exact-size heap copies so AddressSanitizer sees any read past the name. */
+#include "keel-test.h"
+
+#include "common/bootcount.h"
+#include "common/entries.h"
+
+#define NONE BOOTCOUNT_UNKNOWN
+
+struct vector {
+        const char *filename;
+        const char *id; /* NULL: bootctl refused the entry */
+        int64_t left, done;
+};
+
+/* bootctl 252 on \loader\entries\<filename> (each with "linux /vmlinuz"). */
+static const struct vector type1[] = {
+        { "a+0.conf", "a.conf", 0, NONE },
+        { "b+3-.conf", "b+3-.conf", NONE, NONE },
+        { "c+-1.conf", "c+-1.conf", NONE, NONE },
+        { "d+99999999999.conf", NULL, 0, 0 },
+        { "e+007-0012.conf", "e.conf", 7, 12 },
+        { "f+3.EFI.conf", "f+3.EFI.conf", NONE, NONE },
+        { "g+1+2.conf", "g+1.conf", 2, NONE },
+        { "h+2147483647.conf", "h.conf", 2147483647, NONE },
+        { "i+2147483648.conf", NULL, 0, 0 },
+        { "j+2147483647-2147483647.conf", "j.conf", 2147483647, 2147483647 },
+        { "k+1-2147483648.conf", NULL, 0, 0 },
+        { "l+2-3x.conf", "l+2-3x.conf", NONE, NONE },
+        { "m++2.conf", "m+.conf", 2, NONE },
+        { "n+.conf", "n+.conf", NONE, NONE },
+        { "o+3-4.conf", "o.conf", 3, 4 },
+        { "p+1+2-3.conf", "p+1.conf", 2, 3 },
+        { "q+5-.conf", "q+5-.conf", NONE, NONE },
+        { "+3.conf", ".conf", 3, NONE },
+        { "r+00000000000000000000001.conf", "r.conf", 1, NONE },
+        { "s+1-00000000000000000002.conf", "s.conf", 1, 2 },
+        { "t+4294967296.conf", NULL, 0, 0 },
+        { "u+18446744073709551617.conf", NULL, 0, 0 },
+        { "v+-.conf", "v+-.conf", NONE, NONE },
+        { "w+1-2-3.conf", "w+1-2-3.conf", NONE, NONE },
+        { "x+1.2+3.conf", "x+1.2.conf", 3, NONE },
+        { "y+ 3.conf", NULL, 0, 0 },
+        { "z+3 .conf", NULL, 0, 0 },
+        { "aa+1-2+3-4.conf", "aa+1-2.conf", 3, 4 },
+        { "bb+3.conf.conf", "bb+3.conf.conf", NONE, NONE },
+        { "cc+0-0.conf", "cc.conf", 0, 0 },
+        { "dd+1-0.conf", "dd.conf", 1, 0 },
+        { "ee+0002147483647.conf", "ee.conf", 2147483647, NONE },
+        { "ff+3-02147483648.conf", NULL, 0, 0 },
+        { "gg+-.conf", "gg+-.conf", NONE, NONE },
+        { "hh+x3.conf", "hh+x3.conf", NONE, NONE },
+        { "ii+3+.conf", "ii+3+.conf", NONE, NONE },
+};
+
+/* bootctl 252 on \EFI\Linux\<filename> (keel UKIs): the extension's case
+ * does not matter and is kept in the ID. */
+static const struct vector type2[] = {
+        { "up+3.EFI", "up.EFI", 3, NONE },
+        { "mix+1.Efi", "mix.Efi", 1, NONE },
+        { "lo+2-1.efi", "lo.efi", 2, 1 },
+        { "z+0.efi", "z.efi", 0, NONE },
+        { "plain.EFI", "plain.EFI", NONE, NONE },
+};
+
+static int parse_exact(const char *name, size_t len, struct bootcount_name *n, uint8_t **ret_copy) {
+        uint8_t *copy = exact_copy(name, len);
+        *ret_copy = copy;
+        return bootcount_parse(slice_from((const char *) copy, len), n);
+}
+
+static void check_parse(const struct vector *v) {
+        struct bootcount_name n;
+        char id[256];
+        uint8_t *copy;
+        int r = parse_exact(v->filename, strlen(v->filename), &n, &copy);
+
+        if (!v->id) {
+                /* Refused by bootctl: out-of-range counters are refused by
+                 * the parser, the rest by the entry-name check. */
+                if (r == KEEL_OK) {
+                        assert_true(bootcount_id(&n, id, sizeof(id)));
+                        assert_non_null(strchr(id, ' '));
+                } else
+                        assert_keel(r, KEEL_E_BOOTCOUNT_OUT_OF_RANGE);
+                free(copy);
+                return;
+        }
+        assert_keel(r, KEEL_OK);
+        assert_true(bootcount_id(&n, id, sizeof(id)));
+        if (strcmp(id, v->id) != 0 || n.tries_left != v->left || n.tries_done != v->done)
+                fail_msg("%s: id '%s' left %lld done %lld; bootctl: '%s' %lld %lld", v->filename, id,
+                         (long long) n.tries_left, (long long) n.tries_done, v->id, (long long) v->left,
+                         (long long) v->done);
+        free(copy);
+}
+
+static void test_parse_like_bootctl(void **state) {
+        (void) state;
+        for (size_t i = 0; i < ARRAY_SIZE(type1); i++)
+                check_parse(&type1[i]);
+        for (size_t i = 0; i < ARRAY_SIZE(type2); i++)
+                check_parse(&type2[i]);
+}
+
+static void ignore_warning(void *userdata, const char *filename, const char *what) {
+        (void) filename;
+        (void) what;
+        (*(unsigned *) userdata)++;
+}
+
+/* The same names through the entry list: refused where bootctl refuses,
+ * with bootctl's ID and counters where it lists the entry. */
+static void test_entries_like_bootctl(void **state) {
+        static const char body[] = "title t\nlinux /vmlinuz\n";
+        static const char osrel[] = "ID=t\nVERSION_ID=1\n";
+        struct boot_entry storage[64];
+        char arena[16384];
+        struct entry_list l;
+        unsigned warnings = 0;
+        (void) state;
+
+        entry_list_init(&l, storage, ARRAY_SIZE(storage), arena, sizeof(arena), ignore_warning, &warnings);
+        for (size_t i = 0; i < ARRAY_SIZE(type1) + ARRAY_SIZE(type2); i++) {
+                bool is_type1 = i < ARRAY_SIZE(type1);
+                const struct vector *v = is_type1 ? &type1[i] : &type2[i - ARRAY_SIZE(type1)];
+                struct slice name = slice_from_cstr(v->filename);
+                size_t before = l.n_entries;
+                bool added = is_type1 ? entries_add_type1(&l, ENTRY_SOURCE_ESP, name, body, sizeof(body) - 1)
+                                      : entries_add_type2(&l, ENTRY_SOURCE_ESP, name, osrel, sizeof(osrel) - 1, NULL, 0);
+                const struct boot_entry *e = &l.entries[before];
+
+                if (!v->id) {
+                        if (added || l.n_entries != before)
+                                fail_msg("%s: added, but bootctl refuses it", v->filename);
+                        continue;
+                }
+                if (!added || l.n_entries != before + 1)
+                        fail_msg("%s: refused, but bootctl lists it as %s", v->filename, v->id);
+                assert_string_equal(e->id, v->id);
+                assert_string_equal(e->filename, v->filename);
+                assert_int_equal(e->tries_left, v->left);
+                assert_int_equal(e->tries_done, v->done);
+        }
+        /* One warning per refused name. */
+        assert_int_equal(warnings, 8);
+}
+
+/* Names bootctl never sees as entries (no extension, only dots), by the
+ * rule bootctl's parser states: the counter is the last '+' before the last
+ * '.', followed by the digits, an optional '-' and digits, and that dot. */
+static void test_names_without_extension(void **state) {
+        static const struct {
+                const char *name;
+                const char *stem, *extension;
+                int64_t left, done;
+        } cases[] = {
+                { "foo+3", "foo+3", "", NONE, NONE },
+                { "+3", "+3", "", NONE, NONE },
+                { "", "", "", NONE, NONE },
+                { ".", "", ".", NONE, NONE },
+                { "...", "..", ".", NONE, NONE },
+                { "+3.", "", ".", 3, NONE },
+                { "a+1-2.", "a", ".", 1, 2 },
+                { ".+3", "", ".+3", NONE, NONE },
+                { "+.", "+", ".", NONE, NONE },
+                { "x+3..conf", "x+3.", ".conf", NONE, NONE },
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct bootcount_name n;
+                uint8_t *copy;
+
+                assert_keel(parse_exact(cases[i].name, strlen(cases[i].name), &n, &copy), KEEL_OK);
+                if (n.stem.len != strlen(cases[i].stem) || memcmp(n.stem.ptr, cases[i].stem, n.stem.len) != 0 ||
+                    n.extension.len != strlen(cases[i].extension) ||
+                    memcmp(n.extension.ptr, cases[i].extension, n.extension.len) != 0 || n.tries_left != cases[i].left ||
+                    n.tries_done != cases[i].done)
+                        fail_msg("'%s': stem '%.*s' extension '%.*s' left %lld done %lld", cases[i].name, (int) n.stem.len,
+                                 n.stem.ptr, (int) n.extension.len, n.extension.ptr, (long long) n.tries_left,
+                                 (long long) n.tries_done);
+                free(copy);
+        }
+}
+
+static void expect_next(const char *filename, const char *expected) {
+        struct bootcount_name n;
+        char out[128];
+        uint8_t *copy;
+
+        assert_keel(parse_exact(filename, strlen(filename), &n, &copy), KEEL_OK);
+        if (!expected) {
+                assert_false(bootcount_next_name(&n, out, sizeof(out)));
+                free(copy);
+                return;
+        }
+        assert_true(bootcount_next_name(&n, out, sizeof(out)));
+        assert_string_equal(out, expected);
+        /* It fits in exactly strlen + 1 bytes, not one less. */
+        assert_true(bootcount_next_name(&n, out, strlen(expected) + 1));
+        assert_false(bootcount_next_name(&n, out, strlen(expected)));
+        assert_false(bootcount_next_name(&n, out, 0));
+        free(copy);
+}
+
+/* The rename before booting (Boot Loader Specification, automatic boot
+ * assessment; systemd-boot 252 writes "%s+%u-%u%s"): LEFT-1 but never below
+ * 0, DONE+1, a missing DONE counts as 0, DONE stops at INT_MAX. */
+static void test_next_name(void **state) {
+        (void) state;
+        expect_next("a+3.conf", "a+2-1.conf");
+        expect_next("a+3-0.conf", "a+2-1.conf");
+        expect_next("a+1-5.conf", "a+0-6.conf");
+        expect_next("a+0.conf", "a+0-1.conf");
+        expect_next("a+0-7.conf", "a+0-8.conf");
+        expect_next("e+007-0012.conf", "e+6-13.conf");
+        expect_next("up+3.EFI", "up+2-1.EFI");
+        expect_next("m++2.conf", "m++1-1.conf");
+        expect_next("+3.conf", "+2-1.conf");
+        expect_next("h+2147483647.conf", "h+2147483646-1.conf");
+        expect_next("j+2147483647-2147483647.conf", "j+2147483646-2147483647.conf");
+        expect_next("j+2147483647-2147483646.conf", "j+2147483646-2147483647.conf");
+        expect_next("plain.conf", NULL);
+        expect_next("b+3-.conf", NULL);
+        expect_next("noext+3", NULL);
+}
+
+/* After `bless good` (counter gone) and `bad` (LEFT 0, DONE kept). */
+static void test_format(void **state) {
+        char out[64];
+        (void) state;
+
+        assert_true(bootcount_format(slice_from_cstr("x"), NONE, NONE, slice_from_cstr(".conf"), out, sizeof(out)));
+        assert_string_equal(out, "x.conf");
+        assert_true(bootcount_format(slice_from_cstr("x"), 0, 4, slice_from_cstr(".efi"), out, sizeof(out)));
+        assert_string_equal(out, "x+0-4.efi");
+        assert_true(bootcount_format(slice_from_cstr("x"), 2147483647, NONE, SLICE_EMPTY, out, sizeof(out)));
+        assert_string_equal(out, "x+2147483647");
+        assert_false(bootcount_format(slice_from_cstr("x"), 1, 2, slice_from_cstr(".conf"), out, 0));
+        assert_false(bootcount_format(slice_from_cstr("x"), 1, 2, slice_from_cstr(".conf"), out, 10));
+        assert_true(bootcount_format(slice_from_cstr("x"), 1, 2, slice_from_cstr(".conf"), out, 11));
+        assert_string_equal(out, "x+1-2.conf");
+}
+
+/* 100 KB names: a counter of 100 000 digits is out of range without any
+ * overflow (UBSan would abort), 100 000 leading zeros are still zeros, and
+ * a name of 100 000 '+' has no counter. */
+static void test_hostile_names(void **state) {
+        size_t n = 100000;
+        char *name = malloc(n + 16);
+        struct bootcount_name b;
+        uint8_t *copy;
+        (void) state;
+
+        assert_non_null(name);
+        memcpy(name, "a+", 2);
+        memset(name + 2, '9', n);
+        memcpy(name + 2 + n, ".conf", 5);
+        assert_keel(parse_exact(name, n + 7, &b, &copy), KEEL_E_BOOTCOUNT_OUT_OF_RANGE);
+        free(copy);
+
+        memset(name + 2, '0', n);
+        name[n + 1] = '3';
+        assert_keel(parse_exact(name, n + 7, &b, &copy), KEEL_OK);
+        assert_int_equal(b.tries_left, 3);
+        assert_int_equal(b.stem.len, 1);
+        free(copy);
+
+        memset(name, '+', n);
+        memcpy(name + n, ".conf", 5);
+        assert_keel(parse_exact(name, n + 5, &b, &copy), KEEL_OK);
+        assert_int_equal(b.tries_left, NONE);
+        assert_int_equal(b.stem.len, n);
+        free(copy);
+
+        /* A NUL in the middle is just a byte of the stem. */
+        assert_keel(parse_exact("a\0b+4-1.conf", 12, &b, &copy), KEEL_OK);
+        assert_int_equal(b.tries_left, 4);
+        assert_int_equal(b.tries_done, 1);
+        assert_int_equal(b.stem.len, 3);
+        free(copy);
+        free(name);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_parse_like_bootctl),
+                cmocka_unit_test(test_entries_like_bootctl),
+                cmocka_unit_test(test_names_without_extension),
+                cmocka_unit_test(test_next_name),
+                cmocka_unit_test(test_format),
+                cmocka_unit_test(test_hostile_names),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

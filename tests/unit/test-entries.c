@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: MIT */
+/* The boot menu model (common/entries.c): which files become entries, their
+ * order, the default, and what happens when the caller's storage runs out.
+ * The expected order is the one `bootctl list --json=short` (systemd
+ * 252.39) printed for the same entry files when the test was written;
+ * where bootctl leaves something unspecified (the order of entries whose
+ * IDs compare equal follows readdir()), the test states keel's own rule.
+ * The default-selection rules are the Boot Loader Interface's (one-shot >
+ * LoaderEntryDefault > loader.conf `default` > first entry) plus keel's
+ * documented extension: a default never lands on an entry with no tries
+ * left while a good entry exists. */
+#include "keel-test.h"
+
+#include "common/entries.h"
+
+struct warning_log {
+        unsigned count;
+        char last[128];
+};
+
+static void log_warning(void *userdata, const char *filename, const char *what) {
+        struct warning_log *w = userdata;
+
+        if (!w)
+                return;
+        w->count++;
+        snprintf(w->last, sizeof(w->last), "%s: %s", filename, what);
+}
+
+struct list {
+        struct boot_entry *storage;
+        char *arena;
+        struct entry_list l;
+        struct warning_log w;
+};
+
+static struct list *list_new(size_t capacity, size_t arena_size) {
+        struct list *L = calloc(1, sizeof(*L));
+
+        assert_non_null(L);
+        L->storage = calloc(capacity ? capacity : 1, sizeof(struct boot_entry));
+        L->arena = malloc(arena_size ? arena_size : 1);
+        assert_non_null(L->storage);
+        assert_non_null(L->arena);
+        entry_list_init(&L->l, L->storage, capacity, L->arena, arena_size, log_warning, &L->w);
+        return L;
+}
+
+static void list_free(struct list *L) {
+        free(L->storage);
+        free(L->arena);
+        free(L);
+}
+
+/* Adds a Type #1 entry "title NAME / linux /vmlinuz / BODY". */
+static bool add1(struct list *L, enum entry_source source, const char *name, const char *body) {
+        char text[1024];
+        int n = snprintf(text, sizeof(text), "title %s\nlinux /vmlinuz\n%s", name, body);
+        uint8_t *copy = exact_copy(text, (size_t) n);
+        bool r = entries_add_type1(&L->l, source, slice_from_cstr(name), copy, (size_t) n);
+
+        free(copy);
+        return r;
+}
+
+static bool add2(struct list *L, const char *name, const char *osrel) {
+        uint8_t *copy = exact_copy(osrel, strlen(osrel));
+        bool r = entries_add_type2(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr(name), copy, strlen(osrel), "quiet", 5);
+
+        free(copy);
+        return r;
+}
+
+#define MA "machine-id aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+#define MB "machine-id bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+
+static const struct {
+        const char *name, *body;
+} order_input[] = {
+        { "fedora-1.conf", "sort-key fedora\nversion 6.1\n" },
+        { "fedora-2.conf", "sort-key fedora\nversion 6.10\n" },
+        { "fedora-3.conf", "sort-key fedora\nversion 6.10~rc1\n" MB },
+        { "fedora-4.conf", "sort-key fedora\nversion 6.9\n" MA },
+        { "fedora-5.conf", "sort-key fedora\n" },
+        { "fedora-6.conf", "sort-key fedora\nversion ~1\n" },
+        { "arch-1.conf", "sort-key arch\nversion 1\n" },
+        { "Zed.conf", "sort-key Zed\nversion 1\n" },
+        { "nosk-1.10.conf", "" },
+        { "nosk-1.9.conf", "version 99\n" },
+        { "bad-1+0.conf", "sort-key aaa\n" },
+        { "bad-2+0-3.conf", "" },
+        { "good+3.conf", "" },
+        { "a+b.conf", "" },
+        { "a_b.conf", "" },
+        { "c+1.conf", "" },
+        { "c_.conf", "" },
+        { "z+1-1.conf", "" },
+        { "10.conf", "" },
+        { "9.conf", "" },
+};
+
+/* bootctl 252's order for order_input (each file also has "title NAME" and
+ * "linux /vmlinuz"): no tries left last; sort-key entries first, by
+ * sort-key (strcmp: "Zed" < "arch"), then machine-id (none first), then
+ * version newest first (no version counts as "": newer than "~1"); the rest
+ * by ID, newest first. "c+1.conf"/"c_.conf" (IDs "c.conf", "c_.conf") and
+ * "a+b.conf"/"a_b.conf" compare equal as versions: bootctl lists them in
+ * readdir() order (either way round, depending on creation order); keel
+ * orders them by file name (strcmp), which is one of bootctl's two. */
+static const char *const bootctl_order[] = {
+        "Zed.conf",     "arch-1.conf", "fedora-2.conf", "fedora-1.conf",  "fedora-5.conf", "fedora-6.conf",
+        "fedora-4.conf", "fedora-3.conf", "10.conf",     "9.conf",         "z+1-1.conf",    "nosk-1.10.conf",
+        "nosk-1.9.conf", "good+3.conf", "c+1.conf",      "c_.conf",        "a+b.conf",      "a_b.conf",
+        "bad-1+0.conf",  "bad-2+0-3.conf",
+};
+
+static void test_order_like_bootctl(void **state) {
+        uint32_t seed = 1;
+        (void) state;
+
+        /* The same order whatever order the files were found in. */
+        for (int round = 0; round < 200; round++) {
+                struct list *L = list_new(64, 64 * 1024);
+                size_t perm[ARRAY_SIZE(order_input)];
+
+                for (size_t i = 0; i < ARRAY_SIZE(perm); i++)
+                        perm[i] = i;
+                for (size_t i = ARRAY_SIZE(perm) - 1; round > 0 && i > 0; i--) {
+                        size_t j, t;
+                        seed = seed * 1103515245 + 12345;
+                        j = (seed >> 16) % (i + 1);
+                        t = perm[i];
+                        perm[i] = perm[j];
+                        perm[j] = t;
+                }
+                for (size_t i = 0; i < ARRAY_SIZE(perm); i++)
+                        assert_true(add1(L, ENTRY_SOURCE_ESP, order_input[perm[i]].name, order_input[perm[i]].body));
+                entries_sort(&L->l);
+                assert_int_equal(L->l.n_entries, ARRAY_SIZE(bootctl_order));
+                for (size_t i = 0; i < ARRAY_SIZE(bootctl_order); i++)
+                        if (strcmp(L->l.entries[i].filename, bootctl_order[i]) != 0)
+                                fail_msg("round %d: position %zu is %s, bootctl has %s", round, i,
+                                         L->l.entries[i].filename, bootctl_order[i]);
+                list_free(L);
+        }
+}
+
+/* ESP entries before XBOOTLDR ones with the same ID (bootctl 252 with
+ * --esp-path and --boot-path lists them so); Type #2 entries get their
+ * sort key from os-release (IMAGE_ID, else ID) and so sort before Type #1
+ * entries without one. */
+static void test_order_sources_and_types(void **state) {
+        struct list *L = list_new(16, 64 * 1024);
+        (void) state;
+
+        assert_true(add1(L, ENTRY_SOURCE_XBOOTLDR, "s.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "s.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "zz.conf", ""));
+        assert_true(add2(L, "uki-1.efi", "ID=nixos\nVERSION_ID=1\n"));
+        assert_true(add2(L, "uki-2.efi", "ID=nixos\nVERSION_ID=2\n"));
+        assert_true(add2(L, "uki-bad+0.efi", "ID=aaa\nVERSION_ID=9\n"));
+        entries_sort(&L->l);
+        assert_string_equal(L->l.entries[0].filename, "uki-2.efi");
+        assert_string_equal(L->l.entries[1].filename, "uki-1.efi");
+        assert_string_equal(L->l.entries[2].filename, "zz.conf");
+        assert_string_equal(L->l.entries[3].filename, "s.conf");
+        assert_int_equal(L->l.entries[3].source, ENTRY_SOURCE_ESP);
+        assert_string_equal(L->l.entries[4].filename, "s.conf");
+        assert_int_equal(L->l.entries[4].source, ENTRY_SOURCE_XBOOTLDR);
+        assert_string_equal(L->l.entries[5].filename, "uki-bad+0.efi");
+        assert_string_equal(L->l.entries[0].efi_path, "\\EFI\\Linux\\uki-2.efi");
+        assert_string_equal(L->l.entries[0].options, "quiet");
+        list_free(L);
+}
+
+/* 10 000 entries (hostile ESPs have that many files): sorting terminates
+ * and the result obeys the rules entry by entry. */
+static void test_sort_many(void **state) {
+        size_t n = 10000;
+        struct list *L = list_new(n, 4 * 1024 * 1024);
+        (void) state;
+
+        for (size_t i = 0; i < n; i++) {
+                char name[64], body[64];
+                snprintf(name, sizeof(name), "e-%zu%s.conf", (i * 7919) % n, i % 5 == 0 ? "+0" : i % 3 == 0 ? "+2" : "");
+                if (i % 4 == 0)
+                        snprintf(body, sizeof(body), "sort-key k%zu\n", i % 7);
+                else
+                        body[0] = '\0';
+                assert_true(add1(L, ENTRY_SOURCE_ESP, name, body));
+        }
+        entries_sort(&L->l);
+        for (size_t i = 1; i < n; i++) {
+                const struct boot_entry *a = &L->l.entries[i - 1], *b = &L->l.entries[i];
+                /* no tries left last, then sort-key entries first */
+                assert_true(entry_is_bad(a) <= entry_is_bad(b));
+                if (entry_is_bad(a) == entry_is_bad(b)) {
+                        assert_true((a->sort_key != NULL) >= (b->sort_key != NULL));
+                        if (a->sort_key && b->sort_key)
+                                assert_true(strcmp(a->sort_key, b->sort_key) <= 0);
+                        if (!a->sort_key && !b->sort_key) {
+                                /* "e-N": bigger N first (N compared as a number) */
+                                long x = strtol(a->id + 2, NULL, 10), y = strtol(b->id + 2, NULL, 10);
+                                assert_true(x > y);
+                        }
+                }
+        }
+        list_free(L);
+}
+
+/* ---- default selection ------------------------------------------------------ */
+
+static struct list *selection_list(bool with_firmware) {
+        struct list *L = list_new(16, 64 * 1024);
+
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "nixos-generation-12.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "nixos-generation-11+0.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "debian.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "fedora+0-3.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "arch+2-1.conf", ""));
+        entries_sort(&L->l);
+        if (with_firmware)
+                assert_true(entries_add_auto_firmware(&L->l));
+        return L;
+}
+
+static struct loader_config config_with(const char *pattern, bool saved) {
+        struct loader_config c;
+
+        loader_config_init(&c);
+        snprintf(c.default_pattern, sizeof(c.default_pattern), "%s", pattern ? pattern : "");
+        c.default_saved = saved;
+        return c;
+}
+
+static const char *pick(const struct list *L, const char *oneshot, const char *efivar, const char *conf_pattern,
+                        bool conf_saved, const char *saved) {
+        struct loader_config c = config_with(conf_pattern, conf_saved);
+        size_t i = entries_select_default(&L->l, oneshot, efivar, &c, saved);
+
+        return i < L->l.n_entries ? L->l.entries[i].id : NULL;
+}
+
+static void test_default_precedence(void **state) {
+        struct list *L = selection_list(true);
+        (void) state;
+
+        /* No rule: the first entry. */
+        assert_string_equal(pick(L, NULL, NULL, NULL, false, NULL), "nixos-generation-12.conf");
+        assert_string_equal(pick(L, "", "", "", false, NULL), "nixos-generation-12.conf");
+        /* loader.conf default, a glob matched ignoring case. */
+        assert_string_equal(pick(L, NULL, NULL, "DEBIAN*", false, NULL), "debian.conf");
+        /* LoaderEntryDefault beats loader.conf ... */
+        assert_string_equal(pick(L, NULL, "arch*", "debian*", false, NULL), "arch.conf");
+        /* ... and the one-shot beats both. */
+        assert_string_equal(pick(L, "debian.conf", "arch*", "nixos*", false, NULL), "debian.conf");
+        /* A rule that matches nothing hands over to the next. */
+        assert_string_equal(pick(L, "nomatch", "nomatch*", "arch.conf", false, NULL), "arch.conf");
+        assert_string_equal(pick(L, "nomatch", NULL, "nomatch", false, NULL), "nixos-generation-12.conf");
+        /* @saved: the last booted entry, else the first. */
+        assert_string_equal(pick(L, NULL, NULL, "", true, "arch.conf"), "arch.conf");
+        assert_string_equal(pick(L, NULL, NULL, "", true, NULL), "nixos-generation-12.conf");
+        assert_string_equal(pick(L, NULL, "debian*", "", true, "arch.conf"), "debian.conf");
+        /* The firmware entry is chosen only when asked for by name. */
+        assert_string_equal(pick(L, "auto-reboot-to-firmware-setup", NULL, NULL, false, NULL),
+                            "auto-reboot-to-firmware-setup");
+        list_free(L);
+}
+
+/* keel's rule: a rule whose matches all have no tries left is passed over
+ * while any good entry exists; with no rule left, the first good entry. */
+static void test_default_skips_bad_entries(void **state) {
+        struct list *L = selection_list(true);
+        (void) state;
+
+        /* "nixos-generation-1?.conf" matches 12 (good) and 11 (bad). */
+        assert_string_equal(pick(L, NULL, NULL, "nixos-generation-1?.conf", false, NULL), "nixos-generation-12.conf");
+        /* The one-shot names a bad entry: LoaderEntryDefault decides. */
+        assert_string_equal(pick(L, "fedora.conf", "debian*", NULL, false, NULL), "debian.conf");
+        /* Every rule matches only bad entries: the first good entry. */
+        assert_string_equal(pick(L, "fedora*", "nixos-generation-11*", "fedora.conf", false, NULL),
+                            "nixos-generation-12.conf");
+        /* @saved naming a bad entry. */
+        assert_string_equal(pick(L, NULL, NULL, "", true, "nixos-generation-11.conf"), "nixos-generation-12.conf");
+        /* "*" and a pattern matching bad and good entries alike. */
+        assert_string_equal(pick(L, "*", NULL, NULL, false, NULL), "nixos-generation-12.conf");
+        assert_string_equal(pick(L, NULL, NULL, "[fa]*", false, NULL), "arch.conf");
+        list_free(L);
+
+        /* No entry has tries left: the rules apply to all of them. */
+        L = list_new(8, 16384);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "a+0.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "b+0-1.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "c+0.conf", ""));
+        entries_sort(&L->l);
+        assert_true(entries_add_auto_firmware(&L->l));
+        assert_string_equal(pick(L, NULL, NULL, NULL, false, NULL), "c.conf");
+        assert_string_equal(pick(L, NULL, NULL, "b*", false, NULL), "b.conf");
+        assert_string_equal(pick(L, "a.conf", "b*", NULL, false, NULL), "a.conf");
+        list_free(L);
+
+        /* A good entry without a counter alongside counted ones. */
+        L = list_new(8, 16384);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "zz+0.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "aa.conf", ""));
+        entries_sort(&L->l);
+        assert_string_equal(pick(L, NULL, NULL, "zz*", false, NULL), "aa.conf");
+        list_free(L);
+}
+
+static void test_default_empty(void **state) {
+        struct list *L = list_new(4, 4096);
+        struct loader_config c = config_with("*", false);
+        (void) state;
+
+        assert_int_equal(entries_select_default(&L->l, "*", "*", &c, NULL), SIZE_MAX);
+        assert_int_equal(entries_select_default(&L->l, NULL, NULL, NULL, NULL), SIZE_MAX);
+        assert_int_equal(entries_find(&L->l, "*", false), SIZE_MAX);
+        list_free(L);
+}
+
+/* ---- which files are entries ------------------------------------------------ */
+
+static void test_candidate_names(void **state) {
+        static const char *const type1_yes[] = { "a.conf", "x.CONF", "y.Conf", "+3.conf", "Auto-y.conf" };
+        /* Hidden files and "auto-" names (reserved for the loader's own
+         * entries; systemd-boot 252 skips them too, bootctl 252 lists them). */
+        static const char *const type1_no[] = { ".conf", ".hidden.conf", "auto-x.conf", "x.conf.bak", "conf", "",
+                                                 "x.efi", "x.con" };
+        static const char *const type2_yes[] = { "a.efi", "b.EFI", "c+3-1.Efi" };
+        static const char *const type2_no[] = { ".efi", ".x.efi", "auto-z.efi", "a.efi~", "efi", "a.conf" };
+        (void) state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(type1_yes); i++)
+                assert_true(entry_filename_is_type1(slice_from_cstr(type1_yes[i])));
+        for (size_t i = 0; i < ARRAY_SIZE(type1_no); i++)
+                assert_false(entry_filename_is_type1(slice_from_cstr(type1_no[i])));
+        for (size_t i = 0; i < ARRAY_SIZE(type2_yes); i++)
+                assert_true(entry_filename_is_type2(slice_from_cstr(type2_yes[i])));
+        for (size_t i = 0; i < ARRAY_SIZE(type2_no); i++)
+                assert_false(entry_filename_is_type2(slice_from_cstr(type2_no[i])));
+}
+
+/* bootctl 252 refuses names outside [A-Za-z0-9+-_.] ("Invalid loader entry
+ * name: sp ace.conf", "café.conf"); so does keel, with a warning. */
+static void test_invalid_names(void **state) {
+        static const char *const names[] = { "sp ace.conf", "caf\xc3\xa9.conf", "a\xff.conf", "tab\t.conf", "x~1.conf",
+                                             "a/b.conf", "a\\b.conf", "semi;colon.conf", "nl\n.conf" };
+        struct list *L = list_new(16, 16384);
+        char longname[300];
+        (void) state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                L->w.count = 0;
+                if (add1(L, ENTRY_SOURCE_ESP, names[i], ""))
+                        fail_msg("accepted '%s'", names[i]);
+                assert_int_equal(L->w.count, 1);
+        }
+        assert_int_equal(L->l.n_entries, 0);
+        assert_int_equal(L->l.arena_used, 0);
+
+        /* The longest name a FAT or ext4 directory holds (255 bytes) is fine. */
+        memset(longname, 'n', 250);
+        memcpy(longname + 250, ".conf", 6);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, longname, ""));
+        list_free(L);
+}
+
+/* ---- storage limits --------------------------------------------------------- */
+
+/* A full entry array: further entries are skipped with a warning, and the
+ * entries already added are untouched. */
+static void test_full_array(void **state) {
+        struct list *L = list_new(3, 64 * 1024);
+        struct boot_entry before[3];
+        char titles[3][32];
+        (void) state;
+
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "one.conf", "version 1\noptions a\n"));
+        assert_true(add2(L, "two.efi", "PRETTY_NAME=Two\nID=two\nVERSION_ID=2\n"));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "three+1.conf", "initrd /i\n"));
+        memcpy(before, L->l.entries, sizeof(before));
+        for (int i = 0; i < 3; i++)
+                snprintf(titles[i], sizeof(titles[i]), "%s", L->l.entries[i].title);
+        L->w.count = 0;
+        assert_false(add1(L, ENTRY_SOURCE_ESP, "four.conf", ""));
+        assert_false(add2(L, "five.efi", "ID=five\n"));
+        assert_false(entries_add_auto_firmware(&L->l));
+        assert_int_equal(L->w.count, 2);
+        assert_non_null(strstr(L->w.last, "too many boot entries"));
+        assert_int_equal(L->l.n_entries, 3);
+        assert_memory_equal(before, L->l.entries, sizeof(before));
+        for (int i = 0; i < 3; i++)
+                assert_string_equal(L->l.entries[i].title, titles[i]);
+        assert_string_equal(L->l.entries[2].initrds[0], "/i");
+        list_free(L);
+
+        /* Capacity 0: nothing is ever written to the array. */
+        L = list_new(0, 4096);
+        assert_false(add1(L, ENTRY_SOURCE_ESP, "x.conf", ""));
+        assert_false(entries_add_auto_firmware(&L->l));
+        list_free(L);
+}
+
+/* A full string arena: the entry that does not fit is skipped with a
+ * warning and its partial allocations are rolled back; earlier entries keep
+ * their strings, and a later, smaller entry still fits. */
+static void test_full_arena(void **state) {
+        char big_body[700];
+        struct list *L;
+        size_t used_after_first;
+        char saved_arena[512];
+        (void) state;
+
+        memset(big_body, 0, sizeof(big_body));
+        memcpy(big_body, "options ", 8);
+        memset(big_body + 8, 'o', 500);
+        big_body[508] = '\n';
+
+        L = list_new(8, 512);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "first.conf", "version 1\ninitrd /a\ninitrd /b\n"));
+        used_after_first = L->l.arena_used;
+        memcpy(saved_arena, L->arena, used_after_first);
+        L->w.count = 0;
+        assert_false(add1(L, ENTRY_SOURCE_ESP, "second.conf", big_body));
+        assert_int_equal(L->w.count, 1);
+        assert_non_null(strstr(L->w.last, "out of memory"));
+        assert_int_equal(L->l.n_entries, 1);
+        assert_int_equal(L->l.arena_used, used_after_first);
+        assert_memory_equal(saved_arena, L->arena, used_after_first);
+        assert_string_equal(L->l.entries[0].id, "first.conf");
+        assert_string_equal(L->l.entries[0].version, "1");
+        assert_string_equal(L->l.entries[0].initrds[1], "/b");
+
+        /* The same for a UKI whose strings do not fit. */
+        memcpy(big_body, "PRETTY_NAME=", 12);
+        memset(big_body + 12, 'T', 500);
+        memcpy(big_body + 512, "\nID=x\n", 7);
+        assert_false(add2(L, "uki.efi", big_body));
+        assert_int_equal(L->l.arena_used, used_after_first);
+        assert_int_equal(L->l.n_entries, 1);
+
+        /* A small entry still fits in what is left. */
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "s.conf", ""));
+        assert_int_equal(L->l.n_entries, 2);
+        assert_memory_equal(saved_arena, L->arena, used_after_first);
+        list_free(L);
+
+        /* Every arena size from 0 up: an entry is either added whole or not at
+         * all, and never written outside the arena (ASan watches the
+         * exact-size block). */
+        for (size_t size = 0; size < 400; size++) {
+                L = list_new(2, size);
+                if (add1(L, ENTRY_SOURCE_ESP, "e+1-2.conf", "version 5\nsort-key s\ninitrd /x\noptions a b\n")) {
+                        const struct boot_entry *e = &L->l.entries[0];
+                        assert_string_equal(e->id, "e.conf");
+                        assert_string_equal(e->initrds[0], "/x");
+                        assert_string_equal(e->options, "a b");
+                        assert_true(L->l.arena_used <= size);
+                } else
+                        assert_int_equal(L->l.arena_used, 0);
+                list_free(L);
+        }
+}
+
+/* The arena is a char buffer: it need not be aligned for the initrd pointer
+ * array the entries keep in it. */
+static void test_unaligned_arena(void **state) {
+        struct boot_entry storage[2];
+        char *block = malloc(4096 + 8);
+        struct entry_list l;
+        (void) state;
+
+        assert_non_null(block);
+        for (size_t offset = 1; offset < 8; offset++) {
+                entry_list_init(&l, storage, 2, block + offset, 4096, NULL, NULL);
+                assert_true(entries_add_type1(&l, ENTRY_SOURCE_ESP, slice_from_cstr("u.conf"),
+                                              "linux /k\ninitrd /i1\ninitrd /i2\n", 31));
+                assert_string_equal(l.entries[0].initrds[1], "/i2");
+                assert_true((uintptr_t) l.entries[0].initrds % sizeof(char *) == 0);
+        }
+        free(block);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_order_like_bootctl),
+                cmocka_unit_test(test_order_sources_and_types),
+                cmocka_unit_test(test_sort_many),
+                cmocka_unit_test(test_default_precedence),
+                cmocka_unit_test(test_default_skips_bad_entries),
+                cmocka_unit_test(test_default_empty),
+                cmocka_unit_test(test_candidate_names),
+                cmocka_unit_test(test_invalid_names),
+                cmocka_unit_test(test_full_array),
+                cmocka_unit_test(test_full_arena),
+                cmocka_unit_test(test_unaligned_arena),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
