@@ -360,6 +360,45 @@ bool entries_add_auto_firmware(struct entry_list *l) {
         return true;
 }
 
+bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name) {
+        static const char id_prefix[] = "secure-boot-keys-", title_prefix[] = "Enroll Secure Boot keys: ";
+        size_t mark = l->arena_used;
+        struct boot_entry *e;
+        char *id, *title;
+        bool ok = true;
+
+        if (l->n_entries >= l->capacity || name.len == 0 || name.len > ENTRY_FIELD_MAX)
+                return false;
+        id = arena_alloc(l, sizeof(id_prefix) + name.len, 1);
+        title = arena_alloc(l, sizeof(title_prefix) + name.len, 1);
+        if (!id || !title) {
+                l->arena_used = mark;
+                return false;
+        }
+        memcpy(id, id_prefix, sizeof(id_prefix) - 1);
+        memcpy(id + sizeof(id_prefix) - 1, name.ptr, name.len);
+        id[sizeof(id_prefix) - 1 + name.len] = '\0';
+        memcpy(title, title_prefix, sizeof(title_prefix) - 1);
+        memcpy(title + sizeof(title_prefix) - 1, name.ptr, name.len);
+        title[sizeof(title_prefix) - 1 + name.len] = '\0';
+        e = &l->entries[l->n_entries];
+        *e = (struct boot_entry) {
+                .type = ENTRY_SECURE_BOOT_KEYS,
+                .source = ENTRY_SOURCE_ESP,
+                .id = id,
+                .filename = arena_strdup(l, name, &ok),
+                .title = title,
+                .tries_left = BOOTCOUNT_UNKNOWN,
+                .tries_done = BOOTCOUNT_UNKNOWN,
+        };
+        if (!ok) {
+                l->arena_used = mark;
+                return false;
+        }
+        l->n_entries++;
+        return true;
+}
+
 static struct slice opt(const char *s) {
         return s ? slice_from_cstr(s) : SLICE_EMPTY;
 }
@@ -446,7 +485,7 @@ void entries_sort(struct entry_list *l) {
 }
 
 static bool is_bootable(const struct boot_entry *e) {
-        return e->type != ENTRY_AUTO_FIRMWARE;
+        return !entry_is_action(e);
 }
 
 size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_bad) {

@@ -15,6 +15,7 @@ enum entry_type {
         ENTRY_TYPE1,          /* \loader\entries\*.conf */
         ENTRY_TYPE2,          /* \EFI\Linux\*.efi */
         ENTRY_AUTO_FIRMWARE,  /* "Reboot Into Firmware Interface" */
+        ENTRY_SECURE_BOOT_KEYS, /* "Enroll Secure Boot keys: NAME" (Setup Mode, secure-boot-enroll manual) */
 };
 
 enum entry_source {
@@ -79,6 +80,9 @@ bool entry_uki_path(struct slice filename, char *out, size_t out_size);
 /* Adds the firmware-setup entry (after sorting; it always goes last). */
 bool entries_add_auto_firmware(struct entry_list *l);
 
+/* Adds an entry that enrolls the key set \loader\keys\NAME (after sorting). */
+bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name);
+
 /* Sorts as bootctl 252: entries with no tries left last; entries with a
  * sort-key first, by sort-key, machine-id, version (newest first); then by
  * ID (newest first). */
@@ -97,4 +101,10 @@ size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_b
 
 static inline bool entry_is_bad(const struct boot_entry *e) {
         return e->tries_left == 0;
+}
+
+/* Menu entries that act instead of booting an OS: never a default, never a
+ * fallback, no command line to edit. */
+static inline bool entry_is_action(const struct boot_entry *e) {
+        return e->type == ENTRY_AUTO_FIRMWARE || e->type == ENTRY_SECURE_BOOT_KEYS;
 }

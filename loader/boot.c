@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
 #include "../common/utf.h"
+#include "enroll.h"
 #include "../efi/file.h"
 #include "../efi/tpm.h"
 #include "../stub/initrd.h"
@@ -140,6 +141,8 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         switch (e->type) {
         case ENTRY_AUTO_FIRMWARE:
                 return reboot_into_firmware();
+        case ENTRY_SECURE_BOOT_KEYS:
+                return enroll_keys(part->root, e->filename);
         case ENTRY_TYPE2:
                 /* A UKI gets no command line unless the user edited one, so
                  * that its own signed .cmdline applies and PCR 12 stays

@@ -7,6 +7,7 @@
 #include "boot.h"
 #include "count.h"
 #include "discover.h"
+#include "enroll.h"
 #include "menu.h"
 #include "xbootldr.h"
 #include "../common/glob.h"
@@ -89,6 +90,8 @@ static bool discover(struct loader *L) {
         if (L->has_xbootldr)
                 discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&L->entries);
+        if (L->config.secure_boot_enroll == SECURE_BOOT_ENROLL_MANUAL && secure_boot_setup_mode())
+                enroll_add_menu_entries(&L->entries, L->esp.root);
         if (L->config.auto_firmware && firmware_setup_supported())
                 entries_add_auto_firmware(&L->entries);
         return true;
@@ -116,7 +119,7 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
         struct boot_options o = { .watchdog_seconds = L->config.watchdog_seconds, .edited_options = edited_options };
 
         bli_export_selected(e);
-        if (L->config.default_saved && e->type != ENTRY_AUTO_FIRMWARE)
+        if (L->config.default_saved && !entry_is_action(e))
                 bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
         count_boot_try(part, e);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
@@ -134,7 +137,7 @@ static EFI_STATUS boot_with_fallback(struct loader *L, size_t chosen, const char
                 size_t i = (chosen + k) % n;
                 const struct boot_entry *e = &L->entries.entries[i];
 
-                if (k > 0 && e->type == ENTRY_AUTO_FIRMWARE)
+                if (k > 0 && entry_is_action(e))
                         continue;
                 if (k > 0)
                         efi_print("keel: trying the next entry: %s\n", e->id);
@@ -161,6 +164,8 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
                 return err;
         }
         read_config(&L);
+        if (L.config.secure_boot_enroll == SECURE_BOOT_ENROLL_FORCE && secure_boot_setup_mode())
+                enroll_force(L.esp.root);
         if (!discover(&L))
                 return EFI_OUT_OF_RESOURCES;
         bli_export_loader_info(self->loaded_image, init_usec, KEEL_LOADER_FEATURES);

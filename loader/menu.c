@@ -260,7 +260,7 @@ struct menu_result menu_run(const struct menu_request *r) {
                 else if (key.UnicodeChar == 'e') {
                         const struct boot_entry *e = &l->entries[m.selected];
                         char *edited;
-                        if (!r->editor_allowed || e->type == ENTRY_AUTO_FIRMWARE) {
+                        if (!r->editor_allowed || entry_is_action(e)) {
                                 m.status = "The editor is disabled (loader.conf 'editor no' or Secure Boot).";
                                 continue;
                         }
