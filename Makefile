@@ -106,7 +106,7 @@ FUZZ_SECONDS ?= 20
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/fuzz-corpus/$$n; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/$$n- \
 	      $(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n >$(BUILD)/fuzz/$$n.log 2>&1 \
 	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
