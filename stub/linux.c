@@ -22,7 +22,7 @@ static const struct {
         .end = { DP_TYPE_END, DP_SUBTYPE_END_ENTIRE, { sizeof(EFI_DEVICE_PATH), 0 } },
 };
 
-static EFI_STATUS check_kernel_image(const void *kernel, size_t kernel_size) {
+EFI_STATUS linux_check(const void *kernel, size_t kernel_size) {
         struct pe_image pe;
         int r;
 
@@ -42,10 +42,6 @@ EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size,
         EFI_HANDLE kernel_image = NULL;
         EFI_LOADED_IMAGE *li;
         EFI_STATUS err;
-
-        err = check_kernel_image(kernel, kernel_size);
-        if (err != EFI_SUCCESS)
-                return err;
 
         /* The UKI's signature covers the kernel: only this one LoadImage()
          * skips the firmware's db check, and the hook is gone right after. */

@@ -21,25 +21,14 @@ static void export_stub_variables(EFI_LOADED_IMAGE *li) {
         export_common_loader_variables(li);
 }
 
-/* Whether build_cmdline() took the loader's LoadOptions: the same choice on
- * the same inputs. Only such a command line goes to PCR 12; the UKI's own
- * .cmdline is already part of PCR 11. */
-static bool cmdline_from_loader(const struct self_image *self) {
-        EFI_LOADED_IMAGE *li = self->loaded_image;
-        size_t uki_len;
-
-        (void) self_section(self, UKI_SECTION_CMDLINE, &uki_len);
-        return cmdline_choose(secure_boot_enabled(), uki_len, li->LoadOptions, li->LoadOptionsSize) ==
-               CMDLINE_SOURCE_LOADER;
-}
-
 /* A command line accepted from the loader gets the UKI's own dm-verity words
  * in place of any it carried (see cmdline_bind_verity()), so that a loader
  * cannot point a signed kernel at another root file system. When the result
- * would be too long for the kernel, the UKI's own command line is used. On
- * success *cmdline is replaced (the old string freed); on failure it is left
- * for the caller to free. */
-static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHAR16 **cmdline) {
+ * would be too long for the kernel, the UKI's own command line is used and
+ * *source says so. On success *cmdline is replaced (the old string freed);
+ * on failure it is left for the caller to free. */
+static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHAR16 **cmdline,
+                                    enum cmdline_source *source) {
         size_t loader_units = utf16_strnlen(*cmdline, SIZE_MAX / 4), uki_units, size, n;
         CHAR16 *uki16 = efi_alloc((uki_len + 1) * sizeof(CHAR16)), *bound;
         int r;
@@ -60,6 +49,7 @@ static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHA
                 efi_free(bound);
                 bound = uki16;
                 uki16 = NULL;
+                *source = CMDLINE_SOURCE_UKI;
         } else if (r != KEEL_OK) {
                 efi_print("keel: cannot bind the command line to the UKI's verity settings: %s\n", keel_strerror(r));
                 efi_free(bound);
@@ -72,15 +62,18 @@ static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHA
         return EFI_SUCCESS;
 }
 
-/* The command line as a fresh UTF-16 string (caller frees), or NULL for none. */
-static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret) {
+/* The command line as a fresh UTF-16 string (caller frees), or NULL for
+ * none, and where it came from in the end (only the loader's goes to PCR 12:
+ * the UKI's own .cmdline is part of PCR 11). */
+static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enum cmdline_source *ret_source) {
         EFI_LOADED_IMAGE *li = self->loaded_image;
         size_t uki_len, units;
         const char *uki_cmdline = self_section(self, UKI_SECTION_CMDLINE, &uki_len);
         CHAR16 *out;
 
         *ret = NULL;
-        switch (cmdline_choose(secure_boot_enabled(), uki_len, li->LoadOptions, li->LoadOptionsSize)) {
+        *ret_source = cmdline_choose(secure_boot_enabled(), uki_len, li->LoadOptions, li->LoadOptionsSize);
+        switch (*ret_source) {
         case CMDLINE_SOURCE_NONE:
                 return EFI_SUCCESS;
         case CMDLINE_SOURCE_UKI:
@@ -98,7 +91,7 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret) {
                 memcpy(out, li->LoadOptions, units * sizeof(CHAR16));
                 out[units] = 0;
                 if (uki_len > 0) {
-                        EFI_STATUS err = bind_verity_words(uki_cmdline, uki_len, &out);
+                        EFI_STATUS err = bind_verity_words(uki_cmdline, uki_len, &out, ret_source);
                         if (err != EFI_SUCCESS) {
                                 efi_free(out);
                                 return err;
@@ -117,16 +110,23 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         const void *kernel, *initrd_data;
         size_t kernel_size, initrd_size;
         CHAR16 *cmdline = NULL;
+        enum cmdline_source cmdline_source;
         struct stub_measurements measured = {};
         EFI_STATUS err;
 
         export_stub_variables(self->loaded_image);
-        stub_measure_sections(self, &measured);
-
         kernel = self_section(self, UKI_SECTION_LINUX, &kernel_size);
         initrd_data = self_section(self, UKI_SECTION_INITRD, &initrd_size);
 
-        err = build_cmdline(self, &cmdline);
+        /* A UKI whose kernel is not even a PE image is refused before it is
+         * measured: a loader falling back to the next entry then leaves
+         * PCR 11 as that entry's measurements predict. */
+        err = linux_check(kernel, kernel_size);
+        if (err != EFI_SUCCESS)
+                return err;
+        stub_measure_sections(self, &measured);
+
+        err = build_cmdline(self, &cmdline, &cmdline_source);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot prepare the kernel command line: %s\n", efi_status_text(err));
                 return err;
@@ -141,7 +141,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         }
 
         /* The final string, whatever build_cmdline() made of the loader's options. */
-        if (cmdline && cmdline_from_loader(self))
+        if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
                 stub_measure_cmdline(cmdline, &measured);
         stub_export_pcr_variables(&measured);
 
