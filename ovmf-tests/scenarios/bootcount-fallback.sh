@@ -62,6 +62,10 @@ expect_eq "LoaderBootCountPath named generation 1's counted file" \
 expect_eq "keel bless status before" "$(report_value "$WORK" BLESS-STATUS-BEFORE)" indeterminate
 expect_true "keel bless good ran" report_has "$WORK" BLESS-GOOD-DONE
 expect_eq "keel bless status after" "$(report_value "$WORK" BLESS-STATUS-AFTER)" good
+# The failed generations measured nothing: PCR 11 is generation 1's alone.
+expect_eq "PCR 11 is what keel pcr predict says for generation 1" \
+        "$(report_value "$WORK" "PCR sha256 11" | tr 'A-F' 'a-f')" \
+        "$("$KEEL" pcr predict --bank sha256 --phase= "$WORK/gen1.efi" | sed -n 's/^11:sha256=//p')"
 expect_eq "the ESP afterwards" "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
         "keeltest-1.efi keeltest-2+0-3.efi keeltest-3+0-3.efi "
 exit $((FAILURES > 0))
