@@ -438,8 +438,10 @@ static int entry_compare(const struct boot_entry *a, const struct boot_entry *b)
                 return r;
         /* IDs that differ only in characters the version rules ignore
          * ("a_b.conf", "ab.conf") compare equal; bootctl then keeps its
-         * discovery order (ESP before XBOOTLDR, Type #1 before Type #2, file
-         * names in strcmp order), and so does keel. */
+         * discovery order: ESP before XBOOTLDR, Type #1 before Type #2,
+         * Type #1 files in strcmp order (Type #2 in readdir() order, which
+         * no one can reproduce). keel uses that order as its final tie
+         * break, whatever order it discovered the files in. */
         r = cmp_int(a->source, b->source);
         if (r != 0)
                 return r;

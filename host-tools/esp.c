@@ -281,7 +281,8 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
         free(dir);
 }
 
+/* UKIs first, as the loader does (see loader/discover.c). */
 void esp_discover_entries(struct entry_list *l, const char *root, enum entry_source source) {
-        discover_type1(l, root, source);
         discover_type2(l, root, source);
+        discover_type1(l, root, source);
 }

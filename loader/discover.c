@@ -197,7 +197,9 @@ static void discover_dir(struct entry_list *l, EFI_FILE *root, enum entry_source
         dir->Close(dir);
 }
 
+/* UKIs first: when the entry list fills up (thousands of files), cheap
+ * .conf files are what gets dropped, not the images this loader is for. */
 void discover_entries(struct entry_list *l, EFI_FILE *root, enum entry_source source) {
-        discover_dir(l, root, source, L"\\loader\\entries", ENTRY_TYPE1);
         discover_dir(l, root, source, L"\\EFI\\Linux", ENTRY_TYPE2);
+        discover_dir(l, root, source, L"\\loader\\entries", ENTRY_TYPE1);
 }

@@ -5,9 +5,9 @@
 #    from `keel keys create`: keel enrolls db, KEK, PK unattended and resets;
 #    after that SecureBoot reads 1;
 #  - in the same run, the newest UKIs are refused by the firmware (unsigned,
-#    signed by another key, one byte flipped in .linux) and keel falls back,
-#    without input, to the keel-signed UKI, which boots with its signed
-#    command line;
+#    signed by another key, one byte flipped in .linux, .initrd or .cmdline)
+#    and keel falls back, without input, to the keel-signed UKI, which boots
+#    with its signed command line;
 #  - then a Type #1 `efi` entry with `options` cannot change the signed
 #    command line, and the menu's editor is disabled;
 #  - `secure-boot-enroll manual`: in Setup Mode the menu offers the key set,
@@ -25,7 +25,9 @@ sign keys "$KEEL_EFI" "$WORK/keel-signed.efi"
 make_keel_uki "$WORK/uki.efi" keeltest 1 secure-boot
 sign keys "$WORK/uki.efi" "$WORK/good.efi"
 sign keys "$WORK/uki.efi" "$WORK/signed.efi"
-flip_byte "$WORK/signed.efi" "$WORK/flipped.efi" .linux
+flip_byte "$WORK/signed.efi" "$WORK/flip-linux.efi" .linux
+flip_byte "$WORK/signed.efi" "$WORK/flip-initrd.efi" .initrd
+flip_byte "$WORK/signed.efi" "$WORK/flip-cmdline.efi" .cmdline
 sign other "$WORK/uki.efi" "$WORK/other-key.efi"
 
 IMG=$WORK/disk.img
@@ -35,9 +37,11 @@ esp_write "$IMG" /loader/loader.conf $'timeout 0\nsecure-boot-enroll force\n'
 mmd -i "$IMG@@1M" ::/loader/keys ::/loader/keys/auto
 for k in db KEK PK; do esp_put "$IMG" "$WORK/keys/$k.auth" "/loader/keys/auto/$k.auth"; done
 esp_put "$IMG" "$WORK/good.efi" /EFI/Linux/keeltest-1.efi
-esp_put "$IMG" "$WORK/flipped.efi" /EFI/Linux/keeltest-2.efi
-esp_put "$IMG" "$WORK/other-key.efi" /EFI/Linux/keeltest-3.efi
-esp_put "$IMG" "$WORK/uki.efi" /EFI/Linux/keeltest-4.efi
+esp_put "$IMG" "$WORK/flip-linux.efi" /EFI/Linux/keeltest-2.efi
+esp_put "$IMG" "$WORK/flip-initrd.efi" /EFI/Linux/keeltest-3.efi
+esp_put "$IMG" "$WORK/flip-cmdline.efi" /EFI/Linux/keeltest-4.efi
+esp_put "$IMG" "$WORK/other-key.efi" /EFI/Linux/keeltest-5.efi
+esp_put "$IMG" "$WORK/uki.efi" /EFI/Linux/keeltest-6.efi
 
 echo "-- Setup Mode: enroll, reset, boot"
 R=$WORK/enroll
@@ -47,7 +51,7 @@ for v in db KEK PK; do
 done
 expect_report_complete "$R"
 expect_eq "SecureBoot reads 1 after the reset" "$(report_value "$R" SECUREBOOT)" 01
-for n in 4 3 2; do
+for n in 6 5 4 3 2; do
         expect_true "keeltest-$n.efi refused by the firmware" \
                 console_has "$R" "keel: cannot load .EFI.Linux.keeltest-$n.efi: (access denied|security violation)"
 done
@@ -78,9 +82,9 @@ esp_write "$IMG" /loader/loader.conf $'timeout menu-force\nsecure-boot-enroll ma
 R3=$WORK/manual
 QEMU_CONSOLE_SOCKET=1 sb_boot "$R3" "$IMG" "$SB_SETUP_VARS" &
 boot=$!
-# Menu: override.conf, keeltest-4..1, then the key set (then firmware setup).
+# Menu: override.conf, keeltest-6..1, then the key set (then firmware setup).
 python3 "$KEEL_SRC/ovmf-tests/type-keys.py" "$R3/console.sock" "wait:Enroll Secure Boot keys: auto" "sleep:1" \
-        "send:j" "sleep:1" "send:j" "sleep:1" "send:j" "sleep:1" "send:j" "sleep:1" "send:j" "sleep:1" "send:\\r" &
+        "send:jjjjjjj" "sleep:2" "send:\\r" &
 typist=$!
 wait $boot || true
 kill $typist 2>/dev/null || true

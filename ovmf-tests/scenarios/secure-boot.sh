@@ -9,8 +9,8 @@
 #  - after the reset SecureBoot=1 and a UKI signed by `keel uki build --key`
 #    boots: its Debian kernel is not signed by our db, so this also shows the
 #    stub's one-image override at work;
-#  - unsigned, tampered (.linux, .initrd, .cmdline) and other-key UKIs are
-#    refused by the firmware;
+#  - unsigned, tampered (.linux, .initrd, .cmdline) and other-key UKIs fail
+#    `keel verify` (the firmware's refusal is in secure-boot-loader.sh);
 #  - inside a signed UKI, an unsigned probe in place of the kernel finds the
 #    override gone: unsigned images stay refused, even through keel's own
 #    kernel device path;
@@ -75,7 +75,9 @@ expect_eq "SecureBoot is on" "$(report_value "$W" SECUREBOOT)" "01"
 expect_eq "kernel command line is the signed .cmdline" "$(report_value "$W" CMDLINE)" "$CMDLINE"
 expect_true "the kernel saw Secure Boot enabled" console_has "$W" "EFI stub: UEFI Secure Boot is enabled"
 
-echo "-- unsigned, tampered and other-key UKIs are refused"
+echo "-- unsigned, tampered and other-key UKIs fail keel verify"
+# The firmware's refusal of each of these (and keel's fallback past them) is
+# tested with keel as the loader in secure-boot-loader.sh, in one boot.
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$(shared_initramfs)" \
         --cmdline "$CMDLINE" -o "$WORK/uki-unsigned.efi"
 flip_byte "$WORK/uki-signed.efi" "$WORK/uki-flip-linux.efi" .linux
@@ -83,13 +85,9 @@ flip_byte "$WORK/uki-signed.efi" "$WORK/uki-flip-initrd.efi" .initrd
 flip_byte "$WORK/uki-signed.efi" "$WORK/uki-flip-cmdline.efi" .cmdline
 "$KEEL" sign --key "$WORK/other/db.key" --cert "$WORK/other/db.crt" -o "$WORK/uki-other.efi" "$WORK/uki-unsigned.efi"
 for bad in unsigned flip-linux flip-initrd flip-cmdline other; do
-        W=$WORK/refused-$bad
-        esp_image_create "$W.img" 128
-        esp_put "$W.img" "$WORK/uki-$bad.efi" /EFI/BOOT/BOOTX64.EFI
-        sb_boot "$W" "$W.img" "$ENROLLED_VARS" "$SB_ALL_FAILED" || true
-        expect_refused "$W" "UKI $bad"
-        expect_true "UKI $bad: keel verify refuses it too" bash -c "! '$KEEL' verify --cert '$DB_CERT' '$WORK/uki-$bad.efi' >/dev/null 2>&1"
+        expect_true "UKI $bad: keel verify refuses it" bash -c "! '$KEEL' verify --cert '$DB_CERT' '$WORK/uki-$bad.efi' >/dev/null 2>&1"
 done
+expect_true "the signed UKI passes keel verify" "$KEEL" verify --cert "$DB_CERT" "$WORK/uki-signed.efi"
 
 echo "-- after the stub's LoadImage() nothing unsigned loads (probe in place of the kernel)"
 W=$WORK/probe

@@ -76,9 +76,15 @@ def quote(v):
     return rng.choice([v, f'"{v}"', f"'{v}'"])
 
 
+# For UKIs, only counters that cannot leave a '+' in the ID: bootctl lists
+# UKIs in readdir() order, so two IDs that compare equal as versions ("b.efi",
+# "b+.efi") have no reproducible order.
+UKI_COUNTERS = [c for c in COUNTERS if c.count("+") <= 1 and not c.endswith("-") and c != "+-1"]
+
+
 def make_type2(esp, used, workdir):
     name = rng.choice(NAMES)
-    fname = name + rng.choice(COUNTERS) + ".efi"
+    fname = name + rng.choice(UKI_COUNTERS) + ".efi"
     if fname.lower() in used:
         return
     used.add(fname.lower())
