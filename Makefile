@@ -2,7 +2,7 @@
 # measure boot images. Read top to bottom:
 #
 #   make            build/keelx64.efi (EFI, gnu-efi) and build/keel (host CLI)
-#   make check      every test: unit (ASan+UBSan), fuzz smoke, CLI, OVMF end to end
+#   make check      every test: unit (ASan+UBSan), fuzz smoke, CLI, differential, OVMF end to end
 #   make demo       pack the Debian kernel into a UKI and boot it under QEMU+OVMF+swtpm
 #   make bench      benchmarks against the peer tools, side by side
 #
@@ -15,7 +15,7 @@ Q        := $(if $(V),,@)
 CC       ?= gcc
 CLANG    ?= clang
 
-.PHONY: all deps check unit-tests fuzz-smoke cli-tests ovmf-tests demo bench clean
+.PHONY: all deps check unit-tests fuzz-smoke cli-tests differential-tests ovmf-tests demo bench clean
 all: $(BUILD)/keelx64.efi $(BUILD)/keel
 
 deps:
@@ -113,6 +113,13 @@ fuzz-smoke: $(FUZZERS)
 
 cli-tests: all
 	tests/cli/run-all $(BUILD)
+
+# keel's ordering code against the peers it must match: systemd-analyze
+# compare-versions and bootctl 252 on generated ESP trees (mounts a tmpfs:
+# needs root, as CI has).
+differential-tests: all
+	python3 tests/differential/versions.py $(BUILD)/keel
+	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120
 	@for t in tests/cli/test-*.sh; do echo "== $$t"; bash $$t $(BUILD) || exit 1; done
 
 ovmf-tests: all
@@ -123,6 +130,7 @@ check: deps
 	$(MAKE) unit-tests
 	$(MAKE) fuzz-smoke
 	$(MAKE) cli-tests
+	$(MAKE) differential-tests
 	$(MAKE) ovmf-tests
 
 demo: deps

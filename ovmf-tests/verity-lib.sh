@@ -10,43 +10,11 @@
 VERITY_SHARED=$SHARED/verity
 VERITY_CMDLINE="console=ttyS0 loglevel=1 panic=-1"
 # The loader installed as \EFI\BOOT\BOOTX64.EFI (keel image takes any BLS loader).
-VERITY_LOADER=${VERITY_LOADER:-$SYSTEMD_BOOT_EFI}
+VERITY_LOADER=${VERITY_LOADER:-$KEEL_EFI}
 # A line of the payload file whose block the corruption scenario damages.
 VERITY_PAYLOAD_LINE=keel-verity-payload-001234
 
-# copy_with_libs ROOT BINARY...: the binaries and every library they load,
-# at the same paths, plus the dynamic loader.
-copy_with_libs() {
-        local root=$1 bin lib
-        shift
-        for bin in "$@"; do
-                mkdir -p "$root$(dirname "$bin")"
-                cp -L "$bin" "$root$bin"
-                for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-                        mkdir -p "$root$(dirname "$lib")"
-                        cp -L "$lib" "$root$lib"
-                done
-        done
-}
-
-# module_load_order MODULE...: the modules and their dependencies, each
-# after what it depends on (as paths).
-module_load_order() {
-        local kver m dep seen=" "
-        kver=$(kernel_release)
-        visit() {
-                local m=$1 dep
-                case "$seen" in *" $m "*) return ;; esac
-                seen="$seen$m "
-                for dep in $(modinfo -k "$kver" -F depends "$m" | tr ',' ' '); do
-                        visit "$dep"
-                done
-                modinfo -k "$kver" -n "$m"
-        }
-        for m in "$@"; do
-                visit "$m"
-        done
-}
+# copy_with_libs and module_load_order come from lib.sh.
 
 # The initramfs's /scenario: everything it sees goes to the report as
 # VERITY-* lines.
@@ -149,7 +117,7 @@ verity_initramfs() {
 }
 
 # verity_base: builds once per run the root tree, the UKI bound to its root
-# hash and the disk image (systemd-boot 252 as the loader), and sets
+# hash and the disk image (keel as the loader), and sets
 # VERITY_ROOTHASH, VERITY_UKI, VERITY_DISK.
 verity_base() {
         local initrd

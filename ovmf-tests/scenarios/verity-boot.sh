@@ -1,5 +1,5 @@
 #!/bin/bash
-# dm-verity 4: a disk made by `keel image` (systemd-boot 252 as the loader,
+# dm-verity 4: a disk made by `keel image` (keel as the loader,
 # a keel UKI bound to the root hash with `keel uki build --roothash`) boots;
 # the initramfs finds the data and hash partitions by the PARTUUIDs derived
 # from roothash=, opens dm-verity with veritysetup, mounts the erofs root
@@ -17,7 +17,7 @@ qemu_boot "$WORK" "$WORK/disk.img" || true
 expect_report_complete "$WORK"
 expect_eq "kernel command line is the UKI's, root hash included" "$(report_value "$WORK" CMDLINE)" \
         "$VERITY_CMDLINE roothash=$VERITY_ROOTHASH"
-expect_eq "systemd-boot selected the keel UKI" "$(report_value "$WORK" "EFIVAR LoaderEntrySelected")" "keel-verity.efi"
+expect_eq "keel's loader selected the UKI" "$(report_value "$WORK" "EFIVAR LoaderEntrySelected")" "keel-verity.efi"
 expect_eq "initramfs read the root hash" "$(report_value "$WORK" VERITY-ROOTHASH)" "$VERITY_ROOTHASH"
 expect_eq "data partition found by PARTUUID (first 128 bits)" "$(report_value "$WORK" VERITY-DATA-DEV)" /dev/vda2
 expect_eq "hash partition found by PARTUUID (last 128 bits)" "$(report_value "$WORK" VERITY-HASH-DEV)" /dev/vda3

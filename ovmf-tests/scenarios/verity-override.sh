@@ -11,6 +11,9 @@ WORK=$1
 
 verity_base
 verity_disk_copy "$WORK/disk.img"
+# systemd-boot 252 in place of keel's loader: a disk made by keel image takes
+# either, and this is the loader a user could bring to override the root.
+esp_put "$WORK/disk.img" "$SYSTEMD_BOOT_EFI" /EFI/BOOT/BOOTX64.EFI
 other=$(printf '%064d' 0 | tr 0 e)
 options="$VERITY_CMDLINE roothash=$other \"roothash=$other\" rd.roothash=$other usrhash=$other systemd.verity=0 xroothash=keep"
 MTOOLS_SKIP_CHECK=1 mmd -i "$WORK/disk.img@@1M" ::/loader/entries
