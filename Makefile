@@ -12,6 +12,7 @@ VERSION  := 0.1
 BUILD    := build
 # `make V=1` shows the full compiler command lines.
 Q        := $(if $(V),,@)
+JOBS     := $(shell nproc 2>/dev/null || echo 2)
 CC       ?= gcc
 CLANG    ?= clang
 
@@ -81,28 +82,42 @@ $(BUILD)/keel: $(HOST_OBJ)
 	$(Q)$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LIBS)
 
 # ---------------------------------------------------------------------------
-# Tests. Unit tests (cmocka) and fuzzers build common/ and the host-tools
-# library code with ASan+UBSan.
+# Tests. Unit tests (cmocka) and fuzzers link common/ and the host-tools
+# library code built once with ASan+UBSan (gcc for the unit tests, clang
+# with libFuzzer's coverage for the fuzzers).
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"' -I. $(SAN_FLAGS)
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 FUZZERS     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+LIB_SRC     := $(COMMON_SRC) $(HOST_LIB_SRC)
+SAN_OBJ     := $(patsubst %.c,$(BUILD)/san-obj/%.o,$(LIB_SRC))
+FUZZLIB_OBJ := $(patsubst %.c,$(BUILD)/fuzzlib-obj/%.o,$(LIB_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
+$(BUILD)/san-obj/%.o: %.c $(COMMON_HDR) $(HOST_HDR) | deps-host
+	@mkdir -p $(dir $@)
+	@echo "  CC [san]  $<"
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzzlib-obj/%.o: %.c $(COMMON_HDR) $(HOST_HDR) | deps-host
+	@mkdir -p $(dir $@)
+	@echo "  CC [fuzzlib] $<"
+	$(Q)$(CLANG) $(TEST_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(SAN_OBJ) | deps-host
 	@mkdir -p $(dir $@)
 	@echo "  CC [test] $<"
-	$(Q)$(CC) $(TEST_CFLAGS) $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ -lcmocka $(HOST_LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $< $(SAN_OBJ) -o $@ -lcmocka $(HOST_LIBS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HOST_LIB_SRC) $(COMMON_HDR) $(HOST_HDR) | deps-host
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZLIB_OBJ) | deps-host
 	@mkdir -p $(dir $@)
 	@echo "  CC [fuzz] $<"
-	$(Q)$(CLANG) $(TEST_CFLAGS) -fsanitize=fuzzer $< $(COMMON_SRC) $(HOST_LIB_SRC) -o $@ $(HOST_LIBS)
+	$(Q)$(CLANG) $(TEST_CFLAGS) -fsanitize=fuzzer $< $(FUZZLIB_OBJ) -o $@ $(HOST_LIBS)
 
 unit-tests: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 # Each fuzzer runs briefly over its checked-in corpus plus fresh inputs.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/fuzz-corpus/$$n; \
@@ -126,7 +141,8 @@ ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)
 
 check: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) $(UNIT_TESTS) $(FUZZERS)
 	$(MAKE) unit-tests
 	$(MAKE) fuzz-smoke
 	$(MAKE) cli-tests
@@ -134,11 +150,11 @@ check: deps
 	$(MAKE) ovmf-tests
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	ovmf-tests/demo $(BUILD)
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	bench/run-all $(BUILD)
 
 # Order-only prerequisites that make sure the toolchain is there before a
