@@ -26,21 +26,10 @@ static size_t sections_by_raw_offset(const struct pe_image *pe, uint8_t order[PE
         return n;
 }
 
-static uint64_t section_data_end(const struct pe_image *pe) {
-        uint64_t end = pe->size_of_headers;
-
-        for (size_t i = 0; i < pe->number_of_sections; i++) {
-                const struct pe_section *s = &pe->sections[i];
-                if (s->raw_size > 0 && (uint64_t) s->raw_offset + s->raw_size > end)
-                        end = (uint64_t) s->raw_offset + s->raw_size;
-        }
-        return end;
-}
-
 static int check_cert_table(const struct pe_image *pe, uint64_t file_size, uint32_t offset, uint32_t size) {
         if (!range_fits(file_size, offset, size))
                 return KEEL_E_PE_CERT_TABLE_OUTSIDE_FILE;
-        if (offset < section_data_end(pe))
+        if (offset < pe_section_data_end(pe))
                 return KEEL_E_PE_CERT_TABLE_OVERLAPS_IMAGE;
         /* The hash covers everything up to FILE_SIZE minus the table; that
          * is only the data before the table when the table comes last. */

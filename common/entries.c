@@ -178,6 +178,18 @@ static const char *join_options(struct entry_list *l, const struct bls_entry *b,
         return p;
 }
 
+/* Keeps the entry being built when all its strings fitted in the arena;
+ * otherwise rolls the arena back to where the entry began. */
+static bool commit_entry(struct entry_list *l, struct slice filename, bool ok, size_t arena_mark) {
+        if (!ok) {
+                warn(l, filename, "out of memory for boot entries, ignoring entry");
+                l->arena_used = arena_mark;
+                return false;
+        }
+        l->n_entries++;
+        return true;
+}
+
 bool entries_add_type1(struct entry_list *l, enum entry_source source, struct slice filename, const void *content,
                        size_t len) {
         size_t arena_mark = l->arena_used, options_len = 0;
@@ -239,12 +251,7 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
                         e->initrds[i] = arena_strdup(l, b.initrds[i], &ok);
                 e->n_initrds = b.n_initrds;
         }
-        if (!ok) {
-                warn(l, filename, "out of memory for boot entries, ignoring entry");
-                goto refuse;
-        }
-        l->n_entries++;
-        return true;
+        return commit_entry(l, filename, ok, arena_mark);
 
 refuse:
         l->arena_used = arena_mark;
@@ -330,12 +337,7 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
         e->sort_key = arena_strdup_optional(l, slice_from_cstr(sort_key), &ok);
         e->efi_path = arena_strdup(l, slice_from_cstr(path), &ok);
         e->options = arena_strdup_optional(l, options, &ok);
-        if (!ok) {
-                warn(l, filename, "out of memory for boot entries, ignoring entry");
-                goto refuse;
-        }
-        l->n_entries++;
-        return true;
+        return commit_entry(l, filename, ok, arena_mark);
 
 refuse:
         l->arena_used = arena_mark;
@@ -360,43 +362,57 @@ bool entries_add_auto_firmware(struct entry_list *l) {
         return true;
 }
 
-bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name) {
-        static const char id_prefix[] = "secure-boot-keys-", title_prefix[] = "Enroll Secure Boot keys: ";
-        size_t mark = l->arena_used;
+bool entries_add_auto_efi(struct entry_list *l, const char *id, const char *title, const char *efi_path) {
         struct boot_entry *e;
-        char *id, *title;
+
+        if (l->n_entries >= l->capacity)
+                return false;
+        e = &l->entries[l->n_entries++];
+        *e = (struct boot_entry) {
+                .type = ENTRY_AUTO_EFI,
+                .source = ENTRY_SOURCE_ESP,
+                .id = id,
+                .filename = "",
+                .title = title,
+                .efi_path = efi_path,
+                .tries_left = BOOTCOUNT_UNKNOWN,
+                .tries_done = BOOTCOUNT_UNKNOWN,
+        };
+        return true;
+}
+
+/* prefix + name as one arena string. */
+static const char *arena_concat(struct entry_list *l, const char *prefix, struct slice name, bool *ok) {
+        size_t n = strlen(prefix);
+        char *p;
+
+        if (!*ok || !(p = arena_alloc(l, n + name.len + 1, 1))) {
+                *ok = false;
+                return NULL;
+        }
+        memcpy(p, prefix, n);
+        memcpy(p + n, name.ptr, name.len);
+        p[n + name.len] = '\0';
+        return p;
+}
+
+bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name) {
+        size_t arena_mark = l->arena_used;
+        struct boot_entry *e = &l->entries[l->n_entries];
         bool ok = true;
 
         if (l->n_entries >= l->capacity || name.len == 0 || name.len > ENTRY_FIELD_MAX)
                 return false;
-        id = arena_alloc(l, sizeof(id_prefix) + name.len, 1);
-        title = arena_alloc(l, sizeof(title_prefix) + name.len, 1);
-        if (!id || !title) {
-                l->arena_used = mark;
-                return false;
-        }
-        memcpy(id, id_prefix, sizeof(id_prefix) - 1);
-        memcpy(id + sizeof(id_prefix) - 1, name.ptr, name.len);
-        id[sizeof(id_prefix) - 1 + name.len] = '\0';
-        memcpy(title, title_prefix, sizeof(title_prefix) - 1);
-        memcpy(title + sizeof(title_prefix) - 1, name.ptr, name.len);
-        title[sizeof(title_prefix) - 1 + name.len] = '\0';
-        e = &l->entries[l->n_entries];
         *e = (struct boot_entry) {
                 .type = ENTRY_SECURE_BOOT_KEYS,
                 .source = ENTRY_SOURCE_ESP,
-                .id = id,
+                .id = arena_concat(l, "secure-boot-keys-", name, &ok),
+                .title = arena_concat(l, "Enroll Secure Boot keys: ", name, &ok),
                 .filename = arena_strdup(l, name, &ok),
-                .title = title,
                 .tries_left = BOOTCOUNT_UNKNOWN,
                 .tries_done = BOOTCOUNT_UNKNOWN,
         };
-        if (!ok) {
-                l->arena_used = mark;
-                return false;
-        }
-        l->n_entries++;
-        return true;
+        return commit_entry(l, name, ok, arena_mark);
 }
 
 static struct slice opt(const char *s) {
@@ -487,7 +503,7 @@ void entries_sort(struct entry_list *l) {
 }
 
 static bool is_bootable(const struct boot_entry *e) {
-        return !entry_is_action(e);
+        return !entry_is_auto(e);
 }
 
 size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_bad) {

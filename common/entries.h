@@ -16,6 +16,7 @@ enum entry_type {
         ENTRY_TYPE2,          /* \EFI\Linux\*.efi */
         ENTRY_AUTO_FIRMWARE,  /* "Reboot Into Firmware Interface" */
         ENTRY_SECURE_BOOT_KEYS, /* "Enroll Secure Boot keys: NAME" (Setup Mode, secure-boot-enroll manual) */
+        ENTRY_AUTO_EFI,       /* a well-known EFI program found on the ESP (auto-entries) */
 };
 
 enum entry_source {
@@ -80,6 +81,10 @@ bool entry_uki_path(struct slice filename, char *out, size_t out_size);
 /* Adds the firmware-setup entry (after sorting; it always goes last). */
 bool entries_add_auto_firmware(struct entry_list *l);
 
+/* Adds an entry found by looking for a well-known program (auto-entries:
+ * "auto-windows", "auto-efi-shell"), after sorting, as systemd-boot does. */
+bool entries_add_auto_efi(struct entry_list *l, const char *id, const char *title, const char *efi_path);
+
 /* Adds an entry that enrolls the key set \loader\keys\NAME (after sorting). */
 bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name);
 
@@ -103,8 +108,9 @@ static inline bool entry_is_bad(const struct boot_entry *e) {
         return e->tries_left == 0;
 }
 
-/* Menu entries that act instead of booting an OS: never a default, never a
- * fallback, no command line to edit. */
-static inline bool entry_is_action(const struct boot_entry *e) {
-        return e->type == ENTRY_AUTO_FIRMWARE || e->type == ENTRY_SECURE_BOOT_KEYS;
+/* Menu entries the loader adds itself (firmware setup, key enrollment,
+ * programs found by auto-entries): never the default unless asked for by
+ * name, never a fallback, no command line to edit. */
+static inline bool entry_is_auto(const struct boot_entry *e) {
+        return e->type == ENTRY_AUTO_FIRMWARE || e->type == ENTRY_SECURE_BOOT_KEYS || e->type == ENTRY_AUTO_EFI;
 }

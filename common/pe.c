@@ -162,6 +162,17 @@ int pe_check_machine(const struct pe_image *pe, uint16_t machine) {
         return pe->machine == machine ? KEEL_OK : KEEL_E_PE_WRONG_MACHINE;
 }
 
+uint64_t pe_section_data_end(const struct pe_image *pe) {
+        uint64_t end = pe->size_of_headers;
+
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                if (s->raw_size > 0 && (uint64_t) s->raw_offset + s->raw_size > end)
+                        end = (uint64_t) s->raw_offset + s->raw_size;
+        }
+        return end;
+}
+
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name) {
         for (size_t i = 0; i < pe->number_of_sections; i++)
                 if (strncmp(pe->sections[i].name, name, PE_SECTION_NAME_MAX + 1) == 0)

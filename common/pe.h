@@ -93,6 +93,10 @@ int pe_check_memory_layout(const struct pe_image *pe, uint64_t image_size);
 
 int pe_check_machine(const struct pe_image *pe, uint16_t machine);
 
+/* End of the section data in the file: anything after it (a COFF symbol
+ * table, a certificate table) is not part of the loaded image. */
+uint64_t pe_section_data_end(const struct pe_image *pe);
+
 /* The first section with this exact name, or NULL. */
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
 

@@ -140,33 +140,30 @@ int atomic_file_open(const char *path, struct atomic_file *ret) {
         return 0;
 }
 
-int atomic_file_write(struct atomic_file *f, const void *data, size_t size) {
+/* Writes all of data at offset, or at the file position when offset < 0. */
+static int write_all(struct atomic_file *f, const void *data, size_t size, off_t offset) {
         const uint8_t *p = data;
+
         while (size > 0) {
-                ssize_t n = write(f->fd, p, size);
+                ssize_t n = offset < 0 ? write(f->fd, p, size) : pwrite(f->fd, p, size, offset);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return log_errno(errno, "cannot write %s", f->final_path);
                 p += n;
                 size -= (size_t) n;
+                if (offset >= 0)
+                        offset += n;
         }
         return 0;
 }
 
+int atomic_file_write(struct atomic_file *f, const void *data, size_t size) {
+        return write_all(f, data, size, -1);
+}
+
 int atomic_file_pwrite(struct atomic_file *f, const void *data, size_t size, off_t offset) {
-        const uint8_t *p = data;
-        while (size > 0) {
-                ssize_t n = pwrite(f->fd, p, size, offset);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return log_errno(errno, "cannot write %s", f->final_path);
-                p += n;
-                size -= (size_t) n;
-                offset += n;
-        }
-        return 0;
+        return offset < 0 ? log_error("internal error: negative write offset") : write_all(f, data, size, offset);
 }
 
 #define OBSERVE_CHUNK (512u * 1024)

@@ -10,18 +10,6 @@
 #define DEBUG_DIRECTORY_ENTRY_SIZE 28
 #define DEBUG_ENTRY_POINTER_TO_RAW_DATA 24
 
-/* End of the stub's section data in the file; anything after it (a COFF
- * symbol table, a certificate table) is not part of the loaded image. */
-static uint64_t section_data_end(const struct pe_image *pe) {
-        uint64_t end = pe->size_of_headers;
-        for (size_t i = 0; i < pe->number_of_sections; i++) {
-                const struct pe_section *s = &pe->sections[i];
-                if (s->raw_size > 0 && (uint64_t) s->raw_offset + s->raw_size > end)
-                        end = (uint64_t) s->raw_offset + s->raw_size;
-        }
-        return end;
-}
-
 static uint32_t lowest_section_address(const struct pe_image *pe) {
         uint32_t lowest = UINT32_MAX;
         for (size_t i = 0; i < pe->number_of_sections; i++)
@@ -120,7 +108,7 @@ int pe_append_plan(const uint8_t *stub, size_t stub_size, const struct pe_new_se
                 return KEEL_E_PE_NO_HEADER_ROOM;
         delta = (uint32_t) (new_headers - pe.size_of_headers);
 
-        data_end = section_data_end(&pe);
+        data_end = pe_section_data_end(&pe);
         if (pe_data_directory(&pe, stub, stub_size, PE_DIRECTORY_SECURITY, &cert_offset, &cert_size) == KEEL_OK &&
             cert_size > 0)
                 plan->dropped_signature = 1;

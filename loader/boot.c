@@ -143,6 +143,9 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 return reboot_into_firmware();
         case ENTRY_SECURE_BOOT_KEYS:
                 return enroll_keys(part->root, e->filename);
+        case ENTRY_AUTO_EFI:
+                err = start_image(parent, part->device, e->efi_path, NULL, false, NULL, 0, o->watchdog_seconds);
+                break;
         case ENTRY_TYPE2:
                 /* A UKI gets no command line unless the user edited one, so
                  * that its own signed .cmdline applies and PCR 12 stays

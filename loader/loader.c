@@ -76,6 +76,24 @@ static struct timeout_setting effective_timeout(const struct loader_config *c) {
         return t;
 }
 
+/* auto-entries: other boot loaders and tools found at their well-known
+ * paths on the ESP, offered after the sorted entries like systemd-boot does. */
+static void add_auto_entries(struct loader *L) {
+        static const struct {
+                const char *id, *title, *path;
+        } known[] = {
+                { "auto-windows", "Windows Boot Manager", "\\EFI\\Microsoft\\Boot\\bootmgfw.efi" },
+                { "auto-efi-shell", "EFI Shell", "\\shellx64.efi" },
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+                CHAR16 *path = path_from_entry(known[i].path);
+                if (path && file_exists(L->esp.root, path))
+                        entries_add_auto_efi(&L->entries, known[i].id, known[i].title, known[i].path);
+                efi_free(path);
+        }
+}
+
 static bool discover(struct loader *L) {
         struct boot_entry *storage = efi_alloc_zero(MAX_ENTRIES * sizeof(struct boot_entry));
         char *arena = efi_alloc(ENTRY_ARENA_SIZE);
@@ -90,6 +108,8 @@ static bool discover(struct loader *L) {
         if (L->has_xbootldr)
                 discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&L->entries);
+        if (L->config.auto_entries)
+                add_auto_entries(L);
         if (L->config.secure_boot_enroll == SECURE_BOOT_ENROLL_MANUAL && secure_boot_setup_mode())
                 enroll_add_menu_entries(&L->entries, L->esp.root);
         if (L->config.auto_firmware && firmware_setup_supported())
@@ -119,7 +139,7 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
         struct boot_options o = { .watchdog_seconds = L->config.watchdog_seconds, .edited_options = edited_options };
 
         bli_export_selected(e);
-        if (L->config.default_saved && !entry_is_action(e))
+        if (L->config.default_saved && !entry_is_auto(e))
                 bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
         count_boot_try(part, e);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
@@ -137,7 +157,7 @@ static EFI_STATUS boot_with_fallback(struct loader *L, size_t chosen, const char
                 size_t i = (chosen + k) % n;
                 const struct boot_entry *e = &L->entries.entries[i];
 
-                if (k > 0 && entry_is_action(e))
+                if (k > 0 && entry_is_auto(e))
                         continue;
                 if (k > 0)
                         efi_print("keel: trying the next entry: %s\n", e->id);
@@ -178,6 +198,7 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
                 .editor_allowed = L.config.editor && !secure_boot_enabled(),
                 .firmware_setup = firmware_setup_supported(),
                 .idle_seconds = L.config.reboot_delay_seconds,
+                .console_mode = L.config.console_mode,
         };
         result = menu_run(&request);
         bli_export_time(L"LoaderTimeMenuUSec", time_usec());

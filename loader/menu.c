@@ -20,6 +20,29 @@ struct menu {
         bool help;
 };
 
+/* loader.conf console-mode: a firmware text mode number, "max" (the most
+ * rows and columns), or "keep"/"auto" (the firmware's choice). */
+static void apply_console_mode(int32_t wanted) {
+        SIMPLE_TEXT_OUTPUT_INTERFACE *out = ST->ConOut;
+        UINTN cols, rows, best_area = 0;
+        int32_t best = -1;
+
+        if (!out->Mode || wanted == CONSOLE_MODE_KEEP || wanted == CONSOLE_MODE_AUTO)
+                return;
+        if (wanted >= 0) {
+                if (out->SetMode(out, (UINTN) wanted) != EFI_SUCCESS)
+                        efi_print("keel: console mode %u is not available\n", (unsigned) wanted);
+                return;
+        }
+        for (int32_t m = 0; m < out->Mode->MaxMode; m++)
+                if (out->QueryMode(out, (UINTN) m, &cols, &rows) == EFI_SUCCESS && cols * rows > best_area) {
+                        best_area = cols * rows;
+                        best = m;
+                }
+        if (best >= 0 && best != out->Mode->Mode)
+                out->SetMode(out, (UINTN) best);
+}
+
 static void screen_clear(void) {
         ST->ConOut->ClearScreen(ST->ConOut);
 }
@@ -223,6 +246,7 @@ struct menu_result menu_run(const struct menu_request *r) {
                 return no_entries_screen(r);
         if (!shows_menu(r))
                 return (struct menu_result) { .action = MENU_BOOT, .index = r->default_index };
+        apply_console_mode(r->console_mode);
 
         for (;;) {
                 EFI_INPUT_KEY key;
@@ -260,7 +284,7 @@ struct menu_result menu_run(const struct menu_request *r) {
                 else if (key.UnicodeChar == 'e') {
                         const struct boot_entry *e = &l->entries[m.selected];
                         char *edited;
-                        if (!r->editor_allowed || entry_is_action(e)) {
+                        if (!r->editor_allowed || entry_is_auto(e)) {
                                 m.status = "The editor is disabled (loader.conf 'editor no' or Secure Boot).";
                                 continue;
                         }

@@ -12,6 +12,7 @@ struct menu_request {
         bool editor_allowed;        /* loader.conf `editor` and Secure Boot off */
         bool firmware_setup;        /* the firmware can reboot into its setup */
         uint32_t idle_seconds;      /* on the no-entry screen: give up after this long */
+        int32_t console_mode;       /* loader.conf console-mode */
 };
 
 enum menu_action {

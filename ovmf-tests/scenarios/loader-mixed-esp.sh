@@ -8,6 +8,9 @@ source "$(dirname "$0")/../loader-lib.sh"
 WORK=$1
 
 populate_mixed_esp "$WORK/disk.img"
+# auto-entries: a program at the EFI shell's well-known path is offered
+# (after the entries, never as the default). It is never started here.
+esp_write "$WORK/disk.img" /shellx64.efi "not a real shell"
 marker_of() {
         case "$1" in
         keeltest-1.efi) echo keel-uki-1 ;; keeltest-2.efi) echo keel-uki-2 ;;
@@ -30,6 +33,9 @@ for pattern in "" "sdtest*" "*.conf" "KEELTEST-1*"; do
         expect_true "no menu was shown (timeout 0)" bash -c "! grep -q 'boot menu' '$run/console.log'"
 done
 expect_eq "LoaderInfo" "$(report_value "$run" "EFIVAR LoaderInfo")" "keel 0.1"
+expect_eq "auto-entries: the EFI shell and firmware setup follow the entries" \
+        "$(report_value "$run" "EFIVAR LoaderEntries" | tr ' ' '\n' | grep '^auto-' | tr '\n' ' ')" \
+        "auto-efi-shell auto-reboot-to-firmware-setup "
 expect_true "LoaderTimeInitUSec/MenuUSec/ExecUSec are set" bash -c \
         "grep -q 'EFIVAR LoaderTimeInitUSec=[1-9]' '$run/report.log' && grep -q 'EFIVAR LoaderTimeMenuUSec=[1-9]' '$run/report.log' && grep -q 'EFIVAR LoaderTimeExecUSec=[1-9]' '$run/report.log'"
 exit $((FAILURES > 0))
