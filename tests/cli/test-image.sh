@@ -13,29 +13,10 @@ STUB=$BUILD/keelx64.efi
 SDBOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/lib.sh"
 umask 022
-failures=0 passes=0
 export MTOOLS_SKIP_CHECK=1
 
-pass() { echo "PASS $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { # check NAME CMD...
-        local name=$1
-        shift
-        if "$@"; then pass "$name"; else fail "$name"; fi
-}
-expect_error() { # expect_error NAME OUTPUT CMD...
-        local name=$1 out=$2 rc=0
-        shift 2
-        "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
-        if [ $rc -ne 0 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q '^keel: ' "$T/stderr" &&
-           [ ! -s "$T/stdout" ] && { [ -z "$out" ] || [ ! -e "$out" ]; } &&
-           [ -z "$(find "$T" -maxdepth 1 -name '.keel-image-*' -o -maxdepth 1 -name '*.??????' 2>/dev/null)" ]; then
-                pass "$name ($(cat "$T/stderr"))"
-        else
-                fail "$name (rc=$rc, stderr: $(head -c 300 "$T/stderr"))"
-        fi
-}
 roothash_of() { sed -n 's/^Root hash:[[:space:]]*//p' "$1"; }
 as_uuid() { sed 's/^\(........\)\(....\)\(....\)\(....\)\(............\)$/\1-\2-\3-\4-\5/' <<<"$1"; }
 # partition DISK N FIELD: a field of sfdisk's JSON for partition N.
@@ -182,5 +163,4 @@ keep_existing() {
 }
 check "a failed build leaves an existing image untouched and no temporaries" keep_existing
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary

@@ -11,35 +11,16 @@ STUB=$BUILD/keelx64.efi
 MEASURE=/usr/lib/systemd/systemd-measure
 PCR_CHECK="python3 $SRC/ovmf-tests/pcr-check.py"
 T=$(mktemp -d)
-failures=0 passes=0
 
 cleanup() {
         [ -f "$T/tpm/pid" ] && kill "$(cat "$T/tpm/pid")" 2>/dev/null
         rm -rf "$T"
 }
 trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 
-pass() { echo "PASS $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { # check NAME CMD...
-        local name=$1
-        shift
-        if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # expect_error NAME OUTPUT-FILE-OR-"" CMD...: non-zero exit, one "keel: " line
 # on stderr, nothing on stdout, no output file left.
-expect_error() {
-        local name=$1 out=$2 rc=0
-        shift 2
-        "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
-        if [ $rc -ne 0 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q '^keel: ' "$T/stderr" &&
-           [ ! -s "$T/stdout" ] && { [ -z "$out" ] || [ ! -e "$out" ]; } &&
-           [ -z "$(find "$(dirname "${out:-$T/x}")" -maxdepth 1 -name '*.tmp*' 2>/dev/null)" ]; then
-                pass "$name ($(cat "$T/stderr"))"
-        else
-                fail "$name (rc=$rc, stderr: $(cat "$T/stderr"))"
-        fi
-}
 json_eq() { python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' "$1" "$2"; }
 b2h() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 h2b() { python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
@@ -188,5 +169,4 @@ expect_error "uki build: --pcrpkey not a key" "$T/bad.efi" "$KEEL" uki build --s
 expect_error "uki build: --pcrpkey not the signing key's" "$T/bad.efi" "$KEEL" uki build --stub "$STUB" \
         --linux "$T/kernel.efi" --pcrpkey "$T/other-pub.pem" --pcr-private-key "$T/priv.pem" -o "$T/bad.efi"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary

@@ -11,31 +11,11 @@ STUB=$BUILD/keelx64.efi
 SYSTEMD_BOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/lib.sh"
 umask 022
-failures=0 passes=0
 
-pass() { echo "PASS $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { # check NAME CMD...
-        local name=$1
-        shift
-        if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # expect_error NAME OUTPUT CMD...: non-zero exit, exactly one "keel: " line on
 # stderr, nothing on stdout, OUTPUT not created and no temporary next to it.
-expect_error() {
-        local name=$1 out=$2 rc=0 dir
-        shift 2
-        dir=$(dirname "$out")
-        "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
-        if [ $rc -ne 0 ] && [ $rc -lt 126 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q '^keel: ' "$T/stderr" &&
-           [ ! -s "$T/stdout" ] && [ ! -e "$out" ] &&
-           [ -z "$(find "$dir" -maxdepth 1 -name "$(basename "$out").*" 2>/dev/null)" ]; then
-                pass "$name ($(cat "$T/stderr"))"
-        else
-                fail "$name (rc=$rc, stderr: $(cat "$T/stderr"), stdout: $(head -c 200 "$T/stdout"))"
-        fi
-}
 quiet() { "$@" >/dev/null 2>&1; }
 # The attribute certificate table as "offset size" (security directory entry).
 cert_dir() {
@@ -350,5 +330,4 @@ check "keys create into an existing empty directory works" bash -c "mkdir '$T/em
 expect_error "keys create: parent directory missing" "$T/missing/keys" "$KEEL" keys create "$T/missing/keys"
 expect_error "keys create: no DIR" "$T/none" "$KEEL" keys create
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary

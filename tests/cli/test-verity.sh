@@ -12,33 +12,14 @@ BUILD=$(cd "${1:-build}" && pwd)
 KEEL=$BUILD/keel
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/lib.sh"
 umask 022
-failures=0 passes=0
 
 command -v veritysetup >/dev/null || { echo "FAIL veritysetup is not installed (cryptsetup-bin)"; exit 1; }
 
-pass() { echo "PASS $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { # check NAME CMD...
-        local name=$1
-        shift
-        if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # expect_error NAME OUTPUT CMD...: non-zero exit, exactly one "keel: " line on
 # stderr, nothing on stdout, OUTPUT (when not "") absent and no temporary
 # left next to it.
-expect_error() {
-        local name=$1 out=$2 rc=0
-        shift 2
-        "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
-        if [ $rc -ne 0 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q '^keel: ' "$T/stderr" &&
-           [ ! -s "$T/stdout" ] && { [ -z "$out" ] || [ ! -e "$out" ]; } &&
-           [ -z "$(find "$T" -maxdepth 1 -name '*.??????' 2>/dev/null)" ]; then
-                pass "$name ($(cat "$T/stderr"))"
-        else
-                fail "$name (rc=$rc, stderr: $(head -c 300 "$T/stderr"))"
-        fi
-}
 
 SALT32=7f4c0e5b6a9d2c1e8f3a5b7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7089a1b
 SALT256=$(for i in $(seq 0 255); do printf '%02x' $(( (i * 37 + 11) % 256 )); done)
@@ -264,5 +245,4 @@ cp "$T/h" "$T/badsb.hash"
 printf '\x02' | dd of="$T/badsb.hash" bs=1 seek=8 conv=notrunc status=none
 expect_error "superblock of an unknown version" "" "$KEEL" verity verify "$T/d" "$T/badsb.hash" "$ROOT"
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary
