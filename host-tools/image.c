@@ -64,11 +64,7 @@ struct image_options {
         struct esp_file esp_files[MAX_ESP_FILES + MAX_UKIS + 1]; /* extra files, then loader and UKIs */
         size_t n_esp_files;
         uint64_t esp_mib;
-        const char *algorithm;
-        uint64_t data_block_size;
-        uint64_t hash_block_size;
-        const char *salt;
-        uint64_t threads;
+        struct verity_tree_options tree;
         bool roothash_only;
         const char *output;
 };
@@ -116,10 +112,7 @@ static int parse_options(int argc, char **argv, struct image_options *o) {
                 { "root", required_argument, NULL, 'r' },     { "fs", required_argument, NULL, 'f' },
                 { "usr", no_argument, NULL, 'U' },            { "loader", required_argument, NULL, 'l' },
                 { "uki", required_argument, NULL, 'k' },      { "esp-file", required_argument, NULL, 'e' },
-                { "esp-size", required_argument, NULL, 'E' }, { "hash", required_argument, NULL, 'a' },
-                { "data-block-size", required_argument, NULL, 'd' },
-                { "hash-block-size", required_argument, NULL, 'b' },
-                { "salt", required_argument, NULL, 's' },     { "threads", required_argument, NULL, 't' },
+                { "esp-size", required_argument, NULL, 'E' }, VERITY_TREE_LONG_OPTIONS,
                 { "roothash-only", no_argument, NULL, 'R' },  { "output", required_argument, NULL, 'o' },
                 { "help", no_argument, NULL, 'h' },           {},
         };
@@ -130,6 +123,11 @@ static int parse_options(int argc, char **argv, struct image_options *o) {
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
+                int handled = verity_tree_option("image", c, optarg, &o->tree);
+                if (handled < 0)
+                        return -1;
+                if (handled > 0)
+                        continue;
                 switch (c) {
                 case 'r': o->root_dir = optarg; break;
                 case 'f': o->fs = optarg; break;
@@ -150,22 +148,6 @@ static int parse_options(int argc, char **argv, struct image_options *o) {
                                 return -1;
                         if (o->esp_mib < ESP_MIN_MIB || o->esp_mib > 1024 * 1024)
                                 return log_error("--esp-size %s: must be from %d to 1048576 MiB", optarg, ESP_MIN_MIB);
-                        break;
-                case 'a': o->algorithm = optarg; break;
-                case 'd':
-                        if (parse_size_arg("--data-block-size", optarg, &o->data_block_size) < 0)
-                                return -1;
-                        break;
-                case 'b':
-                        if (parse_size_arg("--hash-block-size", optarg, &o->hash_block_size) < 0)
-                                return -1;
-                        break;
-                case 's': o->salt = optarg; break;
-                case 't':
-                        if (parse_size_arg("--threads", optarg, &o->threads) < 0)
-                                return -1;
-                        if (o->threads == 0 || o->threads > 1024)
-                                return log_error("image: --threads must be from 1 to 1024");
                         break;
                 case 'R': o->roothash_only = true; break;
                 case 'o': o->output = optarg; break;
@@ -530,14 +512,14 @@ int image_main(int argc, char **argv) {
         /* Everything that can be checked cheaply, before the file system is built. */
         t.sb.version = 1;
         t.sb.hash_type = 1;
-        if (verity_algorithm_arg(o.algorithm ? o.algorithm : "sha256", t.sb.algorithm) < 0)
+        if (verity_algorithm_arg(o.tree.algorithm ? o.tree.algorithm : "sha256", t.sb.algorithm) < 0)
                 return 1;
-        t.sb.data_block_size = o.data_block_size ? (uint32_t) o.data_block_size : 4096;
-        t.sb.hash_block_size = o.hash_block_size ? (uint32_t) o.hash_block_size : 4096;
-        if (!verity_block_size_valid(o.data_block_size ? o.data_block_size : 4096) ||
-            !verity_block_size_valid(o.hash_block_size ? o.hash_block_size : 4096))
+        t.sb.data_block_size = o.tree.data_block_size ? (uint32_t) o.tree.data_block_size : 4096;
+        t.sb.hash_block_size = o.tree.hash_block_size ? (uint32_t) o.tree.hash_block_size : 4096;
+        if (!verity_block_size_valid(o.tree.data_block_size ? o.tree.data_block_size : 4096) ||
+            !verity_block_size_valid(o.tree.hash_block_size ? o.tree.hash_block_size : 4096))
                 return log_error("image: %s", keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE)), 1;
-        if (o.salt && verity_salt_arg(o.salt, t.sb.salt, &t.sb.salt_size) < 0)
+        if (o.tree.salt && verity_salt_arg(o.tree.salt, t.sb.salt, &t.sb.salt_size) < 0)
                 return 1;
         if (!o.roothash_only) {
                 if (esp_size_auto(&o, &l.esp_size) < 0)
@@ -574,13 +556,13 @@ int image_main(int argc, char **argv) {
                 r = log_errno(errno, "cannot pad %s", fs_path);
                 goto out;
         }
-        if (!o.salt && (r = derive_salt(fs_fd, fs_path, l.data_size, &t.sb)) < 0)
+        if (!o.tree.salt && (r = derive_salt(fs_fd, fs_path, l.data_size, &t.sb)) < 0)
                 goto out;
         derive_uuid("keel image verity uuid\n", t.sb.salt, t.sb.salt_size, t.sb.uuid);
         t.sb.data_blocks = l.data_size / t.sb.data_block_size;
         t.data_fd = fs_fd;
         t.data_name = o.root_dir;
-        t.threads = (unsigned) o.threads;
+        t.threads = (unsigned) o.tree.threads;
 
         l.esp_start = MIB;
         l.data_start = align_mib(l.esp_start + l.esp_size);

@@ -234,3 +234,26 @@ void verity_output_close(struct verity_output *o) {
                 atomic_file_abort(&o->file);
         o->fd = -1;
 }
+
+int verity_tree_option(const char *command, int c, const char *arg, struct verity_tree_options *o) {
+        switch (c) {
+        case 'a':
+                o->algorithm = arg;
+                return 1;
+        case 'd':
+                return parse_size_arg("--data-block-size", arg, &o->data_block_size) < 0 ? -1 : 1;
+        case 'b':
+                return parse_size_arg("--hash-block-size", arg, &o->hash_block_size) < 0 ? -1 : 1;
+        case 's':
+                o->salt = arg;
+                return 1;
+        case 't':
+                if (parse_size_arg("--threads", arg, &o->threads) < 0)
+                        return -1;
+                if (o->threads == 0 || o->threads > 1024)
+                        return log_error("%s: --threads must be from 1 to 1024", command);
+                return 1;
+        default:
+                return 0;
+        }
+}

@@ -63,3 +63,24 @@ int verity_output_open(const char *path, const struct verity_device *data, uint6
 int verity_output_extend(struct verity_output *o, uint64_t size);
 int verity_output_commit(struct verity_output *o);
 void verity_output_close(struct verity_output *o);
+
+/* The hash-tree options `keel verity` and `keel image` share. */
+struct verity_tree_options {
+        const char *algorithm;    /* NULL: sha256 */
+        uint64_t data_block_size; /* 0: 4096 */
+        uint64_t hash_block_size; /* 0: 4096 */
+        const char *salt;         /* NULL: chosen by the command */
+        uint64_t threads;         /* 0: one per core */
+};
+
+#define VERITY_TREE_LONG_OPTIONS                                        \
+        { "hash", required_argument, NULL, 'a' },                       \
+        { "data-block-size", required_argument, NULL, 'd' },            \
+        { "hash-block-size", required_argument, NULL, 'b' },            \
+        { "salt", required_argument, NULL, 's' },                       \
+        { "threads", required_argument, NULL, 't' }
+
+/* Takes getopt's result c when it is one of VERITY_TREE_LONG_OPTIONS:
+ * returns 1 when handled, 0 when c is not one of them, -1 (logged) on a
+ * bad value. */
+int verity_tree_option(const char *command, int c, const char *arg, struct verity_tree_options *o);

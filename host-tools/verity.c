@@ -23,14 +23,10 @@
 #define DEFAULT_SALT_SIZE 32 /* veritysetup's */
 
 struct verity_options {
-        const char *algorithm;
-        uint64_t data_block_size;
-        uint64_t hash_block_size;
-        const char *salt;
+        struct verity_tree_options tree;
         const char *uuid;
         bool no_superblock;
         uint64_t hash_offset;
-        uint64_t threads;
 };
 
 static void usage(FILE *f) {
@@ -46,44 +42,31 @@ static void usage(FILE *f) {
 /* Returns 1 when done (help), 0 to go on, -1 on error. */
 static int parse_options(const char *command, int argc, char **argv, struct verity_options *o) {
         static const struct option long_options[] = {
-                { "hash", required_argument, NULL, 'a' },
-                { "data-block-size", required_argument, NULL, 'd' },
-                { "hash-block-size", required_argument, NULL, 'b' },
-                { "salt", required_argument, NULL, 's' },
+                VERITY_TREE_LONG_OPTIONS,
                 { "uuid", required_argument, NULL, 'u' },
                 { "no-superblock", no_argument, NULL, 'n' },
                 { "hash-offset", required_argument, NULL, 'o' },
-                { "threads", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        char label[32];
         int c;
 
         optind = 1;
         opterr = 0;
+        snprintf(label, sizeof(label), "verity %s", command);
         while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+                int handled = verity_tree_option(label, c, optarg, &o->tree);
+                if (handled < 0)
+                        return -1;
+                if (handled > 0)
+                        continue;
                 switch (c) {
-                case 'a': o->algorithm = optarg; break;
-                case 'd':
-                        if (parse_size_arg("--data-block-size", optarg, &o->data_block_size) < 0)
-                                return -1;
-                        break;
-                case 'b':
-                        if (parse_size_arg("--hash-block-size", optarg, &o->hash_block_size) < 0)
-                                return -1;
-                        break;
-                case 's': o->salt = optarg; break;
                 case 'u': o->uuid = optarg; break;
                 case 'n': o->no_superblock = true; break;
                 case 'o':
                         if (parse_size_arg("--hash-offset", optarg, &o->hash_offset) < 0)
                                 return -1;
-                        break;
-                case 't':
-                        if (parse_size_arg("--threads", optarg, &o->threads) < 0)
-                                return -1;
-                        if (o->threads == 0 || o->threads > 1024)
-                                return log_error("verity %s: --threads must be from 1 to 1024", command);
                         break;
                 case 'h': usage(stdout); return 1;
                 case ':': return log_error("verity %s: option %s needs a value", command, argv[optind - 1]);
@@ -98,18 +81,18 @@ static int options_to_superblock(const struct verity_options *o, bool random_sal
         memset(sb, 0, sizeof(*sb));
         sb->version = 1;
         sb->hash_type = 1;
-        if (verity_algorithm_arg(o->algorithm ? o->algorithm : "sha256", sb->algorithm) < 0)
+        if (verity_algorithm_arg(o->tree.algorithm ? o->tree.algorithm : "sha256", sb->algorithm) < 0)
                 return -1;
-        sb->data_block_size = o->data_block_size ? (uint32_t) o->data_block_size : 4096;
-        sb->hash_block_size = o->hash_block_size ? (uint32_t) o->hash_block_size : 4096;
-        if (o->data_block_size && !verity_block_size_valid(o->data_block_size))
-                return log_error("--data-block-size %llu: %s", (unsigned long long) o->data_block_size,
+        sb->data_block_size = o->tree.data_block_size ? (uint32_t) o->tree.data_block_size : 4096;
+        sb->hash_block_size = o->tree.hash_block_size ? (uint32_t) o->tree.hash_block_size : 4096;
+        if (o->tree.data_block_size && !verity_block_size_valid(o->tree.data_block_size))
+                return log_error("--data-block-size %llu: %s", (unsigned long long) o->tree.data_block_size,
                                  keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE));
-        if (o->hash_block_size && !verity_block_size_valid(o->hash_block_size))
-                return log_error("--hash-block-size %llu: %s", (unsigned long long) o->hash_block_size,
+        if (o->tree.hash_block_size && !verity_block_size_valid(o->tree.hash_block_size))
+                return log_error("--hash-block-size %llu: %s", (unsigned long long) o->tree.hash_block_size,
                                  keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE));
-        if (o->salt) {
-                if (verity_salt_arg(o->salt, sb->salt, &sb->salt_size) < 0)
+        if (o->tree.salt) {
+                if (verity_salt_arg(o->tree.salt, sb->salt, &sb->salt_size) < 0)
                         return -1;
         } else if (random_salt) {
                 if (getrandom(sb->salt, DEFAULT_SALT_SIZE, 0) != DEFAULT_SALT_SIZE)
@@ -167,7 +150,7 @@ int verity_format_main(int argc, char **argv) {
                 return 1;
         t.superblock = !o.no_superblock;
         t.hash_offset = o.hash_offset;
-        t.threads = (unsigned) o.threads;
+        t.threads = (unsigned) o.tree.threads;
 
         if (verity_device_open(argv[optind], true, &data) < 0)
                 return 1;
@@ -214,16 +197,16 @@ static int check_against_superblock(const struct verity_options *o, const struct
 
         if (options_to_superblock(o, false, &given) < 0)
                 return -1;
-        if (o->algorithm && strcmp(given.algorithm, sb->algorithm) != 0)
-                return log_error("--hash %s does not match the superblock of %s (%s)", o->algorithm, hash_path,
+        if (o->tree.algorithm && strcmp(given.algorithm, sb->algorithm) != 0)
+                return log_error("--hash %s does not match the superblock of %s (%s)", o->tree.algorithm, hash_path,
                                  sb->algorithm);
-        if (o->data_block_size && given.data_block_size != sb->data_block_size)
+        if (o->tree.data_block_size && given.data_block_size != sb->data_block_size)
                 return log_error("--data-block-size %u does not match the superblock of %s (%u)",
                                  given.data_block_size, hash_path, sb->data_block_size);
-        if (o->hash_block_size && given.hash_block_size != sb->hash_block_size)
+        if (o->tree.hash_block_size && given.hash_block_size != sb->hash_block_size)
                 return log_error("--hash-block-size %u does not match the superblock of %s (%u)",
                                  given.hash_block_size, hash_path, sb->hash_block_size);
-        if (o->salt && (given.salt_size != sb->salt_size || memcmp(given.salt, sb->salt, sb->salt_size) != 0))
+        if (o->tree.salt && (given.salt_size != sb->salt_size || memcmp(given.salt, sb->salt, sb->salt_size) != 0))
                 return log_error("--salt does not match the superblock of %s", hash_path);
         if (o->uuid && memcmp(given.uuid, sb->uuid, VERITY_UUID_SIZE) != 0)
                 return log_error("--uuid does not match the superblock of %s", hash_path);
@@ -247,7 +230,7 @@ int verity_verify_main(int argc, char **argv) {
         root_arg = argv[optind + 2];
         t.superblock = !o.no_superblock;
         t.hash_offset = o.hash_offset;
-        t.threads = (unsigned) o.threads;
+        t.threads = (unsigned) o.tree.threads;
 
         if (verity_device_open(argv[optind], false, &data) < 0 || verity_device_open(argv[optind + 1], false, &hash) < 0)
                 goto fail;
