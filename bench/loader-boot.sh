@@ -73,9 +73,7 @@ result "keel's own loader time (LoaderTimeExecUSec - LoaderTimeInitUSec): 1 / 40
 # with and without a TPM (the stub and firmware hash what they load into it).
 make_keel_uki "$W/good.efi" benchos 1 good
 cp "$W/good.efi" "$W/corrupt.efi"
-linux_offset=$("$KEEL" uki inspect --json "$W/corrupt.efi" | python3 -c \
-        'import json,sys; print([s["raw_offset"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".linux"][0])')
-dd if=/dev/zero of="$W/corrupt.efi" bs=1 seek="$linux_offset" count=4096 conv=notrunc status=none
+corrupt_uki_kernel "$W/corrupt.efi"
 for tpm in 0 1; do
         for variant in alone with-corrupt; do
                 esp_image_create "$W/esp.img"

@@ -104,6 +104,14 @@ shared_initramfs() {
         echo "$SHARED/initramfs.cpio"
 }
 
+# fat_format IMG START_SECTOR SECTORS LABEL: a FAT32 file system inside a
+# partition of a disk image (no loop device: mkfs.vfat --offset).
+fat_format() {
+        # mkfs.vfat sees a file, not a partition, and warns that the file is
+        # larger than the file system; that is intended.
+        mkfs.vfat -F 32 -n "$4" --offset="$2" "$1" $(( $3 / 2 )) 2>&1 >/dev/null | grep -v "block count mismatch" >&2 || true
+}
+
 # esp_image_create IMG [SIZE_MB]: a GPT disk with one FAT32 ESP at 1 MiB.
 esp_image_create() {
         local img=$1 size=${2:-128}
@@ -114,10 +122,7 @@ label: gpt
 first-lba: 2048
 start=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
 SFDISK
-        local sectors=$(( size * 2048 - 2048 - 33 ))
-        # mkfs.vfat sees a file, not a partition, and warns that the file is
-        # larger than the file system; that is intended.
-        mkfs.vfat -F 32 -n ESP --offset=2048 "$img" $(( sectors / 2 )) 2>&1 >/dev/null | grep -v "block count mismatch" >&2 || true
+        fat_format "$img" 2048 $(( size * 2048 - 2048 - 33 )) ESP
         mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/entries
 }
 

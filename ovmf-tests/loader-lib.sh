@@ -94,9 +94,8 @@ first-lba: 2048
 start=2048, size=131072, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
 start=133120, type=BC13C2FF-59E6-4262-A352-B275FD6F7172, uuid=$XBOOTLDR_PARTUUID, name="XBOOTLDR"
 SFDISK
-        mkfs.vfat -F 32 -n ESP --offset=2048 "$img" $((131072 / 2)) 2>&1 >/dev/null | grep -v "block count mismatch" >&2 || true
-        mkfs.vfat -F 32 -n XBOOTLDR --offset=133120 "$img" $(((size * 2048 - 133120 - 34) / 2)) 2>&1 >/dev/null |
-                grep -v "block count mismatch" >&2 || true
+        fat_format "$img" 2048 131072 ESP
+        fat_format "$img" 133120 $((size * 2048 - 133120 - 34)) XBOOTLDR
         mmd -i "$img@@1M" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader ::/loader/entries
         mmd -i "$img@@$XBOOTLDR_OFFSET" ::/EFI ::/EFI/Linux ::/loader ::/loader/entries
 }
@@ -129,4 +128,13 @@ bootctl_view_xbootldr() {
         ids=$(sed -n 's/^ *id: //p' <<<"$out" | tr '\n' ' ' | sed 's/ $//')
         def=$(awk '/title: .*\(default\)/ { found = 1 } found && /^ *id: / { print $2; exit }' <<<"$out")
         echo "$ids|$def"
+}
+
+# corrupt_uki_kernel UKI: wipes the first 4 KiB of the embedded kernel (its
+# PE headers), so that the stub refuses it and returns to the loader.
+corrupt_uki_kernel() {
+        local offset
+        offset=$("$KEEL" uki inspect --json "$1" | python3 -c \
+                'import json,sys; print([s["raw_offset"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".linux"][0])')
+        dd if=/dev/zero of="$1" bs=1 seek="$offset" count=4096 conv=notrunc status=none
 }

@@ -7,9 +7,7 @@ source "$(dirname "$0")/../loader-lib.sh"
 WORK=$1
 
 make_keel_uki "$WORK/uki.efi" keeltest 1 never
-linux_offset=$("$KEEL" uki inspect --json "$WORK/uki.efi" | python3 -c \
-        'import json,sys; print([s["raw_offset"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".linux"][0])')
-dd if=/dev/zero of="$WORK/uki.efi" bs=1 seek="$linux_offset" count=4096 conv=notrunc status=none
+corrupt_uki_kernel "$WORK/uki.efi"
 esp_image_create "$WORK/disk.img"
 esp_put "$WORK/disk.img" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
 esp_write "$WORK/disk.img" /loader/loader.conf $'timeout 0\nkeel-reboot-delay-sec 2\n'

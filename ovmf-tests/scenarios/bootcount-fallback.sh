@@ -39,9 +39,7 @@ make_keel_uki "$WORK/gen2.efi" keeltest 2 gen2 "$WORK/gen2.cpio"
 make_keel_uki "$WORK/gen3.efi" keeltest 3 gen3 "$(shared_initramfs)"
 # Corrupt generation 3: wipe the embedded kernel's headers, so its stub
 # cannot start it and returns to the loader.
-linux_offset=$("$KEEL" uki inspect --json "$WORK/gen3.efi" | python3 -c \
-        'import json,sys; print([s["raw_offset"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".linux"][0])')
-dd if=/dev/zero of="$WORK/gen3.efi" bs=1 seek="$linux_offset" count=4096 conv=notrunc status=none
+corrupt_uki_kernel "$WORK/gen3.efi"
 
 esp_image_create "$WORK/disk.img"
 esp_put "$WORK/disk.img" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
