@@ -93,6 +93,9 @@ LIB_SRC     := $(COMMON_SRC) $(HOST_LIB_SRC)
 SAN_OBJ     := $(patsubst %.c,$(BUILD)/san-obj/%.o,$(LIB_SRC))
 FUZZLIB_OBJ := $(patsubst %.c,$(BUILD)/fuzzlib-obj/%.o,$(LIB_SRC))
 
+# Kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(SAN_OBJ) $(FUZZLIB_OBJ)
+
 $(BUILD)/san-obj/%.o: %.c $(COMMON_HDR) $(HOST_HDR) | deps-host
 	@mkdir -p $(dir $@)
 	@echo "  CC [san]  $<"

@@ -546,5 +546,7 @@ size_t entries_select_default(const struct entry_list *l, const char *oneshot, c
         for (size_t i = 0; i < l->n_entries; i++)
                 if (is_bootable(&l->entries[i]) && (!any_good || !entry_is_bad(&l->entries[i])))
                         return i;
-        return first_bootable != SIZE_MAX ? first_bootable : (l->n_entries > 0 ? 0 : SIZE_MAX);
+        /* Only entries the loader added itself (firmware setup...): there
+         * is nothing to boot by default. */
+        return first_bootable;
 }

@@ -97,7 +97,9 @@ void entries_sort(struct entry_list *l);
  * LoaderEntryDefault, else loader.conf `default` (or the saved entry with
  * `@saved`), else the first entry. keel goes beyond systemd-boot: a rule
  * whose matches all have no tries left is passed over while a good entry
- * exists. Patterns may be NULL or empty. Returns SIZE_MAX for an empty list. */
+ * exists. Patterns may be NULL or empty. Returns SIZE_MAX when there is no
+ * entry to boot (an empty list, or only the loader's own auto entries),
+ * unless a pattern names one of those. */
 size_t entries_select_default(const struct entry_list *l, const char *oneshot, const char *efivar_default,
                               const struct loader_config *config, const char *saved_entry);
 

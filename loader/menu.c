@@ -242,7 +242,7 @@ struct menu_result menu_run(const struct menu_request *r) {
         };
         const struct entry_list *l = r->entries;
 
-        if (l->n_entries == 0)
+        if (r->default_index == SIZE_MAX)
                 return no_entries_screen(r);
         if (!shows_menu(r))
                 return (struct menu_result) { .action = MENU_BOOT, .index = r->default_index };

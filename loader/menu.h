@@ -7,7 +7,7 @@
 
 struct menu_request {
         const struct entry_list *entries;
-        size_t default_index;
+        size_t default_index;       /* SIZE_MAX: nothing to boot, show the no-entry screen */
         struct timeout_setting timeout;
         bool editor_allowed;        /* loader.conf `editor` and Secure Boot off */
         bool firmware_setup;        /* the firmware can reboot into its setup */

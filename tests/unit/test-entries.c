@@ -316,6 +316,16 @@ static void test_default_empty(void **state) {
         assert_int_equal(entries_select_default(&L->l, "*", "*", &c, NULL), SIZE_MAX);
         assert_int_equal(entries_select_default(&L->l, NULL, NULL, NULL, NULL), SIZE_MAX);
         assert_int_equal(entries_find(&L->l, "*", false), SIZE_MAX);
+
+        /* Only the loader's own firmware-setup entry: nothing to boot by
+         * default (the loader shows its no-entry screen instead of
+         * rebooting into setup), unless a rule names it. */
+        assert_true(entries_add_auto_firmware(&L->l));
+        assert_int_equal(entries_select_default(&L->l, NULL, NULL, NULL, NULL), SIZE_MAX);
+        c = config_with("", false);
+        assert_int_equal(entries_select_default(&L->l, NULL, NULL, &c, NULL), SIZE_MAX);
+        assert_string_equal(pick(L, "auto-reboot-to-firmware-setup", NULL, NULL, false, NULL),
+                            "auto-reboot-to-firmware-setup");
         list_free(L);
 }
 
