@@ -138,7 +138,6 @@ cli-tests: all
 differential-tests: all
 	python3 tests/differential/versions.py $(BUILD)/keel
 	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120
-	@for t in tests/cli/test-*.sh; do echo "== $$t"; bash $$t $(BUILD) || exit 1; done
 
 ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)
