@@ -3,22 +3,15 @@
 the first line containing START and the first later line containing END
 (e.g. the firmware starting the boot option, and the kernel's EFI stub
 taking its initrd): a wall clock for the part of boot between them."""
-import socket
+import os
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ovmf-tests"))
+from console_socket import connect  # noqa: E402
+
 path, start_text, end_text = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
-sock = None
-for _ in range(600):
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(path)
-        break
-    except OSError:
-        sock = None
-        time.sleep(0.05)
-if sock is None:
-    sys.exit("console-clock: cannot connect")
+sock = connect(path, "console-clock")
 buf, start, end = b"", None, None
 while True:
     data = sock.recv(65536)

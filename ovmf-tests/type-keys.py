@@ -7,19 +7,11 @@ import socket
 import sys
 import time
 
+from console_socket import connect
+
 path, steps = sys.argv[1], sys.argv[2:]
 deadline_per_wait = 180
-sock = None
-for _ in range(600):
-    try:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(path)
-        break
-    except OSError:
-        sock = None
-        time.sleep(0.1)
-if sock is None:
-    sys.exit(f"type-keys: cannot connect to {path}")
+sock = connect(path, "type-keys")
 sock.settimeout(0.2)
 seen = b""
 

@@ -7,45 +7,13 @@
  * resets the machine (QEMU runs with -no-reboot, so it exits). */
 #include <efi.h>
 #include <efilib.h>
+#include "read-file.h"
 
 static EFI_GUID image_security_database = { 0xd719b2cb, 0x3d3a, 0x4596, { 0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f } };
 static EFI_GUID global_variable = EFI_GLOBAL_VARIABLE;
 
 #define ATTRIBUTES (EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS | \
                     EFI_VARIABLE_TIME_BASED_AUTHENTICATED_WRITE_ACCESS)
-
-static EFI_STATUS read_file(EFI_FILE_HANDLE root, CHAR16 *path, VOID **ret, UINTN *ret_size) {
-        EFI_FILE_HANDLE f;
-        EFI_FILE_INFO *info;
-        EFI_STATUS err;
-        UINTN size;
-        VOID *buf;
-
-        err = uefi_call_wrapper(root->Open, 5, root, &f, path, EFI_FILE_MODE_READ, 0);
-        if (EFI_ERROR(err))
-                return err;
-        info = LibFileInfo(f);
-        if (!info) {
-                uefi_call_wrapper(f->Close, 1, f);
-                return EFI_LOAD_ERROR;
-        }
-        size = info->FileSize;
-        FreePool(info);
-        buf = AllocatePool(size);
-        if (!buf) {
-                uefi_call_wrapper(f->Close, 1, f);
-                return EFI_OUT_OF_RESOURCES;
-        }
-        err = uefi_call_wrapper(f->Read, 3, f, &size, buf);
-        uefi_call_wrapper(f->Close, 1, f);
-        if (EFI_ERROR(err)) {
-                FreePool(buf);
-                return err;
-        }
-        *ret = buf;
-        *ret_size = size;
-        return EFI_SUCCESS;
-}
 
 static UINT8 read_u8_var(CHAR16 *name) {
         UINT8 v = 0xff;

@@ -11,6 +11,7 @@
  * and reports each status on the console before shutting the machine down. */
 #include <efi.h>
 #include <efilib.h>
+#include "read-file.h"
 
 /* stub/linux.c: keel's vendor media node for the in-memory kernel. */
 static struct {
@@ -23,39 +24,6 @@ static struct {
         },
         .end = { END_DEVICE_PATH_TYPE, END_ENTIRE_DEVICE_PATH_SUBTYPE, { sizeof(EFI_DEVICE_PATH), 0 } },
 };
-
-static EFI_STATUS read_file(EFI_FILE_HANDLE root, CHAR16 *path, VOID **ret, UINTN *ret_size) {
-        EFI_FILE_HANDLE f;
-        EFI_FILE_INFO *info;
-        EFI_STATUS err;
-        UINTN size;
-        VOID *buf;
-
-        err = uefi_call_wrapper(root->Open, 5, root, &f, path, EFI_FILE_MODE_READ, 0);
-        if (EFI_ERROR(err))
-                return err;
-        info = LibFileInfo(f);
-        if (!info) {
-                uefi_call_wrapper(f->Close, 1, f);
-                return EFI_LOAD_ERROR;
-        }
-        size = info->FileSize;
-        FreePool(info);
-        buf = AllocatePool(size);
-        if (!buf) {
-                uefi_call_wrapper(f->Close, 1, f);
-                return EFI_OUT_OF_RESOURCES;
-        }
-        err = uefi_call_wrapper(f->Read, 3, f, &size, buf);
-        uefi_call_wrapper(f->Close, 1, f);
-        if (EFI_ERROR(err)) {
-                FreePool(buf);
-                return err;
-        }
-        *ret = buf;
-        *ret_size = size;
-        return EFI_SUCCESS;
-}
 
 /* LoadImage() and report; a handle that comes back (also with
  * EFI_SECURITY_VIOLATION) is unloaded again, nothing is started. */

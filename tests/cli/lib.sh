@@ -1,9 +1,43 @@
 # Shared helpers for the CLI test scripts (sourced; $T is the script's
 # scratch directory). Each case prints one PASS/FAIL line.
+
+# need_build DIR: sets BUILD, KEEL and STUB, or stops the script.
+need_build() {
+        if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+                echo "usage: $0 BUILD_DIR" >&2
+                exit 2
+        fi
+        BUILD=$(cd "$1" && pwd)
+        KEEL=$BUILD/keel
+        STUB=$BUILD/keelx64.efi
+        for f in "$KEEL" "$STUB"; do
+                [ -e "$f" ] || { echo "FAIL $f does not exist (run 'make all')"; exit 1; }
+        done
+}
+
+# need_tools TOOL...: stops the script when one is missing.
+need_tools() {
+        for tool in "$@"; do
+                command -v "$tool" >/dev/null || { echo "FAIL $tool is not installed"; exit 1; }
+        done
+}
 passes=0
 failures=0
 pass() { echo "PASS $1"; passes=$((passes + 1)); }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+# run NAME CMD...: like check, for a CMD that explains its failure on
+# stdout/stderr; that explanation is shown only when it fails.
+run() {
+        local name=$1 why
+        shift
+        if why=$("$@" 2>&1); then
+                pass "$name"
+        else
+                fail "$name"
+                [ -n "$why" ] && printf '%s\n' "$why" | head -n 20 | sed 's/^/    /'
+        fi
+}
 
 check() { # check NAME CMD...
         local name=$1

@@ -9,50 +9,27 @@
 #   tests/cli/test-entries.sh BUILD_DIR
 set -u
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-        echo "usage: $0 BUILD_DIR" >&2
-        exit 2
-fi
-BUILD=$(cd "$1" && pwd)
-KEEL=$BUILD/keel
-STUB=$BUILD/keelx64.efi
-for f in "$KEEL" "$STUB"; do
-        [ -e "$f" ] || { echo "FAIL: $f does not exist (run 'make all')"; exit 1; }
-done
-command -v python3 >/dev/null || { echo "FAIL: python3 is not installed"; exit 1; }
+source "$(dirname "$0")/lib.sh"
+need_build "$@"
+need_tools python3
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/keel-entries.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+T=$(mktemp -d "${TMPDIR:-/tmp}/keel-entries.XXXXXX")
+trap 'rm -rf "$T"' EXIT
 # The host's own EFI variables (LoaderEntryDefault...) must not decide the
 # default in these tests.
-mkdir "$TMP/efivars"
-export KEEL_EFIVARFS=$TMP/efivars
-failures=0
-cases=0
-
-run() {
-        local name=$1 why
-        shift
-        cases=$((cases + 1))
-        if why=$("$@" 2>&1); then
-                echo "PASS: $name"
-        else
-                echo "FAIL: $name"
-                [ -n "$why" ] && printf '%s\n' "$why" | head -n 20 | sed 's/^/    /'
-                failures=$((failures + 1))
-        fi
-}
+mkdir "$T/efivars"
+export KEEL_EFIVARFS=$T/efivars
 
 # ---- building blocks -----------------------------------------------------------
 
 # A keel UKI with the given os-release; the "kernel" is keel's own EFI image
 # (any x86-64 PE will do: nothing is booted here).
 make_uki() {
-        printf '%s' "$2" >"$TMP/osrel"
-        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --cmdline "quiet" --os-release @"$TMP/osrel" -o "$1" \
+        printf '%s' "$2" >"$T/osrel"
+        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --cmdline "quiet" --os-release @"$T/osrel" -o "$1" \
                 >/dev/null || { echo "cannot build the test UKI $1"; exit 1; }
 }
-GOOD_UKI=$TMP/good-uki.efi
+GOOD_UKI=$T/good-uki.efi
 make_uki "$GOOD_UKI" $'ID=goodos\nVERSION_ID=7\nPRETTY_NAME="Good OS 7"\n'
 
 # new_esp DIR: a tree with the good entries every case must still see:
@@ -73,8 +50,8 @@ new_esp() {
 entries() {
         local d=$1 rc
         shift
-        OUT=$TMP/out.json
-        ERR=$TMP/err.txt
+        OUT=$T/out.json
+        ERR=$T/err.txt
         timeout 20 "$KEEL" entries --esp "$d" "$@" --json >"$OUT" 2>"$ERR"
         rc=$?
         if [ $rc -eq 124 ]; then
@@ -124,7 +101,7 @@ EOF
 # ---- the cases -------------------------------------------------------------------
 
 baseline() {
-        local d=$TMP/baseline
+        local d=$T/baseline
         new_esp "$d"
         entries "$d" || return 1
         check_json $GOOD_IDS || return 1
@@ -147,7 +124,7 @@ EOF
 run "a plain tree: the good entries, in order, with all fields" baseline
 
 ten_thousand() {
-        local d=$TMP/many i
+        local d=$T/many i
         new_esp "$d"
         # 10 000 files: every hostile kind the loader must skip, and every
         # 33rd one a valid entry (304 in all, fewer than the 1024 the loader
@@ -189,7 +166,7 @@ EOF
 run "10 000 hostile entry files: no hang, every good entry listed, no bad one" ten_thousand
 
 full_array() {
-        local d=$TMP/full i
+        local d=$T/full i
         new_esp "$d"
         (
                 cd "$d/loader/entries" || exit 1
@@ -212,7 +189,7 @@ EOF
 run "more than 1024 valid entries: 1024 kept, a warning for the rest" full_array
 
 long_lines() {
-        local d=$TMP/long
+        local d=$T/long
         new_esp "$d"
         python3 - "$d" <<'EOF'
 import sys
@@ -229,7 +206,7 @@ EOF
 run "100 KB lines (entries, loader.conf): skipped, not truncated; no crash" long_lines
 
 nul_bytes() {
-        local d=$TMP/nul
+        local d=$T/nul
         new_esp "$d"
         printf 'title nul\000 bytes\nlinux /vmlinuz\000\000\n' >"$d/loader/entries/nul.conf"
         printf '\000\000\000' >"$d/loader/entries/only-nuls.conf"
@@ -242,7 +219,7 @@ nul_bytes() {
 run "NUL bytes in entries and loader.conf" nul_bytes
 
 invalid_utf8() {
-        local d=$TMP/utf8
+        local d=$T/utf8
         new_esp "$d"
         printf 'title caf\303\251 \377\376 \300\200\nversion 1\355\240\200\nlinux /vmlinuz\noptions x=\377\n' \
                 >"$d/loader/entries/utf8.conf"
@@ -256,7 +233,7 @@ invalid_utf8() {
 run "invalid UTF-8: --json output is still valid UTF-8 JSON" invalid_utf8
 
 cr_only() {
-        local d=$TMP/cr
+        local d=$T/cr
         new_esp "$d"
         printf 'title CR only\rversion 3\rlinux /vmlinuz\roptions a=1\r' >"$d/loader/entries/cr.conf"
         printf 'timeout 0\rdefault cr.conf\r' >"$d/loader/loader.conf"
@@ -276,7 +253,7 @@ EOF
 run "CR-only line ends (entry, loader.conf, .osrel)" cr_only
 
 traversal() {
-        local d=$TMP/traversal
+        local d=$T/traversal
         new_esp "$d"
         mkdir -p "$d/sub"
         echo x >"$d/sub/x"
@@ -293,7 +270,7 @@ traversal() {
 run "path traversal in linux/initrd/efi/devicetree: refused with a warning" traversal
 
 missing_files() {
-        local d=$TMP/missing
+        local d=$T/missing
         new_esp "$d"
         printf 'title no kernel\nlinux /not-there\n' >"$d/loader/entries/nokernel.conf"
         printf 'title no initrd\nlinux /vmlinuz\ninitrd /initrd.img\ninitrd /not-there\n' >"$d/loader/entries/noinitrd.conf"
@@ -308,7 +285,7 @@ missing_files() {
 run "entries whose files are missing are skipped" missing_files
 
 garbage_conf() {
-        local d=$TMP/garbage
+        local d=$T/garbage
         new_esp "$d"
         head -c 20000 /dev/urandom >"$d/loader/loader.conf"
         entries "$d" || return 1
@@ -320,7 +297,7 @@ garbage_conf() {
 run "a loader.conf of random bytes: defaults plus warnings" garbage_conf
 
 bad_ukis() {
-        local d=$TMP/ukis lfanew nsec
+        local d=$T/ukis lfanew nsec
         new_esp "$d"
         echo "not a PE image" >"$d/EFI/Linux/text.efi"
         : >"$d/EFI/Linux/empty.efi"
@@ -341,8 +318,8 @@ bad_ukis() {
         # A UKI whose .osrel is garbage (random bytes, no NUL: keel uki build
         # refuses those).
         python3 -c 'import random, sys; r = random.Random(7); sys.stdout.buffer.write(bytes(r.randrange(1, 256) for _ in range(300)))' \
-                >"$TMP/garbage-osrel"
-        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --os-release @"$TMP/garbage-osrel" \
+                >"$T/garbage-osrel"
+        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --os-release @"$T/garbage-osrel" \
                 -o "$d/EFI/Linux/garbage-osrel.efi" >/dev/null || { echo "cannot build garbage-osrel.efi"; return 1; }
         nsec=$(ls "$d/EFI/Linux" | wc -l)
         [ "$nsec" -eq 10 ] || { echo "setup: $nsec files"; return 1; }
@@ -364,7 +341,7 @@ EOF
 run "UKIs that are not PE, truncated, for arm64, with a bad section table: hidden" bad_ukis
 
 xbootldr() {
-        local e=$TMP/xb-esp x=$TMP/xb-xbootldr
+        local e=$T/xb-esp x=$T/xb-xbootldr
         new_esp "$e"
         mkdir -p "$x/loader/entries"
         echo k >"$x/vmlinuz-x"
@@ -382,30 +359,29 @@ run "--xbootldr: its entries are read with the same rules" xbootldr
 # stderr starting with "keel:", nothing on stdout.
 usage_error() {
         local rc lines
-        timeout 20 "$KEEL" entries "$@" >"$TMP/u.out" 2>"$TMP/u.err"
+        timeout 20 "$KEEL" entries "$@" >"$T/u.out" 2>"$T/u.err"
         rc=$?
-        lines=$(wc -l <"$TMP/u.err")
+        lines=$(wc -l <"$T/u.err")
         if [ $rc -eq 0 ] || [ $rc -gt 125 ]; then
                 echo "exit status $rc"
-                cat "$TMP/u.err"
+                cat "$T/u.err"
                 return 1
         fi
-        if [ "$lines" -ne 1 ] || [ "$(head -c 6 "$TMP/u.err")" != "keel: " ]; then
+        if [ "$lines" -ne 1 ] || [ "$(head -c 6 "$T/u.err")" != "keel: " ]; then
                 echo "expected one 'keel: ...' line on stderr, got $lines:"
-                cat "$TMP/u.err"
+                cat "$T/u.err"
                 return 1
         fi
-        [ -s "$TMP/u.out" ] && { echo "unexpected stdout:"; cat "$TMP/u.out"; return 1; }
+        [ -s "$T/u.out" ] && { echo "unexpected stdout:"; cat "$T/u.out"; return 1; }
         return 0
 }
 run "no --esp" usage_error --json
-run "--esp that does not exist" usage_error --esp "$TMP/does-not-exist"
+run "--esp that does not exist" usage_error --esp "$T/does-not-exist"
 run "--esp that is a file" usage_error --esp "$GOOD_UKI"
 run "--esp that is an executable file" usage_error --esp "$STUB"
-run "--xbootldr that does not exist" usage_error --esp "$TMP/baseline" --xbootldr "$TMP/does-not-exist"
-run "unknown option" usage_error --esp "$TMP/baseline" --frobnicate
+run "--xbootldr that does not exist" usage_error --esp "$T/baseline" --xbootldr "$T/does-not-exist"
+run "unknown option" usage_error --esp "$T/baseline" --frobnicate
 run "--esp without its value" usage_error --esp
-run "unexpected argument" usage_error --esp "$TMP/baseline" extra
+run "unexpected argument" usage_error --esp "$T/baseline" extra
 
-echo "$((cases - failures))/$cases passed"
-[ "$failures" -eq 0 ]
+summary

@@ -1,0 +1,18 @@
+"""Connects to the guest console QEMU serves on a Unix socket (shared by
+ovmf-tests/type-keys.py and bench/console-clock.py). QEMU creates the socket
+a moment after it starts, so this retries for up to 30 seconds."""
+import socket
+import sys
+import time
+
+
+def connect(path, who):
+    for _ in range(600):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            time.sleep(0.05)
+    sys.exit(f"{who}: cannot connect to {path}")
