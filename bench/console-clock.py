@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from console_socket import connect  # noqa: E402
 
 path, start_text, end_text = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
-sock = connect(path, "console-clock")
+sock = connect(path, "console-clock", seconds=30)
 buf, start, end = b"", None, None
 while True:
     data = sock.recv(65536)

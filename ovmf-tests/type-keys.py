@@ -11,7 +11,7 @@ from console_socket import connect
 
 path, steps = sys.argv[1], sys.argv[2:]
 deadline_per_wait = 180
-sock = connect(path, "type-keys")
+sock = connect(path, "type-keys", seconds=60)
 sock.settimeout(0.2)
 seen = b""
 

@@ -1,7 +1,7 @@
 # Shared helpers for the CLI test scripts (sourced; $T is the script's
 # scratch directory). Each case prints one PASS/FAIL line.
 
-# need_build DIR: sets BUILD, KEEL and STUB, or stops the script.
+# need_build DIR: sets BUILD, KEEL and STUB (absolute), or stops the script.
 need_build() {
         if [ $# -ne 1 ] || [ ! -d "$1" ]; then
                 echo "usage: $0 BUILD_DIR" >&2
@@ -21,6 +21,7 @@ need_tools() {
                 command -v "$tool" >/dev/null || { echo "FAIL $tool is not installed"; exit 1; }
         done
 }
+
 passes=0
 failures=0
 pass() { echo "PASS $1"; passes=$((passes + 1)); }

@@ -7,13 +7,11 @@
 # and UKIs), objcopy (the UKI's .cmdline).
 # Usage: tests/cli/test-image.sh BUILD_DIR
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-KEEL=$BUILD/keel
-STUB=$BUILD/keelx64.efi
 SDBOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
+need_build "${1:-build}"
 umask 022
 export MTOOLS_SKIP_CHECK=1
 

@@ -4,10 +4,7 @@
 # tpm2-tools (PolicyPCR in a trial session on the same swtpm) and openssl.
 # Usage: tests/cli/test-pcr.sh BUILD_DIR
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-KEEL=$BUILD/keel
-STUB=$BUILD/keelx64.efi
 MEASURE=/usr/lib/systemd/systemd-measure
 PCR_CHECK="python3 $SRC/ovmf-tests/pcr-check.py"
 T=$(mktemp -d)
@@ -18,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 source "$(dirname "$0")/lib.sh"
+need_build "${1:-build}"
 
 # expect_error NAME OUTPUT-FILE-OR-"" CMD...: non-zero exit, one "keel: " line
 # on stderr, nothing on stdout, no output file left.

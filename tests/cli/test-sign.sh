@@ -5,13 +5,11 @@
 # inside the .auth payloads.
 # Usage: tests/cli/test-sign.sh BUILD_DIR
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-KEEL=$BUILD/keel
-STUB=$BUILD/keelx64.efi
 SYSTEMD_BOOT=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
+need_build "${1:-build}"
 umask 022
 
 # expect_error NAME OUTPUT CMD...: non-zero exit, exactly one "keel: " line on

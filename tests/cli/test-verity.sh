@@ -8,11 +8,10 @@
 # both must reject damaged ones; bad input gets one "keel: " line.
 # Usage: tests/cli/test-verity.sh BUILD_DIR
 set -u
-BUILD=$(cd "${1:-build}" && pwd)
-KEEL=$BUILD/keel
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
+need_build "${1:-build}"
 umask 022
 
 command -v veritysetup >/dev/null || { echo "FAIL veritysetup is not installed (cryptsetup-bin)"; exit 1; }
