@@ -149,6 +149,17 @@ static size_t utf8_bytes(const uint16_t *s, size_t len) {
         return n;
 }
 
+int cmdline_check_kernel_limits(const uint16_t *s, size_t units, size_t *ret_bytes) {
+        size_t len = s ? utf16_strnlen(s, units) : 0, bytes = utf8_bytes(s, len);
+
+        if (ret_bytes)
+                *ret_bytes = bytes;
+        for (size_t i = 0; i < len; i++)
+                if (s[i] == '\n')
+                        return KEEL_E_CMDLINE_NEWLINE;
+        return bytes >= CMDLINE_KERNEL_MAX_BYTES ? KEEL_E_CMDLINE_TOO_LONG : KEEL_OK;
+}
+
 int cmdline_bind_verity(const uint16_t *loader, size_t loader_units, const uint16_t *uki, size_t uki_units,
                         uint16_t *out, size_t out_units, size_t *ret_units) {
         size_t loader_len = loader ? utf16_strnlen(loader, loader_units) : 0;

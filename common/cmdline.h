@@ -22,6 +22,15 @@ enum cmdline_source cmdline_choose(bool secure_boot, size_t uki_cmdline_len, con
  * appended at the end. It also stops at the first NUL or newline. */
 #define CMDLINE_KERNEL_MAX_BYTES 2048
 
+/* Whether the kernel receives all of this command line: Linux's EFI stub
+ * stops at the first NUL or newline and keeps fewer than
+ * CMDLINE_KERNEL_MAX_BYTES bytes of UTF-8, so anything after a newline, or
+ * past the limit, would be measured and signed but never reach the kernel.
+ * s ends at its first NUL or after units. Returns KEEL_OK,
+ * KEEL_E_CMDLINE_NEWLINE or KEEL_E_CMDLINE_TOO_LONG; *ret_bytes (may be
+ * NULL) is the UTF-8 length the kernel would count. */
+int cmdline_check_kernel_limits(const uint16_t *s, size_t units, size_t *ret_bytes);
+
 /* What cmdline_bind_verity() may write, in UTF-16 units with the NUL. */
 #define CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units) ((loader_units) + (uki_units) + 2)
 

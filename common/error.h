@@ -65,7 +65,8 @@
         X(KEEL_E_VERITY_BAD_HASH_OFFSET, "verity hash offset is not a multiple of 512 (of the hash block size without a superblock)") \
         X(KEEL_E_VERITY_BAD_HEX, "malformed hex string")                                            \
         X(KEEL_E_VERITY_BAD_UUID, "malformed UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)") \
-        X(KEEL_E_CMDLINE_TOO_LONG, "command line would exceed the kernel's 2048-byte limit")
+        X(KEEL_E_CMDLINE_TOO_LONG, "command line would exceed the kernel's 2048-byte limit")            \
+        X(KEEL_E_CMDLINE_NEWLINE, "command line has a newline (the kernel ignores everything after it)")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,
