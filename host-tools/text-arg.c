@@ -29,6 +29,19 @@ int text_arg_load(const char *option, const char *value, char **ret, size_t *ret
         return 0;
 }
 
+size_t fold_line_breaks(char *s, size_t len) {
+        size_t o = 0;
+
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
+                        continue; /* the LF that follows becomes the space */
+                s[o++] = s[i] == '\n' ? ' ' : s[i];
+        }
+        if (o < len)
+                s[o] = '\0';
+        return o;
+}
+
 size_t strip_trailing_whitespace(char *s, size_t len) {
         while (len > 0 && strchr(" \t\r\n", s[len - 1]))
                 s[--len] = '\0';

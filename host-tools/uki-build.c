@@ -16,8 +16,10 @@
 #include "text-arg.h"
 #include "verity-uki.h"
 #include "commands.h"
+#include "../common/cmdline.h"
 #include "../common/error.h"
 #include "../common/uki.h"
+#include "../common/utf.h"
 
 #define STUB_MAX_SIZE (64u * 1024 * 1024)
 #define MAX_INITRDS 64
@@ -183,6 +185,47 @@ static int check_kernel(const struct build_inputs *in, const char *path, uint16_
         return 0;
 }
 
+/* The stub hands .cmdline to the kernel as UTF-16 and Linux's EFI stub
+ * converts it back, keeping fewer than CMDLINE_KERNEL_MAX_BYTES: checked
+ * with the rule the stub applies to a command line from the loader, on the
+ * final text, since words appended at the end are the ones that would be cut. */
+static int check_cmdline_reaches_kernel(const char *text, size_t len, bool verity_words) {
+        uint16_t *units;
+        size_t n, bytes;
+        int r;
+
+        if (len == 0)
+                return 0;
+        units = malloc((len + 1) * sizeof(*units));
+        if (!units)
+                return log_error("out of memory");
+        n = utf8_to_utf16(text, len, units);
+        r = cmdline_check_kernel_limits(units, n, &bytes);
+        free(units);
+        if (r == KEEL_E_CMDLINE_TOO_LONG)
+                return log_error("uki build: the command line%s is %zu bytes, the kernel keeps at most %d",
+                                 verity_words ? " with --roothash/--usrhash" : "", bytes, CMDLINE_KERNEL_MAX_BYTES - 1);
+        if (r != KEEL_OK)
+                return log_error("uki build: %s", keel_strerror(r));
+        return 0;
+}
+
+static int load_cmdline(const struct build_options *o, struct build_inputs *in) {
+        bool verity_words = o->verity.roothash[0] || o->verity.usrhash[0];
+
+        if (o->cmdline_arg) {
+                if (text_arg_load("--cmdline", o->cmdline_arg, &in->cmdline, &in->cmdline_size) < 0)
+                        return -1;
+                /* Lines become words; a file's final newline, folded to a
+                 * space, goes with the other trailing whitespace. */
+                in->cmdline_size = fold_line_breaks(in->cmdline, in->cmdline_size);
+                in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
+        }
+        if (verity_uki_extend_cmdline(&o->verity, &in->cmdline, &in->cmdline_size) < 0)
+                return -1;
+        return check_cmdline_reaches_kernel(in->cmdline, in->cmdline_size, verity_words);
+}
+
 static int load_inputs(const struct build_options *o, struct build_inputs *in) {
         struct pe_image stub_pe;
         struct section_content *s;
@@ -198,13 +241,7 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
         for (size_t i = 0; i < o->n_initrds; i++)
                 if (input_file_open(o->initrd_paths[i], &in->initrds[i]) < 0)
                         return -1;
-        if (o->cmdline_arg) {
-                if (text_arg_load("--cmdline", o->cmdline_arg, &in->cmdline, &in->cmdline_size) < 0)
-                        return -1;
-                /* A command line read from a file ends in a newline the kernel must not see. */
-                in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
-        }
-        if (verity_uki_extend_cmdline(&o->verity, &in->cmdline, &in->cmdline_size) < 0)
+        if (load_cmdline(o, in) < 0)
                 return -1;
         if (o->os_release_arg &&
             text_arg_load("--os-release", o->os_release_arg, &in->os_release, &in->os_release_size) < 0)

@@ -383,6 +383,64 @@ run "uki inspect on an empty file" inspect_fails "$IN/empty"
 run "uki inspect on a missing file" inspect_fails "$IN/nonexistent"
 run "uki inspect on a truncated UKI" inspect_fails_truncated
 
+# ---- command lines the kernel receives whole -----------------------------------
+
+# Linux's EFI stub stops at the first newline and keeps fewer than 2048
+# bytes (x86): keel must neither put a newline into .cmdline nor a command
+# line the kernel would cut, since PCR 11, uki inspect and the signer see
+# all of it.
+CMDLINE_LIMIT=2048
+ROOTHASH=$(printf '%064d' 0 | tr 0 a)
+
+# A string of exactly N bytes: "x=" then 'y's.
+cmdline_of_bytes() {
+        printf 'x=%s' "$(head -c $(($1 - 2)) /dev/zero | tr '\0' y)"
+}
+
+# build_cmdline NAME EXPECTED CMDLINE-ARG [MORE-ARGS...]: the build succeeds,
+# .cmdline holds EXPECTED, and uki inspect shows exactly that on one line.
+build_cmdline() {
+        local out=$T/cmdline-$1.efi expected=$2 arg=$3
+        shift 3
+        "$KEEL" uki build --stub "$STUB" --linux "$KERNEL" --uname x --cmdline "$arg" "$@" -o "$out" \
+                2>"$T/cmdline.stderr" || { echo "exit status $?:"; cat "$T/cmdline.stderr"; return 1; }
+        section_is "$out" .cmdline "$expected" || return 1
+        "$KEEL" uki inspect "$out" >"$T/cmdline.inspect" || { echo "uki inspect failed"; return 1; }
+        grep -qxF "cmdline: $expected" "$T/cmdline.inspect" || { echo "uki inspect shows:"; cat "$T/cmdline.inspect"; return 1; }
+}
+
+printf 'root=/dev/vda2 rw\nquiet loglevel=3\n' >"$IN/cmdline-2lines"
+printf 'root=/dev/vda2 rw\r\nquiet\r\n\r\n' >"$IN/cmdline-crlf"
+run "--cmdline @FILE with two lines: folded to one, uki inspect shows one line" \
+        build_cmdline 2lines "root=/dev/vda2 rw quiet loglevel=3" @"$IN/cmdline-2lines"
+run "--cmdline @FILE with CRLF line ends: each line break is one space, trailing ones stripped" \
+        build_cmdline crlf "root=/dev/vda2 rw quiet" @"$IN/cmdline-crlf"
+run "--cmdline TEXT with a newline: folded to a space" \
+        build_cmdline arg "console=ttyS0 quiet" $'console=ttyS0\nquiet'
+
+# expect_too_long CMDLINE-ARG MORE-ARGS...: refused with one line that gives
+# the length and the limit.
+expect_too_long() {
+        local arg=$1 bytes=$2
+        shift 2
+        expect_failure --stub "$STUB" --linux "$KERNEL" --cmdline "$arg" "$@" -o @OUT@ || return 1
+        grep -q "$bytes bytes" "$OUTDIR.stderr" && grep -q "$((CMDLINE_LIMIT - 1))" "$OUTDIR.stderr" ||
+                { echo "the message does not give the length $bytes and the limit:"; cat "$OUTDIR.stderr"; return 1; }
+}
+run "--cmdline of $((CMDLINE_LIMIT - 1)) bytes (the longest the kernel keeps) is accepted" \
+        build_cmdline limit-1 "$(cmdline_of_bytes $((CMDLINE_LIMIT - 1)))" "$(cmdline_of_bytes $((CMDLINE_LIMIT - 1)))"
+run "--cmdline of $CMDLINE_LIMIT bytes is refused" expect_too_long "$(cmdline_of_bytes $CMDLINE_LIMIT)" $CMDLINE_LIMIT
+printf '%s\n' "$(cmdline_of_bytes 3000)" >"$IN/cmdline-long"
+run "--cmdline @FILE of 3000 bytes is refused" expect_too_long @"$IN/cmdline-long" 3000
+run "--cmdline of 1024 two-byte characters ($CMDLINE_LIMIT bytes of UTF-8) is refused" \
+        expect_too_long "$(printf 'é%.0s' $(seq 1024))" $CMDLINE_LIMIT
+# " roothash=" and 64 hex digits add 74 bytes.
+run "--cmdline of 2000 bytes with --roothash (2074 bytes in all) is refused" \
+        expect_too_long "$(cmdline_of_bytes 2000)" 2074 --roothash "$ROOTHASH"
+run "--cmdline of 1973 bytes with --roothash (2047 bytes in all) is accepted" \
+        build_cmdline roothash-limit "$(cmdline_of_bytes 1973) roothash=$ROOTHASH" "$(cmdline_of_bytes 1973)" \
+        --roothash "$ROOTHASH"
+
 # ---- replacing an existing output ----------------------------------------------
 
 # A successful build replaces the file by rename: a hard link to the old file
