@@ -9,9 +9,9 @@ static bool load_options_are_text(const void *load_options, size_t size) {
         return read_le16(load_options) > 0x1f;
 }
 
-enum cmdline_source cmdline_choose(bool secure_boot, size_t uki_cmdline_len, const void *load_options,
-                                   size_t load_options_size) {
-        bool loader_may_override = !secure_boot || uki_cmdline_len == 0;
+enum cmdline_source cmdline_choose(bool secure_boot, bool uki_has_cmdline, size_t uki_cmdline_len,
+                                   const void *load_options, size_t load_options_size) {
+        bool loader_may_override = !secure_boot || !uki_has_cmdline;
 
         if (loader_may_override && load_options_are_text(load_options, load_options_size))
                 return CMDLINE_SOURCE_LOADER;

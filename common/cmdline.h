@@ -11,11 +11,14 @@ enum cmdline_source {
 };
 
 /* systemd-stub's rule: options from the loader win unless Secure Boot is on
- * and the UKI carries its own .cmdline. LoadOptions that do not start with a
- * printable UTF-16 character are firmware boot-option data, not a command
- * line (firmware passes such blobs to \EFI\BOOT\BOOTX64.EFI). */
-enum cmdline_source cmdline_choose(bool secure_boot, size_t uki_cmdline_len, const void *load_options,
-                                   size_t load_options_size);
+ * and the UKI carries a .cmdline section — of any size: a signed UKI with an
+ * empty .cmdline says "this kernel gets no command line", and how many
+ * bytes a section header claims is no reason to hand the kernel to whoever
+ * wrote the loader's entry. LoadOptions that do not start with a printable
+ * UTF-16 character are firmware boot-option data, not a command line
+ * (firmware passes such blobs to \EFI\BOOT\BOOTX64.EFI). */
+enum cmdline_source cmdline_choose(bool secure_boot, bool uki_has_cmdline, size_t uki_cmdline_len,
+                                   const void *load_options, size_t load_options_size);
 
 /* x86's COMMAND_LINE_SIZE: Linux's EFI stub cuts a longer command line
  * (at the last unquoted space before the limit), which could cut off words

@@ -26,6 +26,8 @@
         X(KEEL_E_PE_SECTION_OUTSIDE_FILE, "PE section data extends past the end of the file")       \
         X(KEEL_E_PE_SECTION_OVERLAP, "PE sections overlap")                                         \
         X(KEEL_E_PE_SECTION_BELOW_HEADERS, "PE section overlaps the headers")                       \
+        X(KEEL_E_PE_SECTION_HIDDEN_DATA, "PE section has file data but VirtualSize 0 (the firmware would load bytes that readers of the file do not see)") \
+        X(KEEL_E_PE_SECTIONS_NOT_ASCENDING, "PE sections are not in ascending address order")       \
         X(KEEL_E_PE_WRONG_MACHINE, "PE image is for another architecture")                          \
         X(KEEL_E_PE_DATA_DIRECTORY_MISSING, "PE data directory entry not present")                 \
         X(KEEL_E_PE_CERT_TABLE_OUTSIDE_FILE, "PE certificate table points outside the file")        \
@@ -40,6 +42,7 @@
         X(KEEL_E_UKI_NO_LINUX, "UKI has no .linux section")                                         \
         X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
         X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")                                 \
+        X(KEEL_E_UKI_CMDLINE_HIDDEN_TEXT, "UKI .cmdline has bytes past its VirtualSize that the firmware does not load") \
         X(KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER, "a measured UKI section lies outside the image")   \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
         X(KEEL_E_VALUE_TOO_LONG, "value too long")                                                 \

@@ -28,21 +28,50 @@ static bool ranges_overlap(uint64_t a_start, uint64_t a_size, uint64_t b_start, 
         return a_start < b_start + b_size && b_start < a_start + a_size;
 }
 
+uint32_t pe_section_memory_size(const struct pe_section *s) {
+        return s->virtual_size != 0 ? s->virtual_size : s->raw_size;
+}
+
+/* Every check works on what the firmware puts in memory, not on what a tool
+ * reading the file would show. A section with raw data but VirtualSize 0 is
+ * where the two part: EDK II copies its SizeOfRawData bytes to its
+ * VirtualAddress (over another section's bytes if it wants), while every
+ * reader of the file sees an empty section. Such an image is refused
+ * outright. Sections must also come in ascending address order, as the PE
+ * specification requires of images: a loader that copies all of a
+ * section's raw data (the file-alignment padding past VirtualSize too)
+ * then still has each section's own bytes written last. */
 static int check_sections_in_memory(const struct pe_image *pe) {
+        uint64_t previous_end = 0;
+
         for (size_t i = 0; i < pe->number_of_sections; i++) {
                 const struct pe_section *s = &pe->sections[i];
+                uint32_t size = pe_section_memory_size(s);
 
-                if (s->virtual_size == 0)
+                if (s->virtual_size == 0 && s->raw_size > 0)
+                        return KEEL_E_PE_SECTION_HIDDEN_DATA;
+                if (size == 0)
                         continue;
                 if (s->virtual_address < pe->size_of_headers)
                         return KEEL_E_PE_SECTION_BELOW_HEADERS;
-                if (!range_fits(pe->size_of_image, s->virtual_address, s->virtual_size))
+                if (!range_fits(pe->size_of_image, s->virtual_address, size))
                         return KEEL_E_PE_SECTION_OUTSIDE_IMAGE;
                 for (size_t j = 0; j < i; j++) {
                         const struct pe_section *o = &pe->sections[j];
-                        if (ranges_overlap(s->virtual_address, s->virtual_size, o->virtual_address, o->virtual_size))
+                        if (ranges_overlap(s->virtual_address, size, o->virtual_address, pe_section_memory_size(o)))
                                 return KEEL_E_PE_SECTION_OVERLAP;
                 }
+        }
+        /* Only once no two sections overlap: that is the more telling error. */
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                uint32_t size = pe_section_memory_size(s);
+
+                if (size == 0)
+                        continue;
+                if (s->virtual_address < previous_end)
+                        return KEEL_E_PE_SECTIONS_NOT_ASCENDING;
+                previous_end = (uint64_t) s->virtual_address + size;
         }
         return KEEL_OK;
 }

@@ -81,7 +81,9 @@ struct pe_image {
 /* Parses and validates the DOS, NT and optional headers and the section
  * table. buf may hold only the start of the file, as long as it covers the
  * headers. Checks that do not need the rest of the file are done here:
- * section addresses inside SizeOfImage, no overlaps in memory. */
+ * section addresses inside SizeOfImage, no overlaps in memory, sections in
+ * ascending address order, and no section whose bytes in memory would
+ * differ from what a reader of the file sees (raw data with VirtualSize 0). */
 int pe_parse_headers(const void *buf, size_t len, struct pe_image *ret);
 
 /* Checks that every section's raw data lies inside a file of file_size bytes,
@@ -99,6 +101,11 @@ uint64_t pe_section_data_end(const struct pe_image *pe);
 
 /* The first section with this exact name, or NULL. */
 const struct pe_section *pe_find_section(const struct pe_image *pe, const char *name);
+
+/* Bytes a section occupies in memory as the firmware loads it (EDK II:
+ * VirtualSize, or SizeOfRawData when VirtualSize is 0 — an image that has
+ * the latter with raw data is refused by pe_parse_headers()). */
+uint32_t pe_section_memory_size(const struct pe_section *s);
 
 /* Number of meaningful bytes of a section in the file: the raw data minus
  * the file-alignment padding. */

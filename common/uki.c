@@ -34,3 +34,18 @@ int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret) {
         }
         return KEEL_OK;
 }
+
+int uki_check_file_view(const struct uki_sections *sections, const void *file, size_t len) {
+        const struct pe_section *s = sections->section[UKI_SECTION_CMDLINE];
+        const uint8_t *raw;
+
+        if (!s || s->raw_size <= s->virtual_size)
+                return KEEL_OK;
+        if (!range_fits(len, s->raw_offset, s->raw_size))
+                return KEEL_E_PE_SECTION_OUTSIDE_FILE;
+        raw = (const uint8_t *) file + s->raw_offset;
+        for (uint32_t i = s->virtual_size; i < s->raw_size; i++)
+                if (raw[i] != 0)
+                        return KEEL_E_UKI_CMDLINE_HIDDEN_TEXT;
+        return KEEL_OK;
+}

@@ -40,3 +40,11 @@ int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret);
 static inline bool uki_is_uki(const struct uki_sections *s) {
         return s->section[UKI_SECTION_LINUX] != NULL;
 }
+
+/* The file view of a UKI must show what the firmware loads. pe_parse_headers()
+ * already refuses raw data with VirtualSize 0; this also refuses a .cmdline
+ * with bytes other than zero between its VirtualSize and SizeOfRawData: the
+ * firmware never loads them, but anyone reading the raw section (objdump -s,
+ * a reviewer's script) would see a command line the kernel never gets.
+ * file holds len bytes of the image file; pe_check_file_layout() passed. */
+int uki_check_file_view(const struct uki_sections *sections, const void *file, size_t len);

@@ -26,7 +26,9 @@ static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret
         if (r == KEEL_OK)
                 r = uki_find_sections(&ret->pe, &ret->sections);
         if (r != KEEL_OK) {
-                efi_print("keel: cannot read own image headers: %s\n", keel_strerror(r));
+                /* The same checks `keel uki inspect|sign|verify|pcr` apply to the
+                 * file: an image they refuse never runs either. */
+                efi_print("keel: refusing to run: this image's own headers are invalid: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;
         }
         return EFI_SUCCESS;

@@ -3,8 +3,9 @@
 #include "../common/utf.h"
 #include "enroll.h"
 #include "../efi/file.h"
+#include "../efi/pe-file.h"
 #include "../efi/tpm.h"
-#include "../stub/initrd.h"
+#include "../efi/initrd.h"
 
 #define INITRD_MAX_TOTAL (1024u * 1024 * 1024)
 
@@ -67,6 +68,34 @@ static EFI_STATUS read_initrds(EFI_FILE *root, const struct boot_entry *e, uint8
         }
         *ret = all;
         *ret_size = total;
+        return EFI_SUCCESS;
+}
+
+/* A Type #1 entry's `initrd` lines go only to a plain kernel. A `linux`
+ * that is a UKI would have its kernel run an initrd that neither its
+ * signature nor PCR 11 covers (keel's stub refuses to start then, and other
+ * stubs may not), so such an entry is refused and the next one booted. */
+static EFI_STATUS check_initrds_allowed(EFI_FILE *root, const struct boot_entry *e) {
+        CHAR16 *path;
+        bool plain = false;
+        EFI_STATUS err;
+
+        if (e->n_initrds == 0)
+                return EFI_SUCCESS;
+        path = path_from_entry(e->linux_path);
+        if (!path)
+                return EFI_OUT_OF_RESOURCES;
+        err = pe_file_is_plain_kernel(root, path, &plain);
+        efi_free(path);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot read %s: %s\n", e->linux_path, efi_status_text(err));
+                return err;
+        }
+        if (!plain) {
+                efi_print("keel: %s: 'linux' %s is a UKI (or no EFI kernel keel can read); it gets no 'initrd' "
+                          "from an entry, refusing the entry\n", e->id, e->linux_path);
+                return EFI_ACCESS_DENIED;
+        }
         return EFI_SUCCESS;
 }
 
@@ -160,7 +189,9 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                                           o->watchdog_seconds);
                         break;
                 }
-                err = read_initrds(part->root, e, &initrd, &initrd_size);
+                err = check_initrds_allowed(part->root, e);
+                if (err == EFI_SUCCESS)
+                        err = read_initrds(part->root, e, &initrd, &initrd_size);
                 if (err == EFI_SUCCESS)
                         err = start_image(parent, part->device, e->linux_path, options, true, initrd,
                                           initrd_size, o->watchdog_seconds);

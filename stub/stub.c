@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "stub.h"
-#include "initrd.h"
+#include "../efi/initrd.h"
 #include "linux.h"
 #include "measure.h"
 #include "../common/cmdline.h"
@@ -62,6 +62,20 @@ static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHA
         return EFI_SUCCESS;
 }
 
+/* The UKI's own .cmdline must reach the kernel whole: Linux's EFI stub
+ * stops at a newline and at its size limit, and words it drops (a roothash=
+ * appended at the end) would still be in PCR 11 and under the signature. */
+static EFI_STATUS check_own_cmdline(const CHAR16 *cmdline, size_t units) {
+        size_t bytes;
+        int r = cmdline_check_kernel_limits(cmdline, units, &bytes);
+
+        if (r == KEEL_OK)
+                return EFI_SUCCESS;
+        efi_print("keel: refusing to boot: the UKI's .cmdline (%u bytes) would be cut by the kernel: %s\n",
+                  (unsigned) bytes, keel_strerror(r));
+        return EFI_INVALID_PARAMETER;
+}
+
 /* The command line as a fresh UTF-16 string (caller frees), or NULL for
  * none, and where it came from in the end (only the loader's goes to PCR 12:
  * the UKI's own .cmdline is part of PCR 11). */
@@ -69,10 +83,13 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
         EFI_LOADED_IMAGE *li = self->loaded_image;
         size_t uki_len, units;
         const char *uki_cmdline = self_section(self, UKI_SECTION_CMDLINE, &uki_len);
+        bool has_cmdline = self->sections.section[UKI_SECTION_CMDLINE] != NULL;
         CHAR16 *out;
+        EFI_STATUS err;
 
         *ret = NULL;
-        *ret_source = cmdline_choose(secure_boot_enabled(), uki_len, li->LoadOptions, li->LoadOptionsSize);
+        *ret_source = cmdline_choose(secure_boot_enabled(), has_cmdline, uki_len, li->LoadOptions,
+                                     li->LoadOptionsSize);
         switch (*ret_source) {
         case CMDLINE_SOURCE_NONE:
                 return EFI_SUCCESS;
@@ -80,7 +97,12 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
                 out = efi_alloc((uki_len + 1) * sizeof(CHAR16));
                 if (!out)
                         return EFI_OUT_OF_RESOURCES;
-                utf8_to_utf16(uki_cmdline, uki_len, out);
+                units = utf8_to_utf16(uki_cmdline, uki_len, out);
+                err = check_own_cmdline(out, units);
+                if (err != EFI_SUCCESS) {
+                        efi_free(out);
+                        return err;
+                }
                 break;
         case CMDLINE_SOURCE_LOADER:
                 /* Copied so that it is NUL-terminated whatever the loader passed. */
@@ -91,7 +113,7 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
                 memcpy(out, li->LoadOptions, units * sizeof(CHAR16));
                 out[units] = 0;
                 if (uki_len > 0) {
-                        EFI_STATUS err = bind_verity_words(uki_cmdline, uki_len, &out, ret_source);
+                        err = bind_verity_words(uki_cmdline, uki_len, &out, ret_source);
                         if (err != EFI_SUCCESS) {
                                 efi_free(out);
                                 return err;
@@ -103,6 +125,21 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
         }
         *ret = out;
         return EFI_SUCCESS;
+}
+
+/* The kernel loads whatever initrd is served on LINUX_EFI_INITRD_MEDIA_GUID
+ * when it starts. If someone else (the loader that started this UKI, from a
+ * Type #1 `initrd` line, or any other image) already serves one, the kernel
+ * would run an initrd that neither this UKI's signature nor PCR 11 covers —
+ * so the UKI refuses to start, whether or not it has an .initrd of its own
+ * and whether or not Secure Boot is on (PCR 11 must describe what ran). The
+ * loader then falls back to its next entry. */
+static EFI_STATUS check_initrd_path_free(void) {
+        if (!initrd_path_taken())
+                return EFI_SUCCESS;
+        efi_print("keel: refusing to boot: an initrd from outside this UKI is already offered to the kernel; "
+                  "only the UKI's own .initrd may be used\n");
+        return EFI_ACCESS_DENIED;
 }
 
 EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
@@ -118,20 +155,22 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         kernel = self_section(self, UKI_SECTION_LINUX, &kernel_size);
         initrd_data = self_section(self, UKI_SECTION_INITRD, &initrd_size);
 
-        /* A UKI whose kernel is not even a PE image is refused before it is
-         * measured: a loader falling back to the next entry then leaves
-         * PCR 11 as that entry's measurements predict. */
+        /* Every refusal comes before the first measurement: a loader falling
+         * back to the next entry then leaves PCR 11 as that entry's
+         * measurements predict. */
         err = linux_check(kernel, kernel_size);
         if (err != EFI_SUCCESS)
                 return err;
-        stub_measure_sections(self, &measured);
-
+        err = check_initrd_path_free();
+        if (err != EFI_SUCCESS)
+                return err;
         err = build_cmdline(self, &cmdline, &cmdline_source);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot prepare the kernel command line: %s\n", efi_status_text(err));
                 return err;
         }
 
+        stub_measure_sections(self, &measured);
         if (initrd_size > 0) {
                 err = initrd_register(initrd_data, initrd_size, &initrd);
                 if (err != EFI_SUCCESS) {

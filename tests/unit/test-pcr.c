@@ -197,8 +197,10 @@ static void test_events_memory_layout(void **state _unused_) {
         tpe_free(&t);
 }
 
-/* VirtualSize beyond the raw data reads as zeros (the loader's fill); a
- * section with VirtualSize 0 counts as absent, as in systemd-stub. */
+/* VirtualSize beyond the raw data reads as zeros (the loader's fill); an
+ * empty section counts as absent, as in systemd-stub. One with VirtualSize 0
+ * but raw data is refused: the firmware would load those bytes, and a
+ * measurement that left them out would describe another image. */
 static void test_events_zero_tail_and_empty(void **state _unused_) {
         static const char *const names[] = { ".linux", ".osrel", ".cmdline" };
         struct test_pe t = build_uki(names, 3);
@@ -212,6 +214,9 @@ static void test_events_zero_tail_and_empty(void **state _unused_) {
         /* .osrel: raw 0x200 bytes, VirtualSize 0x300 (fits: SectionAlignment 0x1000). */
         write_le32(tpe_section_header(&t, 1) + SH_VIRTUAL_SIZE, 0x300);
         write_le32(tpe_section_header(&t, 2) + SH_VIRTUAL_SIZE, 0);
+        assert_keel(events_of(&t, MEASURE_LAYOUT_FILE, ev, &n, &pe, &s), KEEL_E_PE_SECTION_HIDDEN_DATA);
+        write_le32(tpe_section_header(&t, 2) + SH_RAW_SIZE, 0);
+        write_le32(tpe_section_header(&t, 2) + SH_RAW_OFFSET, 0);
         assert_keel(events_of(&t, MEASURE_LAYOUT_FILE, ev, &n, &pe, &s), KEEL_OK);
         assert_int_equal(n, 4);
         assert_string_equal(ev[3].description, ".osrel");

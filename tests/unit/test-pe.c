@@ -10,6 +10,7 @@
 
 #define KEEL_EFI_PATH "build/keelx64.efi"
 #define SYSTEMD_STUB_PATH "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+#define SYSTEMD_BOOT_PATH "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 
 static struct pe_image pe;
 
@@ -367,7 +368,8 @@ static void test_section_below_headers(void **state) {
         set_section32(&t, 0, SH_VIRTUAL_ADDRESS, 0x1000);
         assert_keel(parse(&t), KEEL_E_PE_SECTION_BELOW_HEADERS);
         /* Right after the headers is fine. */
-        set_section32(&t, 1, SH_VIRTUAL_ADDRESS, t.headers);
+        set_section32(&t, 0, SH_VIRTUAL_ADDRESS, t.headers);
+        set_section32(&t, 1, SH_VIRTUAL_ADDRESS, 0x1000);
         assert_keel(parse(&t), KEEL_OK);
         tpe_free(&t);
 }
@@ -396,6 +398,74 @@ static void test_sections_overlap_in_memory(void **state) {
         set_section32(&t, 1, SH_VIRTUAL_ADDRESS, va0 + 0x1000);
         set_section32(&t, 1, SH_VIRTUAL_SIZE, 0x10);
         assert_keel(parse(&t), KEEL_E_PE_SECTION_OVERLAP);
+        tpe_free(&t);
+}
+
+/* EDK II copies SizeOfRawData bytes of a section whose VirtualSize is 0 to
+ * its VirtualAddress, while every reader of the file sees an empty section:
+ * the attack that overwrote a signed .cmdline in memory. */
+static void test_section_hidden_data(void **state) {
+        struct test_pe t = tpe_build(PE_SPEC(3));
+        uint32_t va0 = section32(&t, 0, SH_VIRTUAL_ADDRESS);
+        (void) state;
+
+        set_section32(&t, 2, SH_VIRTUAL_SIZE, 0);
+        assert_keel(parse(&t), KEEL_E_PE_SECTION_HIDDEN_DATA);
+        /* Placed over an earlier section: the same refusal, whatever the order. */
+        set_section32(&t, 2, SH_VIRTUAL_ADDRESS, va0);
+        assert_keel(parse(&t), KEEL_E_PE_SECTION_HIDDEN_DATA);
+        set_section32(&t, 0, SH_VIRTUAL_SIZE, 0);
+        set_section32(&t, 2, SH_VIRTUAL_SIZE, 0x10);
+        assert_keel(parse(&t), KEEL_E_PE_SECTION_HIDDEN_DATA);
+        tpe_free(&t);
+
+        /* A section that is empty both in the file and in memory is harmless. */
+        t = tpe_build(PE_SPEC(3));
+        set_section32(&t, 1, SH_VIRTUAL_SIZE, 0);
+        set_section32(&t, 1, SH_RAW_SIZE, 0);
+        set_section32(&t, 1, SH_RAW_OFFSET, 0);
+        assert_keel(parse(&t), KEEL_OK);
+        assert_int_equal(pe_section_memory_size(&pe.sections[1]), 0);
+        tpe_free(&t);
+}
+
+/* What a section occupies in memory is VirtualSize, also when its raw data
+ * (padded to FileAlignment) is longer: systemd-boot 252 packs .sdmagic and
+ * .sbat 0x40 bytes apart with 0x200 bytes of raw data each. */
+static void test_section_memory_size(void **state) {
+        struct test_pe t = tpe_build(PE_SPEC(2));
+        uint32_t va0 = section32(&t, 0, SH_VIRTUAL_ADDRESS), size0 = section32(&t, 0, SH_VIRTUAL_SIZE);
+        (void) state;
+
+        assert_true(section32(&t, 0, SH_RAW_SIZE) > size0);
+        set_section32(&t, 1, SH_VIRTUAL_ADDRESS, va0 + size0);
+        assert_keel(parse(&t), KEEL_OK);
+        assert_int_equal(pe_section_memory_size(&pe.sections[0]), size0);
+        /* More memory than file data: VirtualSize, zero-filled by the loader. */
+        set_section32(&t, 0, SH_RAW_SIZE, 0x80);
+        assert_keel(parse(&t), KEEL_OK);
+        assert_int_equal(pe_section_memory_size(&pe.sections[0]), size0);
+        tpe_free(&t);
+}
+
+/* Images list their sections in ascending address order (PE/COFF
+ * specification); out of order, a loader that copies whole raw sections
+ * could let padding of one overwrite the start of another. */
+static void test_sections_not_ascending(void **state) {
+        struct test_pe t = tpe_build(PE_SPEC(3));
+        uint32_t va0 = section32(&t, 0, SH_VIRTUAL_ADDRESS), va1 = section32(&t, 1, SH_VIRTUAL_ADDRESS);
+        (void) state;
+
+        set_section32(&t, 0, SH_VIRTUAL_ADDRESS, va1);
+        set_section32(&t, 1, SH_VIRTUAL_ADDRESS, va0);
+        assert_keel(parse(&t), KEEL_E_PE_SECTIONS_NOT_ASCENDING);
+        /* An empty section does not take part in the order. */
+        set_section32(&t, 0, SH_VIRTUAL_ADDRESS, va0);
+        set_section32(&t, 1, SH_VIRTUAL_SIZE, 0);
+        set_section32(&t, 1, SH_RAW_SIZE, 0);
+        set_section32(&t, 1, SH_RAW_OFFSET, 0);
+        set_section32(&t, 1, SH_VIRTUAL_ADDRESS, t.headers);
+        assert_keel(parse(&t), KEEL_OK);
         tpe_free(&t);
 }
 
@@ -725,6 +795,52 @@ static void test_real_systemd_stub(void **state) {
         free(file);
 }
 
+/* Text in a .cmdline's file-alignment padding is never loaded; a UKI that
+ * has some shows readers of the raw section a command line the kernel never
+ * gets. */
+static void test_uki_cmdline_hidden_text(void **state) {
+        struct test_pe t = tpe_build(PE_SPEC(2));
+        struct uki_sections u;
+        uint32_t raw1, vs1;
+        (void) state;
+
+        tpe_set_name(&t, 0, ".linux");
+        tpe_set_name(&t, 1, ".cmdline");
+        raw1 = section32(&t, 1, SH_RAW_OFFSET);
+        vs1 = section32(&t, 1, SH_VIRTUAL_SIZE);
+        assert_keel(parse(&t), KEEL_OK);
+        assert_keel(uki_find_sections(&pe, &u), KEEL_OK);
+        assert_keel(uki_check_file_view(&u, t.data, t.size), KEEL_OK);
+        t.data[raw1 + vs1] = 'x';
+        assert_keel(uki_check_file_view(&u, t.data, t.size), KEEL_E_UKI_CMDLINE_HIDDEN_TEXT);
+        t.data[raw1 + vs1] = 0;
+        t.data[raw1 + section32(&t, 1, SH_RAW_SIZE) - 1] = ' ';
+        assert_keel(uki_check_file_view(&u, t.data, t.size), KEEL_E_UKI_CMDLINE_HIDDEN_TEXT);
+        /* The same bytes in another section's padding are no one's command line. */
+        tpe_set_name(&t, 1, ".data");
+        assert_keel(parse(&t), KEEL_OK);
+        assert_keel(uki_find_sections(&pe, &u), KEEL_OK);
+        assert_keel(uki_check_file_view(&u, t.data, t.size), KEEL_OK);
+        tpe_free(&t);
+}
+
+/* systemd-boot 252 has sections whose raw data (0x200 bytes) is longer than
+ * the distance to the next section (0x40): the firmware loads VirtualSize
+ * bytes, so this is a valid image and keel must keep accepting it. */
+static void test_real_systemd_boot(void **state) {
+        size_t file_size;
+        uint8_t *file = slurp(SYSTEMD_BOOT_PATH, &file_size);
+        (void) state;
+
+        if (!file) {
+                printf("# %s not installed, skipping\n", SYSTEMD_BOOT_PATH);
+                skip();
+        }
+        assert_keel(pe_parse_headers(file, file_size, &pe), KEEL_OK);
+        assert_keel(pe_check_file_layout(&pe, file_size), KEEL_OK);
+        free(file);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_valid_minimal),
@@ -746,6 +862,9 @@ int main(void) {
                 cmocka_unit_test(test_bad_size_of_headers),
                 cmocka_unit_test(test_section_below_headers),
                 cmocka_unit_test(test_sections_overlap_in_memory),
+                cmocka_unit_test(test_section_hidden_data),
+                cmocka_unit_test(test_section_memory_size),
+                cmocka_unit_test(test_sections_not_ascending),
                 cmocka_unit_test(test_section_size_overflow),
                 cmocka_unit_test(test_section_outside_image),
                 cmocka_unit_test(test_file_layout_past_eof),
@@ -759,6 +878,8 @@ int main(void) {
                 cmocka_unit_test(test_uki_find_sections),
                 cmocka_unit_test(test_real_keel_efi),
                 cmocka_unit_test(test_real_systemd_stub),
+                cmocka_unit_test(test_real_systemd_boot),
+                cmocka_unit_test(test_uki_cmdline_hidden_text),
         };
         return cmocka_run_group_tests_name("pe", tests, NULL, NULL);
 }

@@ -361,11 +361,24 @@ static void test_cmdline_truth_table(void **state) {
         (void) state;
 
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-                enum cmdline_source got = cmdline_choose(cases[i].secure_boot, cases[i].uki_cmdline_len,
-                                                         cases[i].options, cases[i].options_size);
+                enum cmdline_source got = cmdline_choose(cases[i].secure_boot, cases[i].uki_cmdline_len > 0,
+                                                         cases[i].uki_cmdline_len, cases[i].options,
+                                                         cases[i].options_size);
                 if (got != cases[i].expected)
                         fail_msg("%s: got source %d, expected %d", cases[i].what, got, cases[i].expected);
         }
+}
+
+/* Under Secure Boot a .cmdline section locks the command line whatever its
+ * size says: a signed UKI with an empty one boots with no command line, never
+ * with the loader's. Without Secure Boot the loader's text still wins. */
+static void test_cmdline_empty_section_locks(void **state) {
+        (void) state;
+        assert_int_equal(cmdline_choose(true, true, 0, text_options, sizeof(text_options)), CMDLINE_SOURCE_NONE);
+        assert_int_equal(cmdline_choose(true, true, 0, binary_options, sizeof(binary_options)), CMDLINE_SOURCE_NONE);
+        assert_int_equal(cmdline_choose(true, true, 0, NULL, 0), CMDLINE_SOURCE_NONE);
+        assert_int_equal(cmdline_choose(false, true, 0, text_options, sizeof(text_options)), CMDLINE_SOURCE_LOADER);
+        assert_int_equal(cmdline_choose(false, true, 0, NULL, 0), CMDLINE_SOURCE_NONE);
 }
 
 /* Text or binary is decided by the first UTF-16 unit, read little-endian. */
@@ -388,7 +401,7 @@ static void test_cmdline_first_unit(void **state) {
 
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 uint8_t *opts = exact_copy(cases[i].bytes, 2);
-                enum cmdline_source got = cmdline_choose(false, 0, opts, 2);
+                enum cmdline_source got = cmdline_choose(false, false, 0, opts, 2);
                 enum cmdline_source expected = cases[i].text ? CMDLINE_SOURCE_LOADER : CMDLINE_SOURCE_NONE;
                 if (got != expected)
                         fail_msg("first unit %02x%02x: got source %d, expected %d", cases[i].bytes[1],
@@ -414,6 +427,7 @@ int main(void) {
                 cmocka_unit_test(test_round_trip_all_code_points),
                 cmocka_unit_test(test_utf16_strnlen),
                 cmocka_unit_test(test_cmdline_truth_table),
+                cmocka_unit_test(test_cmdline_empty_section_locks),
                 cmocka_unit_test(test_cmdline_first_unit),
         };
         return cmocka_run_group_tests_name("utf", tests, NULL, NULL);

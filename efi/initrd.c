@@ -46,9 +46,7 @@ static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVI
         return EFI_SUCCESS;
 }
 
-/* Someone (a loader, a previous stub) already serving an initrd would make
- * the kernel load theirs instead of ours. */
-static bool initrd_path_taken(void) {
+bool initrd_path_taken(void) {
         EFI_DEVICE_PATH *dp = (EFI_DEVICE_PATH *) &initrd_device_path;
         EFI_HANDLE handle;
 
