@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -76,6 +77,57 @@ static const enum uki_section layout_order[] = {
         UKI_SECTION_OSREL,  UKI_SECTION_CMDLINE, UKI_SECTION_UNAME,  UKI_SECTION_SPLASH, UKI_SECTION_DTB,
         UKI_SECTION_PCRPKEY, UKI_SECTION_PCRSIG, UKI_SECTION_UCODE, UKI_SECTION_INITRD, UKI_SECTION_LINUX,
 };
+
+/* Every file the build reads, with the option that names it. */
+#define MAX_INPUT_FILES (MAX_INITRDS + 10)
+struct named_input {
+        const char *option;
+        const char *path;
+};
+
+static size_t list_input_files(const struct build_options *o, struct named_input *ret) {
+        const struct named_input fixed[] = {
+                { "--stub", o->stub_path },
+                { "--linux", o->linux_path },
+                { "--cmdline", o->cmdline_arg && o->cmdline_arg[0] == '@' ? o->cmdline_arg + 1 : NULL },
+                { "--os-release", o->os_release_arg && o->os_release_arg[0] == '@' ? o->os_release_arg + 1 : NULL },
+                { "--pcrpkey", o->pcrpkey_path },
+                { "--pcr-private-key", o->pcr_private_key_path },
+                { "--key", o->sign_key_path },
+                { "--cert", o->sign_cert_path },
+        };
+        size_t n = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+                if (fixed[i].path)
+                        ret[n++] = fixed[i];
+        for (size_t i = 0; i < o->n_initrds; i++)
+                ret[n++] = (struct named_input) { "--initrd", o->initrd_paths[i] };
+        return n;
+}
+
+/* The output replaces its path by rename, so -o naming an input (by any
+ * name: a hard link or a symlink is the same file) would destroy the kernel,
+ * stub or key the UKI was made from. An output that does not exist yet, or
+ * an input that cannot be stat'ed (its reader reports that), is no clash. */
+static int check_output_is_no_input(const struct build_options *o) {
+        struct named_input inputs[MAX_INPUT_FILES];
+        size_t n = list_input_files(o, inputs);
+        struct stat out, st;
+
+        if (stat(o->output_path, &out) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                if (stat(inputs[i].path, &st) < 0 || st.st_dev != out.st_dev || st.st_ino != out.st_ino)
+                        continue;
+                if (strcmp(inputs[i].path, o->output_path) == 0)
+                        return log_error("uki build: -o %s is also the %s input; write the UKI to another file",
+                                         o->output_path, inputs[i].option);
+                return log_error("uki build: -o %s is the same file as the %s input %s; write the UKI to another file",
+                                 o->output_path, inputs[i].option, inputs[i].path);
+        }
+        return 0;
+}
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -458,6 +510,8 @@ int uki_build_main(int argc, char **argv) {
                 return log_error("uki build: -o OUTPUT is required"), 1;
         if (!o.stub_path && !(o.stub_path = default_stub_path()))
                 return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary"), 1;
+        if (check_output_is_no_input(&o) < 0)
+                return 1;
         if (pe_sign_check_options(o.sign_key_path, o.sign_cert_path) < 0)
                 return 1;
 

@@ -46,21 +46,54 @@ check() { # check NAME CMD...
         if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
-# expect_error NAME OUTPUT CMD...: CMD fails cleanly — an exit status below
-# 126, exactly one "keel: ..." line on stderr, nothing on stdout — and
-# leaves neither OUTPUT (when given) nor a temporary next to it
-# (OUTPUT.XXXXXX, .keel-*) behind.
-expect_error() {
-        local name=$1 out=$2 rc=0 dir leftovers
-        shift 2
+# fails_cleanly OUTPUT CMD...: CMD fails cleanly — an exit status below
+# 126, exactly one "keel: ..." line on stderr (left in $T/stderr), nothing
+# on stdout — and leaves neither OUTPUT (when given) nor a temporary next to
+# it (OUTPUT.XXXXXX, .keel-*) behind. Otherwise sets WHY and returns 1.
+fails_cleanly() {
+        local out=$1 rc=0 dir leftovers
+        shift
         dir=$(dirname "${out:-$T/x}")
         "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
         leftovers=$(find "$dir" -maxdepth 1 \( -name "$(basename "${out:-none}").*" -o -name '.keel-*' \) 2>/dev/null)
         if [ $rc -ne 0 ] && [ $rc -lt 126 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q '^keel: ' "$T/stderr" &&
            [ ! -s "$T/stdout" ] && { [ -z "$out" ] || [ ! -e "$out" ]; } && [ -z "$leftovers" ]; then
+                return 0
+        fi
+        WHY="rc=$rc, stderr: $(head -c 300 "$T/stderr"), stdout: $(head -c 200 "$T/stdout"), left: $leftovers"
+        return 1
+}
+
+# expect_error NAME OUTPUT CMD...: one PASS/FAIL line for fails_cleanly.
+expect_error() {
+        local name=$1
+        shift
+        if fails_cleanly "$@"; then
                 pass "$name ($(cat "$T/stderr"))"
         else
-                fail "$name (rc=$rc, stderr: $(head -c 300 "$T/stderr"), stdout: $(head -c 200 "$T/stdout"), left: $leftovers)"
+                fail "$name ($WHY)"
+        fi
+}
+
+# expect_error_untouched NAME FILE CMD...: like expect_error, for a CMD that
+# is given FILE (an existing file, typically one of its inputs) as its
+# output: FILE keeps its inode, contents and modification time, and no
+# temporary (FILE.XXXXXX) is left next to it.
+expect_error_untouched() {
+        local name=$1 file=$2 before leftovers
+        shift 2
+        cp "$file" "$T/untouched.copy"
+        before=$(stat -L -c '%i %y' "$file")
+        if ! fails_cleanly "" "$@"; then
+                fail "$name ($WHY)"
+                return
+        fi
+        leftovers=$(find "$(dirname "$file")" -maxdepth 1 -name "$(basename "$file").*" 2>/dev/null)
+        if [ "$(stat -L -c '%i %y' "$file" 2>&1)" != "$before" ] || ! cmp -s "$file" "$T/untouched.copy" ||
+           [ -n "$leftovers" ]; then
+                fail "$name ($file was replaced or changed; left: $leftovers)"
+        else
+                pass "$name ($(cat "$T/stderr"))"
         fi
 }
 

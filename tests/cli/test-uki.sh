@@ -441,6 +441,52 @@ run "--cmdline of 1973 bytes with --roothash (2047 bytes in all) is accepted" \
         build_cmdline roothash-limit "$(cmdline_of_bytes 1973) roothash=$ROOTHASH" "$(cmdline_of_bytes 1973)" \
         --roothash "$ROOTHASH"
 
+# ---- the output is one of the inputs -------------------------------------------
+
+# -o naming an input (by any name: compared by device and inode) is refused
+# before anything is written: a build would otherwise replace the kernel,
+# the stub or a key with the UKI made from it.
+# Every case starts from a fresh copy of the inputs in $W, since a build
+# that wrongly goes ahead replaces one of them.
+SAME=$T/same
+mkdir -p "$SAME/pristine/bin"
+P=$SAME/pristine
+cp "$STUB" "$P/stub.efi"
+cp "$KERNEL" "$P/vmlinuz"
+cp "$IN/initrd1" "$IN/initrd2" "$IN/cmdline" "$IN/os-release" "$P/"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$P/pcr-private.pem" 2>/dev/null
+openssl pkey -in "$P/pcr-private.pem" -pubout -out "$P/pcr-public.pem" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=keel-test -days 1 -keyout "$P/db.key" -out "$P/db.crt" 2>/dev/null
+ln "$P/vmlinuz" "$P/vmlinuz-hardlink"
+ln -s vmlinuz "$P/vmlinuz-symlink"
+cp "$KEEL" "$STUB" "$P/bin/"
+W=$SAME/work
+fresh_inputs() { rm -rf "$W" && cp -a "$P" "$W"; }
+
+# same_build OUTPUT: a build that uses every kind of input, written to OUTPUT.
+same_build() {
+        "$KEEL" uki build --stub "$W/stub.efi" --linux "$W/vmlinuz" --initrd "$W/initrd1" --initrd "$W/initrd2" \
+                --cmdline @"$W/cmdline" --os-release @"$W/os-release" --uname x --pcrpkey "$W/pcr-public.pem" \
+                --pcr-private-key "$W/pcr-private.pem" --key "$W/db.key" --cert "$W/db.crt" -o "$1"
+}
+fresh_inputs
+run "a build with every kind of input succeeds (the cases below differ only in -o)" same_build "$T/same.efi"
+for f in stub.efi vmlinuz initrd2 cmdline os-release pcr-public.pem pcr-private.pem db.key db.crt; do
+        fresh_inputs
+        expect_error_untouched "-o is an input ($f): refused, the input untouched" "$W/$f" same_build "$W/$f"
+done
+fresh_inputs
+expect_error_untouched "-o is a hard link to --linux: refused, the kernel untouched" "$W/vmlinuz" \
+        same_build "$W/vmlinuz-hardlink"
+fresh_inputs
+expect_error_untouched "-o is a symlink to --linux: refused, the kernel untouched" "$W/vmlinuz" \
+        same_build "$W/vmlinuz-symlink"
+
+# The default stub, keelx64.efi next to keel, is an input too.
+fresh_inputs
+expect_error_untouched "-o is the default stub (keelx64.efi next to keel): refused" "$W/bin/keelx64.efi" \
+        "$W/bin/keel" uki build --linux "$W/vmlinuz" -o "$W/bin/keelx64.efi"
+
 # ---- replacing an existing output ----------------------------------------------
 
 # A successful build replaces the file by rename: a hard link to the old file
@@ -457,13 +503,14 @@ replace_atomically() {
         [ "$(stat -c %i "$d/uki.efi")" != "$(stat -c %i "$d/old-link")" ] || { echo "same inode"; return 1; }
         [ -z "$(extra_files "$d" uki.efi old-link)" ] || { echo "left behind: $(extra_files "$d" uki.efi old-link)"; return 1; }
 
-        # Under strace: the final name is touched exactly once, by the rename
-        # of a complete temporary onto it (no unlink, no open, no truncate).
+        # Under strace: the final name is written exactly once, by the rename
+        # of a complete temporary onto it (no unlink, no open, no truncate);
+        # stat() (is -o one of the inputs?) only looks.
         command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null || return 0
         strace -f -qq -e trace=%file -o "$T/strace.log" \
                 "$KEEL" uki build --stub "$STUB" --linux "$KERNEL" --uname x -o "$d/uki.efi" ||
                 { echo "exit status $? under strace"; return 1; }
-        grep -F "\"$d/uki.efi\"" "$T/strace.log" >"$T/strace.final"
+        grep -F "\"$d/uki.efi\"" "$T/strace.log" | grep -Ev '^[0-9]+ +(new)?(f|l)?stat(at|x|64)?\(' >"$T/strace.final"
         if [ "$(wc -l <"$T/strace.final")" -ne 1 ] ||
                 ! grep -Eq "rename(at2?)?\(.*\"$d/uki\.efi\.[A-Za-z0-9]{6}\", .*\"$d/uki\.efi\"" "$T/strace.final"; then
                 echo "system calls on the output path:"
