@@ -33,6 +33,13 @@ int measure_uki_events(const struct uki_sections *sections, const void *image, s
         *ret_n = 0;
         if (!uki_is_uki(sections))
                 return KEEL_E_UKI_NO_LINUX;
+        /* A file whose raw sections show more than the firmware loads is not
+         * predicted: the prediction would vouch for what a reader sees. */
+        if (layout == MEASURE_LAYOUT_FILE) {
+                r = uki_check_file_view(sections, image, len);
+                if (r != KEEL_OK)
+                        return r;
+        }
 
         /* enum uki_section is already the canonical order. */
         for (enum uki_section k = 0; k < _UKI_SECTION_MAX; k++) {

@@ -49,3 +49,15 @@ int uki_check_file_view(const struct uki_sections *sections, const void *file, s
                         return KEEL_E_UKI_CMDLINE_HIDDEN_TEXT;
         return KEEL_OK;
 }
+
+int uki_check_image_file(const void *file, size_t len) {
+        struct pe_image pe;
+        struct uki_sections sections;
+        int r = pe_parse_headers(file, len, &pe);
+
+        if (r == KEEL_OK)
+                r = uki_find_sections(&pe, &sections);
+        if (r == KEEL_OK)
+                r = uki_check_file_view(&sections, file, len);
+        return r;
+}

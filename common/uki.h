@@ -48,3 +48,8 @@ static inline bool uki_is_uki(const struct uki_sections *s) {
  * a reviewer's script) would see a command line the kernel never gets.
  * file holds len bytes of the image file; pe_check_file_layout() passed. */
 int uki_check_file_view(const struct uki_sections *sections, const void *file, size_t len);
+
+/* pe_parse_headers(), uki_find_sections() and uki_check_file_view() on a
+ * whole image file (pe_check_file_layout() already passed): for the host
+ * tools that take any PE image, a UKI or not. */
+int uki_check_image_file(const void *file, size_t len);

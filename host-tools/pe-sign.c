@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "authenticode.h"
+#include "../common/uki.h"
 #include "log.h"
 #include "pe-checksum.h"
 #include "pe-sign.h"
@@ -28,8 +29,12 @@ struct image {
         int hash_result;
 };
 
+/* The layout to hash, after the checks the firmware side applies (a UKI
+ * whose file view hides something is neither signed nor called valid). */
 static int image_layout(struct image *img) {
         int r = authenticode_layout(img->data, img->size, img->size, &img->layout);
+        if (r == KEEL_OK)
+                r = uki_check_image_file(img->data, img->size);
         if (r != KEEL_OK)
                 return log_error("%s: %s", img->name, keel_strerror(r));
         return 0;
