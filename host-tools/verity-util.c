@@ -235,15 +235,28 @@ void verity_output_close(struct verity_output *o) {
         o->fd = -1;
 }
 
+/* 0 in verity_tree_options means "not given", so a given 0 must not get
+ * there: it would quietly become the default where veritysetup refuses it. */
+static int block_size_option(const char *command, const char *option, const char *arg, uint64_t *ret) {
+        uint64_t v;
+
+        if (parse_size_arg(option, arg, &v) < 0)
+                return -1;
+        if (!verity_block_size_valid(v))
+                return log_error("%s: %s %s: %s", command, option, arg, keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE));
+        *ret = v;
+        return 1;
+}
+
 int verity_tree_option(const char *command, int c, const char *arg, struct verity_tree_options *o) {
         switch (c) {
         case 'a':
                 o->algorithm = arg;
                 return 1;
         case 'd':
-                return parse_size_arg("--data-block-size", arg, &o->data_block_size) < 0 ? -1 : 1;
+                return block_size_option(command, "--data-block-size", arg, &o->data_block_size);
         case 'b':
-                return parse_size_arg("--hash-block-size", arg, &o->hash_block_size) < 0 ? -1 : 1;
+                return block_size_option(command, "--hash-block-size", arg, &o->hash_block_size);
         case 's':
                 o->salt = arg;
                 return 1;

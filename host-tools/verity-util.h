@@ -67,10 +67,10 @@ void verity_output_close(struct verity_output *o);
 /* The hash-tree options `keel verity` and `keel image` share. */
 struct verity_tree_options {
         const char *algorithm;    /* NULL: sha256 */
-        uint64_t data_block_size; /* 0: 4096 */
-        uint64_t hash_block_size; /* 0: 4096 */
+        uint64_t data_block_size; /* 0: not given, 4096 */
+        uint64_t hash_block_size; /* 0: not given, 4096 */
         const char *salt;         /* NULL: chosen by the command */
-        uint64_t threads;         /* 0: one per core */
+        uint64_t threads;         /* 0: not given, one per core */
 };
 
 #define VERITY_TREE_LONG_OPTIONS                                        \
@@ -82,5 +82,6 @@ struct verity_tree_options {
 
 /* Takes getopt's result c when it is one of VERITY_TREE_LONG_OPTIONS:
  * returns 1 when handled, 0 when c is not one of them, -1 (logged) on a
- * bad value. */
+ * bad value. Block sizes and --threads are checked here, so a given value
+ * is never 0. */
 int verity_tree_option(const char *command, int c, const char *arg, struct verity_tree_options *o);

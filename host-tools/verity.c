@@ -83,14 +83,9 @@ static int options_to_superblock(const struct verity_options *o, bool random_sal
         sb->hash_type = 1;
         if (verity_algorithm_arg(o->tree.algorithm ? o->tree.algorithm : "sha256", sb->algorithm) < 0)
                 return -1;
+        /* Given sizes were checked by verity_tree_option(). */
         sb->data_block_size = o->tree.data_block_size ? (uint32_t) o->tree.data_block_size : 4096;
         sb->hash_block_size = o->tree.hash_block_size ? (uint32_t) o->tree.hash_block_size : 4096;
-        if (o->tree.data_block_size && !verity_block_size_valid(o->tree.data_block_size))
-                return log_error("--data-block-size %llu: %s", (unsigned long long) o->tree.data_block_size,
-                                 keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE));
-        if (o->tree.hash_block_size && !verity_block_size_valid(o->tree.hash_block_size))
-                return log_error("--hash-block-size %llu: %s", (unsigned long long) o->tree.hash_block_size,
-                                 keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE));
         if (o->tree.salt) {
                 if (verity_salt_arg(o->tree.salt, sb->salt, &sb->salt_size) < 0)
                         return -1;

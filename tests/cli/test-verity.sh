@@ -215,6 +215,37 @@ expect_error "unknown hash (SHA256 in capitals)" "$T/new.hash" "$KEEL" verity fo
 expect_error "block size not a power of two" "$T/new.hash" "$KEEL" verity format "$T/d" "$T/new.hash" --data-block-size 1000
 expect_error "block size too small" "$T/new.hash" "$KEEL" verity format "$T/d" "$T/new.hash" --hash-block-size 256
 expect_error "block size too large" "$T/new.hash" "$KEEL" verity format "$T/d" "$T/new.hash" --data-block-size 1048576
+# A block size of 0 is no block size: veritysetup refuses it, and it must
+# not quietly mean the default 4096 (what "not given" means inside keel).
+# expect_error_naming NAME WORD CMD...: expect_error, and the line names WORD.
+expect_error_naming() {
+        local name=$1 word=$2
+        shift 2
+        if fails_cleanly "" "$@" && grep -q -- "$word" "$T/stderr"; then
+                pass "$name ($(cat "$T/stderr"))"
+        else
+                fail "$name (${WHY:-the line does not name $word: $(cat "$T/stderr")})"
+        fi
+        WHY=
+}
+check "veritysetup refuses --data-block-size 0 too" bash -c "! veritysetup format '$T/d' '$T/v0.hash' --data-block-size 0 >/dev/null 2>&1"
+expect_error "format --data-block-size 0" "$T/zero1.hash" "$KEEL" verity format "$T/d" "$T/zero1.hash" --data-block-size 0
+expect_error "format --hash-block-size 0" "$T/zero2.hash" "$KEEL" verity format "$T/d" "$T/zero2.hash" --hash-block-size 0
+expect_error "format --data-block-size 00 (zero however written)" "$T/zero3.hash" \
+        "$KEEL" verity format "$T/d" "$T/zero3.hash" --data-block-size 00
+expect_error_naming "verify --data-block-size 0" --data-block-size "$KEEL" verity verify "$T/d" "$T/h" "$ROOT" --data-block-size 0
+expect_error_naming "verify --hash-block-size 0" --hash-block-size "$KEEL" verity verify "$T/d" "$T/h" "$ROOT" --hash-block-size 0
+expect_error_naming "image --data-block-size 0 (the same option parser)" --data-block-size \
+        "$KEEL" image --root "$T" --roothash-only --data-block-size 0
+expect_error "format --threads 0" "$T/new.hash" "$KEEL" verity format "$T/d" "$T/new.hash" --threads 0
+# --hash-offset 0 is a real offset (the start of the device), as for veritysetup.
+hash_offset_zero() {
+        rm -f "$T/off0.hash" "$T/nooff.hash"
+        "$KEEL" verity format "$T/d" "$T/off0.hash" --hash-offset 0 --salt "$SALT32" --uuid "$UUID" >/dev/null &&
+                "$KEEL" verity format "$T/d" "$T/nooff.hash" --salt "$SALT32" --uuid "$UUID" >/dev/null &&
+                cmp -s "$T/off0.hash" "$T/nooff.hash"
+}
+check "format --hash-offset 0 is offset 0 (the same tree as without it)" hash_offset_zero
 expect_error "hash offset not a multiple of 512" "$T/new.hash" "$KEEL" verity format "$T/d" "$T/new.hash" --hash-offset 1000
 expect_error "hash offset inside a hash block without a superblock" "$T/new.hash" \
         "$KEEL" verity format "$T/d" "$T/new.hash" --no-superblock --hash-offset 512
