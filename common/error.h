@@ -42,6 +42,9 @@
         X(KEEL_E_UKI_NO_LINUX, "UKI has no .linux section")                                         \
         X(KEEL_E_UKI_HAS_LINUX, "stub already has a .linux section")                                \
         X(KEEL_E_UKI_DUPLICATE_SECTION, "UKI has a section twice")                                 \
+        X(KEEL_E_CPIO_BAD_NAME, "cpio entry name is empty, absolute or too long")                  \
+        X(KEEL_E_CPIO_TOO_LARGE, "cpio entry data exceeds 4 GiB")                                 \
+        X(KEEL_E_CPIO_NO_ROOM, "no room left in the cpio buffer")                                 \
         X(KEEL_E_UKI_CMDLINE_HIDDEN_TEXT, "UKI .cmdline has bytes past its VirtualSize that the firmware does not load") \
         X(KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER, "a measured UKI section lies outside the image")   \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpio.h"
+#include "error.h"
+
+#define CPIO_HEADER_SIZE 110
+#define CPIO_TRAILER_NAME "TRAILER!!!"
+/* The entry's name can be a directory plus a file name: room for both. */
+#define CPIO_JOINED_MAX (CPIO_PATH_MAX + 1)
+
+void cpio_writer_init(struct cpio_writer *w, void *buf, size_t size) {
+        *w = (struct cpio_writer) { .buf = buf, .size = buf ? size : SIZE_MAX, .next_inode = 1 };
+}
+
+static size_t pad4(size_t n) {
+        return (4 - (n & 3)) & 3;
+}
+
+/* Appends n bytes of data (or zeros when data is NULL); counts only when the
+ * writer has no buffer. The caller has checked there is room. */
+static void put(struct cpio_writer *w, const void *data, size_t n) {
+        if (w->buf) {
+                if (data)
+                        memcpy(w->buf + w->used, data, n);
+                else
+                        memset(w->buf + w->used, 0, n);
+        }
+        w->used += n;
+}
+
+static void put_hex8(struct cpio_writer *w, uint32_t v) {
+        static const char digits[] = "0123456789abcdef";
+        char s[8];
+
+        for (int i = 7; i >= 0; i--, v >>= 4)
+                s[i] = digits[v & 0xf];
+        put(w, s, sizeof(s));
+}
+
+static int add_entry(struct cpio_writer *w, const char *name, size_t name_len, uint32_t mode, uint32_t nlink,
+                     const void *data, size_t len) {
+        size_t name_field = name_len + 1, need;
+
+        if (name_len == 0 || name_len > CPIO_PATH_MAX)
+                return KEEL_E_CPIO_BAD_NAME;
+        if (len > UINT32_MAX)
+                return KEEL_E_CPIO_TOO_LARGE;
+        /* All terms are bounded (4 KiB name, 4 GiB data): no overflow on 64 bits,
+         * and on 32 bits len <= UINT32_MAX is checked against the room below. */
+        need = CPIO_HEADER_SIZE + name_field + pad4(CPIO_HEADER_SIZE + name_field);
+        if (need > w->size - w->used || len + pad4(len) > w->size - w->used - need)
+                return KEEL_E_CPIO_NO_ROOM;
+
+        put(w, "070701", 6);
+        put_hex8(w, w->next_inode++);
+        put_hex8(w, mode);
+        put_hex8(w, 0);              /* uid */
+        put_hex8(w, 0);              /* gid */
+        put_hex8(w, nlink);
+        put_hex8(w, 0);              /* mtime: reproducible */
+        put_hex8(w, (uint32_t) len);
+        for (int i = 0; i < 4; i++)  /* devmajor, devminor, rdevmajor, rdevminor */
+                put_hex8(w, 0);
+        put_hex8(w, (uint32_t) name_field);
+        put_hex8(w, 0);              /* check: unused by newc */
+        put(w, name, name_len);
+        put(w, NULL, 1 + pad4(CPIO_HEADER_SIZE + name_field));
+        if (len > 0)
+                put(w, data, len);
+        put(w, NULL, pad4(len));
+        return KEEL_OK;
+}
+
+/* Relative, no NUL, and not the trailer's name: the kernel's unpacker would
+ * take an entry called that for the end of the archive. */
+static bool path_is_valid(const char *path, size_t len) {
+        if (len == 0 || path[0] == '/')
+                return false;
+        if (len == sizeof(CPIO_TRAILER_NAME) - 1 && memcmp(path, CPIO_TRAILER_NAME, len) == 0)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (path[i] == '\0')
+                        return false;
+        return true;
+}
+
+int cpio_add_directory(struct cpio_writer *w, const char *path, uint32_t permissions) {
+        size_t len = path ? strlen(path) : 0;
+
+        if (!path_is_valid(path, len))
+                return KEEL_E_CPIO_BAD_NAME;
+        return add_entry(w, path, len, CPIO_MODE_DIRECTORY | (permissions & 07777), 2, NULL, 0);
+}
+
+int cpio_add_file(struct cpio_writer *w, const char *path, uint32_t permissions, const void *data, size_t len) {
+        size_t path_len = path ? strlen(path) : 0;
+
+        if (!path_is_valid(path, path_len))
+                return KEEL_E_CPIO_BAD_NAME;
+        if (!data && len > 0)
+                return KEEL_E_INVALID_ARGUMENT;
+        return add_entry(w, path, path_len, CPIO_MODE_REGULAR | (permissions & 07777), 1, data, len);
+}
+
+int cpio_add_trailer(struct cpio_writer *w) {
+        return add_entry(w, CPIO_TRAILER_NAME, sizeof(CPIO_TRAILER_NAME) - 1, 0, 1, NULL, 0);
+}
+
+int cpio_pack_file_in_directory(struct cpio_writer *w, const char *dir, uint32_t dir_permissions, const char *name,
+                                uint32_t file_permissions, const void *data, size_t len) {
+        char joined[CPIO_JOINED_MAX];
+        size_t d = dir ? strlen(dir) : 0, n = name ? strlen(name) : 0;
+        size_t mark = w->used;
+        uint32_t inode_mark = w->next_inode;
+        int r;
+
+        if (d == 0 || n == 0 || d > CPIO_PATH_MAX - 1 || n > CPIO_PATH_MAX - d - 1)
+                return KEEL_E_CPIO_BAD_NAME;
+        for (size_t i = 0; i < n; i++)
+                if (name[i] == '/')
+                        return KEEL_E_CPIO_BAD_NAME;
+        memcpy(joined, dir, d);
+        joined[d] = '/';
+        memcpy(joined + d + 1, name, n);
+        joined[d + 1 + n] = '\0';
+
+        r = cpio_add_directory(w, dir, dir_permissions);
+        if (r == KEEL_OK)
+                r = cpio_add_file(w, joined, file_permissions, data, len);
+        if (r == KEEL_OK)
+                r = cpio_add_trailer(w);
+        if (r != KEEL_OK) {
+                /* Nothing half-written: the archive is all or nothing. */
+                w->used = mark;
+                w->next_inode = inode_mark;
+        }
+        return r;
+}
