@@ -58,6 +58,8 @@
         X(KEEL_E_GPT_BAD_ENTRY_COUNT, "GPT partition entry count is invalid")                       \
         X(KEEL_E_GPT_BAD_ENTRY, "GPT partition entry is invalid")                                   \
         X(KEEL_E_GPT_NOT_FOUND, "no GPT partition of that type")                                    \
+        X(KEEL_E_BLOCK_SIZE_ZERO, "block device reports a block size of 0")                          \
+        X(KEEL_E_BLOCK_READ_TOO_LARGE, "block read size rounded to whole blocks overflows")           \
         X(KEEL_E_VERITY_TRUNCATED_SUPERBLOCK, "verity superblock truncated (needs 512 bytes)")       \
         X(KEEL_E_VERITY_BAD_SIGNATURE, "no verity superblock (signature is not \"verity\")")         \
         X(KEEL_E_VERITY_BAD_VERSION, "unsupported verity superblock version (only 1 is known)")     \

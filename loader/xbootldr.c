@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "xbootldr.h"
+#include "../common/blockio.h"
 #include "../common/error.h"
 #include "../common/gpt.h"
 #include "../efi/file.h"
@@ -62,15 +63,18 @@ static EFI_BLOCK_IO *disk_block_io(const EFI_DEVICE_PATH *esp_dp, size_t prefix)
         return bio;
 }
 
-static EFI_STATUS read_blocks(EFI_BLOCK_IO *bio, uint64_t lba, size_t size, void **ret) {
-        uint32_t block = bio->Media->BlockSize;
-        size_t rounded = (size + block - 1) / block * block;
+/* Reads size bytes from lba on, as whole blocks (the caller frees *ret). */
+static EFI_STATUS read_blocks(EFI_BLOCK_IO *bio, uint64_t lba, uint64_t size, void **ret) {
+        size_t rounded;
         void *buf;
         EFI_STATUS err;
+        int r = block_read_size(size, bio->Media->BlockSize, &rounded);
 
-        if (block == 0 || rounded < size)
-                return EFI_INVALID_PARAMETER;
-        buf = efi_alloc(rounded);
+        if (r != KEEL_OK) {
+                efi_print("keel: cannot read the disk's GPT: %s\n", keel_strerror(r));
+                return EFI_BAD_BUFFER_SIZE;
+        }
+        buf = efi_alloc(rounded ? rounded : 1);
         if (!buf)
                 return EFI_OUT_OF_RESOURCES;
         err = bio->ReadBlocks(bio, bio->Media->MediaId, lba, rounded, buf);
@@ -99,7 +103,7 @@ static EFI_STATUS find_xbootldr_guid(EFI_BLOCK_IO *bio, uint8_t ret_guid[16]) {
                 efi_print("keel: cannot read the disk's GPT: %s\n", keel_strerror(r));
                 return EFI_VOLUME_CORRUPTED;
         }
-        err = read_blocks(bio, h.entries_lba, (size_t) gpt_entries_size(&h), &entries);
+        err = read_blocks(bio, h.entries_lba, gpt_entries_size(&h), &entries);
         if (err != EFI_SUCCESS)
                 return err;
         r = gpt_find_partition(&h, entries, (size_t) gpt_entries_size(&h), gpt_type_xbootldr, &part);
