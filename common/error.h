@@ -8,6 +8,7 @@
         X(KEEL_OK, "success")                                                                       \
         X(KEEL_E_INVALID_ARGUMENT, "invalid argument")                                              \
         X(KEEL_E_NO_MEMORY, "out of memory")                                                        \
+        X(KEEL_E_PE_EMPTY_FILE, "empty file, not a PE image")                                        \
         X(KEEL_E_PE_TRUNCATED_DOS_HEADER, "file too short for a DOS header")                        \
         X(KEEL_E_PE_BAD_DOS_MAGIC, "not a PE image (no MZ signature)")                              \
         X(KEEL_E_PE_BAD_LFANEW, "PE header offset (e_lfanew) points outside the file")              \

@@ -12,6 +12,8 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "../common/error.h"
+#include "../common/pe.h"
 
 static int open_regular(const char *path, struct stat *st) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -91,6 +93,30 @@ void unmap_file(struct mapped_file *m) {
                 munmap((void *) m->data, m->size);
         m->data = NULL;
         m->size = 0;
+}
+
+int pe_file_check_size(const char *role, const char *path, uint64_t size) {
+        const char *sep = role ? " " : "";
+
+        if (!role)
+                role = "";
+        if (size == 0)
+                return log_error("%s%s%s: %s", role, sep, path, keel_strerror(KEEL_E_PE_EMPTY_FILE));
+        if (size < PE_DOS_HEADER_SIZE)
+                return log_error("%s%s%s: %s (%llu byte%s; a PE image has at least %d)", role, sep, path,
+                                 keel_strerror(KEEL_E_PE_TRUNCATED_DOS_HEADER), (unsigned long long) size,
+                                 size == 1 ? "" : "s", PE_DOS_HEADER_SIZE);
+        return 0;
+}
+
+int map_pe_file(const char *path, struct mapped_file *ret) {
+        if (map_file(path, ret) < 0)
+                return -1;
+        if (pe_file_check_size(NULL, path, ret->size) < 0) {
+                unmap_file(ret);
+                return -1;
+        }
+        return 0;
 }
 
 int input_file_open(const char *path, struct input_file *ret) {

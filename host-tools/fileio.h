@@ -18,6 +18,18 @@ struct mapped_file {
 int map_file(const char *path, struct mapped_file *ret);
 void unmap_file(struct mapped_file *m);
 
+/* A PE image starts with a DOS header, so a shorter file is no PE image
+ * whatever its bytes are. Every host path that opens a PE image asks this
+ * first, so that each command says what is wrong with the file ("PATH: empty
+ * file, not a PE image") instead of what a header parser makes of no bytes.
+ * role (may be NULL) goes before the path, as in "stub PATH: ...". Logs and
+ * returns -1 when size cannot hold a PE image, 0 otherwise. */
+int pe_file_check_size(const char *role, const char *path, uint64_t size);
+
+/* map_file() for a PE image: refuses what pe_file_check_size() refuses, so
+ * that data is never NULL. */
+int map_pe_file(const char *path, struct mapped_file *ret);
+
 /* An input read in place: its first bytes are at hand for header checks,
  * the rest is copied to the output by the kernel (copy_file_range). */
 #define INPUT_FILE_HEAD_MAX (64u * 1024)

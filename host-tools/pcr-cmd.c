@@ -118,7 +118,7 @@ static int predict(const struct pcr_options *o, struct pcr_value pcr11[_PCR_BANK
         struct mapped_file m;
         int fd, r;
 
-        if (map_file(o->uki_path, &m) < 0)
+        if (map_pe_file(o->uki_path, &m) < 0)
                 return -1;
         /* The headers are read through the mapping, the sections with pread(). */
         fd = open(o->uki_path, O_RDONLY | O_CLOEXEC);

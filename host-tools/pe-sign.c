@@ -185,9 +185,9 @@ int image_file_open(const char *path, struct image_file *ret) {
                 close(fd);
                 return log_error("%s: not a regular file", path);
         }
-        if (st.st_size == 0) {
+        if (pe_file_check_size(NULL, path, (uint64_t) st.st_size) < 0) {
                 close(fd);
-                return log_error("%s: %s", path, keel_strerror(KEEL_E_PE_TRUNCATED_DOS_HEADER));
+                return -1;
         }
         p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {

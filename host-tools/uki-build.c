@@ -204,6 +204,8 @@ static int check_stub(const struct build_inputs *in, const char *path, struct pe
         struct uki_sections found;
         int r;
 
+        if (pe_file_check_size("stub", path, in->stub_size) < 0)
+                return -1;
         r = pe_parse_headers(in->stub, in->stub_size, ret_pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(ret_pe, in->stub_size);
@@ -224,8 +226,8 @@ static int check_kernel(const struct build_inputs *in, const char *path, uint16_
         struct pe_image pe;
         int r;
 
-        if (in->kernel.size == 0)
-                return log_error("kernel %s: empty file", path);
+        if (pe_file_check_size("kernel", path, in->kernel.size) < 0)
+                return -1;
         r = pe_parse_headers(in->kernel.head, in->kernel.head_size, &pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, in->kernel.size);

@@ -129,10 +129,10 @@ int uki_inspect_main(int argc, char **argv) {
         }
         if (argc - optind != 1)
                 return log_error("uki inspect: expected exactly one UKI"), 1;
-        if (map_file(argv[optind], &f) < 0)
+        if (map_pe_file(argv[optind], &f) < 0)
                 return 1;
 
-        r = pe_parse_headers(f.data ? f.data : (const uint8_t *) "", f.size, &pe);
+        r = pe_parse_headers(f.data, f.size, &pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, f.size);
         if (r == KEEL_OK)

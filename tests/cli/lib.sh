@@ -75,6 +75,20 @@ expect_error() {
         fi
 }
 
+# expect_error_saying NAME OUTPUT TEXT CMD...: expect_error, and the one
+# line contains TEXT (a fixed string).
+expect_error_saying() {
+        local name=$1 out=$2 text=$3
+        shift 3
+        if ! fails_cleanly "$out" "$@"; then
+                fail "$name ($WHY)"
+        elif ! grep -qF -- "$text" "$T/stderr"; then
+                fail "$name (the line does not say \"$text\": $(cat "$T/stderr"))"
+        else
+                pass "$name ($(cat "$T/stderr"))"
+        fi
+}
+
 # expect_error_untouched NAME FILE CMD...: like expect_error, for a CMD that
 # is given FILE (an existing file, typically one of its inputs) as its
 # output: FILE keeps its inode, contents and modification time, and no

@@ -160,6 +160,18 @@ expect_error "sign: public key of another key" "$T/out.json" "$KEEL" pcr sign "$
         --public-key "$T/other-pub.pem" -o "$T/out.json"
 expect_error "sign: a public key as private key" "$T/out.json" "$KEEL" pcr sign "$T/plain.efi" --private-key "$T/pub.pem" -o "$T/out.json"
 expect_error "sign: UKI without .linux" "$T/out.json" "$KEEL" pcr sign "$STUB" --private-key "$T/priv.pem" -o "$T/out.json"
+# Files too short to be a PE image: the line names the file and says what is
+# wrong with it (not "invalid argument").
+: >"$T/empty.efi"
+printf M >"$T/one-byte.efi"
+for cmd in predict sign; do
+        args=()
+        [ $cmd = sign ] && args=(--private-key "$T/priv.pem" -o "$T/out.json")
+        expect_error_saying "$cmd: an empty file" "$T/out.json" "$T/empty.efi: empty file, not a PE image" \
+                "$KEEL" pcr $cmd "$T/empty.efi" "${args[@]}"
+        expect_error_saying "$cmd: a 1-byte file" "$T/out.json" "$T/one-byte.efi: file too short for a DOS header (1 byte" \
+                "$KEEL" pcr $cmd "$T/one-byte.efi" "${args[@]}"
+done
 expect_error "uki build: EC --pcr-private-key" "$T/bad.efi" "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" \
         --pcr-private-key "$T/ec.pem" -o "$T/bad.efi"
 expect_error "uki build: --pcrpkey not a key" "$T/bad.efi" "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" \

@@ -194,6 +194,18 @@ expect_error "sign: not a PE image" "$T/out.efi" "$KEEL" sign --key "$T/a.key" -
 expect_error "sign: a truncated PE image" "$T/out.efi" "$KEEL" sign --key "$T/a.key" --cert "$T/a.crt" -o "$T/out.efi" "$T/truncated.efi"
 expect_error "sign: certificate table pointing outside the file" "$T/out.efi" \
         "$KEEL" sign --key "$T/a.key" --cert "$T/a.crt" -o "$T/out.efi" "$T/badtable.efi"
+# Files too short to be a PE image: the line names the file and says what is
+# wrong with it; sign writes nothing, not even in place.
+: >"$T/empty.efi"
+printf M >"$T/one-byte.efi"
+for f in empty.efi:"empty file, not a PE image" one-byte.efi:"file too short for a DOS header (1 byte"; do
+        file=$T/${f%%:*} text=${f#*:}
+        expect_error_saying "verify: ${f%%:*}" "" "$file: $text" "$KEEL" verify --cert "$T/a.crt" "$file"
+        expect_error_saying "sign: ${f%%:*}" "$T/out.efi" "$file: $text" \
+                "$KEEL" sign --key "$T/a.key" --cert "$T/a.crt" -o "$T/out.efi" "$file"
+        expect_error_untouched "sign in place: ${f%%:*}, left as it was" "$file" \
+                "$KEEL" sign --key "$T/a.key" --cert "$T/a.crt" "$file"
+done
 expect_error "sign: key does not match the certificate" "$T/out.efi" \
         "$KEEL" sign --key "$T/a.key" --cert "$T/b.crt" -o "$T/out.efi" "$T/stub.efi"
 expect_error "sign: encrypted key without a passphrase (never prompts)" "$T/out.efi" \

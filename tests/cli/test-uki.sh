@@ -344,6 +344,25 @@ run "--cmdline @FILE that does not exist" expect_failure --stub "$STUB" --linux 
         --cmdline @"$IN/nonexistent" -o @OUT@
 run "unexpected positional argument" expect_failure --stub "$STUB" --linux "$KERNEL" -o @OUT@ extra
 
+# Files too short to be a PE image: the line names the file and says what is
+# wrong with it.
+printf M >"$IN/one-byte"
+# expect_failure_saying TEXT ARGS...: expect_failure, and the line contains TEXT.
+expect_failure_saying() {
+        local text=$1
+        shift
+        expect_failure "$@" || return 1
+        grep -qF -- "$text" "$OUTDIR.stderr" || { echo "the line does not say \"$text\":"; cat "$OUTDIR.stderr"; return 1; }
+}
+EMPTY_SAYS="$IN/empty: empty file, not a PE image"
+ONE_SAYS="$IN/one-byte: file too short for a DOS header (1 byte"
+expect_error_saying "uki inspect on an empty file says so" "" "$EMPTY_SAYS" "$KEEL" uki inspect "$IN/empty"
+expect_error_saying "uki inspect on a 1-byte file" "" "$ONE_SAYS" "$KEEL" uki inspect "$IN/one-byte"
+run "stub is an empty file: says so" expect_failure_saying "$EMPTY_SAYS" --stub "$IN/empty" --linux "$KERNEL" -o @OUT@
+run "stub is a 1-byte file" expect_failure_saying "$ONE_SAYS" --stub "$IN/one-byte" --linux "$KERNEL" -o @OUT@
+run "kernel is an empty file: says so" expect_failure_saying "$EMPTY_SAYS" --stub "$STUB" --linux "$IN/empty" -o @OUT@
+run "kernel is a 1-byte file" expect_failure_saying "$ONE_SAYS" --stub "$STUB" --linux "$IN/one-byte" -o @OUT@
+
 missing_output_dir() {
         expect_failure --stub "$STUB" --linux "$KERNEL" -o "$T/does-not-exist/uki.efi" || return 1
         [ ! -e "$T/does-not-exist" ] || { echo "the output directory was created"; return 1; }
