@@ -62,6 +62,32 @@ size_t utf8_to_utf16(const char *s, size_t len, uint16_t *out) {
         return o;
 }
 
+/* What a text console gets for a decoded character. */
+static uint16_t console_unit(uint32_t cp) {
+        if (cp == '\t')
+                return ' ';
+        /* C0, DEL and C1: a terminal would act on them (escape sequences,
+         * cursor moves, line ends inside a menu line). */
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+                return REPLACEMENT_CHARACTER;
+        if (cp > 0xffff)
+                return REPLACEMENT_CHARACTER;
+        return (uint16_t) cp;
+}
+
+size_t utf8_to_console(const char *s, size_t len, uint16_t *out, size_t out_units, size_t *ret_consumed) {
+        const uint8_t *p = (const uint8_t *) s;
+        size_t i = 0, o = 0;
+
+        while (i < len && p[i] != 0 && o < out_units) {
+                uint32_t cp;
+                i += utf8_decode_one(p + i, len - i, &cp);
+                out[o++] = console_unit(cp);
+        }
+        *ret_consumed = i;
+        return o;
+}
+
 size_t utf16_to_utf8(const uint16_t *s, size_t len, char *out) {
         size_t i = 0, o = 0;
 

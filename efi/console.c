@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Console output: a small printf that writes UTF-16 to ConOut (which OVMF
- * and most servers mirror to the serial console). */
+ * and most servers mirror to the serial console). %s takes UTF-8. */
 #include <stdarg.h>
 
 #include "efi.h"
+#include "../common/utf.h"
 
 struct line_buffer {
         CHAR16 text[128];
@@ -27,17 +28,31 @@ static void put_unit(struct line_buffer *b, CHAR16 c) {
         b->text[b->used++] = c;
 }
 
-static void put_ascii(struct line_buffer *b, const char *s) {
+/* A %s argument: keel's own words are ASCII, but titles, versions and file
+ * names come from the ESP as UTF-8 and may be anything, control characters
+ * included; common/ turns them into what the UCS-2 console can show. */
+static void put_text(struct line_buffer *b, const char *s) {
+        size_t left;
+
         if (!s)
                 s = "(null)";
-        /* Bytes >= 0x80 are printed as they are; keel's own messages are ASCII. */
-        while (*s)
-                put_unit(b, (uint8_t) *s++);
+        left = strlen(s);
+        while (left > 0) {
+                size_t room = ARRAY_SIZE(b->text) - 1 - b->used, used;
+
+                if (room == 0) {
+                        flush(b);
+                        continue;
+                }
+                b->used += utf8_to_console(s, left, b->text + b->used, room, &used);
+                s += used;
+                left -= used;
+        }
 }
 
 static void put_utf16(struct line_buffer *b, const CHAR16 *s) {
         if (!s) {
-                put_ascii(b, "(null)");
+                put_text(b, "(null)");
                 return;
         }
         while (*s)
@@ -77,7 +92,7 @@ void efi_print(const char *fmt, ...) {
                         if (is_long)
                                 put_utf16(&b, va_arg(ap, const CHAR16 *));
                         else
-                                put_ascii(&b, va_arg(ap, const char *));
+                                put_text(&b, va_arg(ap, const char *));
                         break;
                 case 'u':
                         put_number(&b, is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10);

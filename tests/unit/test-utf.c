@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* UTF-8 <-> UTF-16 conversion (command lines, EFI variables) and the choice
- * of the kernel command line. Every conversion runs on heap blocks of exactly
+/* UTF-8 <-> UTF-16 conversion (command lines, EFI variables), text for the
+ * firmware console (titles in the menu) and the choice of the kernel command
+ * line. Every conversion runs on heap blocks of exactly
  * the documented sizes, so that AddressSanitizer reports a read past the
  * input or a write past the documented output bound. */
 #include "keel-test.h"
@@ -410,8 +411,150 @@ static void test_cmdline_first_unit(void **state) {
         }
 }
 
+/* ---- text for the UEFI console (titles in the menu) ----------------------- */
+
+/* utf8_to_console on exactly len bytes into exactly out_units units. */
+static size_t to_console(const char *s, size_t len, size_t out_units, uint16_t **ret, size_t *ret_consumed) {
+        uint8_t *in = exact_copy(s, len);
+        uint16_t *out = malloc((out_units ? out_units : 1) * sizeof(uint16_t));
+        size_t n;
+
+        assert_non_null(out);
+        n = utf8_to_console((const char *) in, len, out, out_units, ret_consumed);
+        assert_true(n <= out_units && *ret_consumed <= len);
+        free(in);
+        *ret = out;
+        return n;
+}
+
+static void expect_console(const char *what, const char *s, size_t len, const uint16_t *expected, size_t n_expected) {
+        uint16_t *out;
+        size_t consumed, n = to_console(s, len, len + 1, &out, &consumed);
+
+        if (n != n_expected)
+                fail_msg("%s: %zu units, expected %zu", what, n, n_expected);
+        for (size_t i = 0; i < n; i++)
+                if (out[i] != expected[i])
+                        fail_msg("%s: unit %zu is U+%04X, expected U+%04X", what, i, out[i], expected[i]);
+        free(out);
+}
+
+#define EXPECT_CONSOLE(what, s, ...)                                                               \
+        do {                                                                                       \
+                static const uint16_t _e[] = { __VA_ARGS__ };                                      \
+                expect_console(what, s, sizeof(s) - 1, _e, ARRAY_SIZE(_e));                        \
+        } while (0)
+
+/* A title as the menu shows it: one UCS-2 unit per character. Before, the
+ * console printed each UTF-8 byte as a character of its own ("CafÃ©"). */
+static void test_console_text(void **state) {
+        (void) state;
+
+        EXPECT_CONSOLE("ASCII", "NixOS 24.05", 'N', 'i', 'x', 'O', 'S', ' ', '2', '4', '.', '0', '5');
+        EXPECT_CONSOLE("Latin-1", "Caf\xc3\xa9", 'C', 'a', 'f', 0x00e9);
+        EXPECT_CONSOLE("three-byte forms", "\xe2\x82\xac \xe4\xb8\xad", 0x20ac, ' ', 0x4e2d);
+        EXPECT_CONSOLE("U+FFFD itself", "\xef\xbf\xbd", FFFD);
+        /* UCS-2 has no room for what lies beyond the BMP: one U+FFFD, not two
+         * surrogates the console would show as two characters. */
+        EXPECT_CONSOLE("outside the BMP", "a\xf0\x9f\x98\x80z", 'a', FFFD, 'z');
+        EXPECT_CONSOLE("U+10000", "\xf0\x90\x80\x80", FFFD);
+        EXPECT_CONSOLE("U+FFFF", "\xef\xbf\xbf", 0xffff);
+}
+
+/* Control characters would act on the terminal (an escape sequence that
+ * clears the screen or moves the cursor over another entry's line). */
+static void test_console_controls(void **state) {
+        (void) state;
+
+        EXPECT_CONSOLE("escape sequence", "\x1b[2Jx", FFFD, '[', '2', 'J', 'x');
+        EXPECT_CONSOLE("tab", "a\tb", 'a', ' ', 'b');
+        EXPECT_CONSOLE("line ends", "a\rb\nc", 'a', FFFD, 'b', FFFD, 'c');
+        EXPECT_CONSOLE("backspace, bell", "\x08\x07", FFFD, FFFD);
+        EXPECT_CONSOLE("DEL", "\x7f", FFFD);
+        EXPECT_CONSOLE("C1 CSI U+009B", "\xc2\x9b" "1m", FFFD, '1', 'm');
+        EXPECT_CONSOLE("C1 NEL U+0085", "\xc2\x85", FFFD);
+        EXPECT_CONSOLE("first after C1", "\xc2\xa0", 0x00a0);
+}
+
+/* Invalid UTF-8 becomes U+FFFD byte by byte and is never read past its end
+ * (exact-size input blocks: AddressSanitizer watches). */
+static void test_console_invalid(void **state) {
+        (void) state;
+
+        EXPECT_CONSOLE("stray continuation", "\x80z", FFFD, 'z');
+        EXPECT_CONSOLE("bytes that never lead", "\xff\xfe\xc0\xc1", FFFD, FFFD, FFFD, FFFD);
+        EXPECT_CONSOLE("overlong NUL", "\xc0\x80", FFFD, FFFD);
+        EXPECT_CONSOLE("overlong slash", "\xe0\x80\xaf", FFFD, FFFD, FFFD);
+        EXPECT_CONSOLE("surrogate", "\xed\xa0\x80", FFFD, FFFD, FFFD);
+        EXPECT_CONSOLE("above U+10FFFF", "\xf4\x90\x80\x80", FFFD, FFFD, FFFD, FFFD);
+        EXPECT_CONSOLE("lead, then ASCII", "\xc3" "A", FFFD, 'A');
+        /* Sequences cut by the end of the input, at every length. */
+        EXPECT_CONSOLE("cut 2-byte", "ab\xc3", 'a', 'b', FFFD);
+        EXPECT_CONSOLE("cut 3-byte", "\xe2\x82", FFFD, FFFD);
+        EXPECT_CONSOLE("cut 4-byte", "\xf0\x9f\x98", FFFD, FFFD, FFFD);
+        /* A NUL ends the text. */
+        EXPECT_CONSOLE("NUL", "ab\0cd", 'a', 'b');
+}
+
+/* A small output buffer: the conversion stops when it is full and says how
+ * far it got, never splitting a character; going on from there gives the
+ * same units as one big call. */
+static void test_console_small_buffer(void **state) {
+        static const char text[] = "Caf\xc3\xa9 \xe2\x82\xac\x1b\xf0\x9f\x98\x80\xff!";
+        static const uint16_t whole[] = { 'C', 'a', 'f', 0xe9, ' ', 0x20ac, FFFD, FFFD, FFFD, '!' };
+        (void) state;
+
+        for (size_t room = 1; room <= ARRAY_SIZE(whole) + 1; room++) {
+                const char *p = text;
+                size_t left = sizeof(text) - 1, got = 0;
+
+                while (left > 0) {
+                        uint16_t *out;
+                        size_t consumed, n = to_console(p, left, room, &out, &consumed);
+
+                        assert_true(n > 0 && consumed > 0);
+                        assert_true(got + n <= ARRAY_SIZE(whole));
+                        for (size_t i = 0; i < n; i++)
+                                if (out[i] != whole[got + i])
+                                        fail_msg("room %zu: unit %zu is U+%04X, expected U+%04X", room, got + i,
+                                                 out[i], whole[got + i]);
+                        got += n;
+                        p += consumed;
+                        left -= consumed;
+                        free(out);
+                }
+                assert_int_equal(got, ARRAY_SIZE(whole));
+        }
+}
+
+/* Every 1- to 3-byte input: no crash, no read past the end, at most one
+ * unit per byte, and every unit a printable BMP character or U+FFFD. */
+static void test_console_every_short_input(void **state) {
+        uint8_t b[3];
+        (void) state;
+
+        for (size_t len = 1; len <= 3; len++)
+                for (uint32_t v = 0; v < (1u << (8 * len)); v += len == 3 ? 7 : 1) {
+                        uint16_t *out;
+                        size_t consumed, n;
+
+                        for (size_t i = 0; i < len; i++)
+                                b[i] = (uint8_t) (v >> (8 * i));
+                        n = to_console((const char *) b, len, len, &out, &consumed);
+                        for (size_t i = 0; i < n; i++)
+                                assert_true(out[i] >= 0x20 && out[i] != 0x7f && (out[i] < 0x80 || out[i] > 0x9f) &&
+                                            (out[i] < 0xd800 || out[i] > 0xdfff));
+                        free(out);
+                }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_console_text),
+                cmocka_unit_test(test_console_controls),
+                cmocka_unit_test(test_console_invalid),
+                cmocka_unit_test(test_console_small_buffer),
+                cmocka_unit_test(test_console_every_short_input),
                 cmocka_unit_test(test_utf8_valid),
                 cmocka_unit_test(test_utf8_empty_and_nul),
                 cmocka_unit_test(test_utf8_overlong),
