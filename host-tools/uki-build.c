@@ -135,6 +135,8 @@ static void usage(FILE *f) {
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE " -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
                 "STUB defaults to keelx64.efi next to the keel binary.\n"
+                "Line breaks in the command line become spaces; one the kernel would cut (2048 bytes\n"
+                "or more, --roothash/--usrhash included) is refused.\n"
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
                 "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n");
