@@ -13,8 +13,9 @@ struct initrd_device_path {
 
 struct initrd_loader {
         EFI_LOAD_FILE_PROTOCOL load_file2; /* must stay first: the kernel hands it back as `this` */
-        const void *data;
-        size_t size;
+        struct initrd_piece pieces[INITRD_PIECES_MAX];
+        size_t n_pieces;
+        size_t size;                       /* all pieces, each padded to 4 */
         EFI_HANDLE handle;
 };
 
@@ -26,10 +27,15 @@ static const struct initrd_device_path initrd_device_path = {
         .end = { DP_TYPE_END, DP_SUBTYPE_END_ENTIRE, { sizeof(EFI_DEVICE_PATH), 0 } },
 };
 
+static size_t padding4(size_t n) {
+        return (4 - (n & 3)) & 3;
+}
+
 /* The kernel first asks with no buffer to learn the size, then again to copy. */
 static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVICE_PATH *file_path _unused_,
                                           BOOLEAN boot_policy, UINTN *buffer_size, void *buffer) {
         struct initrd_loader *loader = (struct initrd_loader *) this;
+        uint8_t *out = buffer;
 
         if (!loader || !buffer_size)
                 return EFI_INVALID_PARAMETER;
@@ -41,7 +47,12 @@ static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVI
                 *buffer_size = loader->size;
                 return EFI_BUFFER_TOO_SMALL;
         }
-        memcpy(buffer, loader->data, loader->size);
+        for (size_t i = 0; i < loader->n_pieces; i++) {
+                const struct initrd_piece *p = &loader->pieces[i];
+                memcpy(out, p->data, p->size);
+                memset(out + p->size, 0, padding4(p->size));
+                out += p->size + padding4(p->size);
+        }
         *buffer_size = loader->size;
         return EFI_SUCCESS;
 }
@@ -55,10 +66,12 @@ bool initrd_path_taken(void) {
         return dp->Type == DP_TYPE_END;
 }
 
-EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
+EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret) {
         struct initrd_loader *loader;
         EFI_STATUS err;
 
+        if (n_pieces > INITRD_PIECES_MAX)
+                return EFI_INVALID_PARAMETER;
         if (initrd_path_taken())
                 return EFI_ALREADY_STARTED;
 
@@ -66,8 +79,17 @@ EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader *
         if (!loader)
                 return EFI_OUT_OF_RESOURCES;
         loader->load_file2.LoadFile = initrd_load_file;
-        loader->data = data;
-        loader->size = size;
+        for (size_t i = 0; i < n_pieces; i++) {
+                size_t padded = pieces[i].size + padding4(pieces[i].size);
+                if (pieces[i].size == 0)
+                        continue;
+                if (padded < pieces[i].size || padded > SIZE_MAX - loader->size) {
+                        err = EFI_BAD_BUFFER_SIZE;
+                        goto err_free;
+                }
+                loader->pieces[loader->n_pieces++] = pieces[i];
+                loader->size += padded;
+        }
 
         err = BS->InstallProtocolInterface(&loader->handle, (EFI_GUID *) &device_path_guid, EFI_NATIVE_INTERFACE,
                                            (void *) &initrd_device_path);
@@ -86,6 +108,11 @@ err_uninstall_device_path:
 err_free:
         efi_free(loader);
         return err;
+}
+
+EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
+        struct initrd_piece piece = { .data = data, .size = size };
+        return initrd_register_pieces(&piece, 1, ret);
 }
 
 void initrd_unregister(struct initrd_loader *loader) {

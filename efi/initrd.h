@@ -5,10 +5,24 @@
 
 struct initrd_loader;
 
+/* One part of the initrd the kernel gets; the parts are concatenated, each
+ * padded with zeros to 4 bytes (as systemd-stub and systemd-boot do: every
+ * cpio archive must start 4-aligned). */
+struct initrd_piece {
+        const void *data;
+        size_t size;
+};
+#define INITRD_PIECES_MAX 8
+
 /* Serves an initrd to the kernel's EFI stub through LoadFile2 on the
  * LINUX_EFI_INITRD_MEDIA_GUID device path (both roles: the stub for its
- * .initrd, the loader for Type #1 `initrd` lines). EFI_ALREADY_STARTED when
+ * .initrd and the files it hands the OS, the loader for Type #1 `initrd`
+ * lines). The pieces are copied to the kernel's buffer only when it asks;
+ * they must stay valid until initrd_unregister(). EFI_ALREADY_STARTED when
  * someone else serves one already. */
+EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret);
+
+/* The same for one piece. */
 EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret);
 
 /* Whether some image (a loader, another stub) already serves an initrd on

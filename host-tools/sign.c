@@ -14,6 +14,7 @@
 #include "pe-sign.h"
 #include "signer.h"
 #include "../common/error.h"
+#include "../common/uki.h"
 
 #define MAX_TRUSTED 16
 
@@ -90,6 +91,10 @@ static int verify_image(const char *path, X509_STORE *trusted) {
         if (image_file_open(path, &m) < 0)
                 return -1;
         r = authenticode_layout(m.data, m.size, m.size, &l);
+        /* A good signature on an image whose file view hides what the
+         * firmware loads is no reason to call it valid. */
+        if (r == KEEL_OK)
+                r = uki_check_image_file(m.data, m.size);
         if (r == KEEL_OK && l.cert_table_size > 0)
                 r = win_certificate_parse(m.data + l.cert_table_offset, l.cert_table_size, entries, ARRAY_SIZE(entries), &n);
         if (r != KEEL_OK) {

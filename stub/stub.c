@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "stub.h"
 #include "../efi/initrd.h"
+#include "extra.h"
 #include "linux.h"
 #include "measure.h"
 #include "../common/cmdline.h"
@@ -142,6 +143,27 @@ static EFI_STATUS check_initrd_path_free(void) {
         return EFI_ACCESS_DENIED;
 }
 
+/* The UKI's own initrd first (microcode must be in the first archive), then
+ * the archives for /.extra. Nothing is registered when there is nothing. */
+static EFI_STATUS register_initrd(const void *initrd_data, size_t initrd_size, const struct stub_extra_files *extra,
+                                  struct initrd_loader **ret) {
+        struct initrd_piece pieces[1 + STUB_EXTRA_FILES_MAX];
+        size_t n = 0;
+        EFI_STATUS err;
+
+        *ret = NULL;
+        if (initrd_size > 0)
+                pieces[n++] = (struct initrd_piece) { .data = initrd_data, .size = initrd_size };
+        for (size_t i = 0; i < extra->n_archives; i++)
+                pieces[n++] = extra->archives[i];
+        if (n == 0)
+                return EFI_SUCCESS;
+        err = initrd_register_pieces(pieces, n, ret);
+        if (err != EFI_SUCCESS)
+                efi_print("keel: cannot offer the initrd to the kernel: %s\n", efi_status_text(err));
+        return err;
+}
+
 EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         struct initrd_loader *initrd = NULL;
         const void *kernel, *initrd_data;
@@ -149,6 +171,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         CHAR16 *cmdline = NULL;
         enum cmdline_source cmdline_source;
         struct stub_measurements measured = {};
+        struct stub_extra_files extra = {};
         EFI_STATUS err;
 
         export_stub_variables(self->loaded_image);
@@ -170,14 +193,14 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
                 return err;
         }
 
+        err = stub_extra_files_pack(self, &extra);
+        if (err != EFI_SUCCESS)
+                goto out;
+
         stub_measure_sections(self, &measured);
-        if (initrd_size > 0) {
-                err = initrd_register(initrd_data, initrd_size, &initrd);
-                if (err != EFI_SUCCESS) {
-                        efi_print("keel: cannot offer the initrd to the kernel: %s\n", efi_status_text(err));
-                        goto out;
-                }
-        }
+        err = register_initrd(initrd_data, initrd_size, &extra, &initrd);
+        if (err != EFI_SUCCESS)
+                goto out;
 
         /* The final string, whatever build_cmdline() made of the loader's options. */
         if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
@@ -189,6 +212,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
 
 out:
         initrd_unregister(initrd);
+        stub_extra_files_free(&extra);
         efi_free(cmdline);
         return err;
 }

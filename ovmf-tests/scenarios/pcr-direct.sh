@@ -6,6 +6,7 @@
 # must be what a TPM computes (tpm2_policypcr in a trial session on swtpm)
 # for the booted PCR 11 after systemd-pcrphase's enter-initrd, signed by the
 # embedded .pcrpkey. No command line comes from outside: PCR 12 stays zero.
+# The OS finds .pcrsig and .pcrpkey in /.extra, as systemd-stub hands them over.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
 WORK=$1
@@ -76,4 +77,12 @@ open(sys.argv[2],"wb").write(base64.b64decode(e["sig"])); open(sys.argv[3],"wb")
 expect_true "openssl verifies the sha256 signature with .pcrpkey" \
         openssl_verify sha256 "$WORK/pcrpkey.pem" "$WORK/sig.bin" "$WORK/pol.bin"
 expect_eq ".pcrpkey is the public key given" "$(sha256_hex "$WORK/pcrpkey.pem")" "$(sha256_hex "$WORK/pub.pem")"
+
+# The stub hands .pcrsig and .pcrpkey to the OS as systemd-stub 252 does.
+expect_eq "/.extra is 0555" "$(report_value "$WORK" "EXTRA-DIR mode")" "555"
+expect_eq "/.extra/tpm2-pcr-signature.json is .pcrsig, 0444" \
+        "$(report_value "$WORK" "EXTRA tpm2-pcr-signature.json mode")" "444 sha256=$(sha256_hex "$WORK/pcrsig.json")"
+expect_eq "/.extra/tpm2-pcr-public-key.pem is .pcrpkey, 0444" \
+        "$(report_value "$WORK" "EXTRA tpm2-pcr-public-key.pem mode")" "444 sha256=$(sha256_hex "$WORK/pub.pem")"
+expect_eq "nothing else in /.extra" "$(grep -ac '^EXTRA ' "$WORK/report.log")" "2"
 exit $((FAILURES > 0))

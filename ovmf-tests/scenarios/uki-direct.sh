@@ -21,5 +21,6 @@ expect_eq "LoaderDevicePartUUID is the ESP (upper case, as systemd-boot writes i
 expect_eq "LoaderImageIdentifier" "$(report_value "$WORK" "EFIVAR LoaderImageIdentifier")" '\EFI\BOOT\BOOTX64.EFI'
 expect_true "LoaderFirmwareType names UEFI" grep -q "EFIVAR LoaderFirmwareType=UEFI 2\.[0-9][0-9]" "$WORK/report.log"
 expect_true "LoaderFirmwareInfo names EDK II" grep -q "EFIVAR LoaderFirmwareInfo=EDK II 1\.00" "$WORK/report.log"
+expect_true "a UKI without .pcrsig/.pcrpkey hands the OS no /.extra" bash -c "! grep -aq '^EXTRA' '$WORK/report.log'"
 expect_true "no loader variable claims a loader ran" bash -c "! grep -q 'EFIVAR LoaderInfo=' '$WORK/report.log'"
 exit $((FAILURES > 0))
