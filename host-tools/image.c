@@ -209,7 +209,7 @@ static int uki_bound_hash(const char *path, const char *key, char ret[2 * VERITY
         int r;
 
         ret[0] = '\0';
-        if (map_file(path, &f) < 0)
+        if (map_pe_file(path, &f) < 0)
                 return -1;
         r = pe_parse_headers(f.data, f.size, &pe);
         if (r == KEEL_OK)
