@@ -85,4 +85,24 @@ expect_eq "/.extra/tpm2-pcr-signature.json is .pcrsig, 0444" \
 expect_eq "/.extra/tpm2-pcr-public-key.pem is .pcrpkey, 0444" \
         "$(report_value "$WORK" "EXTRA tpm2-pcr-public-key.pem mode")" "444 sha256=$(sha256_hex "$WORK/pub.pem")"
 expect_eq "nothing else in /.extra" "$(grep -ac '^EXTRA ' "$WORK/report.log")" "2"
+
+# The same sections in a systemd-stub 252 UKI (objcopy, as its manual
+# shows): the OS must find the same /.extra, file for file, mode for mode.
+W=$WORK/systemd-stub
+mkdir -p "$W"
+printf '%s' "$CMDLINE" >"$W/cmdline"
+printf 'ID=keeltest\nVERSION_ID=5\n' >"$W/osrel"
+objcopy --add-section .osrel="$W/osrel" --change-section-vma .osrel=0x20000 \
+        --add-section .cmdline="$W/cmdline" --change-section-vma .cmdline=0x30000 \
+        --add-section .pcrsig="$WORK/pcrsig.json" --change-section-vma .pcrsig=0x40000 \
+        --add-section .pcrpkey="$WORK/pub.pem" --change-section-vma .pcrpkey=0x50000 \
+        --add-section .linux="$(kernel_image)" --change-section-vma .linux=0x2000000 \
+        --add-section .initrd="$(shared_initramfs)" --change-section-vma .initrd=0x3000000 \
+        "$SYSTEMD_STUB" "$W/uki.efi"
+esp_image_create "$W/disk.img"
+esp_put "$W/disk.img" "$W/uki.efi" /EFI/BOOT/BOOTX64.EFI
+qemu_boot "$W" "$W/disk.img" || true
+expect_report_complete "$W"
+expect_eq "systemd-stub 252 hands over the same /.extra as keel" \
+        "$(tr -d '\r' <"$W/report.log" | grep -a '^EXTRA')" "$(tr -d '\r' <"$WORK/report.log" | grep -a '^EXTRA')"
 exit $((FAILURES > 0))
