@@ -12,7 +12,8 @@ EFI_HELPERS=$BUILD/efi-helpers
 # OVMF prints this once every boot option failed; it then waits for a key.
 SB_ALL_FAILED="No bootable option or device was found"
 
-# efi_helpers: builds enroll.efi and sb-probe.efi (test only) into $EFI_HELPERS.
+# efi_helpers: builds the test-only helpers (enroll.efi, sb-probe.efi,
+# initrd-inject.efi) into $EFI_HELPERS.
 efi_helpers() {
         make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$EFI_HELPERS" >&2
 }
@@ -94,4 +95,133 @@ keys_disk() {
         for spec in "$@"; do
                 esp_put "$img" "${spec%%:*}" "/keys/${spec#*:}.auth"
         done
+}
+
+# --- Attacks on a signed boot chain (issue #11). keel, signed with the
+# snakeoil key, is the loader (timeout 0); each scenario's attack entries
+# sort first, so keel tries them unattended, and the good UKI below comes
+# after them. Needs loader-lib.sh (make_keel_uki).
+
+SB_GOOD_CMDLINE="console=ttyS0 loglevel=1 panic=-1 keel.test=sb-good"
+
+# snakeoil_sign IN OUT: keel sign with the snakeoil key (an encrypted PEM
+# key, passphrase "snakeoil").
+snakeoil_sign() {
+        local pass
+        pass=$(mktemp)
+        printf 'snakeoil\n' >"$pass"
+        "$KEEL" sign --key "$SNAKEOIL_KEY" --cert "$SNAKEOIL_CERT" --passphrase-file "$pass" -o "$2" "$1" ||
+                { rm -f "$pass"; return 1; }
+        rm -f "$pass"
+}
+
+# sbsign_snakeoil IN OUT: sbsign with the snakeoil key, for the hostile images
+# keel sign is meant to refuse. sbsign cannot read an encrypted key, so it
+# gets a decrypted copy (of a published test key) for the call.
+sbsign_snakeoil() {
+        local key
+        key=$(mktemp)
+        openssl pkey -in "$SNAKEOIL_KEY" -passin pass:snakeoil -out "$key"
+        # Its chatter ("Signing Unsigned original image") only when it fails.
+        sbsign --key "$key" --cert "$SNAKEOIL_CERT" --output "$2" "$1" >"$key.log" 2>&1 ||
+                { cat "$key.log" >&2; rm -f "$key" "$key.log"; return 1; }
+        rm -f "$key" "$key.log"
+}
+
+# attack_esp IMG: the signed keel loader with loader.conf `timeout 0`, and
+# the good UKI \EFI\Linux\keeltest-1.efi (signed, command line
+# $SB_GOOD_CMDLINE). A Type #2 entry's sort key is its os-release ID
+# ("keeltest"), so Type #1 attack entries with `sort-key a...` come first.
+# Attack files go in \EFI\keel\.
+attack_esp() {
+        local img=$1 tmp
+        tmp=$(mktemp -d)
+        esp_image_create "$img" 192
+        snakeoil_sign "$KEEL_EFI" "$tmp/keel.efi"
+        esp_put "$img" "$tmp/keel.efi" /EFI/BOOT/BOOTX64.EFI
+        esp_write "$img" /loader/loader.conf $'timeout 0\n'
+        make_keel_uki "$tmp/good.efi" keeltest 1 sb-good
+        snakeoil_sign "$tmp/good.efi" "$tmp/good-signed.efi"
+        esp_put "$img" "$tmp/good-signed.efi" /EFI/Linux/keeltest-1.efi
+        mmd -i "$img@@1M" ::/EFI/keel
+        rm -rf "$tmp"
+}
+
+# expect_good_boot WORKDIR: the good UKI booted, unattended, with exactly its
+# signed command line.
+expect_good_boot() {
+        expect_report_complete "$1"
+        expect_eq "SecureBoot is on" "$(report_value "$1" SECUREBOOT)" 01
+        expect_eq "the good UKI booted, unattended" "$(report_value "$1" "EFIVAR LoaderEntrySelected")" keeltest-1.efi
+        expect_eq "with exactly its signed command line" "$(report_value "$1" CMDLINE)" "$SB_GOOD_CMDLINE"
+}
+
+# report_lacks WORKDIR LINE: no report line is LINE.
+report_lacks() {
+        ! { [ -f "$1/report.log" ] && tr -d '\r' <"$1/report.log" | grep -aqx -- "$2"; }
+}
+
+# cmdlines_lack WORKDIR WORD: no kernel that reported (in any boot of the run)
+# had WORD on its command line.
+cmdlines_lack() {
+        ! { [ -f "$1/report.log" ] && tr -d '\r' <"$1/report.log" | sed -n 's/^CMDLINE=//p' | tr ' ' '\n' | grep -aqx -- "$2"; }
+}
+
+# expect_no_attack_words WORKDIR WORD...: no attacker WORD reached the command
+# line of a kernel that reported.
+expect_no_attack_words() {
+        local w=$1 word
+        shift
+        for word in "$@"; do
+                expect_true "'$word' reached no kernel command line" cmdlines_lack "$w" "$word"
+        done
+}
+
+# expect_console WORKDIR WHAT REGEX: keel's console (any boot of the run)
+# shows REGEX.
+expect_console() {
+        expect_true "$2" console_has "$1" "$3"
+}
+
+# console_after WORKDIR FIRST THEN: a console line matches THEN (an ERE) after
+# one that matches FIRST, to tell which of several attempts printed it.
+console_after() {
+        tr -d '\r' <"$1/console.log" | awk -v first="$2" -v then="$3" '
+                seen && $0 ~ then { found = 1; exit }
+                $0 ~ first { seen = 1 }
+                END { exit !found }'
+}
+
+# report_split_boots WORKDIR N: WORKDIR/bootK/report.log for the Kth kernel
+# that reported in a run spanning several boots (QEMU_REBOOT=1); K = 1..N
+# always exist (empty when fewer kernels reported), so checks fail cleanly.
+report_split_boots() {
+        local k
+        for k in $(seq 1 "$2"); do
+                mkdir -p "$1/boot$k"
+                : >"$1/boot$k/report.log"
+        done
+        [ -f "$1/report.log" ] || return 0
+        tr -d '\r' <"$1/report.log" | awk -v dir="$1" '
+                /^KEEL-REPORT-BEGIN$/ { n++; system("mkdir -p \"" dir "/boot" n "\"") }
+                n { print > (dir "/boot" n "/report.log") }'
+}
+
+# expect_keel_refuses WHAT CMD...: the keel command fails cleanly: an exit
+# status below 126, exactly one "keel: " line on stderr, nothing on stdout.
+expect_keel_refuses() {
+        local what=$1 out err rc=0
+        shift
+        out=$(mktemp)
+        err=$(mktemp)
+        "$@" >"$out" 2>"$err" || rc=$?
+        if [ $rc -ne 0 ] && [ $rc -lt 126 ] && [ "$(wc -l <"$err")" -eq 1 ] && grep -q '^keel: ' "$err" &&
+           [ ! -s "$out" ]; then
+                echo "  ok: $what"
+        else
+                echo "  FAIL: $what"
+                echo "        exit $rc, $(wc -c <"$out") bytes on stdout, stderr: '$(head -c 300 "$err" | tr '\n' '|')'"
+                FAILURES=$((FAILURES + 1))
+        fi
+        rm -f "$out" "$err"
 }

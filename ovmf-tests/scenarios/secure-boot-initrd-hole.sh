@@ -1,0 +1,57 @@
+#!/bin/bash
+# Secure Boot (snakeoil-enrolled OVMF), keel as the signed loader: a signed
+# UKI without an .initrd of its own must never run an initrd that no
+# signature covers. noinitrd.efi is such a UKI, signed; \evil.cpio is an
+# unsigned initramfs that reports EVIL_MARKER if it ever runs as PID 1.
+# Two attacks, tried in this order in one boot, then the good UKI:
+#  - loader path: a Type #1 entry `linux /EFI/keel/noinitrd.efi` +
+#    `initrd /evil.cpio`. keel must not offer `initrd` lines to a `linux`
+#    that is a UKI; it refuses the entry;
+#  - stub path: a Type #1 `efi` entry for initrd-inject.efi (test helper,
+#    signed), which serves \evil.cpio on the initrd device path itself and
+#    then starts noinitrd.efi: the stub must refuse to start when the path is
+#    taken and it has no initrd of its own.
+# Both attack entries also carry `options` that must not reach the kernel.
+# Expected: each attack is refused with a console line saying why, and the
+# good UKI boots unattended with its signed command line.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../sb-lib.sh"
+source "$(dirname "$0")/../loader-lib.sh"
+WORK=$1
+EVIL_MARKER=EVIL-INITRD-RAN
+
+efi_helpers
+snakeoil_sign "$EFI_HELPERS/initrd-inject.efi" "$WORK/initrd-inject.efi"
+# The victim: a correctly built, signed UKI that simply has no .initrd.
+"$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" \
+        --cmdline "console=ttyS0 loglevel=1 panic=-1 keel.test=noinitrd" -o "$WORK/noinitrd-unsigned.efi"
+snakeoil_sign "$WORK/noinitrd-unsigned.efi" "$WORK/noinitrd.efi"
+# The attacker's initramfs: the reporting one, plus a line that only it writes.
+printf '#!/bin/sh\necho %s\n' "$EVIL_MARKER" >"$WORK/evil-scenario"
+build_initramfs "$WORK/evil.cpio" "$WORK/evil-scenario"
+
+IMG=$WORK/disk.img
+attack_esp "$IMG"
+esp_put "$IMG" "$WORK/noinitrd.efi" /EFI/keel/noinitrd.efi
+esp_put "$IMG" "$WORK/initrd-inject.efi" /EFI/keel/initrd-inject.efi
+esp_put "$IMG" "$WORK/evil.cpio" /evil.cpio
+esp_write "$IMG" /loader/entries/attack-loader.conf "$(printf '%s\n' 'title initrd hole: loader' 'sort-key a1' \
+        'linux /EFI/keel/noinitrd.efi' 'initrd /evil.cpio' 'options keel.evil=initrd-loader')"
+esp_write "$IMG" /loader/entries/attack-stub.conf "$(printf '%s\n' 'title initrd hole: stub' 'sort-key a2' \
+        'efi /EFI/keel/initrd-inject.efi' 'options keel.evil=initrd-stub')"
+
+echo "-- a signed UKI without .initrd, offered an unsigned initrd: refused; the good UKI boots"
+W=$WORK/boot
+sb_boot "$W" "$IMG" "$SB_SNAKEOIL_VARS" || true
+expect_true "no attacker initramfs ran" report_lacks "$W" "$EVIL_MARKER"
+expect_no_attack_words "$W" keel.evil=initrd-loader keel.evil=initrd-stub
+expect_true "the kernel never took the injected initrd" bash -c "! tr -d '\r' <'$W/console.log' | grep -aq 'INITRD-INJECT: the kernel took'"
+expect_console "$W" "loader: refuses 'initrd' lines for a 'linux' that is a UKI" \
+        "keel: attack-loader\\.conf: .*is a UKI.*initrd"
+expect_console "$W" "the stub path was tried (the helper served the initrd and started the UKI)" \
+        "INITRD-INJECT: starting .*noinitrd.efi"
+expect_true "stub: refuses to start when an initrd from outside is already offered" \
+        console_after "$W" "INITRD-INJECT: starting" "keel: refusing to boot: .*initrd"
+expect_console "$W" "the loader fell back past the stub attack" "keel: entry attack-stub\\.conf failed"
+expect_good_boot "$W"
+exit $((FAILURES > 0))
