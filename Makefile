@@ -129,6 +129,30 @@ fuzz-smoke: $(FUZZERS)
 	    || { tail -40 $(BUILD)/fuzz/$$n.log; exit 1; }; \
 	  tail -1 $(BUILD)/fuzz/$$n.log; done
 
+# Long runs, not part of `make check`: each fuzzer in turn (one at a time) for
+# FUZZ_LONG_SECONDS, or until FUZZ_LONG_RUNS executions (-1: no cap); the
+# corpus grows in $(BUILD)/fuzz-corpus as for fuzz-smoke. Prints and writes to
+# $(BUILD)/fuzz-long.txt each target's executions, crashes (crash, leak,
+# timeout, out-of-memory inputs saved in $(BUILD)/fuzz-long/) and seconds;
+# fails at the end if any target crashed.
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_LONG_RUNS    ?= -1
+FUZZ_LONG_TARGETS ?= $(FUZZERS)
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_LONG_TARGETS)
+	@mkdir -p $(BUILD)/fuzz-long; sum=$(BUILD)/fuzz-long.txt; failed=0; \
+	printf '%-26s %14s %8s %8s\n' target executions crashes seconds | tee $$sum; \
+	for f in $(FUZZ_LONG_TARGETS); do n=$$(basename $$f); log=$(BUILD)/fuzz-long/$$n.log; \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$n; start=$$(date +%s); \
+	  $$f -max_total_time=$(FUZZ_LONG_SECONDS) -runs=$(FUZZ_LONG_RUNS) -timeout=10 -rss_limit_mb=2048 \
+	      -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz-long/$$n- \
+	      $(BUILD)/fuzz-corpus/$$n tests/fuzz/corpus/$$n >$$log 2>&1; \
+	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -1); \
+	  crashes=$$(grep -c 'Test unit written to' $$log); \
+	  [ "$$crashes" = 0 ] || { failed=1; grep 'Test unit written to' $$log; }; \
+	  printf '%-26s %14s %8s %8s\n' $$n "$${execs:-?}" $$crashes $$(( $$(date +%s) - start )) | tee -a $$sum; \
+	done; exit $$failed
+
 cli-tests: all
 	tests/cli/run-all $(BUILD)
 
