@@ -14,6 +14,15 @@
 #define ENTRY_ID_MAX 256
 #define OSREL_VALUE_MAX ENTRY_FIELD_MAX
 #define ENTRY_ARCHITECTURE "x64"
+/* Blocks in a ranked list's arena start at this alignment, so that moving
+ * one keeps its initrd pointer array aligned. */
+#define ARENA_ALIGN sizeof(void *)
+
+/* Why a ranked list leaves an entry out. */
+#define WHY_TOO_MANY "too many boot entries; keeping those first in menu order, ignoring this one"
+#define WHY_TOO_LARGE "boot entries too large to keep them all; keeping those first in menu order, ignoring this one"
+
+static int entry_compare(const struct boot_entry *a, const struct boot_entry *b);
 
 void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
                      entry_warn_fn warn, void *userdata) {
@@ -24,7 +33,33 @@ void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t ca
                 .arena_size = arena_size,
                 .warn = warn,
                 .userdata = userdata,
+                .max_from_files = capacity,
         };
+}
+
+static size_t align_up(size_t v) {
+        return (v + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+}
+
+void entry_list_init_ranked(struct entry_list *l, struct boot_entry *storage, size_t capacity, size_t reserved,
+                            char *arena, size_t arena_size, entry_warn_fn warn, void *userdata) {
+        /* Aligned start and size: every block then starts aligned, and the
+         * bytes a block takes do not depend on where the caller's buffer
+         * happens to be (the loader and the host must agree). */
+        size_t skip = arena_size > 0 ? (size_t) (-(uintptr_t) arena & (ARENA_ALIGN - 1)) : 0;
+
+        if (skip > arena_size)
+                skip = arena_size;
+        entry_list_init(l, storage, capacity, arena_size > 0 ? arena + skip : arena,
+                        (arena_size - skip) & ~(ARENA_ALIGN - 1), warn, userdata);
+        l->ranked = true;
+        l->max_from_files = reserved < capacity ? capacity - reserved : 0;
+        l->budget = l->arena_size / 2;
+}
+
+void entry_list_set_file_check(struct entry_list *l, entry_file_fn fn, void *userdata) {
+        l->file_kind = fn;
+        l->file_userdata = userdata;
 }
 
 static void warn(struct entry_list *l, struct slice filename, const char *what) {
@@ -108,7 +143,9 @@ static bool begin_entry(struct entry_list *l, struct slice filename, struct boot
         char id[ENTRY_ID_MAX];
         bool ok = true;
 
-        if (l->n_entries >= l->capacity) {
+        /* A plain list keeps what comes first; a ranked one decides once
+         * the entry is complete (rank_entry). */
+        if (!l->ranked && l->n_entries >= l->capacity) {
                 warn(l, filename, "too many boot entries, ignoring this one");
                 return false;
         }
@@ -178,28 +215,261 @@ static const char *join_options(struct entry_list *l, const struct bls_entry *b,
         return p;
 }
 
-/* Keeps the entry being built when all its strings fitted in the arena;
+/* ---- ranked lists ------------------------------------------------------------ */
+
+typedef int (*entry_cmp_fn)(const struct boot_entry *a, const struct boot_entry *b);
+
+static void swap_entries(struct boot_entry *a, struct boot_entry *b) {
+        struct boot_entry tmp = *a;
+        *a = *b;
+        *b = tmp;
+}
+
+/* Heaps with the greatest element (by cmp) at v[0]: in place, O(log n) per
+ * step even for hostile inputs, no recursion. */
+static void sift_down(struct boot_entry *v, size_t start, size_t end, entry_cmp_fn cmp) {
+        size_t root = start;
+
+        while (2 * root + 1 < end) {
+                size_t child = 2 * root + 1, largest = root;
+
+                if (cmp(&v[largest], &v[child]) < 0)
+                        largest = child;
+                if (child + 1 < end && cmp(&v[largest], &v[child + 1]) < 0)
+                        largest = child + 1;
+                if (largest == root)
+                        return;
+                swap_entries(&v[root], &v[largest]);
+                root = largest;
+        }
+}
+
+static void sift_up(struct boot_entry *v, size_t i) {
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+                if (entry_compare(&v[parent], &v[i]) >= 0)
+                        return;
+                swap_entries(&v[parent], &v[i]);
+                i = parent;
+        }
+}
+
+static void heapify(struct boot_entry *v, size_t n, entry_cmp_fn cmp) {
+        for (size_t i = n / 2; i > 0; i--)
+                sift_down(v, i - 1, n, cmp);
+}
+
+static void heap_sort(struct boot_entry *v, size_t n, entry_cmp_fn cmp) {
+        heapify(v, n, cmp);
+        for (size_t end = n; end > 1; end--) {
+                swap_entries(&v[0], &v[end - 1]);
+                sift_down(v, 0, end - 1, cmp);
+        }
+}
+
+static int cmp_arena_offset(const struct boot_entry *a, const struct boot_entry *b) {
+        return (a->arena_offset > b->arena_offset) - (a->arena_offset < b->arena_offset);
+}
+
+/* A string of a block that moved from `from` to `to`; strings elsewhere
+ * (the loader's own literals) stay. */
+static void relocate(const char **p, uintptr_t from, size_t size, char *to) {
+        uintptr_t q = (uintptr_t) *p;
+
+        if (*p && q >= from && q - from < size)
+                *p = to + (q - from);
+}
+
+static void move_block(struct entry_list *l, struct boot_entry *e, size_t to_offset) {
+        const char **fields[] = { &e->id,         &e->filename,  &e->title,    &e->version,    &e->sort_key,
+                                  &e->machine_id, &e->linux_path, &e->efi_path, &e->devicetree, &e->options };
+        uintptr_t from = (uintptr_t) (l->arena + e->arena_offset);
+        char *to = l->arena + to_offset;
+
+        if (to_offset == e->arena_offset)
+                return;
+        memmove(to, l->arena + e->arena_offset, e->arena_size);
+        for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+                relocate(fields[i], from, e->arena_size, to);
+        if (e->initrds && (uintptr_t) e->initrds >= from && (uintptr_t) e->initrds - from < e->arena_size) {
+                e->initrds = (const char **) (void *) (to + ((uintptr_t) e->initrds - from));
+                for (size_t i = 0; i < e->n_initrds; i++)
+                        relocate(&e->initrds[i], from, e->arena_size, to);
+        }
+        e->arena_offset = to_offset;
+}
+
+/* Moves the blocks still in use (the kept entries' and the boundary's) to
+ * the bottom of the arena, in their order, closing the gaps that dropped
+ * entries left. Each block moves down or stays, so memmove in ascending
+ * order never overwrites a block not yet moved. */
+static void compact(struct entry_list *l) {
+        bool boundary_done = !l->has_boundary || l->boundary.arena_size == 0;
+        size_t to = 0;
+
+        heap_sort(l->entries, l->n_entries, cmp_arena_offset);
+        for (size_t i = 0; i < l->n_entries; i++) {
+                struct boot_entry *e = &l->entries[i];
+                if (e->arena_size == 0)
+                        continue;
+                if (!boundary_done && l->boundary.arena_offset < e->arena_offset) {
+                        move_block(l, &l->boundary, to);
+                        to += l->boundary.arena_size;
+                        boundary_done = true;
+                }
+                move_block(l, e, to);
+                to += e->arena_size;
+        }
+        if (!boundary_done) {
+                move_block(l, &l->boundary, to);
+                to += l->boundary.arena_size;
+        }
+        l->arena_used = to;
+        l->garbage_bytes = 0;
+        heapify(l->entries, l->n_entries, entry_compare);
+}
+
+/* Before a ranked list builds an entry: room for the largest one at the
+ * top of the arena. Compaction runs only when less than ENTRY_COST_MAX is
+ * left; since the kept entries use at most half the arena, each one frees
+ * at least half of it minus two entries, so its cost spreads over many
+ * entries. */
+static void make_room(struct entry_list *l) {
+        if (l->ranked && l->arena_size - l->arena_used < ENTRY_COST_MAX && l->garbage_bytes > 0)
+                compact(l);
+}
+
+/* e is left out: it is now the first entry in menu order that is, so the
+ * list remembers it (its block stays) and forgets the previous one, which
+ * sorted after it. */
+static void leave_out(struct entry_list *l, const struct boot_entry *e, const char *why) {
+        warn(l, slice_from_cstr(e->filename), why);
+        if (l->has_boundary)
+                l->garbage_bytes += l->boundary.arena_size;
+        l->boundary = *e;
+        l->has_boundary = true;
+}
+
+static struct boot_entry pop_last(struct entry_list *l) {
+        struct boot_entry last = l->entries[0];
+
+        l->entries[0] = l->entries[--l->n_entries];
+        sift_down(l->entries, 0, l->n_entries, entry_compare);
+        return last;
+}
+
+/* The kept entries are always exactly those of all entries seen so far
+ * that come first in menu order, up to the first that no longer fits
+ * (count or arena budget). Whatever sorts after the boundary — the first
+ * entry cut — is cut too: keeping a later, smaller one would make the
+ * result depend on the order the files were found in. */
+static bool rank_entry(struct entry_list *l, const struct boot_entry *e) {
+        size_t offset = e->arena_offset;
+        bool kept = true;
+
+        if (l->has_boundary && entry_compare(e, &l->boundary) > 0) {
+                warn(l, slice_from_cstr(e->filename), WHY_TOO_MANY);
+                l->arena_used = offset; /* the newest block: nothing else lies above it */
+                return false;
+        }
+        if (l->n_entries < l->max_from_files) {
+                l->entries[l->n_entries] = *e;
+                sift_up(l->entries, l->n_entries++);
+        } else if (l->n_entries == 0 || entry_compare(e, &l->entries[0]) > 0) {
+                leave_out(l, e, WHY_TOO_MANY);
+                return false;
+        } else {
+                struct boot_entry last = l->entries[0];
+                l->entries[0] = *e;
+                sift_down(l->entries, 0, l->n_entries, entry_compare);
+                l->kept_bytes -= last.arena_size;
+                leave_out(l, &last, WHY_TOO_MANY);
+        }
+        l->kept_bytes += e->arena_size;
+        while (l->kept_bytes > l->budget && l->n_entries > 0) {
+                struct boot_entry last = pop_last(l);
+                l->kept_bytes -= last.arena_size;
+                if (last.arena_offset == offset)
+                        kept = false;
+                leave_out(l, &last, WHY_TOO_LARGE);
+        }
+        return kept;
+}
+
+/* Keeps the entry built in e when all its strings fitted in the arena;
  * otherwise rolls the arena back to where the entry began. */
-static bool commit_entry(struct entry_list *l, struct slice filename, bool ok, size_t arena_mark) {
+static bool commit_entry(struct entry_list *l, struct boot_entry *e, struct slice filename, bool ok, size_t arena_mark) {
         if (!ok) {
                 warn(l, filename, "out of memory for boot entries, ignoring entry");
                 l->arena_used = arena_mark;
                 return false;
         }
-        l->n_entries++;
+        if (l->ranked)
+                l->arena_used = align_up(l->arena_used);
+        e->arena_offset = arena_mark;
+        e->arena_size = l->arena_used - arena_mark;
+        if (l->ranked)
+                return rank_entry(l, e);
+        l->entries[l->n_entries++] = *e;
         return true;
+}
+
+/* The loader's own entries, after sorting: into the slots left. */
+static bool append_own(struct entry_list *l, const struct boot_entry *e) {
+        if (l->n_entries >= l->capacity)
+                return false;
+        l->entries[l->n_entries++] = *e;
+        return true;
+}
+
+/* ---- files an entry names ------------------------------------------------------- */
+
+static const char *file_problem(struct entry_list *l, const char *path, bool may_be_empty) {
+        if (!path)
+                return NULL;
+        switch (l->file_kind(l->file_userdata, path)) {
+        case ENTRY_FILE_MISSING:
+                return "a file it names is missing, ignoring entry";
+        case ENTRY_FILE_DIRECTORY:
+                return "a file it names is a directory, ignoring entry";
+        case ENTRY_FILE_EMPTY:
+                return may_be_empty ? NULL : "its 'linux' or 'efi' file is empty, ignoring entry";
+        default:
+                return NULL;
+        }
+}
+
+/* What the loader could not boot is hidden now, like systemd-boot hides
+ * entries with missing files: a kernel or EFI program that is a directory
+ * or has no bytes would fail only after being chosen (and, as the default,
+ * on every boot). An empty initrd is legal (nothing to add). */
+static bool entry_files_ok(struct entry_list *l, struct slice filename, const struct boot_entry *e) {
+        const char *why;
+
+        if (!l->file_kind)
+                return true;
+        why = file_problem(l, e->linux_path, false);
+        if (!why)
+                why = file_problem(l, e->efi_path, false);
+        for (size_t i = 0; !why && i < e->n_initrds; i++)
+                why = file_problem(l, e->initrds[i], true);
+        if (why)
+                warn(l, filename, why);
+        return !why;
 }
 
 bool entries_add_type1(struct entry_list *l, enum entry_source source, struct slice filename, const void *content,
                        size_t len) {
-        size_t arena_mark = l->arena_used, options_len = 0;
-        struct boot_entry *e = &l->entries[l->n_entries];
+        size_t arena_mark, options_len = 0;
+        struct boot_entry cand, *e = &cand;
         struct bls_entry b;
         bool ok = true;
 
         if (!entry_filename_is_type1(filename))
                 return false;
-        if (!begin_entry(l, filename, e))
+        make_room(l);
+        arena_mark = l->arena_used;
+        if (!field_fits(l, filename, filename, ENTRY_FIELD_MAX) || !begin_entry(l, filename, e))
                 goto refuse;
 
         bls_entry_parse(&b, content, len, NULL, NULL);
@@ -251,7 +521,9 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
                         e->initrds[i] = arena_strdup(l, b.initrds[i], &ok);
                 e->n_initrds = b.n_initrds;
         }
-        return commit_entry(l, filename, ok, arena_mark);
+        if (ok && !entry_files_ok(l, filename, e))
+                goto refuse;
+        return commit_entry(l, e, filename, ok, arena_mark);
 
 refuse:
         l->arena_used = arena_mark;
@@ -276,6 +548,43 @@ static bool osrel_first(struct entry_list *l, struct slice filename, const void 
         return false;
 }
 
+/* A warning's text into a buffer, cut at its end. */
+static void text_append(char *out, size_t out_size, size_t *o, const char *s) {
+        while (*s && *o + 1 < out_size)
+                out[(*o)++] = *s++;
+        if (out_size > 0)
+                out[*o] = '\0';
+}
+
+static void text_append_number(char *out, size_t out_size, size_t *o, uint64_t v) {
+        char digits[21];
+        size_t n = sizeof(digits) - 1;
+
+        digits[n] = '\0';
+        do {
+                digits[--n] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        text_append(out, out_size, o, digits + n);
+}
+
+bool entry_uki_section_fits(const char *section, uint64_t size, char *why, size_t why_size) {
+        size_t o = 0;
+
+        if (why_size > 0)
+                why[0] = '\0';
+        if (size <= ENTRY_UKI_SECTION_MAX)
+                return true;
+        text_append(why, why_size, &o, "its ");
+        text_append(why, why_size, &o, section);
+        text_append(why, why_size, &o, " section is ");
+        text_append_number(why, why_size, &o, size);
+        text_append(why, why_size, &o, " bytes, more than the ");
+        text_append_number(why, why_size, &o, ENTRY_UKI_SECTION_MAX);
+        text_append(why, why_size, &o, " keel reads; ignoring it");
+        return false;
+}
+
 #define UKI_DIRECTORY "\\EFI\\Linux\\"
 
 bool entry_uki_path(struct slice filename, char *out, size_t out_size) {
@@ -295,8 +604,8 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
         static const char *const version_keys[] = { "IMAGE_VERSION", "VERSION", "VERSION_ID", "BUILD_ID", NULL };
         static const char *const sort_key_keys[] = { "IMAGE_ID", "ID", NULL };
         char title[OSREL_VALUE_MAX + 1], version[OSREL_VALUE_MAX + 1], sort_key[OSREL_VALUE_MAX + 1];
-        size_t arena_mark = l->arena_used;
-        struct boot_entry *e = &l->entries[l->n_entries];
+        size_t arena_mark;
+        struct boot_entry cand, *e = &cand;
         char path[ENTRY_FIELD_MAX + 16];
         bool too_long = false, ok = true;
         struct slice options;
@@ -307,6 +616,8 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
                 warn(l, filename, "UKI has no .osrel section, ignoring it");
                 return false;
         }
+        make_room(l);
+        arena_mark = l->arena_used;
         if (!begin_entry(l, filename, e))
                 goto refuse;
         if (!osrel_first(l, filename, osrel, osrel_len, title_keys, title, sizeof(title), &too_long)) {
@@ -337,7 +648,7 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
         e->sort_key = arena_strdup_optional(l, slice_from_cstr(sort_key), &ok);
         e->efi_path = arena_strdup(l, slice_from_cstr(path), &ok);
         e->options = arena_strdup_optional(l, options, &ok);
-        return commit_entry(l, filename, ok, arena_mark);
+        return commit_entry(l, e, filename, ok, arena_mark);
 
 refuse:
         l->arena_used = arena_mark;
@@ -345,12 +656,7 @@ refuse:
 }
 
 bool entries_add_auto_firmware(struct entry_list *l) {
-        struct boot_entry *e;
-
-        if (l->n_entries >= l->capacity)
-                return false;
-        e = &l->entries[l->n_entries++];
-        *e = (struct boot_entry) {
+        const struct boot_entry e = {
                 .type = ENTRY_AUTO_FIRMWARE,
                 .source = ENTRY_SOURCE_NONE,
                 .id = "auto-reboot-to-firmware-setup",
@@ -359,16 +665,11 @@ bool entries_add_auto_firmware(struct entry_list *l) {
                 .tries_left = BOOTCOUNT_UNKNOWN,
                 .tries_done = BOOTCOUNT_UNKNOWN,
         };
-        return true;
+        return append_own(l, &e);
 }
 
 bool entries_add_auto_efi(struct entry_list *l, const char *id, const char *title, const char *efi_path) {
-        struct boot_entry *e;
-
-        if (l->n_entries >= l->capacity)
-                return false;
-        e = &l->entries[l->n_entries++];
-        *e = (struct boot_entry) {
+        const struct boot_entry e = {
                 .type = ENTRY_AUTO_EFI,
                 .source = ENTRY_SOURCE_ESP,
                 .id = id,
@@ -378,7 +679,7 @@ bool entries_add_auto_efi(struct entry_list *l, const char *id, const char *titl
                 .tries_left = BOOTCOUNT_UNKNOWN,
                 .tries_done = BOOTCOUNT_UNKNOWN,
         };
-        return true;
+        return append_own(l, &e);
 }
 
 /* prefix + name as one arena string. */
@@ -398,12 +699,12 @@ static const char *arena_concat(struct entry_list *l, const char *prefix, struct
 
 bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name) {
         size_t arena_mark = l->arena_used;
-        struct boot_entry *e = &l->entries[l->n_entries];
+        struct boot_entry e;
         bool ok = true;
 
         if (l->n_entries >= l->capacity || name.len == 0 || name.len > ENTRY_FIELD_MAX)
                 return false;
-        *e = (struct boot_entry) {
+        e = (struct boot_entry) {
                 .type = ENTRY_SECURE_BOOT_KEYS,
                 .source = ENTRY_SOURCE_ESP,
                 .id = arena_concat(l, "secure-boot-keys-", name, &ok),
@@ -412,7 +713,14 @@ bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name) {
                 .tries_left = BOOTCOUNT_UNKNOWN,
                 .tries_done = BOOTCOUNT_UNKNOWN,
         };
-        return commit_entry(l, name, ok, arena_mark);
+        if (!ok) {
+                warn(l, name, "out of memory for boot entries, ignoring entry");
+                l->arena_used = arena_mark;
+                return false;
+        }
+        e.arena_offset = arena_mark;
+        e.arena_size = l->arena_used - arena_mark;
+        return append_own(l, &e);
 }
 
 static struct slice opt(const char *s) {
@@ -467,39 +775,8 @@ static int entry_compare(const struct boot_entry *a, const struct boot_entry *b)
         return cmp_int(strcmp(a->filename, b->filename), 0);
 }
 
-/* Heapsort: in place, O(n log n) even for hostile inputs, no recursion. */
-static void sift_down(struct boot_entry *v, size_t start, size_t end) {
-        size_t root = start;
-
-        while (2 * root + 1 < end) {
-                size_t child = 2 * root + 1, largest = root;
-                struct boot_entry tmp;
-
-                if (entry_compare(&v[largest], &v[child]) < 0)
-                        largest = child;
-                if (child + 1 < end && entry_compare(&v[largest], &v[child + 1]) < 0)
-                        largest = child + 1;
-                if (largest == root)
-                        return;
-                tmp = v[root];
-                v[root] = v[largest];
-                v[largest] = tmp;
-                root = largest;
-        }
-}
-
 void entries_sort(struct entry_list *l) {
-        struct boot_entry *v = l->entries;
-        size_t n = l->n_entries;
-
-        for (size_t i = n / 2; i > 0; i--)
-                sift_down(v, i - 1, n);
-        for (size_t end = n; end > 1; end--) {
-                struct boot_entry tmp = v[0];
-                v[0] = v[end - 1];
-                v[end - 1] = tmp;
-                sift_down(v, 0, end - 1);
-        }
+        heap_sort(l->entries, l->n_entries, entry_compare);
 }
 
 static bool is_bootable(const struct boot_entry *e) {

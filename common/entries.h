@@ -3,8 +3,11 @@
  * IDs, their order and the default — the same code in the loader and in
  * `keel entries`, so the host shows exactly what the firmware will do.
  * Order and IDs follow bootctl 252. Storage comes from the caller: an entry
- * array and a string arena; when either is full, further entries are
- * skipped with a warning. */
+ * array and a string arena. A plain list (entry_list_init) skips further
+ * entries with a warning when either is full; a ranked list
+ * (entry_list_init_ranked, what the loader and `keel entries` use) keeps
+ * the entries that come first in menu order, whatever order the files were
+ * found in. */
 #pragma once
 
 #include "bootcount.h"
@@ -42,9 +45,42 @@ struct boot_entry {
         const char *options;     /* Type #1 options joined; a UKI's .cmdline; NULL if none */
         int64_t tries_left;      /* BOOTCOUNT_UNKNOWN without a counter */
         int64_t tries_done;
+        /* The entry's strings in the list's arena, one block per entry (for
+         * the list itself: a ranked list moves blocks to reuse the space of
+         * entries it dropped). */
+        size_t arena_offset, arena_size;
 };
 
+/* The loader's and `keel entries`' sizes, the same on both sides so that
+ * both keep the same entries: this many entries from files, room for the
+ * loader's own entries after them, and a string arena of which a ranked
+ * list lets the kept entries use half (see entry_list_init_ranked). A
+ * thousand real entries need a few hundred KiB. */
+#define ENTRY_MENU_MAX 1024
+#define ENTRY_MENU_RESERVED 16
+#define ENTRY_MENU_ARENA_SIZE (4u * 1024 * 1024)
+
+/* Files the loader and `keel entries` read whole: a Type #1 entry file, and
+ * a UKI's .osrel and .cmdline sections. Larger ones are refused, with the
+ * reason (entry_uki_section_fits). */
+#define ENTRY_FILE_MAX (64u * 1024)
+#define ENTRY_UKI_SECTION_MAX (64u * 1024)
+
+/* The most arena bytes one entry can take (every field at its limit, 32
+ * initrds); a ranked list needs an arena of at least 4 times this to keep
+ * its promise for every order of arrival. */
+#define ENTRY_COST_MAX (32u * 1024)
+
 typedef void (*entry_warn_fn)(void *userdata, const char *filename, const char *what);
+
+/* What a path an entry names is, on the partition the entry comes from. */
+enum entry_file_kind {
+        ENTRY_FILE_MISSING,   /* absent, or it cannot be opened */
+        ENTRY_FILE_DIRECTORY,
+        ENTRY_FILE_EMPTY,     /* a file of 0 bytes */
+        ENTRY_FILE_REGULAR,   /* a file with data */
+};
+typedef enum entry_file_kind (*entry_file_fn)(void *userdata, const char *path);
 
 struct entry_list {
         struct boot_entry *entries;
@@ -53,10 +89,40 @@ struct entry_list {
         size_t arena_size, arena_used;
         entry_warn_fn warn;
         void *userdata;
+        entry_file_fn file_kind;     /* NULL: files are not looked at */
+        void *file_userdata;
+        /* A ranked list: entries[0..n_entries) is a heap with the entry that
+         * sorts last at its root, so that it is the one to drop. */
+        bool ranked;
+        size_t max_from_files;       /* the rest of capacity is for the loader's own entries */
+        size_t budget;               /* arena bytes the kept entries may use */
+        size_t kept_bytes, garbage_bytes;
+        bool has_boundary;
+        struct boot_entry boundary;  /* the entry left out that sorts first: anything after it is left out too */
 };
 
 void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
                      entry_warn_fn warn, void *userdata);
+
+/* A list that keeps, of all entries ever added from files, exactly those
+ * that come first in menu order (entries_sort's order) while they number
+ * at most capacity - reserved and their strings take at most half the
+ * arena; the rest is dropped with a warning each, so the result does not
+ * depend on the order in which files are found (directory order on FAT,
+ * readdir() on the host). The other half of the arena is slack that makes
+ * reusing the space of dropped entries cheap. reserved slots stay free for
+ * entries_add_auto_firmware(), entries_add_auto_efi() and
+ * entries_add_secure_boot_keys() after sorting. The promise holds for any
+ * arrival order when arena_size >= 4 * ENTRY_COST_MAX; with a smaller arena
+ * an entry that finds no room is dropped as in a plain list. */
+void entry_list_init_ranked(struct entry_list *l, struct boot_entry *storage, size_t capacity, size_t reserved,
+                            char *arena, size_t arena_size, entry_warn_fn warn, void *userdata);
+
+/* Makes entries_add_type1() look at the files an entry names, through fn,
+ * before adding it: an entry is hidden with a warning when its linux or efi
+ * is missing, a directory or empty, or an initrd is missing or a directory
+ * (an empty initrd is fine). NULL turns the check off. */
+void entry_list_set_file_check(struct entry_list *l, entry_file_fn fn, void *userdata);
 
 /* Whether a directory entry name is a candidate at all (extension, hidden
  * files, reserved "auto-" names) — lets the caller skip reading the file. */
@@ -65,7 +131,9 @@ bool entry_filename_is_type2(struct slice filename);
 
 /* Adds a Type #1 entry from its file contents. Entries that cannot be booted
  * (no linux/efi, another architecture, invalid name or counter, fields too
- * long) are skipped with a warning. Returns true when the entry was added. */
+ * long, with a file check: files that cannot be booted) are skipped with a
+ * warning. Returns true when the entry was added (in a ranked list: kept for
+ * now; an entry that sorts before it may still push it out later). */
 bool entries_add_type1(struct entry_list *l, enum entry_source source, struct slice filename, const void *content,
                        size_t len);
 
@@ -73,6 +141,11 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
  * be NULL/0). */
 bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
                        size_t osrel_len, const void *cmdline, size_t cmdline_len);
+
+/* Whether the loader reads a UKI's section (".osrel", ".cmdline") of this
+ * size; when not, why, as a warning's text ("its .cmdline section is 70000
+ * bytes, more than the 65536 keel reads; ignoring it"), cut to why_size. */
+bool entry_uki_section_fits(const char *section, uint64_t size, char *why, size_t why_size);
 
 /* The volume path of a UKI entry file, "\EFI\Linux\NAME"; false when it
  * does not fit in out_size bytes (NUL included). */

@@ -111,6 +111,23 @@ bool file_exists(EFI_FILE *root, const CHAR16 *path) {
         return true;
 }
 
+EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory, uint64_t *ret_size) {
+        EFI_FILE *f = NULL;
+        EFI_FILE_INFO *info;
+        EFI_STATUS err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ, 0);
+
+        if (err != EFI_SUCCESS)
+                return err;
+        err = file_get_info(f, &info);
+        f->Close(f);
+        if (err != EFI_SUCCESS)
+                return err;
+        *ret_is_directory = info->Attribute & EFI_FILE_DIRECTORY;
+        *ret_size = info->FileSize;
+        efi_free(info);
+        return EFI_SUCCESS;
+}
+
 EFI_STATUS dir_next(EFI_FILE *dir, EFI_FILE_INFO **ret_info) {
         UINTN size = sizeof(EFI_FILE_INFO) + 256 * sizeof(CHAR16);
         EFI_FILE_INFO *info = efi_alloc(size);

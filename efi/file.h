@@ -21,6 +21,9 @@ EFI_STATUS file_size(EFI_FILE *f, uint64_t *ret_size);
 
 bool file_exists(EFI_FILE *root, const CHAR16 *path);
 
+/* Whether path is a directory, and its size in bytes. */
+EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory, uint64_t *ret_size);
+
 /* Directory iteration: returns the next entry (caller frees), NULL at the
  * end. Directories and "." entries are included; filter on Attribute. */
 EFI_STATUS dir_next(EFI_FILE *dir, EFI_FILE_INFO **ret_info);

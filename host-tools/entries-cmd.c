@@ -16,9 +16,6 @@
 #include "log.h"
 #include "../common/utf.h"
 
-#define MAX_ENTRIES 1024
-#define ARENA_SIZE (4u * 1024 * 1024)
-
 static void usage(FILE *f) {
         fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--json]\n"
                    "Lists the boot entries in the order the keel loader shows them, with its default.\n"
@@ -161,11 +158,14 @@ int entries_main(int argc, char **argv) {
         if (check_dir(esp) < 0 || (xbootldr && check_dir(xbootldr) < 0))
                 return 1;
 
-        storage = calloc(MAX_ENTRIES, sizeof(*storage));
-        arena = malloc(ARENA_SIZE);
+        /* The loader's sizes and its ranked list (loader/loader.c): with more
+         * entries than fit, both keep the same ones. */
+        storage = calloc(ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, sizeof(*storage));
+        arena = malloc(ENTRY_MENU_ARENA_SIZE);
         if (!storage || !arena)
                 return log_error("out of memory"), 1;
-        entry_list_init(&l, storage, MAX_ENTRIES, arena, ARENA_SIZE, entry_warn, NULL);
+        entry_list_init_ranked(&l, storage, ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, ENTRY_MENU_RESERVED, arena,
+                               ENTRY_MENU_ARENA_SIZE, entry_warn, NULL);
         esp_read_loader_conf(&config, esp);
         esp_discover_entries(&l, esp, ENTRY_SOURCE_ESP);
         if (xbootldr)

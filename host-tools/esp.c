@@ -15,9 +15,8 @@
 #include "../common/pe.h"
 #include "../common/uki.h"
 
-#define ENTRY_FILE_MAX (64u * 1024)
 #define LOADER_CONF_MAX (64u * 1024)
-#define UKI_TEXT_SECTION_MAX (64u * 1024)
+#define WHY_MAX 128
 
 static char *join_path(const char *a, const char *b) {
         size_t la = strlen(a), lb = strlen(b);
@@ -106,7 +105,7 @@ static int read_section(int fd, const struct pe_section *s, char **ret, size_t *
 
         *ret = NULL;
         *ret_len = 0;
-        if (size > UKI_TEXT_SECTION_MAX)
+        if (size > ENTRY_UKI_SECTION_MAX)
                 return -1;
         buf = malloc(size + 1);
         if (!buf)
@@ -121,8 +120,20 @@ static int read_section(int fd, const struct pe_section *s, char **ret, size_t *
         return 0;
 }
 
-int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
-                          size_t *ret_cmdline_len) {
+/* A section the loader does not read (too large): warns with the reason. */
+static bool section_fits(const char *path, const char *section_name, const struct pe_section *s) {
+        char why[WHY_MAX];
+
+        if (!s || entry_uki_section_fits(section_name, pe_section_file_size(s), why, sizeof(why)))
+                return true;
+        log_warning("%s: %s", path, why);
+        return false;
+}
+
+/* esp_read_uki_metadata(), also saying whether a section was left out for
+ * its size: the loader then ignores the whole UKI, and so must the host. */
+static int read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
+                             size_t *ret_cmdline_len, bool *ret_too_large) {
         struct input_file *f = malloc(sizeof(*f));
         struct pe_image *pe = malloc(sizeof(*pe));
         struct uki_sections u;
@@ -130,6 +141,7 @@ int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_
 
         *ret_osrel = *ret_cmdline = NULL;
         *ret_osrel_len = *ret_cmdline_len = 0;
+        *ret_too_large = false;
         if (!f || !pe)
                 goto out;
         f->fd = -1;
@@ -146,10 +158,15 @@ int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_
                 log_warning("%s: %s, ignoring", path, keel_strerror(k));
                 goto out;
         }
-        if (u.section[UKI_SECTION_OSREL] && read_section(f->fd, u.section[UKI_SECTION_OSREL], ret_osrel, ret_osrel_len) < 0)
+        if (!section_fits(path, ".osrel", u.section[UKI_SECTION_OSREL]))
+                *ret_too_large = true;
+        else if (u.section[UKI_SECTION_OSREL] &&
+                 read_section(f->fd, u.section[UKI_SECTION_OSREL], ret_osrel, ret_osrel_len) < 0)
                 log_warning("%s: cannot read .osrel", path);
-        if (u.section[UKI_SECTION_CMDLINE] &&
-            read_section(f->fd, u.section[UKI_SECTION_CMDLINE], ret_cmdline, ret_cmdline_len) < 0)
+        if (!section_fits(path, ".cmdline", u.section[UKI_SECTION_CMDLINE]))
+                *ret_too_large = true;
+        else if (u.section[UKI_SECTION_CMDLINE] &&
+                 read_section(f->fd, u.section[UKI_SECTION_CMDLINE], ret_cmdline, ret_cmdline_len) < 0)
                 log_warning("%s: cannot read .cmdline", path);
         r = 0;
 out:
@@ -160,12 +177,19 @@ out:
         return r;
 }
 
+int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
+                          size_t *ret_cmdline_len) {
+        bool too_large;
+
+        return read_uki_metadata(path, ret_osrel, ret_osrel_len, ret_cmdline, ret_cmdline_len, &too_large);
+}
+
 static int compare_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Directory entries sorted by name, so that any cap on their number cuts
- * the same ones every time. */
+/* Directory entries sorted by name, so that warnings come out in the same
+ * order every time. */
 static char **list_dir(const char *dir, size_t *ret_n) {
         DIR *d = opendir(dir);
         struct dirent *de;
@@ -198,29 +222,22 @@ static bool is_regular(const char *path) {
         return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The loader skips entries whose files are missing: so does the host view. */
-static bool entry_files_exist(const char *root, const struct boot_entry *e) {
-        const char *paths[2] = { e->linux_path, e->efi_path };
+/* What a path in an entry is below root, as the loader sees it on FAT (which
+ * has only files and directories), for common/'s decision whether the entry
+ * can be booted. */
+static enum entry_file_kind file_kind(void *userdata, const char *path) {
+        char *p = esp_path_nocase(userdata, path);
+        enum entry_file_kind kind = ENTRY_FILE_MISSING;
+        struct stat st;
 
-        for (size_t i = 0; i < 2; i++) {
-                char *p;
-                bool ok;
-                if (!paths[i])
-                        continue;
-                p = esp_path_nocase(root, paths[i]);
-                ok = p && is_regular(p);
-                free(p);
-                if (!ok)
-                        return false;
+        if (p && stat(p, &st) == 0) {
+                if (S_ISDIR(st.st_mode))
+                        kind = ENTRY_FILE_DIRECTORY;
+                else if (S_ISREG(st.st_mode))
+                        kind = st.st_size == 0 ? ENTRY_FILE_EMPTY : ENTRY_FILE_REGULAR;
         }
-        for (size_t i = 0; i < e->n_initrds; i++) {
-                char *p = esp_path_nocase(root, e->initrds[i]);
-                bool ok = p && is_regular(p);
-                free(p);
-                if (!ok)
-                        return false;
-        }
-        return true;
+        free(p);
+        return kind;
 }
 
 static void discover_type1(struct entry_list *l, const char *root, enum entry_source source) {
@@ -239,11 +256,8 @@ static void discover_type1(struct entry_list *l, const char *root, enum entry_so
                 path = join_path(dir, names[i]);
                 if (path && is_regular(path)) {
                         read_small(path, ENTRY_FILE_MAX, &data, &len);
-                        if (data && entries_add_type1(l, source, name, data, len) &&
-                            !entry_files_exist(root, &l->entries[l->n_entries - 1])) {
-                                log_warning("%s: a file it names is missing, ignoring entry", path);
-                                l->n_entries--;
-                        }
+                        if (data)
+                                entries_add_type1(l, source, name, data, len);
                         free(data);
                 }
                 free(path);
@@ -263,13 +277,15 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
                 struct slice name = slice_from_cstr(names[i]);
                 char *path, *osrel, *cmdline;
                 size_t osrel_len, cmdline_len;
+                bool too_large;
 
                 if (!entry_filename_is_type2(name))
                         continue;
                 path = join_path(dir, names[i]);
                 if (path && is_regular(path) &&
-                    esp_read_uki_metadata(path, &osrel, &osrel_len, &cmdline, &cmdline_len) == 0) {
-                        entries_add_type2(l, source, name, osrel, osrel_len, cmdline, cmdline_len);
+                    read_uki_metadata(path, &osrel, &osrel_len, &cmdline, &cmdline_len, &too_large) == 0) {
+                        if (!too_large)
+                                entries_add_type2(l, source, name, osrel, osrel_len, cmdline, cmdline_len);
                         free(osrel);
                         free(cmdline);
                 }
@@ -281,8 +297,11 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
         free(dir);
 }
 
-/* UKIs first, as the loader does (see loader/discover.c). */
+/* UKIs first, as the loader does (see loader/discover.c; with a ranked list
+ * the order does not change which entries are kept). */
 void esp_discover_entries(struct entry_list *l, const char *root, enum entry_source source) {
+        entry_list_set_file_check(l, file_kind, (void *) root);
         discover_type2(l, root, source);
         discover_type1(l, root, source);
+        entry_list_set_file_check(l, NULL, NULL);
 }

@@ -6,13 +6,12 @@
 #include "../common/utf.h"
 #include "../efi/file.h"
 
-#define ENTRY_FILE_MAX (64u * 1024)
 /* PE headers of a UKI nearly always fit in the first 4 KiB; a longer
  * section table is read on a second try, up to 64 KiB. */
 #define UKI_HEADER_READ_FIRST (4u * 1024)
 #define UKI_HEADER_READ_MAX (64u * 1024)
-#define UKI_TEXT_SECTION_MAX (64u * 1024)
 #define NAME_MAX_UTF8 (3 * 256 + 1)
+#define WHY_MAX 128
 
 /* A directory name in UTF-8 for common/; false for names too long. */
 static bool name_to_utf8(const CHAR16 *name, char *out, size_t out_size) {
@@ -35,25 +34,19 @@ static CHAR16 *join16(const CHAR16 *dir, const CHAR16 *name) {
         return p;
 }
 
-static bool path_exists(EFI_FILE *root, const char *path) {
-        CHAR16 *p;
-        bool ok;
+/* What a path in an entry is on this partition, for common/'s decision
+ * whether the entry can be booted at all. */
+static enum entry_file_kind file_kind(void *userdata, const char *path) {
+        EFI_FILE *root = userdata;
+        CHAR16 *p = path_from_entry(path);
+        enum entry_file_kind kind = ENTRY_FILE_MISSING;
+        bool is_directory = false;
+        uint64_t size = 0;
 
-        if (!path)
-                return true;
-        p = path_from_entry(path);
-        ok = p && file_exists(root, p);
+        if (p && file_stat(root, p, &is_directory, &size) == EFI_SUCCESS)
+                kind = is_directory ? ENTRY_FILE_DIRECTORY : size == 0 ? ENTRY_FILE_EMPTY : ENTRY_FILE_REGULAR;
         efi_free(p);
-        return ok;
-}
-
-static bool entry_files_exist(EFI_FILE *root, const struct boot_entry *e) {
-        if (!path_exists(root, e->linux_path) || !path_exists(root, e->efi_path))
-                return false;
-        for (size_t i = 0; i < e->n_initrds; i++)
-                if (!path_exists(root, e->initrds[i]))
-                        return false;
-        return true;
+        return kind;
 }
 
 static void add_type1(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *path,
@@ -62,18 +55,19 @@ static void add_type1(struct entry_list *l, EFI_FILE *root, enum entry_source so
         size_t size = 0;
         EFI_STATUS err = file_read_all(root, path, ENTRY_FILE_MAX, &data, &size);
 
+        if (err == EFI_BAD_BUFFER_SIZE) {
+                efi_print("keel: cannot read entry %s: larger than the %u bytes keel reads\n", name, ENTRY_FILE_MAX);
+                return;
+        }
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot read entry %s: %s\n", name, efi_status_text(err));
                 return;
         }
-        if (entries_add_type1(l, source, slice_from_cstr(name), data, size) &&
-            !entry_files_exist(root, &l->entries[l->n_entries - 1])) {
-                efi_print("keel: %s: a file it names is missing, ignoring entry\n", name);
-                l->n_entries--;
-        }
+        entries_add_type1(l, source, slice_from_cstr(name), data, size);
         efi_free(data);
 }
 
+/* Reads a section the size check (section_fits) let through. */
 static EFI_STATUS read_section(EFI_FILE *f, const struct pe_section *s, char **ret, size_t *ret_size) {
         size_t size;
         char *buf;
@@ -84,7 +78,7 @@ static EFI_STATUS read_section(EFI_FILE *f, const struct pe_section *s, char **r
         if (!s)
                 return EFI_SUCCESS;
         size = pe_section_file_size(s);
-        if (size > UKI_TEXT_SECTION_MAX)
+        if (size > ENTRY_UKI_SECTION_MAX)
                 return EFI_BAD_BUFFER_SIZE;
         buf = efi_alloc(size + 1);
         if (!buf)
@@ -98,6 +92,16 @@ static EFI_STATUS read_section(EFI_FILE *f, const struct pe_section *s, char **r
         *ret = buf;
         *ret_size = size;
         return EFI_SUCCESS;
+}
+
+/* A section keel will not read: say which, how large, and the limit. */
+static bool section_fits(const char *name, const char *section_name, const struct pe_section *s) {
+        char why[WHY_MAX];
+
+        if (!s || entry_uki_section_fits(section_name, pe_section_file_size(s), why, sizeof(why)))
+                return true;
+        efi_print("keel: %s: %s\n", name, why);
+        return false;
 }
 
 /* Reads and parses a UKI's headers: first a small read, more only when the
@@ -155,9 +159,14 @@ static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source so
                 efi_print("keel: %s: %s, ignoring it\n", name, keel_strerror(r));
                 goto out;
         }
-        if (read_section(f, u.section[UKI_SECTION_OSREL], &osrel, &osrel_size) != EFI_SUCCESS ||
-            read_section(f, u.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_size) != EFI_SUCCESS) {
-                efi_print("keel: %s: cannot read its .osrel/.cmdline, ignoring it\n", name);
+        if (!section_fits(name, ".osrel", u.section[UKI_SECTION_OSREL]) ||
+            !section_fits(name, ".cmdline", u.section[UKI_SECTION_CMDLINE]))
+                goto out;
+        err = read_section(f, u.section[UKI_SECTION_OSREL], &osrel, &osrel_size);
+        if (err == EFI_SUCCESS)
+                err = read_section(f, u.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_size);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: %s: cannot read its .osrel/.cmdline (%s), ignoring it\n", name, efi_status_text(err));
                 goto out;
         }
         entries_add_type2(l, source, slice_from_cstr(name), osrel, osrel_size, cmdline, cmdline_size);
@@ -197,9 +206,13 @@ static void discover_dir(struct entry_list *l, EFI_FILE *root, enum entry_source
         dir->Close(dir);
 }
 
-/* UKIs first: when the entry list fills up (thousands of files), cheap
- * .conf files are what gets dropped, not the images this loader is for. */
+/* The order the files are read in does not decide which entries the menu
+ * keeps when there are too many: the loader's list is ranked (see
+ * entry_list_init_ranked), so `keel entries`, which reads in another order,
+ * keeps the same ones. */
 void discover_entries(struct entry_list *l, EFI_FILE *root, enum entry_source source) {
+        entry_list_set_file_check(l, file_kind, root);
         discover_dir(l, root, source, L"\\EFI\\Linux", ENTRY_TYPE2);
         discover_dir(l, root, source, L"\\loader\\entries", ENTRY_TYPE1);
+        entry_list_set_file_check(l, NULL, NULL);
 }

@@ -14,8 +14,6 @@
 #include "../efi/file.h"
 #include "../efi/time.h"
 
-#define MAX_ENTRIES 1024
-#define ENTRY_ARENA_SIZE (4u * 1024 * 1024)
 #define LOADER_CONF_MAX (64u * 1024)
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
@@ -88,21 +86,31 @@ static void add_auto_entries(struct loader *L) {
 
         for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
                 CHAR16 *path = path_from_entry(known[i].path);
-                if (path && file_exists(L->esp.root, path))
+                bool is_directory = false;
+                uint64_t size = 0;
+
+                /* A program, as for entries: a directory or an empty file of
+                 * that name would only fail once chosen. */
+                if (path && file_stat(L->esp.root, path, &is_directory, &size) == EFI_SUCCESS && !is_directory &&
+                    size > 0)
                         entries_add_auto_efi(&L->entries, known[i].id, known[i].title, known[i].path);
                 efi_free(path);
         }
 }
 
+/* The same sizes and the same ranked list as `keel entries`, so that with
+ * more entries than fit, both keep the same ones: those first in menu order. */
 static bool discover(struct loader *L) {
-        struct boot_entry *storage = efi_alloc_zero(MAX_ENTRIES * sizeof(struct boot_entry));
-        char *arena = efi_alloc(ENTRY_ARENA_SIZE);
+        size_t capacity = ENTRY_MENU_MAX + ENTRY_MENU_RESERVED;
+        struct boot_entry *storage = efi_alloc_zero(capacity * sizeof(struct boot_entry));
+        char *arena = efi_alloc(ENTRY_MENU_ARENA_SIZE);
 
         if (!storage || !arena) {
                 efi_print("keel: out of memory for boot entries\n");
                 return false;
         }
-        entry_list_init(&L->entries, storage, MAX_ENTRIES, arena, ENTRY_ARENA_SIZE, entry_warn, NULL);
+        entry_list_init_ranked(&L->entries, storage, capacity, ENTRY_MENU_RESERVED, arena, ENTRY_MENU_ARENA_SIZE,
+                               entry_warn, NULL);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
         L->has_xbootldr = xbootldr_open(L->esp.device, &L->xbootldr) == EFI_SUCCESS;
         if (L->has_xbootldr)

@@ -175,18 +175,57 @@ full_array() {
                 done
         )
         entries "$d" || return 1
-        # The loader keeps at most 1024 entries. File names are read in
-        # strcmp order ("good-*" < "junk-*"), so the good Type #1 entries are
-        # among them; the rest is left out with a warning.
-        python3 - "$OUT" <<'EOF' || return 1
+        # The loader keeps the 1024 entries that come first in menu order,
+        # whatever order it finds the files in: the UKI (it has a sort key),
+        # then the .conf files by ID, newest first (UAPI version order:
+        # "junk-1099" > ... > "junk-0" > "good-b" > "good-a", as "junk" >
+        # "good"), so junk-1099 down to junk-77. The rest is left out with a
+        # warning each.
+        python3 - "$OUT" "$ERR" <<'EOF' || return 1
 import json, sys
 ids = [x["id"] for x in json.load(open(sys.argv[1]))]
-if len(ids) != 1024 or "good-a.conf" not in ids or "good-b.conf" not in ids:
-    sys.exit(f"{len(ids)} entries listed: {ids[:3]}...")
+want = ["good-uki.efi"] + [f"junk-{i}.conf" for i in range(1099, 76, -1)]
+if ids != want:
+    sys.exit(f"{len(ids)} entries listed: {ids[:3]}...{ids[-3:]}, expected {want[:3]}...{want[-3:]}")
+warned = sorted(l.split(": ")[2] for l in open(sys.argv[2]) if "too many boot entries" in l)
+left_out = sorted([f"junk-{i}.conf" for i in range(77)] + ["good-a.conf", "good-b.conf"])
+if warned != left_out:
+    sys.exit(f"warnings for {len(warned)} entries, expected {len(left_out)}: {warned[:5]}")
 EOF
-        grep -q "too many boot entries" "$ERR" || { echo "no warning about the entries left out"; return 1; }
 }
-run "more than 1024 valid entries: 1024 kept, a warning for the rest" full_array
+run "more than 1024 valid entries: the first 1024 in menu order kept, a warning for each other" full_array
+
+# The issue's case: 5000 small UKIs (hard links of one file: the host tree
+# need not be FAT) and one real, newer one. All have ID=small (the sort
+# key); the real one has VERSION_ID=2 and so comes first, then the small
+# ones by ID, newest first. Its name sorts last, so a list capped in name
+# (or directory) order would drop it.
+many_ukis() {
+        local d=$T/many-ukis
+        new_esp "$d"
+        make_uki "$T/small.efi" $'ID=small\nVERSION_ID=1\n'
+        make_uki "$d/EFI/Linux/zz-real.efi" $'ID=small\nVERSION_ID=2\nPRETTY_NAME="The Real One"\n'
+        python3 -c 'import os, sys
+for i in range(5000):
+    os.link(sys.argv[1], f"{sys.argv[2]}/small-{i:04d}.efi")' "$T/small.efi" "$d/EFI/Linux" || return 1
+        entries "$d" || return 1
+        # good-uki.efi (sort key goodos) sorts before "small"; then the real
+        # one, then 1022 small ones; good-a/good-b (no sort key) come last.
+        python3 - "$OUT" "$ERR" <<'EOF' || return 1
+import json, sys
+e = json.load(open(sys.argv[1]))
+ids = [x["id"] for x in e]
+want = ["good-uki.efi", "zz-real.efi"] + [f"small-{i:04d}.efi" for i in range(4999, 3977, -1)]
+if ids != want:
+    sys.exit(f"{len(ids)} entries listed: {ids[:3]}...{ids[-3:]}, expected {want[:3]}...{want[-3:]}")
+if e[1]["title"] != "The Real One":
+    sys.exit(f"second entry: {e[1]}")
+n = sum(1 for l in open(sys.argv[2]) if "too many boot entries" in l)
+if n != 5000 + 4 - 1024:
+    sys.exit(f"{n} warnings about entries left out, expected {5000 + 4 - 1024}")
+EOF
+}
+run "5000 small UKIs and one real, newer one: the real one is kept" many_ukis
 
 long_lines() {
         local d=$T/long
@@ -276,13 +315,66 @@ missing_files() {
         printf 'title no initrd\nlinux /vmlinuz\ninitrd /initrd.img\ninitrd /not-there\n' >"$d/loader/entries/noinitrd.conf"
         printf 'title no efi\nefi /EFI/none.efi\n' >"$d/loader/entries/noefi.conf"
         printf 'title case\nlinux /VMLINUZ\ninitrd /Initrd.IMG\n' >"$d/loader/entries/case.conf"
-        printf 'title dir\nlinux /EFI\n' >"$d/loader/entries/dir.conf"
         entries "$d" || return 1
-        # FAT is case-insensitive: /VMLINUZ is /vmlinuz. A directory is no kernel.
+        # FAT is case-insensitive: /VMLINUZ is /vmlinuz.
         check_json $GOOD_IDS case.conf || return 1
-        [ "$(grep -c "a file it names is missing" "$ERR")" -eq 4 ] || { echo "expected 4 warnings:"; cat "$ERR"; return 1; }
+        [ "$(grep -c "a file it names is missing" "$ERR")" -eq 3 ] || { echo "expected 3 warnings:"; cat "$ERR"; return 1; }
 }
 run "entries whose files are missing are skipped" missing_files
+
+# A kernel or EFI program that is a directory or has no bytes cannot be
+# booted: hidden with a warning, like a missing one (the loader used to
+# offer them, even as the default). An initrd that is a directory hides the
+# entry too; an empty initrd is legal.
+unbootable_files() {
+        local d=$T/unbootable
+        new_esp "$d"
+        mkdir -p "$d/kernels/dir" "$d/EFI/tools/dir.efi"
+        : >"$d/kernels/empty"
+        : >"$d/EFI/tools/empty.efi"
+        : >"$d/empty-initrd"
+        printf 'title linux dir\nlinux /kernels/dir\n' >"$d/loader/entries/linux-dir.conf"
+        printf 'title linux root\nlinux /\n' >"$d/loader/entries/linux-root.conf"
+        printf 'title linux empty\nlinux /kernels/empty\n' >"$d/loader/entries/linux-empty.conf"
+        printf 'title efi empty\nefi /EFI/tools/empty.efi\n' >"$d/loader/entries/efi-empty.conf"
+        printf 'title efi dir\nefi /EFI/tools/dir.efi\n' >"$d/loader/entries/efi-dir.conf"
+        printf 'title initrd dir\nlinux /vmlinuz\ninitrd /initrd.img\ninitrd /kernels\n' >"$d/loader/entries/initrd-dir.conf"
+        printf 'title initrd empty\nlinux /vmlinuz\ninitrd /empty-initrd\n' >"$d/loader/entries/initrd-empty.conf"
+        printf 'timeout 0\ndefault linux-*\n' >"$d/loader/loader.conf"
+        entries "$d" || return 1
+        check_json $GOOD_IDS initrd-empty.conf || return 1
+        [ "$(grep -c "a file it names is a directory, ignoring entry" "$ERR")" -eq 4 ] &&
+                [ "$(grep -c "its 'linux' or 'efi' file is empty, ignoring entry" "$ERR")" -eq 2 ] ||
+                { echo "expected 4 + 2 warnings:"; cat "$ERR"; return 1; }
+        # `default linux-*` matches nothing left: the first entry is the default.
+        python3 -c 'import json, sys; e = json.load(open(sys.argv[1])); sys.exit(0 if e[0]["is_default"] else "the default is not the first entry")' "$OUT"
+}
+run "a linux/efi that is a directory or empty, an initrd that is a directory: hidden" unbootable_files
+
+# .osrel and .cmdline are read up to 64 KiB; a UKI with a larger one is
+# ignored, by the loader and here alike, and the warning says why.
+large_sections() {
+        local d=$T/large-sections osrel_size
+        new_esp "$d"
+        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --os-release $'ID=bigcmd\nVERSION_ID=1\n' -o "$T/nocmdline.efi" \
+                >/dev/null || return 1
+        head -c 70000 /dev/zero | tr '\0' x >"$T/cmdline70k"
+        # keel uki build refuses a command line the kernel would cut: objcopy does not.
+        objcopy --add-section .cmdline="$T/cmdline70k" --change-section-vma .cmdline=0x1000000 "$T/nocmdline.efi" \
+                "$d/EFI/Linux/big-cmdline.efi" || return 1
+        { printf 'ID=bigos\nVERSION_ID=1\n#'; head -c 70000 /dev/zero | tr '\0' y; echo; } >"$T/osrel70k"
+        "$KEEL" uki build --stub "$STUB" --linux "$STUB" --os-release @"$T/osrel70k" -o "$d/EFI/Linux/big-osrel.efi" \
+                >/dev/null || return 1
+        osrel_size=$("$KEEL" uki inspect --json "$d/EFI/Linux/big-osrel.efi" | python3 -c \
+                'import json, sys; print([s["virtual_size"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".osrel"][0])')
+        entries "$d" || return 1
+        check_json $GOOD_IDS || return 1
+        grep -q "big-cmdline.efi: its .cmdline section is 70000 bytes, more than the 65536 keel reads; ignoring it" "$ERR" &&
+                grep -q "big-osrel.efi: its .osrel section is $osrel_size bytes, more than the 65536 keel reads; ignoring it" "$ERR" ||
+                { echo "warnings:"; cat "$ERR"; return 1; }
+}
+need_tools objcopy
+run "a UKI with a .cmdline or .osrel over 64 KiB: ignored, the warning says which, how large, the limit" large_sections
 
 garbage_conf() {
         local d=$T/garbage

@@ -492,6 +492,419 @@ static void test_unaligned_arena(void **state) {
         free(block);
 }
 
+/* ---- ranked lists: which entries stay when there are too many ------------------ */
+
+static struct list *ranked_new(size_t capacity, size_t reserved, size_t arena_size) {
+        struct list *L = calloc(1, sizeof(*L));
+
+        assert_non_null(L);
+        L->storage = calloc(capacity ? capacity : 1, sizeof(struct boot_entry));
+        L->arena = malloc(arena_size ? arena_size : 1);
+        assert_non_null(L->storage);
+        assert_non_null(L->arena);
+        entry_list_init_ranked(&L->l, L->storage, capacity, reserved, L->arena, arena_size, log_warning, &L->w);
+        return L;
+}
+
+static void shuffle(size_t *v, size_t n, uint32_t *seed) {
+        for (size_t i = n - 1; n > 1 && i > 0; i--) {
+                size_t j, t;
+                *seed = *seed * 1103515245 + 12345;
+                j = (*seed >> 8) % (i + 1);
+                t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+        }
+}
+
+/* The issue's case: 5000 small UKIs and one real, newer one, with the
+ * loader's own sizes. All have the sort key "small" (their ID=); the real
+ * one has VERSION_ID=2, the others 1, so it comes first; then the small
+ * ones by ID, newest first: small-4999, small-4998, ... (UAPI version order
+ * compares the numbers as numbers). The menu keeps the first
+ * ENTRY_MENU_MAX of that order however the files were found; before, the
+ * loader kept the first 1024 it found and dropped the real one. */
+static void test_ranked_keeps_first_in_menu_order(void **state) {
+        enum { N_SMALL = 5000 };
+        size_t *order = malloc((N_SMALL + 1) * sizeof(size_t));
+        uint32_t seed = 77;
+        (void) state;
+
+        assert_non_null(order);
+        for (int round = 0; round < 4; round++) {
+                struct list *L = ranked_new(ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, ENTRY_MENU_RESERVED,
+                                            ENTRY_MENU_ARENA_SIZE);
+                size_t added = 0;
+
+                /* Round 0: the real one is found last; 1: first; then shuffled. */
+                for (size_t i = 0; i <= N_SMALL; i++)
+                        order[i] = round == 1 ? (i + N_SMALL) % (N_SMALL + 1) : i;
+                if (round >= 2)
+                        shuffle(order, N_SMALL + 1, &seed);
+                for (size_t i = 0; i <= N_SMALL; i++) {
+                        char name[32];
+                        if (order[i] == N_SMALL)
+                                added += add2(L, "real.efi", "ID=small\nVERSION_ID=2\nPRETTY_NAME=Real\n");
+                        else {
+                                snprintf(name, sizeof(name), "small-%04zu.efi", order[i]);
+                                added += add2(L, name, "ID=small\nVERSION_ID=1\n");
+                        }
+                }
+                assert_int_equal(L->l.n_entries, ENTRY_MENU_MAX);
+                assert_int_equal(L->w.count, N_SMALL + 1 - ENTRY_MENU_MAX);
+                assert_non_null(strstr(L->w.last, "too many boot entries"));
+                entries_sort(&L->l);
+                assert_string_equal(L->l.entries[0].id, "real.efi");
+                assert_string_equal(L->l.entries[0].title, "Real");
+                for (size_t i = 1; i < ENTRY_MENU_MAX; i++) {
+                        char want[32];
+                        snprintf(want, sizeof(want), "small-%04zu.efi", (size_t) N_SMALL - i);
+                        if (strcmp(L->l.entries[i].id, want) != 0)
+                                fail_msg("round %d: entry %zu is %s, expected %s", round, i, L->l.entries[i].id, want);
+                        assert_string_equal(L->l.entries[i].efi_path + strlen("\\EFI\\Linux\\"), want);
+                        assert_string_equal(L->l.entries[i].options, "quiet");
+                }
+                /* The reserved slots are still free for the loader's own. */
+                for (size_t i = 0; i < ENTRY_MENU_RESERVED; i++)
+                        assert_true(entries_add_auto_firmware(&L->l));
+                assert_false(entries_add_auto_firmware(&L->l));
+                (void) added;
+                list_free(L);
+        }
+        free(order);
+}
+
+/* Type #1 entries of very different sizes, many more than half the arena
+ * holds: whatever the order of arrival, the kept entries are the same ones,
+ * the first k in menu order ("e-0199", "e-0198", ...: no sort key, by ID),
+ * with every string intact after the list has moved them to reuse the space
+ * of the entries it dropped. */
+static void test_ranked_arena_budget(void **state) {
+        enum { N = 300 };
+        size_t order[N], first_k = 0;
+        uint32_t seed = 5;
+        char *body = malloc(16384);
+        (void) state;
+
+        assert_non_null(body);
+        for (int round = 0; round < 6; round++) {
+                struct list *L = ranked_new(N, 0, 256 * 1024);
+                size_t k;
+
+                for (size_t i = 0; i < N; i++)
+                        order[i] = round == 1 ? N - 1 - i : i;
+                if (round >= 2)
+                        shuffle(order, N, &seed);
+                for (size_t i = 0; i < N; i++) {
+                        size_t n = order[i], len = (n * 2654435761u) % 7000; /* 0..6999 bytes of options */
+                        char name[32];
+                        int o;
+
+                        snprintf(name, sizeof(name), "e-%04zu.conf", n);
+                        o = snprintf(body, 16384, "title Entry %zu\nlinux /vmlinuz\ninitrd /a-%zu\ninitrd /b-%zu\noptions ", n,
+                                     n, n);
+                        memset(body + o, (int) ('a' + n % 26), len);
+                        o += (int) len;
+                        body[o++] = '\n';
+                        assert_true(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr(name), body, (size_t) o) ||
+                                    L->w.count > 0);
+                }
+                k = L->l.n_entries;
+                /* The budget, not the count, is the limit here. */
+                assert_true(k > 1 && k < N);
+                assert_int_equal(L->w.count, N - k);
+                assert_true(L->l.arena_used <= L->l.arena_size);
+                if (round == 0)
+                        first_k = k;
+                else if (k != first_k)
+                        fail_msg("round %d kept %zu entries, round 0 kept %zu", round, k, first_k);
+                entries_sort(&L->l);
+                for (size_t i = 0; i < k; i++) {
+                        const struct boot_entry *e = &L->l.entries[i];
+                        size_t n = N - 1 - i, len = (n * 2654435761u) % 7000;
+                        char want[32];
+
+                        snprintf(want, sizeof(want), "e-%04zu.conf", n);
+                        if (strcmp(e->id, want) != 0)
+                                fail_msg("round %d: entry %zu is %s, expected %s", round, i, e->id, want);
+                        snprintf(want, sizeof(want), "Entry %zu", n);
+                        assert_string_equal(e->title, want);
+                        assert_string_equal(e->linux_path, "/vmlinuz");
+                        assert_int_equal(e->n_initrds, 2);
+                        assert_true((uintptr_t) e->initrds % sizeof(char *) == 0);
+                        snprintf(want, sizeof(want), "/a-%zu", n);
+                        assert_string_equal(e->initrds[0], want);
+                        snprintf(want, sizeof(want), "/b-%zu", n);
+                        assert_string_equal(e->initrds[1], want);
+                        if (len == 0)
+                                assert_null(e->options);
+                        else {
+                                assert_int_equal(strlen(e->options), len);
+                                assert_true(e->options[0] == (char) ('a' + n % 26) &&
+                                            e->options[len - 1] == (char) ('a' + n % 26));
+                        }
+                        /* Every string inside the used arena. */
+                        assert_true(e->id >= L->l.arena && e->id < L->l.arena + L->l.arena_used);
+                        assert_true(e->initrds[1] >= L->l.arena && e->initrds[1] < L->l.arena + L->l.arena_used);
+                }
+                list_free(L);
+        }
+        free(body);
+}
+
+/* Entries from both partitions, with and without sort keys and counters,
+ * some with no tries left, in many arrival orders: a ranked list keeps the
+ * same entries every time, and they are what the full sorted list starts
+ * with (a consistency check between ranking and entries_sort, whose order
+ * the tests above hold against bootctl). Once the count is the limit, once
+ * the arena budget. */
+static void test_ranked_order_independent(void **state) {
+        enum { N = 400 };
+        static const char *const keys[] = { "", "sort-key a\n", "sort-key b\nversion 2\n", "sort-key b\nversion 10\n" };
+        static const char *const counters[] = { "", "+0", "+3-1", "", "+1" };
+        static const struct {
+                size_t capacity, arena_size;
+        } configs[] = { { 64, 1024 * 1024 }, { N, 4 * ENTRY_COST_MAX } };
+        char names[N][32], *bodies[N];
+        size_t order[N];
+        uint32_t seed = 99;
+        (void) state;
+
+        for (size_t i = 0; i < N; i++) {
+                size_t len = (i * 7919) % 300;
+                snprintf(names[i], sizeof(names[i]), i % 7 ? "n-%zu%s.conf" : "x-%zu%s.conf", (i * 37) % 101,
+                         counters[i % 5]);
+                bodies[i] = malloc(400);
+                assert_non_null(bodies[i]);
+                snprintf(bodies[i], 400, "title t%zu\nlinux /vmlinuz\n%soptions %.*s\n", i, keys[i % 4], (int) len,
+                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
+                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
+                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
+                         "oooooooooooooooooooooooooo");
+        }
+        for (size_t c = 0; c < ARRAY_SIZE(configs); c++) {
+                struct list *all = list_new(N, 4 * 1024 * 1024);
+                size_t kept = 0;
+
+                /* The reference: every entry, sorted. Files with the same name
+                 * exist once per partition: i % 3 decides which. */
+                for (size_t i = 0; i < N; i++)
+                        entries_add_type1(&all->l, i % 3 ? ENTRY_SOURCE_ESP : ENTRY_SOURCE_XBOOTLDR,
+                                          slice_from_cstr(names[i]), bodies[i], strlen(bodies[i]));
+                entries_sort(&all->l);
+                for (int round = 0; round < 6; round++) {
+                        struct list *L = ranked_new(configs[c].capacity, 0, configs[c].arena_size);
+
+                        for (size_t i = 0; i < N; i++)
+                                order[i] = i;
+                        shuffle(order, N, &seed);
+                        for (size_t i = 0; i < N; i++) {
+                                size_t n = order[i];
+                                entries_add_type1(&L->l, n % 3 ? ENTRY_SOURCE_ESP : ENTRY_SOURCE_XBOOTLDR,
+                                                  slice_from_cstr(names[n]), bodies[n], strlen(bodies[n]));
+                        }
+                        entries_sort(&L->l);
+                        if (round == 0)
+                                kept = L->l.n_entries;
+                        assert_int_equal(L->l.n_entries, kept);
+                        assert_true(kept > 0 && kept < all->l.n_entries);
+                        for (size_t i = 0; i < kept; i++) {
+                                const struct boot_entry *a = &L->l.entries[i], *b = &all->l.entries[i];
+                                if (strcmp(a->filename, b->filename) != 0 || a->source != b->source)
+                                        fail_msg("config %zu round %d: position %zu is %d:%s, the full list has %d:%s", c,
+                                                 round, i, a->source, a->filename, b->source, b->filename);
+                                assert_string_equal(a->title, b->title);
+                                assert_true(strcmp(a->options ? a->options : "", b->options ? b->options : "") == 0);
+                        }
+                        list_free(L);
+                }
+                list_free(all);
+        }
+        for (size_t i = 0; i < N; i++)
+                free(bodies[i]);
+}
+
+/* The dropped entries' space is reused: far more entries pass through the
+ * list than the arena could hold at once, and none is refused for lack of
+ * memory. */
+static void test_ranked_reuses_space(void **state) {
+        struct list *L = ranked_new(4, 0, 4 * ENTRY_COST_MAX);
+        char body[2200];
+        (void) state;
+
+        memcpy(body, "linux /k\noptions ", 17);
+        memset(body + 17, 'x', 2000);
+        body[2017] = '\n';
+        /* Each new entry sorts first (bigger number) and pushes one out. */
+        for (size_t i = 0; i < 2000; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "e-%zu.conf", i);
+                assert_true(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr(name), body, 2018));
+                if (strstr(L->w.last, "out of memory"))
+                        fail_msg("entry %zu: %s", i, L->w.last);
+        }
+        entries_sort(&L->l);
+        assert_int_equal(L->l.n_entries, 4);
+        assert_string_equal(L->l.entries[0].id, "e-1999.conf");
+        assert_string_equal(L->l.entries[3].id, "e-1996.conf");
+        assert_int_equal(strlen(L->l.entries[3].options), 2000);
+        list_free(L);
+}
+
+/* Too small an arena for even one entry: entries are refused, nothing is
+ * written outside the arena, and nothing is kept. */
+static void test_ranked_tiny(void **state) {
+        for (size_t size = 0; size < 200; size += 7) {
+                struct list *L = ranked_new(3, 1, size);
+                (void) state;
+                for (int i = 0; i < 5; i++) {
+                        char name[32];
+                        snprintf(name, sizeof(name), "t-%d.conf", i);
+                        add1(L, ENTRY_SOURCE_ESP, name, "options a b c\n");
+                }
+                assert_true(L->l.n_entries <= 2);
+                assert_true(L->l.arena_used <= L->l.arena_size);
+                list_free(L);
+        }
+        /* No slot at all for entries from files. */
+        {
+                struct list *L = ranked_new(2, 2, 64 * 1024);
+                assert_false(add1(L, ENTRY_SOURCE_ESP, "a.conf", ""));
+                assert_int_equal(L->l.n_entries, 0);
+                assert_true(entries_add_auto_firmware(&L->l));
+                list_free(L);
+        }
+}
+
+/* ---- files an entry names ------------------------------------------------------- */
+
+struct fake_tree {
+        unsigned calls;
+};
+
+/* "/dir*" are directories, "/empty*" empty files, "/missing*" absent,
+ * anything else a file with data. */
+static enum entry_file_kind fake_file_kind(void *userdata, const char *path) {
+        struct fake_tree *t = userdata;
+
+        t->calls++;
+        if (strncmp(path, "/dir", 4) == 0)
+                return ENTRY_FILE_DIRECTORY;
+        if (strncmp(path, "/empty", 6) == 0)
+                return ENTRY_FILE_EMPTY;
+        if (strncmp(path, "/missing", 8) == 0)
+                return ENTRY_FILE_MISSING;
+        return ENTRY_FILE_REGULAR;
+}
+
+/* A kernel or EFI program that is a directory or has no bytes cannot be
+ * booted: hidden at discovery with a warning, like a missing one, instead
+ * of failing once chosen (as the default: on every boot). An initrd that is
+ * a directory or missing hides the entry too; an empty initrd is legal. */
+static void test_file_check(void **state) {
+        static const struct {
+                const char *name, *body, *warning; /* NULL: listed */
+        } cases[] = {
+                { "ok.conf", "linux /vmlinuz\ninitrd /initrd\n", NULL },
+                { "linux-dir.conf", "linux /dir\n", "a file it names is a directory" },
+                { "linux-root.conf", "linux /dir-root\n", "a file it names is a directory" },
+                { "linux-empty.conf", "linux /empty\n", "its 'linux' or 'efi' file is empty" },
+                { "linux-missing.conf", "linux /missing\n", "a file it names is missing" },
+                { "efi-empty.conf", "efi /empty.efi\n", "its 'linux' or 'efi' file is empty" },
+                { "efi-dir.conf", "efi /dir/x.efi\n", "a file it names is a directory" },
+                { "efi-ok.conf", "efi /EFI/tool.efi\n", NULL },
+                { "initrd-dir.conf", "linux /vmlinuz\ninitrd /initrd\ninitrd /dir\n", "a file it names is a directory" },
+                { "initrd-missing.conf", "linux /vmlinuz\ninitrd /missing\n", "a file it names is missing" },
+                { "initrd-empty.conf", "linux /vmlinuz\ninitrd /empty\ninitrd /initrd\n", NULL },
+                { "dtb-missing.conf", "linux /vmlinuz\ndevicetree /missing.dtb\n", NULL }, /* x86-64 uses none */
+                { "both.conf", "linux /vmlinuz\nefi /empty\n", "its 'linux' or 'efi' file is empty" },
+        };
+        struct fake_tree tree = { 0 };
+        struct list *L = list_new(32, 64 * 1024);
+        (void) state;
+
+        entry_list_set_file_check(&L->l, fake_file_kind, &tree);
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                size_t before = L->l.n_entries, used = L->l.arena_used;
+                uint8_t *copy = exact_copy(cases[i].body, strlen(cases[i].body));
+                bool added;
+
+                L->w.count = 0;
+                added = entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr(cases[i].name), copy,
+                                          strlen(cases[i].body));
+                free(copy);
+                if (!cases[i].warning) {
+                        if (!added)
+                                fail_msg("%s hidden: %s", cases[i].name, L->w.last);
+                        assert_int_equal(L->w.count, 0);
+                        continue;
+                }
+                if (added)
+                        fail_msg("%s listed, expected '%s'", cases[i].name, cases[i].warning);
+                assert_int_equal(L->w.count, 1);
+                if (!strstr(L->w.last, cases[i].warning))
+                        fail_msg("%s: warning '%s', expected '%s'", cases[i].name, L->w.last, cases[i].warning);
+                assert_int_equal(L->l.n_entries, before);
+                assert_int_equal(L->l.arena_used, used);
+        }
+        assert_true(tree.calls > 0);
+
+        /* Without a check (the unit tests above, the fuzzers), nothing is looked at. */
+        tree.calls = 0;
+        entry_list_set_file_check(&L->l, NULL, NULL);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "nocheck.conf", "initrd /dir\n"));
+        assert_int_equal(tree.calls, 0);
+        list_free(L);
+}
+
+/* A hidden entry never costs a good one its place: in a full ranked list an
+ * entry that would sort first but names a directory leaves the kept entries
+ * as they are. (The loader used to add the entry, then take the last one
+ * back off when its files were missing.) */
+static void test_file_check_before_ranking(void **state) {
+        struct fake_tree tree = { 0 };
+        struct list *L = ranked_new(2, 0, 256 * 1024);
+        (void) state;
+
+        entry_list_set_file_check(&L->l, fake_file_kind, &tree);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "b-1.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "b-2.conf", ""));
+        L->w.count = 0;
+        assert_false(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr("z-9.conf"), "linux /dir\n", 11));
+        assert_int_equal(L->w.count, 1);
+        assert_non_null(strstr(L->w.last, "directory"));
+        /* And a good one that sorts first still gets in, pushing out b-1. */
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "z-8.conf", ""));
+        entries_sort(&L->l);
+        assert_int_equal(L->l.n_entries, 2);
+        assert_string_equal(L->l.entries[0].id, "z-8.conf");
+        assert_string_equal(L->l.entries[1].id, "b-2.conf");
+        list_free(L);
+}
+
+/* A UKI's .osrel and .cmdline are read up to 64 KiB; past that the warning
+ * says which section, how large it is, and the limit. */
+static void test_uki_section_limit(void **state) {
+        char why[128];
+        (void) state;
+
+        assert_true(entry_uki_section_fits(".cmdline", 0, why, sizeof(why)));
+        assert_string_equal(why, "");
+        assert_true(entry_uki_section_fits(".cmdline", 65536, why, sizeof(why)));
+        assert_false(entry_uki_section_fits(".cmdline", 65537, why, sizeof(why)));
+        assert_string_equal(why, "its .cmdline section is 65537 bytes, more than the 65536 keel reads; ignoring it");
+        assert_false(entry_uki_section_fits(".osrel", 4294967295u, why, sizeof(why)));
+        assert_string_equal(why, "its .osrel section is 4294967295 bytes, more than the 65536 keel reads; ignoring it");
+        assert_false(entry_uki_section_fits(".osrel", UINT64_MAX, why, sizeof(why)));
+        assert_non_null(strstr(why, " 18446744073709551615 bytes"));
+        /* A short buffer gets the start of the text, terminated; none at all is fine. */
+        assert_false(entry_uki_section_fits(".cmdline", 70000, why, 10));
+        assert_string_equal(why, "its .cmdl");
+        assert_false(entry_uki_section_fits(".cmdline", 70000, why, 1));
+        assert_string_equal(why, "");
+        assert_false(entry_uki_section_fits(".cmdline", 70000, NULL, 0));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_order_like_bootctl),
@@ -505,6 +918,14 @@ int main(void) {
                 cmocka_unit_test(test_full_array),
                 cmocka_unit_test(test_full_arena),
                 cmocka_unit_test(test_unaligned_arena),
+                cmocka_unit_test(test_ranked_keeps_first_in_menu_order),
+                cmocka_unit_test(test_ranked_arena_budget),
+                cmocka_unit_test(test_ranked_order_independent),
+                cmocka_unit_test(test_ranked_reuses_space),
+                cmocka_unit_test(test_ranked_tiny),
+                cmocka_unit_test(test_file_check),
+                cmocka_unit_test(test_file_check_before_ranking),
+                cmocka_unit_test(test_uki_section_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
