@@ -17,6 +17,11 @@ void loader_config_init(struct loader_config *c) {
         c->reboot_delay_seconds = DEFAULT_REBOOT_DELAY_SECONDS;
 }
 
+void loader_config_init_fail_safe(struct loader_config *c) {
+        loader_config_init(c);
+        c->editor = false;
+}
+
 bool parse_timeout(struct slice value, struct timeout_setting *ret) {
         uint64_t seconds;
 
@@ -101,46 +106,104 @@ static bool is_ignored_key(struct slice key) {
         return false;
 }
 
-void loader_config_parse(struct loader_config *c, const void *buf, size_t len, config_warn_fn warn, void *userdata) {
-        struct line_reader r;
-        struct slice line;
+/* One line (at most LOADER_CONF_LINE_MAX bytes of it when overlong). */
+static void parse_line(struct loader_config_reader *r, struct slice line, bool overlong) {
+        struct loader_config *c = r->config;
+        struct slice key, value;
+        bool ok;
 
-        line_reader_init(&r, buf, len);
-        while (line_reader_next(&r, &line)) {
-                struct slice key, value;
-                bool ok;
-
-                line = slice_strip(line);
-                if (line.len == 0 || line.ptr[0] == '#')
-                        continue;
+        line = slice_strip(line);
+        if (line.len > 0 && line.ptr[0] == '#')
+                return;
+        if (overlong) {
+                /* Its value is not all there: taking the part that fitted
+                 * could read "default abc" out of "default abcdef...". */
                 split_key_value(line, &key, &value);
-
-                if (slice_eq(key, "timeout"))
-                        ok = parse_timeout(value, &c->timeout);
-                else if (slice_eq(key, "default"))
-                        ok = parse_default(c, value);
-                else if (slice_eq(key, "editor"))
-                        ok = parse_bool_into(value, &c->editor);
-                else if (slice_eq(key, "auto-entries"))
-                        ok = parse_bool_into(value, &c->auto_entries);
-                else if (slice_eq(key, "auto-firmware"))
-                        ok = parse_bool_into(value, &c->auto_firmware);
-                else if (slice_eq(key, "console-mode"))
-                        ok = parse_console_mode(value, &c->console_mode);
-                else if (slice_eq(key, "secure-boot-enroll"))
-                        ok = parse_enroll(value, &c->secure_boot_enroll);
-                else if (slice_eq(key, "keel-watchdog-sec"))
-                        ok = parse_seconds(value, &c->watchdog_seconds);
-                else if (slice_eq(key, "keel-reboot-delay-sec"))
-                        ok = parse_seconds(value, &c->reboot_delay_seconds);
-                else if (is_ignored_key(key))
-                        ok = true;
-                else {
-                        if (warn)
-                                warn(userdata, r.line_number, "unknown key", key);
-                        continue;
-                }
-                if (!ok && warn)
-                        warn(userdata, r.line_number, "bad value for", key);
+                if (r->warn)
+                        r->warn(r->userdata, r->line_number, "line too long for", key);
+                return;
         }
+        if (line.len == 0)
+                return;
+        split_key_value(line, &key, &value);
+
+        if (slice_eq(key, "timeout"))
+                ok = parse_timeout(value, &c->timeout);
+        else if (slice_eq(key, "default"))
+                ok = parse_default(c, value);
+        else if (slice_eq(key, "editor"))
+                ok = parse_bool_into(value, &c->editor);
+        else if (slice_eq(key, "auto-entries"))
+                ok = parse_bool_into(value, &c->auto_entries);
+        else if (slice_eq(key, "auto-firmware"))
+                ok = parse_bool_into(value, &c->auto_firmware);
+        else if (slice_eq(key, "console-mode"))
+                ok = parse_console_mode(value, &c->console_mode);
+        else if (slice_eq(key, "secure-boot-enroll"))
+                ok = parse_enroll(value, &c->secure_boot_enroll);
+        else if (slice_eq(key, "keel-watchdog-sec"))
+                ok = parse_seconds(value, &c->watchdog_seconds);
+        else if (slice_eq(key, "keel-reboot-delay-sec"))
+                ok = parse_seconds(value, &c->reboot_delay_seconds);
+        else if (is_ignored_key(key))
+                ok = true;
+        else {
+                if (r->warn)
+                        r->warn(r->userdata, r->line_number, "unknown key", key);
+                return;
+        }
+        if (!ok && r->warn)
+                r->warn(r->userdata, r->line_number, "bad value for", key);
+}
+
+void loader_config_reader_init(struct loader_config_reader *r, struct loader_config *c, config_warn_fn warn,
+                               void *userdata) {
+        r->config = c;
+        r->warn = warn;
+        r->userdata = userdata;
+        r->used = 0;
+        r->overlong = false;
+        r->after_cr = false;
+        r->line_number = 0;
+}
+
+static void end_line(struct loader_config_reader *r) {
+        r->line_number++;
+        parse_line(r, slice_from(r->line, r->used), r->overlong);
+        r->used = 0;
+        r->overlong = false;
+}
+
+/* Line ends as line_reader_next() has them (common/strutil.c). */
+void loader_config_reader_feed(struct loader_config_reader *r, const void *buf, size_t len) {
+        const char *p = buf;
+
+        for (size_t i = 0; p && i < len; i++) {
+                char ch = p[i];
+                bool after_cr = r->after_cr;
+
+                r->after_cr = false;
+                if (ch == '\n' && after_cr)
+                        continue;
+                if (ch == '\n' || ch == '\r' || ch == '\0') {
+                        end_line(r);
+                        r->after_cr = ch == '\r';
+                } else if (r->used < sizeof(r->line))
+                        r->line[r->used++] = ch;
+                else
+                        r->overlong = true;
+        }
+}
+
+void loader_config_reader_finish(struct loader_config_reader *r) {
+        if (r->used > 0 || r->overlong)
+                end_line(r);
+}
+
+void loader_config_parse(struct loader_config *c, const void *buf, size_t len, config_warn_fn warn, void *userdata) {
+        struct loader_config_reader r;
+
+        loader_config_reader_init(&r, c, warn, userdata);
+        loader_config_reader_feed(&r, buf, len);
+        loader_config_reader_finish(&r);
 }

@@ -48,11 +48,46 @@ struct loader_config {
 /* Called for each line keel cannot use: an unknown key, a bad value, a value too long. */
 typedef void (*config_warn_fn)(void *userdata, unsigned line, const char *what, struct slice key);
 
+/* Lines are read up to this length; a longer one is skipped with a warning
+ * (a comment silently). The longest line keel can use, `default` with a
+ * 255-byte pattern, is far shorter. */
+#define LOADER_CONF_LINE_MAX 1024
+/* A larger loader.conf is not read at all (loader_config_init_fail_safe):
+ * the loader would spend minutes of the boot on it. */
+#define LOADER_CONF_SIZE_MAX (16u * 1024 * 1024)
+
 void loader_config_init(struct loader_config *c);
+
+/* For a loader.conf that exists but cannot be read (a read error, a
+ * directory, over LOADER_CONF_SIZE_MAX): the defaults, but with the editor
+ * off. A file that may well say "editor no" must not turn the editor on by
+ * failing to load. */
+void loader_config_init_fail_safe(struct loader_config *c);
 
 /* Parses loader.conf; bad lines are reported through warn and skipped,
  * never fatal: a garbage file gives the defaults. */
 void loader_config_parse(struct loader_config *c, const void *buf, size_t len, config_warn_fn warn, void *userdata);
+
+/* The same in pieces of any size, as the file is read: a file of any length
+ * parses in constant memory, with the result and warnings of
+ * loader_config_parse() on the whole file. Lines end at "\n", "\r\n", "\r"
+ * and NUL, also when a piece ends between "\r" and "\n". */
+struct loader_config_reader {
+        struct loader_config *config;
+        config_warn_fn warn;
+        void *userdata;
+        char line[LOADER_CONF_LINE_MAX];
+        size_t used;
+        bool overlong;     /* the current line did not fit: the rest of it is skipped */
+        bool after_cr;     /* the last byte was "\r": a "\n" next ends no second line */
+        unsigned line_number;
+};
+
+void loader_config_reader_init(struct loader_config_reader *r, struct loader_config *c, config_warn_fn warn,
+                               void *userdata);
+void loader_config_reader_feed(struct loader_config_reader *r, const void *buf, size_t len);
+/* The last line, when the file does not end with a line end. */
+void loader_config_reader_finish(struct loader_config_reader *r);
 
 /* Parses a timeout value: a number of seconds, "menu-force", "menu-hidden"
  * (also used for the LoaderConfigTimeout variables). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "../common/pe.h"
 #include "../common/uki.h"
 
-#define LOADER_CONF_MAX (64u * 1024)
+#define LOADER_CONF_CHUNK (64u * 1024)
 #define WHY_MAX 128
 
 static char *join_path(const char *a, const char *b) {
@@ -78,24 +79,77 @@ static void read_small(const char *path, size_t max, uint8_t **ret, size_t *ret_
         }
 }
 
-void esp_read_loader_conf(struct loader_config *c, const char *root);
-
 static void conf_warn(void *userdata, unsigned line, const char *what, struct slice key) {
         log_warning("%s:%u: %s '%.*s', ignoring", (const char *) userdata, line, what, (int) key.len, key.ptr);
 }
 
+/* loader.conf piece by piece, as the loader reads it (loader/loader.c).
+ * Returns NULL, or why the file could not be read. */
+static const char *parse_loader_conf(struct loader_config *c, const char *path) {
+        struct loader_config_reader *r = malloc(sizeof(*r));
+        char *chunk = malloc(LOADER_CONF_CHUNK);
+        const char *why = NULL;
+        struct stat st;
+        int fd = -1;
+
+        if (!r || !chunk) {
+                why = "out of memory";
+                goto out;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                why = strerror(errno);
+                goto out;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                why = "it is a directory";
+                goto out;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                why = "it is not a regular file";
+                goto out;
+        }
+        if ((uint64_t) st.st_size > LOADER_CONF_SIZE_MAX) {
+                static char too_large[64];
+                snprintf(too_large, sizeof(too_large), "it is larger than %u bytes", LOADER_CONF_SIZE_MAX);
+                why = too_large;
+                goto out;
+        }
+        loader_config_reader_init(r, c, conf_warn, (void *) path);
+        for (;;) {
+                ssize_t n = read(fd, chunk, LOADER_CONF_CHUNK);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        why = strerror(errno);
+                        goto out;
+                }
+                if (n == 0)
+                        break;
+                loader_config_reader_feed(r, chunk, (size_t) n);
+        }
+        loader_config_reader_finish(r);
+out:
+        if (fd >= 0)
+                close(fd);
+        free(chunk);
+        free(r);
+        return why;
+}
+
 void esp_read_loader_conf(struct loader_config *c, const char *root) {
         char *path = esp_path_nocase(root, "loader/loader.conf");
-        uint8_t *data = NULL;
-        size_t len = 0;
+        const char *why;
 
         loader_config_init(c);
         if (!path)
                 return;
-        read_small(path, LOADER_CONF_MAX, &data, &len);
-        if (data)
-                loader_config_parse(c, data, len, conf_warn, path);
-        free(data);
+        why = parse_loader_conf(c, path);
+        if (why) {
+                /* As the loader: it may have said "editor no". */
+                loader_config_init_fail_safe(c);
+                log_warning("%s: cannot be read (%s); using the defaults with the editor off", path, why);
+        }
         free(path);
 }
 

@@ -14,7 +14,8 @@
 #include "../efi/file.h"
 #include "../efi/time.h"
 
-#define LOADER_CONF_MAX (64u * 1024)
+#define LOADER_CONF_PATH L"\\loader\\loader.conf"
+#define LOADER_CONF_CHUNK (16u * 1024)
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
@@ -43,18 +44,67 @@ static void entry_warn(void *userdata _unused_, const char *filename, const char
         efi_print("keel: %s: %s\n", filename, what);
 }
 
+/* loader.conf piece by piece: any size parses in constant memory. */
+static EFI_STATUS parse_config_file(EFI_FILE *root, struct loader_config *c) {
+        struct loader_config_reader *r = efi_alloc(sizeof(*r));
+        char *chunk = efi_alloc(LOADER_CONF_CHUNK);
+        EFI_FILE *f = NULL;
+        EFI_STATUS err = EFI_OUT_OF_RESOURCES;
+
+        if (!r || !chunk)
+                goto out;
+        err = root->Open(root, &f, LOADER_CONF_PATH, EFI_FILE_MODE_READ, 0);
+        if (err != EFI_SUCCESS) {
+                f = NULL;
+                goto out;
+        }
+        loader_config_reader_init(r, c, config_warn, NULL);
+        for (;;) {
+                UINTN n = LOADER_CONF_CHUNK;
+                err = f->Read(f, &n, chunk);
+                if (err != EFI_SUCCESS || n == 0)
+                        break;
+                loader_config_reader_feed(r, chunk, n);
+        }
+        if (err == EFI_SUCCESS)
+                loader_config_reader_finish(r);
+out:
+        if (f)
+                f->Close(f);
+        efi_free(chunk);
+        efi_free(r);
+        return err;
+}
+
+/* An absent loader.conf means the defaults; one that is there but cannot
+ * be read means the defaults with the editor off (it may have said "editor
+ * no"), and a warning. */
 static void read_config(struct loader *L) {
-        void *data = NULL;
-        size_t size = 0;
-        EFI_STATUS err;
+        bool is_directory = false;
+        uint64_t size = 0;
+        EFI_STATUS err = file_stat(L->esp.root, LOADER_CONF_PATH, &is_directory, &size);
 
         loader_config_init(&L->config);
-        err = file_read_all(L->esp.root, L"\\loader\\loader.conf", LOADER_CONF_MAX, &data, &size);
+        if (err == EFI_NOT_FOUND)
+                return;
+        if (err == EFI_SUCCESS && is_directory) {
+                efi_print("keel: loader.conf is a directory; using the defaults with the editor off\n");
+                loader_config_init_fail_safe(&L->config);
+                return;
+        }
+        if (err == EFI_SUCCESS && size > LOADER_CONF_SIZE_MAX) {
+                efi_print("keel: loader.conf is larger than %u bytes; using the defaults with the editor off\n",
+                          LOADER_CONF_SIZE_MAX);
+                loader_config_init_fail_safe(&L->config);
+                return;
+        }
         if (err == EFI_SUCCESS)
-                loader_config_parse(&L->config, data, size, config_warn, NULL);
-        else if (err != EFI_NOT_FOUND)
-                efi_print("keel: cannot read loader.conf: %s; using defaults\n", efi_status_text(err));
-        efi_free(data);
+                err = parse_config_file(L->esp.root, &L->config);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot read loader.conf: %s; using the defaults with the editor off\n",
+                          efi_status_text(err));
+                loader_config_init_fail_safe(&L->config);
+        }
 }
 
 /* LoaderConfigTimeoutOneShot (consumed) > LoaderConfigTimeout > loader.conf > 0. */

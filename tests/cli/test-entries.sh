@@ -388,6 +388,39 @@ garbage_conf() {
 }
 run "a loader.conf of random bytes: defaults plus warnings" garbage_conf
 
+# A loader.conf over 64 KiB (100 KB of comments first) is read: its
+# default applies. Before, keel entries and the loader both ignored it and
+# used the defaults, the editor on.
+large_loader_conf() {
+        local d=$T/large-conf
+        new_esp "$d"
+        python3 -c 'import sys
+with open(sys.argv[1], "w") as f:
+    f.write("timeout 5\n")
+    for i in range(2000):
+        f.write(f"# comment line {i:05d} of a loader.conf that is much longer than 64 KiB\n")
+    f.write("editor no\ndefault good-a*\n")' "$d/loader/loader.conf"
+        [ "$(stat -c %s "$d/loader/loader.conf")" -gt 100000 ] || { echo "setup: loader.conf too small"; return 1; }
+        entries "$d" || return 1
+        check_json $GOOD_IDS || return 1
+        [ ! -s "$ERR" ] || { echo "unexpected warnings:"; cat "$ERR"; return 1; }
+        python3 -c 'import json, sys; e = {x["id"]: x for x in json.load(open(sys.argv[1]))}; sys.exit(0 if e["good-a.conf"]["is_default"] else "the default from the end of loader.conf was not used")' "$OUT"
+}
+run "a loader.conf over 64 KiB is read (its default applies)" large_loader_conf
+
+# A loader.conf that is there but cannot be read fails safe, as in the
+# loader: the defaults with the editor off, and a warning that says so.
+unreadable_loader_conf() {
+        local d=$T/unreadable-conf
+        new_esp "$d"
+        mkdir -p "$d/loader/loader.conf"
+        entries "$d" || return 1
+        check_json $GOOD_IDS || return 1
+        grep -q "loader.conf: cannot be read (it is a directory); using the defaults with the editor off" "$ERR" ||
+                { echo "warnings:"; cat "$ERR"; return 1; }
+}
+run "a loader.conf that cannot be read: defaults with the editor off, a warning" unreadable_loader_conf
+
 bad_ukis() {
         local d=$T/ukis lfanew nsec
         new_esp "$d"

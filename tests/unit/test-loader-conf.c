@@ -312,6 +312,151 @@ static void test_garbage(void **state) {
         free(text);
 }
 
+/* ---- loader.conf read piece by piece ------------------------------------------ */
+
+/* Parses text fed in pieces of the sizes given (cycled), each piece an
+ * exact-size copy. */
+static void parse_pieces(struct loader_config *c, const void *text, size_t len, const size_t *sizes, size_t n_sizes,
+                         struct warnings *w) {
+        struct loader_config_reader r;
+        const uint8_t *p = text;
+
+        memset(w, 0, sizeof(*w));
+        loader_config_init(c);
+        loader_config_reader_init(&r, c, record, w);
+        for (size_t done = 0, k = 0; done < len; k++) {
+                size_t n = sizes[k % n_sizes] < len - done ? sizes[k % n_sizes] : len - done;
+                uint8_t *copy = exact_copy(p + done, n);
+                loader_config_reader_feed(&r, copy, n);
+                free(copy);
+                done += n;
+        }
+        loader_config_reader_finish(&r);
+}
+
+/* A loader.conf far over 64 KiB (before, the loader would not read it and
+ * fell back to the defaults: the editor on). Read in pieces of any size,
+ * its settings apply, whether they come first or after 100 KB of
+ * comments. */
+static void test_large_file(void **state) {
+        static const size_t pieces[][3] = { { 1, 1, 1 }, { 4096, 4096, 4096 }, { 16384, 16384, 16384 }, { 7, 4093, 1 },
+                                            { 200000, 200000, 200000 } };
+        size_t n = 100000, len = 0;
+        char *text = malloc(n + 256);
+        struct loader_config c;
+        struct warnings w;
+        (void) state;
+
+        assert_non_null(text);
+        len += (size_t) sprintf(text, "timeout 7\n");
+        while (len < n) {
+                size_t k = (size_t) sprintf(text + len, "# a comment line of some length, number %zu\r\n", len);
+                len += k;
+        }
+        len += (size_t) sprintf(text + len, "editor no\ndefault nixos-*\nconsole-mode 2");
+        for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+                parse_pieces(&c, text, len, pieces[i], 3, &w);
+                assert_int_equal(w.count, 0);
+                assert_int_equal(c.timeout.mode, TIMEOUT_SECONDS);
+                assert_int_equal(c.timeout.seconds, 7);
+                assert_false(c.editor);
+                assert_string_equal(c.default_pattern, "nixos-*");
+                assert_int_equal(c.console_mode, 2);
+        }
+        free(text);
+}
+
+/* Pieces that end anywhere, also between "\r" and "\n" or inside a long
+ * line: the settings, the warnings and their line numbers are those of the
+ * file parsed whole, for every way of cutting it in two and three. */
+static void test_pieces_anywhere(void **state) {
+        static const char text[] = "timeout 3\r\nfrob x\r\rdefault a*\r\n\neditor no\0bad\nconsole-mode\tmax\r"
+                                   "timeout nope\nauto-entries 0";
+        struct loader_config whole, cut;
+        struct warnings ww, wc;
+        (void) state;
+
+        parse(&whole, text, sizeof(text) - 1, &ww);
+        /* The file parsed whole, as loader.conf(5) and the tests above have it. */
+        assert_int_equal(whole.timeout.seconds, 3);
+        assert_string_equal(whole.default_pattern, "a*");
+        assert_false(whole.editor);
+        assert_int_equal(whole.console_mode, CONSOLE_MODE_MAX);
+        assert_false(whole.auto_entries);
+        assert_int_equal(ww.count, 3);
+        assert_int_equal(ww.lines[0], 2); /* frob */
+        assert_int_equal(ww.lines[1], 7); /* bad: line 3 is empty, "\r\n" ends line 4, line 5 is empty */
+        assert_int_equal(ww.lines[2], 9); /* timeout nope */
+        for (size_t a = 0; a <= sizeof(text) - 1; a++)
+                for (size_t b = a; b <= sizeof(text) - 1; b += 3) {
+                        size_t sizes[3] = { a ? a : 1, b - a ? b - a : 1, sizeof(text) };
+                        parse_pieces(&cut, text, sizeof(text) - 1, sizes, 3, &wc);
+                        if (memcmp(&cut, &whole, sizeof(cut)) != 0 || wc.count != ww.count)
+                                fail_msg("cut at %zu and %zu: different result", a, b);
+                        for (unsigned i = 0; i < ww.count; i++) {
+                                assert_int_equal(wc.lines[i], ww.lines[i]);
+                                assert_string_equal(wc.keys[i], ww.keys[i]);
+                        }
+                }
+}
+
+/* Lines longer than LOADER_CONF_LINE_MAX: a warning, never a truncated value
+ * ("default abc" read out of "default abcdef..."), whatever the pieces;
+ * long comments are fine. */
+static void test_overlong_lines(void **state) {
+        static const size_t pieces[][3] = { { 1, 1, 1 }, { 100, 1000, 5000 }, { 1000000, 1, 1 } };
+        size_t len = 0;
+        char *text = malloc(4 * LOADER_CONF_LINE_MAX + 256);
+        struct loader_config c;
+        struct warnings w;
+        (void) state;
+
+        assert_non_null(text);
+        len += (size_t) sprintf(text, "default ");
+        memset(text + len, 'p', LOADER_CONF_LINE_MAX);
+        len += LOADER_CONF_LINE_MAX;
+        len += (size_t) sprintf(text + len, "\n#");
+        memset(text + len, 'c', 2 * LOADER_CONF_LINE_MAX);
+        len += 2 * LOADER_CONF_LINE_MAX;
+        len += (size_t) sprintf(text + len, "\rtimeout 5\n");
+        for (size_t i = 0; i < ARRAY_SIZE(pieces); i++) {
+                parse_pieces(&c, text, len, pieces[i], 3, &w);
+                assert_string_equal(c.default_pattern, "");
+                assert_int_equal(c.timeout.seconds, 5);
+                assert_int_equal(w.count, 1);
+                assert_int_equal(w.lines[0], 1);
+                assert_string_equal(w.keys[0], "default");
+                assert_string_equal(w.whats[0], "line too long for");
+        }
+        /* Exactly LOADER_CONF_LINE_MAX bytes still fit. */
+        len = (size_t) sprintf(text, "timeout ");
+        memset(text + len, ' ', LOADER_CONF_LINE_MAX - len - 1);
+        len = LOADER_CONF_LINE_MAX - 1;
+        text[len++] = '4';
+        parse(&c, text, len, &w);
+        assert_int_equal(w.count, 0);
+        assert_int_equal(c.timeout.seconds, 4);
+        text[len++] = '\n';
+        memmove(text + 1, text, len);
+        text[0] = ' ';
+        parse(&c, text, len + 1, &w);
+        assert_int_equal(w.count, 1);
+        assert_int_equal(c.timeout.mode, TIMEOUT_UNSET);
+        free(text);
+}
+
+/* A loader.conf that cannot be read: the defaults, but the editor off. */
+static void test_fail_safe(void **state) {
+        struct loader_config c, defaults;
+        (void) state;
+
+        loader_config_init(&defaults);
+        loader_config_init_fail_safe(&c);
+        assert_false(c.editor);
+        defaults.editor = false;
+        assert_memory_equal(&c, &defaults, sizeof(c));
+}
+
 /* parse_timeout also reads the LoaderConfigTimeout variables. */
 static void test_parse_timeout(void **state) {
         struct timeout_setting t;
@@ -463,6 +608,10 @@ int main(void) {
                 cmocka_unit_test(test_parse_uint),
                 cmocka_unit_test(test_parse_boolean),
                 cmocka_unit_test(test_slices),
+                cmocka_unit_test(test_large_file),
+                cmocka_unit_test(test_pieces_anywhere),
+                cmocka_unit_test(test_overlong_lines),
+                cmocka_unit_test(test_fail_safe),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
