@@ -120,3 +120,36 @@ bool bootcount_next_name(const struct bootcount_name *n, char *out, size_t out_s
         done = n->tries_done == BOOTCOUNT_UNKNOWN ? 1 : (n->tries_done < BOOTCOUNT_MAX ? n->tries_done + 1 : BOOTCOUNT_MAX);
         return bootcount_format(n->stem, left, done, n->extension, out, out_size);
 }
+
+/* Why the next names and not simply booting on when the rename fails (what
+ * systemd-boot 252 does: "Failed to rename ..., ignoring"): a file that
+ * cannot be renamed keeps its counter, so a broken entry would be booted,
+ * and fail, on every boot, and fallback would never reach a good one. A
+ * name that exists stands for a try that was made (or a copy of the
+ * entry); counting it too only ever gives the entry fewer tries, never
+ * more, and the renamed file still names what LoaderBootCountPath points
+ * the OS to. */
+int bootcount_pick_next_name(const struct bootcount_name *n, bootcount_taken_fn taken, void *userdata, char *out,
+                             size_t out_size, unsigned *ret_tries) {
+        int64_t done_now = n->tries_done == BOOTCOUNT_UNKNOWN ? 0 : n->tries_done;
+
+        *ret_tries = 0;
+        if (n->tries_left == BOOTCOUNT_UNKNOWN)
+                return KEEL_E_INVALID_ARGUMENT;
+        for (unsigned k = 1; k <= BOOTCOUNT_PICK_MAX; k++) {
+                int64_t left = n->tries_left > (int64_t) k ? n->tries_left - (int64_t) k : 0;
+                int64_t done = done_now > BOOTCOUNT_MAX - (int64_t) k ? BOOTCOUNT_MAX : done_now + (int64_t) k;
+
+                if (!bootcount_format(n->stem, left, done, n->extension, out, out_size))
+                        return KEEL_E_VALUE_TOO_LONG;
+                if (left == n->tries_left && done == n->tries_done)
+                        return KEEL_OK; /* at its floor: the counter cannot move */
+                if (!taken(userdata, out)) {
+                        *ret_tries = k;
+                        return KEEL_OK;
+                }
+                if (left == 0 && done == BOOTCOUNT_MAX)
+                        break; /* every further name is this one */
+        }
+        return KEEL_E_BOOTCOUNT_NO_FREE_NAME;
+}

@@ -32,6 +32,25 @@ bool bootcount_id(const struct bootcount_name *n, char *out, size_t out_size);
  * False for a name without a counter or when out is too small. */
 bool bootcount_next_name(const struct bootcount_name *n, char *out, size_t out_size);
 
+/* How many names keel tries when the name to rename to exists already. */
+#define BOOTCOUNT_PICK_MAX 16
+
+/* Whether a file of this name exists in the entry file's directory. */
+typedef bool (*bootcount_taken_fn)(void *userdata, const char *name);
+
+/* The name to rename an entry file to before booting it, where another file
+ * may have that name already (a leftover of an earlier try, a copy): the
+ * next name (bootcount_next_name), else the first free one of LEFT-k
+ * (not below 0) and DONE+k (not above INT_MAX) for k = 2, 3, ...
+ * BOOTCOUNT_PICK_MAX; *ret_tries is the k taken: each name passed over
+ * counts as one more failed try. 0 when the counter cannot move any more
+ * (0 left, DONE at INT_MAX): there is nothing to rename. Returns
+ * KEEL_E_BOOTCOUNT_NO_FREE_NAME when every name is taken,
+ * KEEL_E_VALUE_TOO_LONG when out is too small, KEEL_E_INVALID_ARGUMENT for
+ * a name without a counter. */
+int bootcount_pick_next_name(const struct bootcount_name *n, bootcount_taken_fn taken, void *userdata, char *out,
+                             size_t out_size, unsigned *ret_tries);
+
 /* The name after `keel bless good` (counter removed), `bad` (LEFT set to 0,
  * DONE kept) — helpers for the host tools. */
 bool bootcount_format(struct slice stem, int64_t tries_left, int64_t tries_done, struct slice extension, char *out,

@@ -49,6 +49,7 @@
         X(KEEL_E_UKI_CMDLINE_HIDDEN_TEXT, "UKI .cmdline has bytes past its VirtualSize that the firmware does not load") \
         X(KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER, "a measured UKI section lies outside the image")   \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
+        X(KEEL_E_BOOTCOUNT_NO_FREE_NAME, "every name for the next boot counter is taken by another file") \
         X(KEEL_E_VALUE_TOO_LONG, "value too long")                                                 \
         X(KEEL_E_GPT_TRUNCATED, "GPT header or entry array truncated")                              \
         X(KEEL_E_GPT_BAD_SIGNATURE, "no GPT header (signature is not \"EFI PART\")")                 \

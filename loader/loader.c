@@ -195,11 +195,14 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
         struct boot_entry *e = &L->entries.entries[index];
         const struct partition *part = partition_of(L, e);
         struct boot_options o = { .watchdog_seconds = L->config.watchdog_seconds, .edited_options = edited_options };
+        EFI_STATUS err;
 
         bli_export_selected(e);
         if (L->config.default_saved && !entry_is_auto(e))
                 bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
-        count_boot_try(part, e);
+        err = count_boot_try(part, e);
+        if (err != EFI_SUCCESS)
+                return err;
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
         return boot_entry_start(L->image, part, e, &o);
 }

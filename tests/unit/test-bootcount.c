@@ -232,6 +232,110 @@ static void test_next_name(void **state) {
         expect_next("noext+3", NULL);
 }
 
+/* ---- a rename target that exists already ------------------------------------- */
+
+struct dir {
+        const char *names[BOOTCOUNT_PICK_MAX + 4];
+        unsigned asked;
+};
+
+static bool dir_has(void *userdata, const char *name) {
+        struct dir *d = userdata;
+
+        d->asked++;
+        for (size_t i = 0; i < ARRAY_SIZE(d->names) && d->names[i]; i++)
+                if (strcmp(d->names[i], name) == 0)
+                        return true;
+        return false;
+}
+
+static void expect_pick(const char *filename, struct dir *d, int expected_r, const char *expected, unsigned expected_tries) {
+        struct bootcount_name n;
+        char out[128];
+        unsigned tries = 99;
+        uint8_t *copy;
+
+        assert_keel(parse_exact(filename, strlen(filename), &n, &copy), KEEL_OK);
+        assert_keel(bootcount_pick_next_name(&n, dir_has, d, out, sizeof(out), &tries), expected_r);
+        if (expected_r == KEEL_OK && expected)
+                assert_string_equal(out, expected);
+        if (expected_r == KEEL_OK)
+                assert_int_equal(tries, expected_tries);
+        free(copy);
+}
+
+/* The counter must move on every boot. When the name to rename to exists
+ * (another file: a leftover, a copy; before, the rename failed and keel
+ * booted the entry uncounted, on every boot), the next free name is taken
+ * and every name passed over counts as one more failed try: LEFT-k never
+ * below 0, DONE+k never above INT_MAX. */
+static void test_pick_next_free_name(void **state) {
+        struct dir none = { .names = { NULL } };
+        struct dir one = { .names = { "a+2-1.conf" } };
+        struct dir two = { .names = { "a+2-1.conf", "a+1-2.conf" } };
+        struct dir floor0 = { .names = { "b+0-5.conf" } };
+        struct dir other_case = { .names = { "A+2-1.conf" } };
+        (void) state;
+
+        expect_pick("a+3.conf", &none, KEEL_OK, "a+2-1.conf", 1);
+        assert_int_equal(none.asked, 1);
+        expect_pick("a+3.conf", &one, KEEL_OK, "a+1-2.conf", 2);
+        expect_pick("a+3-0.conf", &two, KEEL_OK, "a+0-3.conf", 3);
+        expect_pick("b+1-4.conf", &floor0, KEEL_OK, "b+0-6.conf", 2);
+        expect_pick("e+007-0012.conf", &none, KEEL_OK, "e+6-13.conf", 1);
+        expect_pick("u+2.efi", &none, KEEL_OK, "u+1-1.efi", 1);
+        /* The directory decides what "the same name" is (FAT ignores case:
+         * the loader asks the firmware); here it compares exactly. */
+        expect_pick("a+3.conf", &other_case, KEEL_OK, "a+2-1.conf", 1);
+}
+
+/* BOOTCOUNT_PICK_MAX names taken: no name is left, the try cannot be
+ * counted (the loader then counts it as failed and does not start it). One
+ * free name at the very end is still found. */
+static void test_pick_all_taken(void **state) {
+        static char names[BOOTCOUNT_PICK_MAX][32];
+        struct dir full = { .asked = 0 }, last_free = { .asked = 0 };
+        (void) state;
+
+        for (unsigned k = 1; k <= BOOTCOUNT_PICK_MAX; k++) {
+                snprintf(names[k - 1], sizeof(names[0]), "x+%u-%u.conf", 100 - k, k);
+                full.names[k - 1] = names[k - 1];
+                if (k < BOOTCOUNT_PICK_MAX)
+                        last_free.names[k - 1] = names[k - 1];
+        }
+        expect_pick("x+100.conf", &full, KEEL_E_BOOTCOUNT_NO_FREE_NAME, NULL, 0);
+        assert_int_equal(full.asked, BOOTCOUNT_PICK_MAX);
+        expect_pick("x+100.conf", &last_free, KEEL_OK, names[BOOTCOUNT_PICK_MAX - 1], BOOTCOUNT_PICK_MAX);
+}
+
+/* At the limits: with 0 left and DONE at INT_MAX the counter cannot move
+ * (nothing to rename, 0 tries, the directory is not even asked); one step
+ * below, the only next name is asked about once, not 16 times. */
+static void test_pick_limits(void **state) {
+        struct dir none = { .names = { NULL } };
+        struct dir top = { .names = { "k+0-2147483647.conf" } };
+        struct bootcount_name n;
+        char small[8];
+        unsigned tries;
+        uint8_t *copy;
+        (void) state;
+
+        expect_pick("j+0-2147483647.conf", &none, KEEL_OK, NULL, 0);
+        assert_int_equal(none.asked, 0);
+        expect_pick("k+0-2147483646.conf", &none, KEEL_OK, "k+0-2147483647.conf", 1);
+        none.asked = 0;
+        expect_pick("k+0-2147483646.conf", &top, KEEL_E_BOOTCOUNT_NO_FREE_NAME, NULL, 0);
+        assert_int_equal(top.asked, 1);
+        expect_pick("h+2147483647-2147483647.conf", &none, KEEL_OK, "h+2147483646-2147483647.conf", 1);
+
+        assert_keel(parse_exact("plain.conf", 10, &n, &copy), KEEL_OK);
+        assert_keel(bootcount_pick_next_name(&n, dir_has, &none, small, sizeof(small), &tries), KEEL_E_INVALID_ARGUMENT);
+        free(copy);
+        assert_keel(parse_exact("long+3.conf", 11, &n, &copy), KEEL_OK);
+        assert_keel(bootcount_pick_next_name(&n, dir_has, &none, small, sizeof(small), &tries), KEEL_E_VALUE_TOO_LONG);
+        free(copy);
+}
+
 /* After `bless good` (counter gone) and `bad` (LEFT 0, DONE kept). */
 static void test_format(void **state) {
         char out[64];
@@ -295,6 +399,9 @@ int main(void) {
                 cmocka_unit_test(test_entries_like_bootctl),
                 cmocka_unit_test(test_names_without_extension),
                 cmocka_unit_test(test_next_name),
+                cmocka_unit_test(test_pick_next_free_name),
+                cmocka_unit_test(test_pick_all_taken),
+                cmocka_unit_test(test_pick_limits),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_hostile_names),
         };
