@@ -200,6 +200,39 @@ static void test_length_limit(void **state) {
         free(loader);
 }
 
+/* What the stub checks before passing its own .cmdline: Linux's EFI stub
+ * stops at a newline or a NUL and keeps fewer than 2048 bytes of UTF-8. */
+static void test_kernel_limits(void **state) {
+        uint16_t *s = malloc((CMDLINE_KERNEL_MAX_BYTES + 2) * sizeof(uint16_t));
+        static const uint16_t with_newline[] = { 'q', 'u', 'i', 'e', 't', '\n', 'r', 'o', 'o', 't', 0 };
+        static const uint16_t newline_after_nul[] = { 'q', 0, '\n' };
+        static const uint16_t with_cr[] = { 'a', '\r', 'b' };
+        size_t bytes = 0;
+        (void) state;
+
+        assert_non_null(s);
+        assert_keel(cmdline_check_kernel_limits(with_newline, ARRAY_SIZE(with_newline), &bytes),
+                    KEEL_E_CMDLINE_NEWLINE);
+        /* After the NUL nothing reaches the kernel, and nothing is looked at. */
+        assert_keel(cmdline_check_kernel_limits(newline_after_nul, ARRAY_SIZE(newline_after_nul), &bytes), KEEL_OK);
+        assert_int_equal(bytes, 1);
+        /* The kernel stops at \n only; \r is whitespace to it. */
+        assert_keel(cmdline_check_kernel_limits(with_cr, ARRAY_SIZE(with_cr), NULL), KEEL_OK);
+
+        for (size_t i = 0; i < CMDLINE_KERNEL_MAX_BYTES + 2; i++)
+                s[i] = 'a';
+        assert_keel(cmdline_check_kernel_limits(s, CMDLINE_KERNEL_MAX_BYTES - 1, &bytes), KEEL_OK);
+        assert_int_equal(bytes, CMDLINE_KERNEL_MAX_BYTES - 1);
+        assert_keel(cmdline_check_kernel_limits(s, CMDLINE_KERNEL_MAX_BYTES, &bytes), KEEL_E_CMDLINE_TOO_LONG);
+        assert_int_equal(bytes, CMDLINE_KERNEL_MAX_BYTES);
+        /* Bytes, not units: U+00E9 is two bytes of UTF-8. */
+        s[0] = 0xe9;
+        assert_keel(cmdline_check_kernel_limits(s, CMDLINE_KERNEL_MAX_BYTES - 1, &bytes), KEEL_E_CMDLINE_TOO_LONG);
+        assert_keel(cmdline_check_kernel_limits(NULL, 0, &bytes), KEEL_OK);
+        assert_int_equal(bytes, 0);
+        free(s);
+}
+
 static void test_output_bound_checked(void **state) {
         uint16_t loader[] = { 'a', ' ', 'b' }, uki[] = { 'r', 'o', 'o', 't', 'h', 'a', 's', 'h', '=', '1' };
         uint16_t out[32];
@@ -415,6 +448,7 @@ int main(void) {
                 cmocka_unit_test(test_uki_word_order),
                 cmocka_unit_test(test_embedded_nul),
                 cmocka_unit_test(test_length_limit),
+                cmocka_unit_test(test_kernel_limits),
                 cmocka_unit_test(test_output_bound_checked),
                 cmocka_unit_test(test_random_hostile_lines),
         };
