@@ -10,6 +10,9 @@
 #  (b) lock-empty: .cmdline present with VirtualSize 0 and no raw data — the
 #      UKI boots, but WITHOUT the loader's options: its kernel gets no
 #      command line at all (its .cmdline is empty).
+#  (c) lock-newline: a .cmdline whose words after a newline were signed and
+#      measured but would never reach the kernel (Linux's EFI stub stops at
+#      a newline) — the stub refuses to boot it.
 # One QEMU run, two boots: (b) boots (its initramfs reports, then reboots);
 # its entry has one try left (lock-empty+1.conf), so on the next boot it
 # sorts last and keel, past (a) again, boots the good UKI.
@@ -33,8 +36,22 @@ build_initramfs "$WORK/b-initramfs.cpio" "$WORK/b-scenario"
 python3 "$SURGERY" empty "$WORK/b-built.efi" "$WORK/b-unsigned.efi" .cmdline
 sbsign_snakeoil "$WORK/b-unsigned.efi" "$WORK/lock-empty.efi"
 
+# (c): keel uki build folds newlines, so one is put in after building: the
+# space before keel.cut becomes a newline.
+C_CUT=keel.cut=after-newline
+C_CMDLINE="console=ttyS0 loglevel=1 panic=-1 keel.test=lock-newline $C_CUT"
+"$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$(shared_initramfs)" \
+        --cmdline "$C_CMDLINE" -o "$WORK/c-built.efi"
+c_at=$(( $(section_field "$WORK/c-built.efi" .cmdline raw_offset) + ${#C_CMDLINE} - ${#C_CUT} - 1 ))
+cp "$WORK/c-built.efi" "$WORK/c-unsigned.efi"
+printf '\n' | dd of="$WORK/c-unsigned.efi" bs=1 seek="$c_at" conv=notrunc status=none
+sbsign_snakeoil "$WORK/c-unsigned.efi" "$WORK/lock-newline.efi"
+
 IMG=$WORK/disk.img
 attack_esp "$IMG"
+esp_put "$IMG" "$WORK/lock-newline.efi" /EFI/keel/lock-newline.efi
+esp_write "$IMG" /loader/entries/lock-newline.conf "$(printf '%s\n' 'title cmdline lock: newline' \
+        'sort-key a0' 'efi /EFI/keel/lock-newline.efi')"
 esp_put "$IMG" "$WORK/lock-vsize0.efi" /EFI/keel/lock-vsize0.efi
 esp_put "$IMG" "$WORK/lock-empty.efi" /EFI/keel/lock-empty.efi
 esp_write "$IMG" /loader/entries/lock-vsize0.conf "$(printf '%s\n' 'title cmdline lock: VirtualSize 0' \
@@ -52,6 +69,11 @@ expect_no_attack_words "$W" keel.evil=lock-vsize0 keel.test=lock-vsize0 keel.evi
 echo "   (a) VirtualSize 0 with raw data"
 expect_console "$W" "the stub's self-check refuses it" "keel: .*own (image )?headers.*VirtualSize 0"
 expect_console "$W" "the loader fell back past it" "keel: entry lock-vsize0\\.conf failed"
+echo "   (c) a newline in the signed .cmdline"
+expect_console "$W" "the stub refuses a .cmdline the kernel would cut" \
+        "keel: refusing to boot: the UKI's .cmdline .*would be cut.*newline"
+expect_console "$W" "the loader fell back past it" "keel: entry lock-newline\\.conf failed"
+expect_no_attack_words "$W" keel.test=lock-newline "$C_CUT"
 echo "   (b) empty .cmdline: first boot"
 expect_eq "lock-empty booted" "$(report_value "$W/boot1" "EFIVAR LoaderEntrySelected")" lock-empty.conf
 expect_true "its initramfs ran" report_has "$W/boot1" "$B_MARKER"
