@@ -409,12 +409,17 @@ static int write_partition_table(const char *path, const struct layout *l, bool 
         return image_tool_run(argv, script);
 }
 
+/* The ESP is made in a file of its own (exactly the partition's size) and
+ * then copied into the image: mtools 4.0.32 addressing a FAT inside a larger
+ * file ("IMAGE@@OFFSET") fails once the file is a few hundred MiB ("No
+ * directory slots" on the first mmd), so a real root file system could not
+ * get an ESP. */
 static int populate_esp(const struct image_options *o, const char *path, const struct layout *l,
                         const uint8_t *root_hash, size_t root_hash_size) {
         const char *mkfs = image_tool_find("mkfs.vfat", "dosfstools");
         const char *mmd = mkfs ? image_tool_find("mmd", "mtools") : NULL;
         const char *mcopy = mmd ? image_tool_find("mcopy", "mtools") : NULL;
-        char offset[64], blocks[64], volid[16], image[PATH_MAX + 64], made[256][264];
+        char blocks[64], volid[16], made[256][264];
         size_t n_made = 0;
         uint8_t id[16];
 
@@ -422,14 +427,13 @@ static int populate_esp(const struct image_options *o, const char *path, const s
                 return -1;
         derive_uuid("keel image esp volume id\n", root_hash, root_hash_size, id);
         snprintf(volid, sizeof(volid), "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
-        snprintf(offset, sizeof(offset), "--offset=%llu", (unsigned long long) (l->esp_start / 512));
         snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long) (l->esp_size / 1024));
         {
-                const char *argv[] = { mkfs, "--invariant", "-F", "32", "-n", "ESP", "-i", volid, offset, path, blocks, NULL };
+                const char *argv[] = { mkfs, "--invariant", "-F", "32", "-n", "ESP", "-i", volid, path, blocks, NULL };
                 if (image_tool_run(argv, NULL) < 0)
                         return -1;
         }
-        snprintf(image, sizeof(image), "%s@@%llu", path, (unsigned long long) l->esp_start);
+        const char *image = path;
         setenv("MTOOLS_SKIP_CHECK", "1", 1);
         /* File and directory times on the ESP: fixed (1980-01-01, FAT's
          * epoch) unless the caller chose a SOURCE_DATE_EPOCH. */
@@ -500,9 +504,9 @@ int image_main(int argc, char **argv) {
         struct verity_tree t = { .data_fd = -1, .hash_fd = -1, .superblock = true };
         struct atomic_file out = { .fd = -1 };
         struct layout l = {};
-        char *fs_path = NULL, *hash_path = NULL, root_hex[2 * VERITY_DIGEST_MAX + 1];
+        char *fs_path = NULL, *hash_path = NULL, *esp_path = NULL, root_hex[2 * VERITY_DIGEST_MAX + 1];
         uint8_t root[VERITY_DIGEST_MAX];
-        int fs_fd = -1, hash_fd = -1, r;
+        int fs_fd = -1, hash_fd = -1, esp_fd = -1, r;
         struct stat st;
 
         r = parse_options(argc, argv, &o);
@@ -608,8 +612,21 @@ int image_main(int argc, char **argv) {
                 goto out;
         if ((r = write_partition_table(out.temp_path, &l, o.usr, root, t.geometry.digest_size)) < 0)
                 goto out;
-        if ((r = populate_esp(&o, out.temp_path, &l, root, t.geometry.digest_size)) < 0)
+        if ((esp_fd = temp_file_near(o.output, "esp", &esp_path)) < 0) {
+                r = -1;
                 goto out;
+        }
+        if (ftruncate(esp_fd, (off_t) l.esp_size) < 0) {
+                r = log_errno(errno, "cannot size %s", esp_path);
+                goto out;
+        }
+        if ((r = populate_esp(&o, esp_path, &l, root, t.geometry.digest_size)) < 0)
+                goto out;
+        if (lseek(out.fd, (off_t) l.esp_start, SEEK_SET) < 0 ||
+            (r = atomic_file_append_file(&out, esp_fd, l.esp_size, NULL, NULL)) < 0) {
+                r = r < 0 ? r : log_errno(errno, "cannot write %s", o.output);
+                goto out;
+        }
         if ((r = atomic_file_commit(&out, 0644)) < 0)
                 goto out;
         print_result(&o, root, t.geometry.digest_size, root_hex);
@@ -619,6 +636,11 @@ out:
                 close(fs_fd);
         if (hash_fd >= 0)
                 close(hash_fd);
+        if (esp_fd >= 0)
+                close(esp_fd);
+        if (esp_path)
+                unlink(esp_path);
+        free(esp_path);
         if (fs_path)
                 unlink(fs_path);
         if (hash_path)

@@ -111,6 +111,21 @@ check "the extra file is in place" esp_has /loader/loader.conf "$T/loader.conf"
 check "the same inputs give the same image, byte for byte" cmp -s "$T/disk.img" "$T/disk2.img"
 rm -f "$T/disk2.img" "$T/data.part" "$T/hash.part" "$T/esp.part"
 
+echo "# keel image: a root of a real OS's size"
+# 300 MiB of root: the ESP at the start of a large image must still be
+# written (mtools addressing IMAGE@@OFFSET in such a file fails with "No
+# directory slots"; keel makes the ESP in its own file).
+mkdir -p "$T/bigroot/usr/share"
+head -c 300M /dev/zero >"$T/bigroot/usr/share/big"
+"$KEEL" uki build --stub "$STUB" --linux "$KERNEL" --cmdline quiet -o "$T/plain.efi"
+"$KEEL" image --root "$T/bigroot" --loader "$SDBOOT" --uki "$T/plain.efi" -o "$T/big.img" >/dev/null 2>"$T/big.err" ||
+        cat "$T/big.err"
+check "keel image of a 300 MiB root succeeds" test -s "$T/big.img"
+check "its ESP holds the UKI" sh -c "mcopy -n -i '$T/big.img@@1M' ::/EFI/Linux/plain.efi '$T/got' 2>/dev/null && cmp -s '$T/got' '$T/plain.efi'"
+extract "$T/big.img" 1 "$T/esp.part"
+check "fsck.vfat accepts its ESP" fsck_esp
+rm -rf "$T/bigroot" "$T/big.img" "$T/esp.part" "$T/got" "$T/plain.efi" "$T/big.err"
+
 echo "# keel image: squashfs, /usr, other verity parameters"
 "$KEEL" image --root "$T/root" --fs squashfs --usr --hash sha512 --data-block-size 4096 --hash-block-size 1024 \
         --salt 00112233 --roothash-only >"$T/sq.out"
