@@ -347,6 +347,7 @@ static void leave_out(struct entry_list *l, const struct boot_entry *e, const ch
         if (l->has_boundary)
                 l->garbage_bytes += l->boundary.arena_size;
         l->boundary = *e;
+        l->boundary_why = why;
         l->has_boundary = true;
 }
 
@@ -368,7 +369,7 @@ static bool rank_entry(struct entry_list *l, const struct boot_entry *e) {
         bool kept = true;
 
         if (l->has_boundary && entry_compare(e, &l->boundary) > 0) {
-                warn(l, slice_from_cstr(e->filename), WHY_TOO_MANY);
+                warn(l, slice_from_cstr(e->filename), l->boundary_why);
                 l->arena_used = offset; /* the newest block: nothing else lies above it */
                 return false;
         }

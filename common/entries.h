@@ -99,6 +99,7 @@ struct entry_list {
         size_t kept_bytes, garbage_bytes;
         bool has_boundary;
         struct boot_entry boundary;  /* the entry left out that sorts first: anything after it is left out too */
+        const char *boundary_why;    /* why it was: the same reason holds for anything after it */
 };
 
 void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
