@@ -28,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,30 @@ static void cleanup(void) {
         rmdir(base_dir);
 }
 
+/* libFuzzer may leave without running atexit handlers: directories of
+ * runs that are gone are removed at the next start. */
+static void remove_stale_dirs(void) {
+        DIR *d = opendir("/dev/shm");
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[512], *end;
+                long pid;
+
+                if (strncmp(de->d_name, "keel-fuzz-esp.", 14) != 0)
+                        continue;
+                pid = strtol(de->d_name + 14, &end, 10);
+                if (*end != '\0' || pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
+                empty_dir(path);
+                rmdir(path);
+        }
+        closedir(d);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         (void) argc;
         (void) argv;
@@ -97,6 +122,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 check(null != NULL);
                 stderr = null; /* keel's log.c; libFuzzer and ASan write to fd 2 directly */
         }
+        remove_stale_dirs();
         snprintf(base_dir, sizeof(base_dir), "/dev/shm/keel-fuzz-esp.%d", (int) getpid());
         snprintf(esp_root, sizeof(esp_root), "%s/esp", base_dir);
         snprintf(xbootldr_root, sizeof(xbootldr_root), "%s/xbootldr", base_dir);

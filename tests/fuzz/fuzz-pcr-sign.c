@@ -23,8 +23,10 @@
  *
  * keel's own log lines go to /dev/null (libFuzzer and the sanitizers keep
  * their output); set KEEL_FUZZ_VERBOSE=1 to see them. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,39 @@ static void cleanup(void) {
         rmdir(tmp_dir);
 }
 
+static void remove_dir(const char *dir) {
+        char path[600];
+
+        snprintf(path, sizeof(path), "%s/key.pem", dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/pub.pem", dir);
+        unlink(path);
+        rmdir(dir);
+}
+
+/* libFuzzer may leave without running atexit handlers: directories of
+ * runs that are gone are removed at the next start. */
+static void remove_stale_dirs(void) {
+        DIR *d = opendir("/dev/shm");
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[512], *end;
+                long pid;
+
+                if (strncmp(de->d_name, "keel-fuzz-pcr-sign.", 19) != 0)
+                        continue;
+                pid = strtol(de->d_name + 19, &end, 10);
+                if (*end != '\0' || pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
+                remove_dir(path);
+        }
+        closedir(d);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
         EVP_PKEY *key;
         unsigned char *der = NULL;
@@ -79,6 +114,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 check(null != NULL);
                 stderr = null; /* keel's log.c; libFuzzer and ASan write to fd 2 directly */
         }
+        remove_stale_dirs();
         snprintf(tmp_dir, sizeof(tmp_dir), "/dev/shm/keel-fuzz-pcr-sign.%d", (int) getpid());
         check(mkdir(tmp_dir, 0700) == 0 || errno == EEXIST);
         snprintf(private_path, sizeof(private_path), "%s/key.pem", tmp_dir);
