@@ -85,7 +85,7 @@ realos_root() {
                 realos_log "reusing the cached root tree, kernel $(cat "$out/kver") and initrd ($out)"
                 return 0
         fi
-        realos_log "building the root tree and initrd (key $key): mmdebstrap + dracut, about 3 minutes"
+        realos_log "building the root tree and initrd (key $key): mmdebstrap + dracut, about a minute"
         start=$(date +%s)
         rm -rf "$out"
         mkdir -p "$out"
