@@ -89,6 +89,12 @@ expect_true "bootctl: the ESP is the one keel booted from (LoaderDevicePartUUID)
         grep -qi "ESP: /dev/disk/by-partuuid/$(sfdisk --part-uuid "$WORK/disk.img" 1)" <<<"$status"
 expect_true "bootctl list shows the UKI's entry" grep -q "^ *id: $REALOS_UKI_NAME-1.efi" <<<"$(values BOOTCTL-LIST)"
 
+expect_true "systemd-analyze shows keel's loader time (LoaderTimeInitUSec/ExecUSec)" \
+        grep -q "(loader)" <<<"$(values ANALYZE)"
+expect_true "the health check was skipped (no keel.realos.health=fail) and bless-boot ran after it" \
+        grep -q "Marked boot as 'good'" <<<"$(values BLESS-JOURNAL)"
+[ -z "$(values WARNINGS)" ] || { echo "  note: journal warnings:"; values WARNINGS | sed 's/^/        /'; }
+
 # PCR 11: the UKI's sections and the four systemd-pcrphase words.
 expect_eq "PCR 11 in the running system = keel pcr predict (phase enter-initrd:leave-initrd:sysinit:ready)" \
         "$(lower "$(report_value "$WORK" "PCR sha256 11")")" \
