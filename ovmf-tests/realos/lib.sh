@@ -269,10 +269,28 @@ realos_base() {
         find "$REALOS_DIR" -maxdepth 1 -name 'base-*' ! -name "base-$key" -exec rm -rf {} +
 }
 
-# realos_scenario_copy WORK: the scenario's own disk and swtpm state
-# (qemu_boot starts swtpm on WORK/tpm).
-realos_scenario_copy() {
-        cp --sparse=always "$REALOS_BASE/disk.img" "$1/disk.img"
+# realos_scenario_tpm WORK: the scenario's own copy of the swtpm state the
+# /var token is enrolled against (qemu_boot starts swtpm on WORK/tpm).
+realos_scenario_tpm() {
         mkdir -p "$1/tpm"
         cp "$REALOS_VAR"/tpm/tpm2-00.permall "$1/tpm/"
+}
+
+# realos_scenario_copy WORK: the base disk and the swtpm state, for a
+# scenario that boots the base image as it is.
+realos_scenario_copy() {
+        cp --sparse=always "$REALOS_BASE/disk.img" "$1/disk.img"
+        realos_scenario_tpm "$1"
+}
+
+# realos_scenario_disk WORK UKI...: a disk of the cached root with these
+# UKIs on its ESP (under their file names, boot counters included) and the
+# swtpm state, for scenarios with several generations, e.g.
+#   realos_uki "$WORK/keel-realos-2+3.efi" 2 keel.realos.health=fail
+#   realos_scenario_disk "$WORK" "$REALOS_BASE_UKI" "$WORK/keel-realos-2+3.efi"
+realos_scenario_disk() {
+        local work=$1
+        shift
+        realos_disk "$work/disk.img" "$@"
+        realos_scenario_tpm "$work"
 }
