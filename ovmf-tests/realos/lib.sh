@@ -85,6 +85,12 @@ realos_root() {
                 realos_log "reusing the cached root tree, kernel $(cat "$out/kver") and initrd ($out)"
                 return 0
         fi
+        if [ "$(id -u)" != 0 ]; then
+                # mmdebstrap --mode=root, chroot and dracut inside it.
+                realos_log "building the root needs root (mmdebstrap --mode=root, chroot); run as root"
+                return 1
+        fi
+        command -v mmdebstrap >/dev/null || { realos_log "mmdebstrap missing: run scripts/install-deps"; return 1; }
         realos_log "building the root tree and initrd (key $key): mmdebstrap + dracut, about a minute"
         start=$(date +%s)
         rm -rf "$out"
@@ -249,6 +255,7 @@ realos_disk() {
 # ($REALOS_UKI_NAME-1+3.efi). Sets REALOS_BASE (disk.img, the UKI, tpm/).
 realos_base() {
         local key out
+        [ -x "$KEEL" ] && [ -f "$KEEL_EFI" ] || { realos_log "build keel first ($KEEL, $KEEL_EFI)"; return 1; }
         realos_root
         realos_tree
         realos_var
