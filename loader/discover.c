@@ -5,11 +5,8 @@
 #include "../common/uki.h"
 #include "../common/utf.h"
 #include "../efi/file.h"
+#include "../efi/pe-file.h"
 
-/* PE headers of a UKI nearly always fit in the first 4 KiB; a longer
- * section table is read on a second try, up to 64 KiB. */
-#define UKI_HEADER_READ_FIRST (4u * 1024)
-#define UKI_HEADER_READ_MAX (64u * 1024)
 #define NAME_MAX_UTF8 (3 * 256 + 1)
 #define WHY_MAX 128
 
@@ -104,30 +101,11 @@ static bool section_fits(const char *name, const char *section_name, const struc
         return false;
 }
 
-/* Reads and parses a UKI's headers: first a small read, more only when the
- * section table needs it. */
-static int read_uki_headers(EFI_FILE *f, uint64_t size, uint8_t *head, struct pe_image *pe, EFI_STATUS *ret_err) {
-        size_t want = size < UKI_HEADER_READ_FIRST ? (size_t) size : UKI_HEADER_READ_FIRST;
-        int r;
-
-        *ret_err = file_read_at(f, 0, head, want);
-        if (*ret_err != EFI_SUCCESS)
-                return KEEL_E_INVALID_ARGUMENT;
-        r = pe_parse_headers(head, want, pe);
-        if (r != KEEL_E_PE_SECTION_TABLE_TRUNCATED && r != KEEL_E_PE_TRUNCATED_OPTIONAL_HEADER)
-                return r;
-        want = size < UKI_HEADER_READ_MAX ? (size_t) size : UKI_HEADER_READ_MAX;
-        *ret_err = file_read_at(f, 0, head, want);
-        if (*ret_err != EFI_SUCCESS)
-                return KEEL_E_INVALID_ARGUMENT;
-        return pe_parse_headers(head, want, pe);
-}
-
 static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *path,
                       const char *name) {
         EFI_FILE *f = NULL;
         struct pe_image *pe = efi_alloc(sizeof(*pe));
-        uint8_t *head = efi_alloc(UKI_HEADER_READ_MAX);
+        uint8_t *head = efi_alloc(PE_FILE_HEADERS_MAX);
         struct uki_sections u;
         char *osrel = NULL, *cmdline = NULL;
         size_t osrel_size = 0, cmdline_size = 0;
@@ -144,15 +122,11 @@ static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source so
                 goto out;
         }
         err = file_size(f, &size);
-        r = err == EFI_SUCCESS ? read_uki_headers(f, size, head, pe, &err) : KEEL_E_INVALID_ARGUMENT;
+        r = err == EFI_SUCCESS ? pe_file_read_headers(f, size, head, pe, &err) : KEEL_E_INVALID_ARGUMENT;
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot read %s: %s\n", name, efi_status_text(err));
                 goto out;
         }
-        if (r == KEEL_OK)
-                r = pe_check_file_layout(pe, size);
-        if (r == KEEL_OK)
-                r = pe_check_machine(pe, PE_MACHINE_X86_64);
         if (r == KEEL_OK)
                 r = uki_find_sections(pe, &u);
         if (r != KEEL_OK) {
