@@ -16,7 +16,9 @@ static int locate_section(const struct pe_section *s, size_t len, enum measure_l
                 offset = s->raw_offset;
                 in_buffer = pe_section_file_size(s);
         }
-        if (!range_fits(len, offset, in_buffer))
+        /* A section with no bytes in the file (all zero fill) has no offset
+         * worth checking: pe_check_file_layout() ignores it too. */
+        if (in_buffer > 0 && !range_fits(len, offset, in_buffer))
                 return KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER;
 
         ev->data = in_buffer > 0 ? image + offset : NULL;

@@ -116,8 +116,8 @@ int pe_append_plan(const uint8_t *stub, size_t stub_size, const struct pe_new_se
 
         /* The stub's data keeps its offsets (plus delta); new sections follow it. */
         if (!align_up_u64(data_end + delta, pe.file_alignment, &raw) ||
-            !align_up_u64(image_end(&pe), pe.section_alignment, &va))
-                return KEEL_E_PE_IMAGE_TOO_LARGE;
+            !align_up_u64(image_end(&pe), pe.section_alignment, &va) || va > UINT32_MAX)
+                return KEEL_E_PE_IMAGE_TOO_LARGE; /* SizeOfImage must still fit when nothing is added */
 
         raw_start = raw;
         out = calloc(1, (size_t) raw_start);

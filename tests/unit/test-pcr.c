@@ -237,6 +237,28 @@ static void test_events_zero_tail_and_empty(void **state _unused_) {
         tpe_free(&t);
 }
 
+/* A section with no bytes in the file is all zero fill: where its
+ * PointerToRawData points does not matter (pe_check_file_layout() ignores it
+ * too), so `keel pcr predict` accepts what `keel uki build` wrote from such a
+ * stub (found by fuzz-pe-append). */
+static void test_events_no_file_data(void **state _unused_) {
+        static const char *const names[] = { ".linux", ".sbat" };
+        struct test_pe t = build_uki(names, 2);
+        struct measure_event ev[MEASURE_UKI_EVENTS_MAX];
+        struct uki_sections s;
+        struct pe_image pe;
+        size_t n;
+
+        write_le32(tpe_section_header(&t, 1) + SH_RAW_SIZE, 0);
+        write_le32(tpe_section_header(&t, 1) + SH_RAW_OFFSET, 0x7fff0000);
+        assert_keel(events_of(&t, MEASURE_LAYOUT_FILE, ev, &n, &pe, &s), KEEL_OK);
+        assert_int_equal(n, 4);
+        assert_string_equal(ev[3].description, ".sbat");
+        assert_int_equal(ev[3].size, 0);
+        assert_int_equal(ev[3].zero_tail, tpe_content_size(1));
+        tpe_free(&t);
+}
+
 static void test_no_linux(void **state _unused_) {
         static const char *const names[] = { ".osrel", ".cmdline" };
         struct test_pe t = build_uki(names, 2);
@@ -521,6 +543,7 @@ int main(void) {
                 cmocka_unit_test(test_events_order_and_bytes),
                 cmocka_unit_test(test_events_memory_layout),
                 cmocka_unit_test(test_events_zero_tail_and_empty),
+                cmocka_unit_test(test_events_no_file_data),
                 cmocka_unit_test(test_no_linux),
                 cmocka_unit_test(test_hostile_images),
                 cmocka_unit_test(test_banks),
