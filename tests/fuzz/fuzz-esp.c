@@ -232,8 +232,12 @@ static void check_loader_conf(struct loader_config *ret) {
         size_t size = 0;
         struct stat st;
 
+        /* The model: a regular file of any size up to the bound is read whole;
+         * one that exists but cannot be read (a directory...) fails safe. */
         loader_config_init(&from_memory);
-        if (path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 64 * 1024) {
+        if (path && stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || (uint64_t) st.st_size > LOADER_CONF_SIZE_MAX))
+                loader_config_init_fail_safe(&from_memory);
+        else if (path && stat(path, &st) == 0) {
                 int fd = open(path, O_RDONLY | O_CLOEXEC);
                 check(fd >= 0);
                 size = (size_t) st.st_size;
