@@ -38,6 +38,7 @@
 #include "common/bls.h"
 #include "common/entries.h"
 #include "common/error.h"
+#include "tests/fuzz/fuzz-host.h"
 #include "common/pe.h"
 #include "common/uki.h"
 #include "host-tools/esp.h"
@@ -51,66 +52,13 @@
 #define UKI_TEXT_SECTION_MAX (64u * 1024)
 #define INPUT_HEAD_MAX (64u * 1024)
 
-/* A broken promise names its line (on fd 2: see LLVMFuzzerInitialize) and aborts. */
-#define check(condition) \
-        do { \
-                if (!(condition)) { \
-                        dprintf(2, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-                        abort(); \
-                } \
-        } while (0)
 
 static char base_dir[64], esp_root[96], xbootldr_root[96];
 static bool verbose;
 
-/* Removes everything below dir (not dir itself). */
-static void empty_dir(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                char path[4096];
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                if (de->d_type == DT_DIR) {
-                        empty_dir(path);
-                        check(rmdir(path) == 0);
-                } else
-                        check(unlink(path) == 0);
-        }
-        closedir(d);
-}
-
 static void cleanup(void) {
-        empty_dir(base_dir);
+        fuzz_empty_dir(base_dir);
         rmdir(base_dir);
-}
-
-/* libFuzzer may leave without running atexit handlers: directories of
- * runs that are gone are removed at the next start. */
-static void remove_stale_dirs(void) {
-        DIR *d = opendir("/dev/shm");
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                char path[512], *end;
-                long pid;
-
-                if (strncmp(de->d_name, "keel-fuzz-esp.", 14) != 0)
-                        continue;
-                pid = strtol(de->d_name + 14, &end, 10);
-                if (*end != '\0' || pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
-                empty_dir(path);
-                rmdir(path);
-        }
-        closedir(d);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -122,12 +70,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 check(null != NULL);
                 stderr = null; /* keel's log.c; libFuzzer and ASan write to fd 2 directly */
         }
-        remove_stale_dirs();
+        fuzz_remove_stale_dirs("keel-fuzz-esp.");
         snprintf(base_dir, sizeof(base_dir), "/dev/shm/keel-fuzz-esp.%d", (int) getpid());
         snprintf(esp_root, sizeof(esp_root), "%s/esp", base_dir);
         snprintf(xbootldr_root, sizeof(xbootldr_root), "%s/xbootldr", base_dir);
         check(mkdir(base_dir, 0700) == 0 || errno == EEXIST);
-        empty_dir(base_dir);
+        fuzz_empty_dir(base_dir);
         atexit(cleanup);
         return 0;
 }
@@ -431,7 +379,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (any_good)
                 check(!entry_is_bad(&l.entries[def]));
 
-        empty_dir(base_dir);
+        fuzz_empty_dir(base_dir);
         free(storage);
         free(arena);
         return 0;

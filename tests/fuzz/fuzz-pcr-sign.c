@@ -41,6 +41,7 @@
 #include <openssl/x509.h>
 
 #include "common/error.h"
+#include "tests/fuzz/fuzz-host.h"
 #include "common/measure.h"
 #include "host-tools/pcr-policy.h"
 #include "host-tools/pcr-sign.h"
@@ -49,14 +50,6 @@
 #define PHASE_MAX 256
 #define BANK_LIST_MAX 256
 
-/* A broken promise names its line (on fd 2: see LLVMFuzzerInitialize) and aborts. */
-#define check(condition) \
-        do { \
-                if (!(condition)) { \
-                        dprintf(2, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-                        abort(); \
-                } \
-        } while (0)
 
 static char tmp_dir[64];
 static char private_path[96], public_path[96];
@@ -67,39 +60,6 @@ static void cleanup(void) {
         unlink(private_path);
         unlink(public_path);
         rmdir(tmp_dir);
-}
-
-static void remove_dir(const char *dir) {
-        char path[600];
-
-        snprintf(path, sizeof(path), "%s/key.pem", dir);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/pub.pem", dir);
-        unlink(path);
-        rmdir(dir);
-}
-
-/* libFuzzer may leave without running atexit handlers: directories of
- * runs that are gone are removed at the next start. */
-static void remove_stale_dirs(void) {
-        DIR *d = opendir("/dev/shm");
-        struct dirent *de;
-
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
-                char path[512], *end;
-                long pid;
-
-                if (strncmp(de->d_name, "keel-fuzz-pcr-sign.", 19) != 0)
-                        continue;
-                pid = strtol(de->d_name + 19, &end, 10);
-                if (*end != '\0' || pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                snprintf(path, sizeof(path), "/dev/shm/%s", de->d_name);
-                remove_dir(path);
-        }
-        closedir(d);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -114,7 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 check(null != NULL);
                 stderr = null; /* keel's log.c; libFuzzer and ASan write to fd 2 directly */
         }
-        remove_stale_dirs();
+        fuzz_remove_stale_dirs("keel-fuzz-pcr-sign.");
         snprintf(tmp_dir, sizeof(tmp_dir), "/dev/shm/keel-fuzz-pcr-sign.%d", (int) getpid());
         check(mkdir(tmp_dir, 0700) == 0 || errno == EEXIST);
         snprintf(private_path, sizeof(private_path), "%s/key.pem", tmp_dir);

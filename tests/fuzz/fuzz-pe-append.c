@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "tests/fuzz/fuzz-host.h"
 #include "common/measure.h"
 #include "common/pe.h"
 #include "common/uki.h"
@@ -49,14 +50,6 @@ static const enum uki_section layout_order[N_LAYOUT] = {
         UKI_SECTION_PCRPKEY, UKI_SECTION_PCRSIG,  UKI_SECTION_UCODE, UKI_SECTION_INITRD, UKI_SECTION_LINUX,
 };
 
-/* A broken promise names its line (on fd 2: see LLVMFuzzerInitialize) and aborts. */
-#define check(condition) \
-        do { \
-                if (!(condition)) { \
-                        dprintf(2, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-                        abort(); \
-                } \
-        } while (0)
 
 static uint8_t pattern_byte(size_t section, uint64_t i) {
         return (uint8_t) (0xa5 ^ (section * 37) ^ (i * 7));
