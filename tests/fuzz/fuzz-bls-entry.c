@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz-entries.h"
 #include "common/bls.h"
 #include "common/entries.h"
 
@@ -155,19 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         entries_sort(&l);
         check_list(&l, l.n_entries);
-        for (size_t i = 0; i < l.n_entries; i++) {
-                const struct boot_entry *e = &l.entries[i];
-                any_good |= !entry_is_bad(e);
-                if (i > 0) {
-                        const struct boot_entry *p = &l.entries[i - 1];
-                        check(entry_is_bad(p) <= entry_is_bad(e));
-                        if (entry_is_bad(p) == entry_is_bad(e)) {
-                                check((p->sort_key != NULL) >= (e->sort_key != NULL));
-                                if (p->sort_key && e->sort_key)
-                                        check(strcmp(p->sort_key, e->sort_key) <= 0);
-                        }
-                }
-        }
+        check(entries_in_menu_order(&l, &any_good));
         if (l.n_entries < l.capacity)
                 check(entries_add_auto_firmware(&l));
 

@@ -38,6 +38,7 @@
 #include "common/bls.h"
 #include "common/entries.h"
 #include "common/error.h"
+#include "tests/fuzz/fuzz-entries.h"
 #include "tests/fuzz/fuzz-host.h"
 #include "common/pe.h"
 #include "common/uki.h"
@@ -356,21 +357,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check(l.n_entries <= l.capacity && l.arena_used <= l.arena_size);
         arena_limit = l.arena_used;
         entries_sort(&l);
-        for (size_t i = 0; i < l.n_entries; i++) {
-                const struct boot_entry *e = &l.entries[i];
-
-                check_entry(e);
-                any_good |= !entry_is_bad(e);
-                if (i > 0) {
-                        const struct boot_entry *p = &l.entries[i - 1];
-                        check(entry_is_bad(p) <= entry_is_bad(e));
-                        if (entry_is_bad(p) == entry_is_bad(e)) {
-                                check((p->sort_key != NULL) >= (e->sort_key != NULL));
-                                if (p->sort_key && e->sort_key)
-                                        check(strcmp(p->sort_key, e->sort_key) <= 0);
-                        }
-                }
-        }
+        for (size_t i = 0; i < l.n_entries; i++)
+                check_entry(&l.entries[i]);
+        check(entries_in_menu_order(&l, &any_good));
         def = entries_select_default(&l, NULL, NULL, &config, l.n_entries > 0 ? l.entries[0].id : NULL);
         check(l.n_entries == 0 ? def == SIZE_MAX : def < l.n_entries);
         for (size_t i = 0; verbose && i < l.n_entries; i++)
