@@ -8,6 +8,7 @@
 # (ovmf-tests/realos/overlay/usr/local/sbin/keel-report) and powers off.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../realos/lib.sh"
+source "$(dirname "$0")/../realos/scenario.sh"
 WORK=$1
 
 start=$(date +%s)
@@ -16,14 +17,9 @@ echo "  image ready in $(( $(date +%s) - start )) s"
 realos_scenario_copy "$WORK"
 ROOTHASH=$(realos_roothash)
 UKI=$REALOS_BASE_UKI
-lower() { tr "A-F" "a-f" <<<"$1"; }
 
-start=$(date +%s)
-# Under TCG a systemd boot takes 40-55 s, twice that on a busy machine.
-QEMU_TIMEOUT=${REALOS_TIMEOUT:-300} qemu_boot "$WORK" "$WORK/disk.img" || true
-echo "  firmware to power-off in $(( $(date +%s) - start )) s"
-# Everything the report holds under KEY=, one value per line.
-values() { tr -d '\r' <"$WORK/report.log" | sed -n "s/^$1=//p"; }
+realos_boot "$WORK" 300
+values() { report_values "$WORK/report.log" "$1"; }
 
 expect_report_complete "$WORK"
 state=$(report_value "$WORK" STATE)

@@ -10,6 +10,7 @@
 # as +0-3 on the ESP and bootctl list inside generation 1 calls it bad.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../realos/lib.sh"
+source "$(dirname "$0")/../realos/scenario.sh"
 WORK=$1
 
 start=$(date +%s)
@@ -22,12 +23,9 @@ echo "  image ready in $(( $(date +%s) - start )) s"
 expect_eq "the ESP before the boot" "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
         "$REALOS_UKI_NAME-1+3.efi $REALOS_UKI_NAME-2+3.efi "
 ROOTHASH=$(realos_roothash)
-lower() { tr "A-F" "a-f" <<<"$1"; }
 
-start=$(date +%s)
 # Four boots of ~45 s under TCG (more on a busy machine).
-QEMU_REBOOT=1 QEMU_TIMEOUT=${REALOS_TIMEOUT:-540} qemu_boot "$WORK" "$WORK/disk.img" || true
-echo "  firmware to final power-off in $(( $(date +%s) - start )) s"
+QEMU_REBOOT=1 realos_boot "$WORK" 540
 console=$(tr -d '\r' <"$WORK/console.log")
 
 # Boots: OVMF's boot manager loads the disk once per boot; generation 2's
@@ -45,7 +43,7 @@ mkdir -p "$WORK/last"
 tr -d '\r' <"$WORK/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
         /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$WORK/last/report.log"
 LAST=$WORK/last
-values() { sed -n "s/^$1=//p" "$LAST/report.log"; }
+values() { report_values "$LAST/report.log" "$1"; }
 expect_report_complete "$LAST"
 state=$(report_value "$LAST" STATE)
 expect_true "generation 1 reached multi-user: '$state'" test "$state" = running -o "$state" = degraded

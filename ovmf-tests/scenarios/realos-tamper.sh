@@ -10,6 +10,7 @@
 # reports that.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../realos/lib.sh"
+source "$(dirname "$0")/../realos/scenario.sh"
 WORK=$1
 # REALOS_TAMPER=0 keeps the byte as it is (to see this scenario fail).
 TAMPER=${REALOS_TAMPER:-1}
@@ -21,7 +22,6 @@ ROOTHASH=$(realos_roothash)
 ORIG=$REALOS_BASE_UKI
 UKI=$WORK/$REALOS_UKI_NAME-1+3.efi
 cp "$ORIG" "$UKI"
-lower() { tr "A-F" "a-f" <<<"$1"; }
 
 # Change one byte inside the .cmdline section, in place (file offset from
 # the PE section table).
@@ -57,10 +57,8 @@ expect_eq "the UKI differs from the signed one in exactly one byte" \
         "$(cmp -l "$ORIG" "$UKI" | wc -l)" 1
 realos_scenario_disk "$WORK" "$UKI"
 
-start=$(date +%s)
-QEMU_TIMEOUT=${REALOS_TIMEOUT:-300} qemu_boot "$WORK" "$WORK/disk.img" || true
-echo "  firmware to power-off in $(( $(date +%s) - start )) s"
-values() { tr -d '\r' <"$WORK/report.log" | sed -n "s/^$1=//p"; }
+realos_boot "$WORK" 300
+values() { report_values "$WORK/report.log" "$1"; }
 
 expect_report_complete "$WORK"
 state=$(report_value "$WORK" STATE)

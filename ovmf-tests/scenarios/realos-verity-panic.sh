@@ -9,6 +9,7 @@
 # root on the first disk) by itself, which unlocks /var and is blessed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../realos/lib.sh"
+source "$(dirname "$0")/../realos/scenario.sh"
 WORK=$1
 # REALOS_FLIP=0 leaves generation 2's root intact (to see this scenario fail).
 FLIP=${REALOS_FLIP:-1}
@@ -53,12 +54,9 @@ esp_put "$WORK/disk.img" "$GEN2" "/EFI/Linux/$(basename "$GEN2")"
 echo "  images ready in $(( $(date +%s) - start )) s"
 expect_eq "the ESP before the boot" "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
         "$REALOS_UKI_NAME-1+3.efi $REALOS_UKI_NAME-2+3.efi "
-lower() { tr "A-F" "a-f" <<<"$1"; }
 
-start=$(date +%s)
-QEMU_REBOOT=1 QEMU_TIMEOUT=${REALOS_TIMEOUT:-480} qemu_boot "$WORK" "$WORK/disk.img" \
-        -drive if=none,id=disk1,format=raw,file="$WORK/disk2.img" -device virtio-blk-pci,drive=disk1 || true
-echo "  firmware to final power-off in $(( $(date +%s) - start )) s"
+QEMU_REBOOT=1 realos_boot "$WORK" 480 \
+        -drive if=none,id=disk1,format=raw,file="$WORK/disk2.img" -device virtio-blk-pci,drive=disk1
 console=$(tr -d '\r' <"$WORK/console.log")
 
 expect_eq "four boots in the run (firmware loaded the disk 4 times)" \
@@ -72,7 +70,7 @@ mkdir -p "$WORK/last"
 tr -d '\r' <"$WORK/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
         /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$WORK/last/report.log"
 LAST=$WORK/last
-values() { sed -n "s/^$1=//p" "$LAST/report.log"; }
+values() { report_values "$LAST/report.log" "$1"; }
 expect_eq "one report (generation 2 never got that far)" "$(grep -c '^KEEL-REPORT-BEGIN' <(tr -d '\r' <"$WORK/report.log"))" 1
 expect_report_complete "$LAST"
 state=$(report_value "$LAST" STATE)
