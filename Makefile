@@ -65,11 +65,11 @@ $(BUILD)/keelx64.efi: $(BUILD)/keelx64.so
 
 # ---------------------------------------------------------------------------
 # build/keel: the host CLI (OpenSSL 3 for crypto, json-c for JSON).
-HOST_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
+HOST_CFLAGS  := -std=gnu11 -I. -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
 HOST_LIBS    := -lcrypto -ljson-c -lpthread
-HOST_SRC     := $(wildcard host-tools/*.c)
-HOST_LIB_SRC := $(filter-out host-tools/keel.c,$(HOST_SRC))
-HOST_HDR     := $(wildcard host-tools/*.h)
+HOST_SRC     := $(wildcard host-tools/*/*.c)
+HOST_LIB_SRC := $(filter-out host-tools/core/keel.c,$(HOST_SRC))
+HOST_HDR     := $(wildcard host-tools/*/*.h)
 HOST_OBJ     := $(patsubst %.c,$(BUILD)/host-obj/%.o,$(HOST_SRC) $(COMMON_SRC))
 
 $(BUILD)/host-obj/%.o: %.c $(HOST_HDR) $(COMMON_HDR) | deps-host

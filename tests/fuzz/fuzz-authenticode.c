@@ -16,7 +16,7 @@
 
 #include "common/authenticode.h"
 #include "common/error.h"
-#include "host-tools/authenticode.h"
+#include "host-tools/sign/authenticode.h"
 
 static const char seed_cert_pem[] =
         "-----BEGIN CERTIFICATE-----\n"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for host-tools/esp.c, the host's view of an ESP that
+/* libFuzzer target for host-tools/entries/esp.c, the host's view of an ESP that
  * `keel entries` prints. esp.c only reads directory trees, so each input
  * becomes a small tree in a per-process tmpfs directory (/dev/shm):
  *
@@ -42,7 +42,7 @@
 #include "tests/fuzz/fuzz-host.h"
 #include "common/pe.h"
 #include "common/uki.h"
-#include "host-tools/esp.h"
+#include "host-tools/entries/esp.h"
 
 #define CAPACITY 6
 #define ARENA_SIZE 4096

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for what `keel pcr sign` and `keel uki build
  * --pcrpkey/--pcr-private-key` read from untrusted bytes
- * (host-tools/pcr-sign.c, with the UKI reading of host-tools/pcr.c). The
+ * (host-tools/pcr/pcr-sign.c, with the UKI reading of host-tools/pcr/pcr.c). The
  * first byte picks the part:
  *
  *   0  a PEM public key (.pcrpkey, --public-key): pcr_public_pem_check();
@@ -43,9 +43,9 @@
 #include "common/error.h"
 #include "tests/fuzz/fuzz-host.h"
 #include "common/measure.h"
-#include "host-tools/pcr-policy.h"
-#include "host-tools/pcr-sign.h"
-#include "host-tools/pcr.h"
+#include "host-tools/pcr/pcr-policy.h"
+#include "host-tools/pcr/pcr-sign.h"
+#include "host-tools/pcr/pcr.h"
 
 #define PHASE_MAX 256
 #define BANK_LIST_MAX 256

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for the host-side PE writer (host-tools/pe-append.c), fed
+/* libFuzzer target for the host-side PE writer (host-tools/pe/pe-append.c), fed
  * a hostile stub and a hostile kernel the way `keel uki build` feeds them.
  *
  * Input layout (all little-endian):
@@ -35,8 +35,8 @@
 #include "common/measure.h"
 #include "common/pe.h"
 #include "common/uki.h"
-#include "host-tools/pe-append.h"
-#include "host-tools/pe-checksum.h"
+#include "host-tools/pe/pe-append.h"
+#include "host-tools/pe/pe-checksum.h"
 
 #define HEADER_SIZE 17
 #define N_LAYOUT 10

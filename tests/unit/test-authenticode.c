@@ -13,9 +13,9 @@
 #include "pe-builder.h"
 
 #include "common/authenticode.h"
-#include "host-tools/authenticode.h"
-#include "host-tools/pe-checksum.h"
-#include "host-tools/pe-sign.h"
+#include "host-tools/sign/authenticode.h"
+#include "host-tools/pe/pe-checksum.h"
+#include "host-tools/sign/pe-sign.h"
 
 static struct authenticode_layout layout;
 

@@ -10,7 +10,7 @@
 #include "keel-test.h"
 
 #include "common/util.h"
-#include "host-tools/efi-auth.h"
+#include "host-tools/sign/efi-auth.h"
 
 static EVP_PKEY *key, *other_key;
 static X509 *cert, *other_cert;

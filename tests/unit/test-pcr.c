@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* PCR 11 events (common/measure.c), the PCR chain math and the PolicyPCR
- * digest (host-tools/pcr*.c), and key handling for signed policies.
+ * digest (host-tools/pcr/), and key handling for signed policies.
  *
  * Known answers come from the peers, not from keel:
  *  - PCR values: systemd-measure 252 `calculate` over the section files that
@@ -19,9 +19,9 @@
 #include <openssl/pem.h>
 
 #include "common/measure.h"
-#include "host-tools/pcr-policy.h"
-#include "host-tools/pcr-sign.h"
-#include "host-tools/pcr.h"
+#include "host-tools/pcr/pcr-policy.h"
+#include "host-tools/pcr/pcr-sign.h"
+#include "host-tools/pcr/pcr.h"
 
 static void hex_to_bytes(const char *hex, uint8_t *out, size_t n) {
         for (size_t i = 0; i < n; i++) {

@@ -8,8 +8,8 @@
 
 #include "common/pe.h"
 #include "common/uki.h"
-#include "host-tools/pe-append.h"
-#include "host-tools/pe-checksum.h"
+#include "host-tools/pe/pe-append.h"
+#include "host-tools/pe/pe-checksum.h"
 
 #define KEEL_EFI_PATH "build/keelx64.efi"
 #define SYSTEMD_STUB_PATH "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"

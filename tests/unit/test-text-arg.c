@@ -4,7 +4,7 @@
  * line goes into .cmdline. */
 #include "keel-test.h"
 
-#include "host-tools/text-arg.h"
+#include "host-tools/core/text-arg.h"
 
 /* Folds a heap copy of exactly len + 1 bytes (so that AddressSanitizer sees
  * any write past the NUL) and compares it with expected. */

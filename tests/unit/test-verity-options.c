@@ -4,7 +4,7 @@
  * is never taken for the default. */
 #include "keel-test.h"
 
-#include "host-tools/verity-util.h"
+#include "host-tools/verity/verity-util.h"
 
 static int option(int c, const char *arg, struct verity_tree_options *o) {
         return verity_tree_option("test", c, arg, o);

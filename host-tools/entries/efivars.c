@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host-tools/entries/efivars.h"
+#include "host-tools/core/fileio.h"
+#include "common/utf.h"
+
+#define EFIVAR_MAX (64u * 1024)
+#define EFIVAR_ATTRIBUTES_SIZE 4
+
+const char *efivarfs_dir(void) {
+        const char *d = getenv("KEEL_EFIVARFS");
+        return d && *d ? d : "/sys/firmware/efi/efivars";
+}
+
+char *efivar_read_string(const char *name, const char *guid) {
+        char path[512];
+        uint8_t *data = NULL;
+        size_t len = 0, units;
+        uint16_t *wide;
+        char *out = NULL;
+
+        snprintf(path, sizeof(path), "%s/%s-%s", efivarfs_dir(), name, guid);
+        if (access(path, R_OK) != 0)
+                return NULL;
+        if (read_file(path, EFIVAR_MAX, &data, &len) < 0)
+                return NULL;
+        if (len < EFIVAR_ATTRIBUTES_SIZE) {
+                free(data);
+                return NULL;
+        }
+        units = (len - EFIVAR_ATTRIBUTES_SIZE) / 2;
+        wide = malloc((units + 1) * sizeof(uint16_t));
+        out = malloc(units * 3 + 1);
+        if (wide && out) {
+                memcpy(wide, data + EFIVAR_ATTRIBUTES_SIZE, units * 2);
+                wide[units] = 0;
+                utf16_to_utf8(wide, units, out);
+        } else {
+                free(out);
+                out = NULL;
+        }
+        free(wide);
+        free(data);
+        return out;
+}

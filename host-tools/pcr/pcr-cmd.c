@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* keel pcr predict / keel pcr sign: PCR 11 of a UKI as keel's stub (and
+ * systemd-stub) will measure it, in systemd-measure's formats. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "host-tools/core/commands.h"
+#include "host-tools/core/fileio.h"
+#include "host-tools/core/log.h"
+#include "host-tools/pcr/pcr-sign.h"
+#include "host-tools/pcr/pcr.h"
+
+#define MAX_PHASES 64
+
+struct pcr_options {
+        const char *uki_path;
+        unsigned bank_mask;
+        char *phases[MAX_PHASES];
+        size_t n_phases;
+        const char *private_key_path;
+        const char *public_key_path;
+        const char *output_path;
+};
+
+static void options_free(struct pcr_options *o) {
+        for (size_t i = 0; i < o->n_phases; i++)
+                free(o->phases[i]);
+}
+
+static int compare_phases(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* systemd-measure's defaults and its order: every bank and, without
+ * --phase, the four phases from initrd to a running system; phases sorted
+ * and without duplicates. */
+static int finish_options(struct pcr_options *o) {
+        size_t kept = 0;
+
+        if (o->bank_mask == 0)
+                o->bank_mask = PCR_BANK_MASK_ALL;
+        if (o->n_phases == 0)
+                for (size_t i = 0; i < sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]); i++)
+                        if (!(o->phases[o->n_phases++] = strdup(pcr_default_phases[i])))
+                                return log_error("out of memory");
+        qsort(o->phases, o->n_phases, sizeof(o->phases[0]), compare_phases);
+        for (size_t i = 0; i < o->n_phases; i++) {
+                if (kept > 0 && strcmp(o->phases[kept - 1], o->phases[i]) == 0) {
+                        free(o->phases[i]);
+                        continue;
+                }
+                o->phases[kept++] = o->phases[i];
+        }
+        o->n_phases = kept;
+        return 0;
+}
+
+static int parse_options(const char *command, int argc, char **argv, bool sign, struct pcr_options *o) {
+        static const struct option long_options[] = {
+                { "bank", required_argument, NULL, 'b' },        { "phase", required_argument, NULL, 'p' },
+                { "private-key", required_argument, NULL, 'k' }, { "public-key", required_argument, NULL, 'K' },
+                { "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c, index = -1;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":o:h", long_options, &index)) != -1) {
+                switch (c) {
+                case 'b':
+                        if (pcr_bank_mask_parse(optarg, &o->bank_mask) < 0)
+                                return -1;
+                        break;
+                case 'p':
+                        if (o->n_phases == MAX_PHASES)
+                                return log_error("%s: too many --phase (at most %d)", command, MAX_PHASES);
+                        if (!(o->phases[o->n_phases] = pcr_phase_normalize(optarg)))
+                                return log_error("out of memory");
+                        o->n_phases++;
+                        break;
+                case 'k':
+                case 'K':
+                case 'o':
+                        if (!sign)
+                                return log_error("%s: unknown option %s%s", command, index >= 0 ? "--" : "-",
+                                                 index >= 0 ? long_options[index].name : "o");
+                        if (c == 'k')
+                                o->private_key_path = optarg;
+                        else if (c == 'K')
+                                o->public_key_path = optarg;
+                        else
+                                o->output_path = optarg;
+                        break;
+                case 'h':
+                        return 1;
+                case ':':
+                        return log_error("%s: option %s needs a value", command, argv[optind - 1]);
+                default:
+                        return log_error("%s: unknown option %s", command, argv[optind - 1]);
+                }
+        }
+        if (optind >= argc)
+                return log_error("%s: a UKI file is required", command);
+        o->uki_path = argv[optind++];
+        if (optind < argc)
+                return log_error("%s: unexpected argument %s", command, argv[optind]);
+        if (sign && !o->private_key_path)
+                return log_error("%s: --private-key KEY is required", command);
+        return finish_options(o);
+}
+
+static int predict(const struct pcr_options *o, struct pcr_value pcr11[_PCR_BANK_MAX]) {
+        struct mapped_file m;
+        int fd, r;
+
+        if (map_pe_file(o->uki_path, &m) < 0)
+                return -1;
+        /* The headers are read through the mapping, the sections with pread(). */
+        fd = open(o->uki_path, O_RDONLY | O_CLOEXEC);
+        r = pcr11_predict_file(o->uki_path, fd, m.data, m.size, o->bank_mask, pcr11);
+        if (fd >= 0)
+                close(fd);
+        unmap_file(&m);
+        return r;
+}
+
+int pcr_predict_main(int argc, char **argv) {
+        struct pcr_options o = {};
+        struct pcr_value pcr11[_PCR_BANK_MAX];
+        int r;
+
+        r = parse_options("pcr predict", argc, argv, false, &o);
+        if (r > 0) {
+                printf("Usage: keel pcr predict UKI [--bank sha1,sha256,sha384,sha512] [--phase PHASE]...\n"
+                       "Prints PCR 11 after booting UKI, as systemd-measure calculate does: one line\n"
+                       "11:BANK=HEX per bank and phase. --phase= is the value before any systemd-pcrphase\n"
+                       "word; the default phases are those systemd-measure uses.\n");
+                options_free(&o);
+                return 0;
+        }
+        if (r == 0)
+                r = predict(&o, pcr11);
+        for (size_t p = 0; r == 0 && p < o.n_phases; p++) {
+                if (isatty(STDERR_FILENO))
+                        fprintf(stderr, "# PCR[11] Phase <%s>\n", o.phases[p][0] ? o.phases[p] : ":");
+                for (size_t b = 0; r == 0 && b < _PCR_BANK_MAX; b++) {
+                        struct pcr_value v = pcr11[b];
+
+                        if (!(o.bank_mask & (1u << b)))
+                                continue;
+                        r = pcr_extend_phase(&v, o.phases[p]);
+                        printf("11:%s=", pcr_bank_name(v.bank));
+                        for (size_t i = 0; i < v.size; i++)
+                                printf("%02x", v.digest[i]);
+                        printf("\n");
+                }
+        }
+        if (r == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+                r = log_error("cannot write to standard output");
+        options_free(&o);
+        return r < 0 ? 1 : 0;
+}
+
+int pcr_sign_main(int argc, char **argv) {
+        struct pcr_options o = {};
+        struct pcr_value pcr11[_PCR_BANK_MAX];
+        struct pcr_signer signer = {};
+        char *json = NULL;
+        size_t json_size = 0;
+        int r;
+
+        r = parse_options("pcr sign", argc, argv, true, &o);
+        if (r > 0) {
+                printf("Usage: keel pcr sign UKI --private-key KEY.pem [--public-key PUB.pem]\n"
+                       "                     [--bank LIST] [--phase PHASE]... [-o SIG.json]\n"
+                       "Signs PCR 11 of UKI for each bank and phase: the JSON that systemd-stub finds in\n"
+                       ".pcrsig and systemd-cryptenroll --tpm2-public-key / systemd-cryptsetup accept.\n");
+                options_free(&o);
+                return 0;
+        }
+        if (r == 0)
+                r = pcr_signer_load(o.private_key_path, o.public_key_path, &signer);
+        if (r == 0)
+                r = predict(&o, pcr11);
+        if (r == 0)
+                r = pcr_sign_json(&signer, pcr11, o.bank_mask, (const char *const *) o.phases, o.n_phases, &json,
+                                  &json_size);
+        if (r == 0 && json_size > 0)
+                json[json_size++] = '\n'; /* replaces the NUL: the buffer is not used as a string afterwards */
+        if (r == 0 && o.output_path)
+                r = write_file_atomic(o.output_path, json, json_size, 0644);
+        else if (r == 0 && (fwrite(json, 1, json_size, stdout) != json_size || fflush(stdout) != 0))
+                r = log_error("cannot write to standard output");
+        free(json);
+        pcr_signer_done(&signer);
+        options_free(&o);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* keel uki inspect: what a UKI (or any PE image) contains. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host-tools/core/fileio.h"
+#include "host-tools/core/log.h"
+#include "host-tools/core/commands.h"
+#include "common/error.h"
+#include "common/uki.h"
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: keel uki inspect UKI [--json]\n"
+                   "Lists the sections of a UKI and shows its command line and os-release.\n");
+}
+
+/* Text sections are shown up to their first NUL; a section is read only
+ * through the bounds the PE reader checked. */
+static char *section_text(const struct mapped_file *f, const struct pe_section *s) {
+        size_t size;
+        char *text;
+
+        if (!s)
+                return NULL;
+        size = pe_section_file_size(s);
+        text = malloc(size + 1);
+        if (!text)
+                return NULL;
+        memcpy(text, f->data + s->raw_offset, size);
+        text[size] = '\0';
+        return text;
+}
+
+static const char *machine_name(uint16_t machine) {
+        switch (machine) {
+        case PE_MACHINE_X86_64: return "x86-64";
+        case PE_MACHINE_I386: return "x86";
+        case PE_MACHINE_AARCH64: return "aarch64";
+        case PE_MACHINE_ARM: return "arm";
+        case PE_MACHINE_RISCV64: return "riscv64";
+        default: return "unknown";
+        }
+}
+
+static void print_text(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u,
+                       const char *path) {
+        char *cmdline = section_text(f, u->section[UKI_SECTION_CMDLINE]);
+        char *osrel = section_text(f, u->section[UKI_SECTION_OSREL]);
+        char *uname = section_text(f, u->section[UKI_SECTION_UNAME]);
+
+        printf("%s: %s PE32+ image, %u sections, %s\n", path, machine_name(pe->machine), pe->number_of_sections,
+               uki_is_uki(u) ? "a UKI" : "not a UKI (no .linux)");
+        printf("%-9s %10s %10s %10s %10s\n", "section", "vaddr", "vsize", "offset", "rawsize");
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                printf("%-9s 0x%08x %10u 0x%08x %10u\n", s->name, s->virtual_address, s->virtual_size, s->raw_offset,
+                       s->raw_size);
+        }
+        if (uname)
+                printf("uname: %s\n", uname);
+        if (cmdline)
+                printf("cmdline: %s\n", cmdline);
+        if (osrel) {
+                printf("os-release:\n");
+                for (char *line = strtok(osrel, "\n"); line; line = strtok(NULL, "\n"))
+                        printf("  %s\n", line);
+        }
+        free(cmdline);
+        free(osrel);
+        free(uname);
+}
+
+static int print_json(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u) {
+        json_object *root = json_object_new_object(), *sections = json_object_new_array();
+        const struct { enum uki_section which; const char *key; } texts[] = {
+                { UKI_SECTION_CMDLINE, "cmdline" },
+                { UKI_SECTION_OSREL, "os_release" },
+                { UKI_SECTION_UNAME, "uname" },
+        };
+
+        if (!root || !sections)
+                return log_error("out of memory");
+        json_object_object_add(root, "machine", json_object_new_string(machine_name(pe->machine)));
+        json_object_object_add(root, "is_uki", json_object_new_boolean(uki_is_uki(u)));
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(s->name));
+                json_object_object_add(o, "virtual_address", json_object_new_int64(s->virtual_address));
+                json_object_object_add(o, "virtual_size", json_object_new_int64(s->virtual_size));
+                json_object_object_add(o, "raw_offset", json_object_new_int64(s->raw_offset));
+                json_object_object_add(o, "raw_size", json_object_new_int64(s->raw_size));
+                json_object_array_add(sections, o);
+        }
+        json_object_object_add(root, "sections", sections);
+        for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+                char *t = section_text(f, u->section[texts[i].which]);
+                json_object_object_add(root, texts[i].key, t ? json_object_new_string(t) : NULL);
+                free(t);
+        }
+        puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(root);
+        return 0;
+}
+
+int uki_inspect_main(int argc, char **argv) {
+        static const struct option long_options[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        struct mapped_file f = {};
+        struct pe_image pe;
+        struct uki_sections u;
+        bool json = false;
+        int c, r;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+                switch (c) {
+                case 'j': json = true; break;
+                case 'h': usage(stdout); return 0;
+                default: return log_error("uki inspect: unknown option %s", argv[optind - 1]), 1;
+                }
+        }
+        if (argc - optind != 1)
+                return log_error("uki inspect: expected exactly one UKI"), 1;
+        if (map_pe_file(argv[optind], &f) < 0)
+                return 1;
+
+        r = pe_parse_headers(f.data, f.size, &pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(&pe, f.size);
+        if (r == KEEL_OK)
+                r = uki_find_sections(&pe, &u);
+        if (r == KEEL_OK)
+                r = uki_check_file_view(&u, f.data, f.size);
+        if (r != KEEL_OK) {
+                log_error("%s: %s", argv[optind], keel_strerror(r));
+                unmap_file(&f);
+                return 1;
+        }
+        if (json)
+                r = print_json(&pe, &f, &u);
+        else
+                print_text(&pe, &f, &u, argv[optind]);
+        unmap_file(&f);
+        return r < 0 ? 1 : 0;
+}
