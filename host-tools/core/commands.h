@@ -16,3 +16,4 @@ int pcr_sign_main(int argc, char **argv);
 int entries_main(int argc, char **argv);
 int compare_versions_main(int argc, char **argv);
 int bless_main(int argc, char **argv);
+int install_main(int argc, char **argv);

@@ -29,6 +29,7 @@ static const struct command commands[] = {
         { NULL, "entries", entries_main, "list boot entries in the loader's order, with its default" },
         { NULL, "compare-versions", compare_versions_main, "compare two versions as the loader orders them" },
         { NULL, "bless", bless_main, "mark the current boot good or bad (boot counting)" },
+        { NULL, "install", install_main, "install NixOS generations onto the ESP as signed, counted UKIs" },
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: MIT */
+/* keel install: NixOS generations (boot.json) onto the ESP as signed,
+ * counted keel UKIs; the keel loader; loader.conf; then GC. Everything is
+ * built in a staging directory off the ESP first, so that a generation
+ * already installed from the same inputs costs no write at all, and a full
+ * ESP is noticed before anything on it changes. The order of the writes is
+ * what makes a crash at any point harmless (see write_everything()). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host-tools/core/commands.h"
+#include "host-tools/core/fileio.h"
+#include "host-tools/core/log.h"
+#include "host-tools/entries/efivars.h"
+#include "host-tools/install/bootspec.h"
+#include "host-tools/install/content-gc.h"
+#include "host-tools/install/esp-writer.h"
+#include "host-tools/install/gc.h"
+#include "host-tools/install/install.h"
+#include "host-tools/sign/pe-sign.h"
+#include "host-tools/sign/signer.h"
+#include "host-tools/uki/thin-content.h"
+#include "host-tools/uki/uki-build.h"
+#include "common/error.h"
+#include "common/pe.h"
+
+#define ENTRIES_DIR "EFI/Linux"
+#define CONTENT_DIR "EFI/keel/content"
+#define MAX_GENERATIONS 4096
+
+static void usage(FILE *f) {
+        fprintf(f,
+                "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
+                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]]\n"
+                "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
+                "                    [--booted GENERATION] [--stub STUB] [--json] GENERATION...\n"
+                "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
+                "boot.json) as keel UKIs \\EFI\\Linux\\nixos-generation-N[-specialisation-NAME].efi, the keel\n"
+                "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries.\n"
+                "  --esp DIR                the mounted ESP (the loader goes there)\n"
+                "  --xbootldr DIR           put entries and their content on this XBOOTLDR partition instead\n"
+                "  --configuration-limit N  keep the newest N generations (0, the default: all); the booted\n"
+                "                           and the last known good generation are always kept\n"
+                "  --tries N                new entries get a boot counter +N (automatic boot assessment)\n"
+                "  --key KEY --cert CERT    sign UKIs and loader for Secure Boot (files or pkcs11: URIs)\n"
+                "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
+                "  --layout thin|fat        thin (default): kernels and initrds once each under\n"
+                "                           \\EFI\\keel\\content, named by SHA-256 in small signed UKIs;\n"
+                "                           fat: self-contained UKIs\n"
+                "  --loader-conf FILE       install FILE as \\loader\\loader.conf\n"
+                "  --sort-key KEY           the entries' sort key (IMAGE_ID; default nixos)\n"
+                "  --booted GENERATION      the running generation (default: from LoaderEntrySelected)\n"
+                "  --stub STUB              the keel EFI binary (default: the one shipped with keel)\n"
+                "  --json                   print what was done as JSON\n"
+                "  --profiles DIR           where system-N-links live (default /nix/var/nix/profiles), to\n"
+                "                           number a GENERATION given as its target\n"
+                "A generation whose boot.json is unusable is skipped with one line and its entries are\n"
+                "kept; with no usable generation nothing is changed. A second run with the same inputs\n"
+                "writes nothing.\n");
+}
+
+/* One bootable configuration of one generation, made into a UKI in staging. */
+struct planned_entry {
+        unsigned long generation;
+        char stem[256];                 /* nixos-generation-N[-specialisation-NAME] */
+        char *staged_uki;               /* path in staging */
+        uint64_t uki_size;
+        char *existing;                 /* file name in EFI/Linux with this ID, NULL if none */
+        bool unchanged;
+        struct thin_ref linux_ref, initrd_ref;
+        bool has_initrd;
+        char *linux_content, *initrd_content; /* source files of the content (thin) */
+        char *installed_name;           /* the file name it has on the ESP after this run */
+};
+
+struct install {
+        struct install_options o;
+        const char *arch;               /* "x64", "aa64" */
+        char staging[256];
+        struct bootspec *specs;
+        size_t n_specs;
+        unsigned long unreadable[MAX_GENERATIONS];
+        size_t n_unreadable;
+        bool gc_blind;                  /* a generation could not even be numbered: no GC */
+        struct planned_entry *entries;
+        size_t n_entries;
+        char *staged_loader;
+        uint64_t loader_size;
+        struct esp_write_log log;
+        struct esp_writer esp, xbootldr;
+        struct esp_writer *entries_volume;
+        json_object *report;
+        unsigned long staged_files;
+};
+
+static const char *arch_of_machine(uint16_t machine) {
+        switch (machine) {
+        case 0x8664: return "x64";
+        case 0xaa64: return "aa64";
+        default: return NULL;
+        }
+}
+
+static int stub_arch(const char *path, const char **ret) {
+        struct mapped_file m;
+        struct pe_image pe;
+        int r;
+
+        if (map_pe_file(path, &m) < 0)
+                return -1;
+        r = pe_parse_headers(m.data, m.size, &pe);
+        unmap_file(&m);
+        if (r != KEEL_OK)
+                return log_error("stub %s: %s", path, keel_strerror(r));
+        *ret = arch_of_machine(pe.machine);
+        if (!*ret)
+                return log_error("stub %s: unsupported machine type 0x%04x", path, pe.machine);
+        return 0;
+}
+
+static void report_add(struct install *in, const char *key, json_object *value) {
+        json_object *array;
+
+        if (!json_object_object_get_ex(in->report, key, &array)) {
+                array = json_object_new_array();
+                json_object_object_add(in->report, key, array);
+        }
+        json_object_array_add(array, value);
+}
+
+static void report_string(struct install *in, const char *key, const char *value) {
+        report_add(in, key, json_object_new_string(value));
+        if (!in->o.json && strcmp(key, "skipped") != 0)
+                printf("%s %s\n", key, value);
+}
+
+static void note_unreadable(struct install *in, const char *path, const char *reason) {
+        unsigned long g;
+        char error[256];
+        json_object *o = json_object_new_object();
+
+        log_warning("skipping %s: %s", path, reason);
+        json_object_object_add(o, "path", json_object_new_string(path));
+        json_object_object_add(o, "reason", json_object_new_string(reason));
+        report_add(in, "skipped", o);
+        if (bootspec_generation_number(path, in->o.profiles_dir, &g, error, sizeof(error)) < 0) {
+                log_warning("%s: %s; no entries are removed in this run", path, error);
+                in->gc_blind = true;
+        } else if (in->n_unreadable < MAX_GENERATIONS)
+                in->unreadable[in->n_unreadable++] = g;
+        else
+                in->gc_blind = true;
+}
+
+static int load_generations(struct install *in) {
+        in->specs = calloc(in->o.n_generations, sizeof(*in->specs));
+        if (!in->specs)
+                return log_error("out of memory");
+        for (size_t i = 0; i < in->o.n_generations; i++) {
+                const char *path = in->o.generations[i];
+                struct bootspec *b = &in->specs[in->n_specs];
+                char error[512];
+                const char *arch;
+
+                if (bootspec_load_generation(path, in->o.profiles_dir, b, error, sizeof(error)) < 0) {
+                        note_unreadable(in, path, error);
+                        continue;
+                }
+                arch = bootspec_efi_arch(b->config.system);
+                if (!arch || strcmp(arch, in->arch) != 0) {
+                        snprintf(error, sizeof(error), "system %s does not match the %s stub", b->config.system,
+                                 in->arch);
+                        bootspec_free(b);
+                        note_unreadable(in, path, error);
+                        continue;
+                }
+                for (size_t k = 0; k < in->n_specs; k++)
+                        if (in->specs[k].generation == b->generation) {
+                                snprintf(error, sizeof(error), "generation %lu is given twice", b->generation);
+                                bootspec_free(b);
+                                return log_error("%s: %s", path, error);
+                        }
+                in->n_specs++;
+        }
+        if (in->n_specs == 0)
+                return log_error("no installable generation among the %zu given; the ESP is left as it is",
+                                 in->o.n_generations);
+        return 0;
+}
+
+/* A staging file name, unique within this run. */
+static char *staging_path(struct install *in, const char *what) {
+        char *p = NULL;
+
+        if (asprintf(&p, "%s/%lu-%s", in->staging, in->staged_files++, what) < 0)
+                return NULL;
+        return p;
+}
+
+static int copy_to(const char *from, const char *to, uint64_t pad_to) {
+        uint8_t *data = NULL;
+        size_t size = 0;
+        int r;
+
+        if (from && read_file(from, THIN_CONTENT_MAX, &data, &size) < 0)
+                return -1;
+        {
+                uint64_t padded = pad_to ? (size + pad_to - 1) / pad_to * pad_to : size;
+                uint8_t *grown = realloc(data, padded ? padded : 1);
+                if (!grown) {
+                        free(data);
+                        return log_error("out of memory");
+                }
+                memset(grown + size, 0, padded - size);
+                data = grown;
+                size = padded;
+        }
+        r = write_file_atomic(to, data, size, 0600);
+        free(data);
+        return r;
+}
+
+/* initrdSecrets: `PROGRAM COPY` appends the secrets to a private copy of
+ * the initrd (what NixOS's append-initrd-secrets does). */
+static int append_initrd_secrets(const char *program, const char *copy) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return log_errno(errno, "cannot start %s", program);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                if (null >= 0) {
+                        dup2(null, STDIN_FILENO);
+                        dup2(null, STDOUT_FILENO);
+                }
+                execl(program, program, copy, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return log_error("initrd secrets program %s failed", program);
+        return 0;
+}
+
+static size_t file_size_or_zero(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 ? (size_t) st.st_size : 0;
+}
+
+/* The initrd this entry boots: the bootspec's, or a private copy with the
+ * secrets appended; for a thin UKI padded to 4 bytes, as a fat UKI's
+ * .initrd is, so that both measure the same bytes. NULL: no initrd. */
+static int prepare_initrd(struct install *in, const struct bootspec_config *c, char **ret) {
+        bool thin = in->o.layout_thin;
+        char *copy;
+
+        *ret = NULL;
+        if (!c->initrd && !c->initrd_secrets)
+                return 0;
+        if (!c->initrd_secrets && (!thin || file_size_or_zero(c->initrd) % 4 == 0)) {
+                *ret = strdup(c->initrd);
+                return *ret ? 0 : log_error("out of memory");
+        }
+        copy = staging_path(in, "initrd");
+        if (!copy || copy_to(c->initrd, copy, 0) < 0)
+                goto fail;
+        if (c->initrd_secrets && append_initrd_secrets(c->initrd_secrets, copy) < 0)
+                goto fail;
+        if (thin && file_size_or_zero(copy) % 4 != 0 && copy_to(copy, copy, 4) < 0)
+                goto fail;
+        *ret = copy;
+        return 0;
+fail:
+        free(copy);
+        return -1;
+}
+
+/* os-release of an entry: what bootctl and the menu show and sort by. */
+static char *os_release_text(const struct install *in, const struct bootspec *b, const struct bootspec_config *c) {
+        char *text = NULL, *label = malloc(2 * strlen(c->label) + 1), *q = label;
+
+        if (!label)
+                return NULL;
+        for (const char *p = c->label; *p; p++) {
+                if (*p == '"' || *p == '\\' || *p == '$' || *p == '`')
+                        *q++ = '\\';
+                *q++ = *p;
+        }
+        *q = '\0';
+        if (asprintf(&text, "NAME=NixOS\nID=nixos\nPRETTY_NAME=\"%s\"\nIMAGE_ID=%s\nVERSION_ID=%lu\n", label,
+                     in->o.sort_key, b->generation) < 0)
+                text = NULL;
+        free(label);
+        return text;
+}
+
+static int plan_entry(struct install *in, const struct bootspec *b, const struct bootspec_config *c,
+                      const char *specialisation) {
+        struct planned_entry *e = &in->entries[in->n_entries];
+        char *cmdline = NULL, *osrel = NULL, *initrd = NULL;
+        const char *initrds[1];
+        struct uki_build_request req = {};
+        int r = -1;
+
+        memset(e, 0, sizeof(*e));
+        e->generation = b->generation;
+        if (specialisation)
+                snprintf(e->stem, sizeof(e->stem), GENERATION_ENTRY_PREFIX "%lu-specialisation-%s", b->generation,
+                         specialisation);
+        else
+                snprintf(e->stem, sizeof(e->stem), GENERATION_ENTRY_PREFIX "%lu", b->generation);
+
+        if (prepare_initrd(in, c, &initrd) < 0)
+                goto out;
+        cmdline = bootspec_cmdline(c);
+        osrel = os_release_text(in, b, c);
+        e->staged_uki = staging_path(in, "uki.efi");
+        if (!cmdline || !osrel || !e->staged_uki) {
+                log_error("out of memory");
+                goto out;
+        }
+        req = (struct uki_build_request) {
+                .stub_path = in->o.stub_path,
+                .linux_path = c->kernel,
+                .cmdline = cmdline,
+                .os_release = osrel,
+                .sign_key_path = in->o.key,
+                .sign_cert_path = in->o.cert,
+                .pcrpkey_path = in->o.pcrpkey,
+                .pcr_private_key_path = in->o.pcr_private_key,
+                .output_path = e->staged_uki,
+        };
+        if (initrd) {
+                initrds[0] = initrd;
+                req.initrd_paths = initrds;
+                req.n_initrds = 1;
+        }
+        if (in->o.layout_thin) {
+                if (thin_ref_for_file(c->kernel, "linux", &e->linux_ref) < 0)
+                        goto out;
+                req.thin_linux = &e->linux_ref;
+                e->linux_content = strdup(c->kernel);
+                if (initrd) {
+                        if (thin_ref_for_file(initrd, "initrd", &e->initrd_ref) < 0)
+                                goto out;
+                        req.thin_initrd = &e->initrd_ref;
+                        e->has_initrd = true;
+                        e->initrd_content = strdup(initrd);
+                }
+        }
+        if (uki_build(&req) < 0)
+                goto out;
+        e->uki_size = file_size_or_zero(e->staged_uki);
+        in->n_entries++;
+        r = 0;
+out:
+        if (r < 0) {
+                free(e->staged_uki);
+                free(e->linux_content);
+                free(e->initrd_content);
+        }
+        free(cmdline);
+        free(osrel);
+        free(initrd);
+        return r;
+}
+
+static int plan_entries(struct install *in) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < in->n_specs; i++)
+                n += 1 + in->specs[i].n_specialisations;
+        in->entries = calloc(n, sizeof(*in->entries));
+        if (!in->entries)
+                return log_error("out of memory");
+        for (size_t i = 0; i < in->n_specs; i++) {
+                const struct bootspec *b = &in->specs[i];
+                if (plan_entry(in, b, &b->config, NULL) < 0)
+                        return -1;
+                for (size_t k = 0; k < b->n_specialisations; k++)
+                        if (plan_entry(in, b, &b->specialisations[k].config, b->specialisations[k].name) < 0)
+                                return -1;
+        }
+        return 0;
+}
+
+static int stage_loader(struct install *in) {
+        struct signer s;
+        int r;
+
+        if (!in->o.key) {
+                in->staged_loader = strdup(in->o.stub_path);
+                in->loader_size = file_size_or_zero(in->o.stub_path);
+                return in->staged_loader ? 0 : log_error("out of memory");
+        }
+        in->staged_loader = staging_path(in, "loader.efi");
+        if (!in->staged_loader)
+                return log_error("out of memory");
+        if (signer_load(in->o.key, in->o.cert, NULL, &s) < 0)
+                return -1;
+        r = pe_sign_file(in->o.stub_path, in->staged_loader, &s, true);
+        signer_free(&s);
+        in->loader_size = file_size_or_zero(in->staged_loader);
+        return r;
+}
+
+/* The generation entries on the entries volume, as files. */
+static int scan_installed(struct install *in, struct generation_entry **ret, char ***ret_names, size_t *ret_n) {
+        char *dir = esp_writer_path(in->entries_volume, ENTRIES_DIR);
+        size_t n = 0, cap = 0;
+        struct generation_entry *list = NULL;
+        char **names = NULL;
+        DIR *d;
+        struct dirent *de;
+
+        *ret = NULL;
+        *ret_names = NULL;
+        *ret_n = 0;
+        if (!dir)
+                return -1;
+        d = opendir(dir);
+        free(dir);
+        while (d && (de = readdir(d))) {
+                struct generation_entry e;
+                if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+                        continue;
+                if (!generation_entry_parse(de->d_name, &e))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 64;
+                        list = realloc(list, cap * sizeof(*list));
+                        names = realloc(names, cap * sizeof(*names));
+                        if (!list || !names) {
+                                closedir(d);
+                                return log_error("out of memory");
+                        }
+                }
+                list[n] = e;
+                names[n] = strdup(de->d_name);
+                n++;
+        }
+        if (d)
+                closedir(d);
+        *ret = list;
+        *ret_names = names;
+        *ret_n = n;
+        return 0;
+}
+
+/* Names keel install writes: a temporary "<name>.XXXXXX" of one of them
+ * is a leftover of an interrupted run. */
+static bool keel_owned_name(const char *name) {
+        struct generation_entry e;
+
+        return generation_entry_parse(name, &e) || content_file_name_is_keels(name) ||
+               strcasecmp(name, "loader.conf") == 0 || strncasecmp(name, "keel", 4) == 0 ||
+               strncasecmp(name, "BOOT", 4) == 0;
+}
+
+static void content_path(const struct thin_ref *ref, char *out, size_t size) {
+        /* ref->path is absolute on the volume: drop the leading '/'. */
+        snprintf(out, size, "%s", ref->path + 1);
+}
+
+/* What each planned entry becomes on disk; identical ones are left alone. */
+static void match_existing(struct install *in, struct generation_entry *installed, char **names, size_t n) {
+        for (size_t i = 0; i < in->n_entries; i++) {
+                struct planned_entry *e = &in->entries[i];
+                char id[300], rel[600];
+
+                snprintf(id, sizeof(id), "%s.efi", e->stem);
+                for (size_t k = 0; k < n; k++)
+                        if (strcmp(installed[k].id, id) == 0) {
+                                e->existing = names[k];
+                                break;
+                        }
+                if (e->existing) {
+                        snprintf(rel, sizeof(rel), ENTRIES_DIR "/%s", e->existing);
+                        e->unchanged = esp_writer_same(in->entries_volume, rel, NULL, e->staged_uki, e->uki_size);
+                        /* Rewritten entries keep their counter state: a
+                         * new stub must not make every good generation
+                         * untested again. */
+                        e->installed_name = strdup(e->existing);
+                } else if (in->o.tries > 0) {
+                        if (asprintf(&e->installed_name, "%s+%lu.efi", e->stem, in->o.tries) < 0)
+                                e->installed_name = NULL;
+                } else if (asprintf(&e->installed_name, "%s.efi", e->stem) < 0)
+                        e->installed_name = NULL;
+        }
+}
+
+static bool content_present(struct install *in, const struct thin_ref *ref) {
+        char *volume = in->entries_volume->root;
+        struct thin_content c;
+        bool ok;
+
+        if (thin_content_check(volume, ref, &c) < 0)
+                return false;
+        ok = c.state == THIN_CONTENT_OK;
+        thin_content_done(&c);
+        return ok;
+}
+
+/* A file rounded up to the allocation unit, plus one unit for its
+ * directory entries: FAT allocates whole clusters. */
+static uint64_t allocated(uint64_t size) {
+        const uint64_t unit = 64 * 1024;
+        return (size + unit - 1) / unit * unit + unit;
+}
+
+static int check_space(struct install *in, bool write_loader, bool write_conf, uint64_t conf_size) {
+        uint64_t need_entries = 0, need_esp = 0, free_entries, free_esp;
+        bool same_volume = in->entries_volume == &in->esp;
+
+        for (size_t i = 0; i < in->n_entries; i++) {
+                const struct planned_entry *e = &in->entries[i];
+                bool counted_linux = false, counted_initrd = false;
+                if (!e->unchanged)
+                        need_entries += allocated(e->uki_size);
+                if (!in->o.layout_thin)
+                        continue;
+                for (size_t k = 0; k < i; k++) {
+                        counted_linux |= memcmp(in->entries[k].linux_ref.sha256, e->linux_ref.sha256, 32) == 0;
+                        counted_initrd |= e->has_initrd && in->entries[k].has_initrd &&
+                                          memcmp(in->entries[k].initrd_ref.sha256, e->initrd_ref.sha256, 32) == 0;
+                }
+                if (!counted_linux && !content_present(in, &e->linux_ref))
+                        need_entries += allocated(e->linux_ref.size);
+                if (e->has_initrd && !counted_initrd && !content_present(in, &e->initrd_ref))
+                        need_entries += allocated(e->initrd_ref.size);
+        }
+        if (write_loader)
+                need_esp += 2 * allocated(in->loader_size);
+        if (write_conf)
+                need_esp += allocated(conf_size);
+        if (same_volume) {
+                need_esp += need_entries;
+                need_entries = 0;
+        }
+        if (esp_writer_free_bytes(&in->esp, &free_esp) < 0)
+                return -1;
+        if (need_esp > free_esp)
+                return log_error("not enough space on %s: %llu KiB needed, %llu KiB free; nothing was changed",
+                                 in->esp.root, (unsigned long long) (need_esp / 1024),
+                                 (unsigned long long) (free_esp / 1024));
+        if (!same_volume) {
+                if (esp_writer_free_bytes(in->entries_volume, &free_entries) < 0)
+                        return -1;
+                if (need_entries > free_entries)
+                        return log_error("not enough space on %s: %llu KiB needed, %llu KiB free; nothing was changed",
+                                         in->entries_volume->root, (unsigned long long) (need_entries / 1024),
+                                         (unsigned long long) (free_entries / 1024));
+        }
+        return 0;
+}
+
+static int put_if_changed(struct esp_writer *w, struct install *in, const char *rel, const char *source,
+                          uint64_t size, const char *what) {
+        if (esp_writer_same(w, rel, NULL, source, size))
+                return 0;
+        if (esp_writer_put(w, rel, NULL, source, size) < 0)
+                return -1;
+        report_string(in, what, rel);
+        return 0;
+}
+
+static int install_content(struct install *in) {
+        for (size_t i = 0; in->o.layout_thin && i < in->n_entries; i++) {
+                const struct planned_entry *e = &in->entries[i];
+                char rel[THIN_PATH_MAX + 1];
+
+                content_path(&e->linux_ref, rel, sizeof(rel));
+                if (!content_present(in, &e->linux_ref) &&
+                    esp_writer_put(in->entries_volume, rel, NULL, e->linux_content, e->linux_ref.size) < 0)
+                        return -1;
+                if (!e->has_initrd)
+                        continue;
+                content_path(&e->initrd_ref, rel, sizeof(rel));
+                if (!content_present(in, &e->initrd_ref) &&
+                    esp_writer_put(in->entries_volume, rel, NULL, e->initrd_content, e->initrd_ref.size) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int install_entries(struct install *in) {
+        /* Oldest first: the newest, the menu's default, comes last, once
+         * everything older it could fall back to is in place. */
+        for (size_t i = in->n_entries; i-- > 0;) {
+                struct planned_entry *e = &in->entries[i];
+                char rel[600];
+
+                if (e->unchanged) {
+                        report_string(in, "kept", e->installed_name);
+                        continue;
+                }
+                snprintf(rel, sizeof(rel), ENTRIES_DIR "/%s", e->installed_name);
+                if (esp_writer_put(in->entries_volume, rel, NULL, e->staged_uki, e->uki_size) < 0)
+                        return -1;
+                report_string(in, e->existing ? "updated" : "installed", e->installed_name);
+        }
+        return 0;
+}
+
+static unsigned long booted_generation(struct install *in, bool *ret_known) {
+        unsigned long g = 0;
+        char *selected;
+
+        *ret_known = false;
+        if (in->o.booted) {
+                *ret_known = true;
+                return in->o.booted_generation;
+        }
+        selected = efivar_read_string("LoaderEntrySelected", LOADER_GUID_STR);
+        if (selected && generation_of_entry_id(selected, &g))
+                *ret_known = true;
+        free(selected);
+        return g;
+}
+
+static void report_content_removed(const char *name, void *userdata) {
+        report_string(userdata, "removed-content", name);
+}
+
+static int collect_content(struct install *in) {
+        return content_gc(in->entries_volume, ENTRIES_DIR, CONTENT_DIR, report_content_removed, in);
+}
+
+/* Removes what GC does not keep: entries first, then content nothing
+ * references any more, so that no entry ever names a missing file. */
+static int collect_garbage(struct install *in, struct generation_entry *before, size_t n_before) {
+        struct generation_entry *now;
+        char **names;
+        size_t n;
+        bool *remove;
+        unsigned long live[MAX_GENERATIONS];
+        struct gc_policy p = {
+                .live = live,
+                .n_live = in->n_specs < MAX_GENERATIONS ? in->n_specs : MAX_GENERATIONS,
+                .unreadable = in->unreadable,
+                .n_unreadable = in->n_unreadable,
+                .limit = in->o.configuration_limit,
+        };
+        int r = 0;
+
+        if (in->gc_blind)
+                return 0;
+        for (size_t i = 0; i < p.n_live; i++)
+                live[i] = in->specs[i].generation;
+        p.booted = booted_generation(in, &p.has_booted);
+        if (scan_installed(in, &now, &names, &n) < 0)
+                return -1;
+        /* The last known good generation is judged on the state before
+         * this run's writes. */
+        p.has_last_good = gc_last_good(before, n_before, &p.last_good);
+        remove = calloc(n ? n : 1, sizeof(*remove));
+        if (!remove)
+                r = log_error("out of memory");
+        if (r == 0)
+                gc_decide(&p, now, n, remove);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                char rel[600];
+                if (!remove[i])
+                        continue;
+                snprintf(rel, sizeof(rel), ENTRIES_DIR "/%s", names[i]);
+                r = esp_writer_remove(in->entries_volume, rel);
+                if (r == 0)
+                        report_string(in, "removed", names[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        free(now);
+        free(remove);
+        if (r == 0)
+                r = collect_content(in);
+        return r;
+}
+
+static int make_staging(struct install *in) {
+        const char *tmp = getenv("TMPDIR");
+
+        if (!tmp || !*tmp)
+                tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(in->staging, sizeof(in->staging), "%s/keel-install.XXXXXX", tmp);
+        if (!mkdtemp(in->staging))
+                return log_errno(errno, "cannot create a staging directory in %s", tmp);
+        return 0;
+}
+
+static void remove_staging(struct install *in) {
+        char *p;
+
+        if (!in->staging[0])
+                return;
+        for (unsigned long i = 0; i < in->staged_files; i++) {
+                static const char *const kinds[] = { "uki.efi", "initrd", "loader.efi" };
+                for (size_t k = 0; k < 3; k++)
+                        if (asprintf(&p, "%s/%lu-%s", in->staging, i, kinds[k]) >= 0) {
+                                unlink(p);
+                                free(p);
+                        }
+        }
+        rmdir(in->staging);
+}
+
+static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret_size) {
+        *ret = NULL;
+        *ret_size = 0;
+        if (!in->o.loader_conf)
+                return 0;
+        return read_file(in->o.loader_conf, 64 * 1024, ret, ret_size);
+}
+
+/* The order that keeps every crash state bootable:
+ *  1. temporaries of an earlier, interrupted run go (never referenced);
+ *  2. content files, before any UKI that names them;
+ *  3. the loader and loader.conf (each replaced by one rename);
+ *  4. the UKIs, oldest first; each appears complete under its final name;
+ *  5. GC: entries first, then the content only they referenced.
+ * A crash before 4 leaves the old entries untouched; during 4 every entry
+ * present is complete; during 5 the booted and the last known good entry
+ * are never among the removed. */
+static int write_everything(struct install *in, const uint8_t *conf, size_t conf_size,
+                            struct generation_entry *before, size_t n_before) {
+        char loader_rel[64], boot_rel[64];
+        char upper[8];
+        static const char *const dirs[] = { ENTRIES_DIR, CONTENT_DIR };
+
+        snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
+        for (size_t i = 0; i <= strlen(in->arch); i++)
+                upper[i] = (char) (in->arch[i] >= 'a' && in->arch[i] <= 'z' ? in->arch[i] - 32 : in->arch[i]);
+        snprintf(boot_rel, sizeof(boot_rel), "EFI/BOOT/BOOT%s.EFI", upper);
+
+        for (size_t i = 0; i < 2; i++)
+                if (esp_writer_mkdirs(in->entries_volume, dirs[i]) < 0 ||
+                    esp_writer_remove_stale_temporaries(in->entries_volume, dirs[i], keel_owned_name) < 0)
+                        return -1;
+        if (esp_writer_mkdirs(&in->esp, "EFI/BOOT") < 0 || esp_writer_mkdirs(&in->esp, "EFI/keel") < 0 ||
+            esp_writer_remove_stale_temporaries(&in->esp, "EFI/BOOT", keel_owned_name) < 0 ||
+            esp_writer_remove_stale_temporaries(&in->esp, "EFI/keel", keel_owned_name) < 0)
+                return -1;
+        if (install_content(in) < 0)
+                return -1;
+        if (put_if_changed(&in->esp, in, loader_rel, in->staged_loader, in->loader_size, "loader") < 0 ||
+            put_if_changed(&in->esp, in, boot_rel, in->staged_loader, in->loader_size, "loader") < 0)
+                return -1;
+        if (conf) {
+                if (esp_writer_mkdirs(&in->esp, "loader") < 0 ||
+                    esp_writer_remove_stale_temporaries(&in->esp, "loader", keel_owned_name) < 0)
+                        return -1;
+                if (!esp_writer_same(&in->esp, "loader/loader.conf", conf, NULL, conf_size)) {
+                        if (esp_writer_put(&in->esp, "loader/loader.conf", conf, NULL, conf_size) < 0)
+                                return -1;
+                        report_string(in, "loader-conf", "loader/loader.conf");
+                }
+        }
+        if (install_entries(in) < 0)
+                return -1;
+        return collect_garbage(in, before, n_before);
+}
+
+static int run(struct install *in) {
+        struct generation_entry *before = NULL;
+        char **names = NULL;
+        size_t n_before = 0;
+        uint8_t *conf = NULL;
+        size_t conf_size = 0;
+        bool write_loader;
+        int r;
+
+        if (stub_arch(in->o.stub_path, &in->arch) < 0)
+                return -1;
+        if (load_generations(in) < 0)
+                return -1;
+        esp_write_log_init(&in->log);
+        if (esp_writer_init(&in->esp, in->o.esp, &in->log) < 0)
+                return -1;
+        in->entries_volume = &in->esp;
+        if (in->o.xbootldr) {
+                if (esp_writer_init(&in->xbootldr, in->o.xbootldr, &in->log) < 0)
+                        return -1;
+                in->entries_volume = &in->xbootldr;
+        }
+        if (read_loader_conf(in, &conf, &conf_size) < 0)
+                return -1;
+        r = make_staging(in);
+        if (r == 0)
+                r = stage_loader(in);
+        if (r == 0)
+                r = plan_entries(in);
+        if (r == 0)
+                r = scan_installed(in, &before, &names, &n_before);
+        if (r == 0) {
+                char loader_rel[64];
+                snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
+                match_existing(in, before, names, n_before);
+                write_loader = !esp_writer_same(&in->esp, loader_rel, NULL, in->staged_loader, in->loader_size);
+                r = check_space(in, write_loader, conf != NULL, conf_size);
+        }
+        if (r == 0)
+                r = write_everything(in, conf, conf_size, before, n_before);
+        for (size_t i = 0; i < n_before; i++)
+                free(names[i]);
+        free(names);
+        free(before);
+        free(conf);
+        return r;
+}
+
+static void free_install(struct install *in) {
+        remove_staging(in);
+        for (size_t i = 0; i < in->n_entries; i++) {
+                free(in->entries[i].staged_uki);
+                free(in->entries[i].linux_content);
+                free(in->entries[i].initrd_content);
+                free(in->entries[i].installed_name);
+        }
+        free(in->entries);
+        for (size_t i = 0; i < in->n_specs; i++)
+                bootspec_free(&in->specs[i]);
+        free(in->specs);
+        free(in->staged_loader);
+        esp_writer_done(&in->esp);
+        esp_writer_done(&in->xbootldr);
+        json_object_put(in->report);
+}
+
+static int parse_number(const char *option, const char *value, unsigned long *ret) {
+        char *end;
+
+        errno = 0;
+        *ret = strtoul(value, &end, 10);
+        if (errno || end == value || *end || value[0] == '-')
+                return log_error("install: %s needs a number, not '%s'", option, value);
+        return 0;
+}
+
+int install_main(int argc, char **argv) {
+        static const struct option long_options[] = {
+                { "esp", required_argument, NULL, 'e' },         { "xbootldr", required_argument, NULL, 'x' },
+                { "configuration-limit", required_argument, NULL, 'l' },
+                { "tries", required_argument, NULL, 't' },       { "key", required_argument, NULL, 'S' },
+                { "cert", required_argument, NULL, 'C' },        { "pcr-private-key", required_argument, NULL, 'K' },
+                { "pcrpkey", required_argument, NULL, 'P' },     { "layout", required_argument, NULL, 'L' },
+                { "loader-conf", required_argument, NULL, 'c' }, { "sort-key", required_argument, NULL, 's' },
+                { "booted", required_argument, NULL, 'b' },      { "stub", required_argument, NULL, 'u' },
+                { "json", no_argument, NULL, 'j' },              { "profiles", required_argument, NULL, 'p' },
+                { "help", no_argument, NULL, 'h' },              {},
+        };
+        struct install *in = calloc(1, sizeof(*in));
+        int c, r;
+
+        if (!in)
+                return log_error("out of memory"), 1;
+        in->o.layout_thin = true;
+        in->o.sort_key = "nixos";
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+                r = 0;
+                switch (c) {
+                case 'e': in->o.esp = optarg; break;
+                case 'x': in->o.xbootldr = optarg; break;
+                case 'l': r = parse_number("--configuration-limit", optarg, &in->o.configuration_limit); break;
+                case 't': r = parse_number("--tries", optarg, &in->o.tries); break;
+                case 'S': in->o.key = optarg; break;
+                case 'C': in->o.cert = optarg; break;
+                case 'K': in->o.pcr_private_key = optarg; break;
+                case 'P': in->o.pcrpkey = optarg; break;
+                case 'L':
+                        if (strcmp(optarg, "thin") == 0 || strcmp(optarg, "fat") == 0)
+                                in->o.layout_thin = strcmp(optarg, "thin") == 0;
+                        else
+                                r = log_error("install: --layout is thin or fat, not '%s'", optarg);
+                        break;
+                case 'c': in->o.loader_conf = optarg; break;
+                case 's': in->o.sort_key = optarg; break;
+                case 'b':
+                        in->o.booted = true;
+                        r = parse_number("--booted", optarg, &in->o.booted_generation);
+                        break;
+                case 'u': in->o.stub_path = optarg; break;
+                case 'j': in->o.json = true; break;
+                case 'p': in->o.profiles_dir = optarg; break;
+                case 'h': usage(stdout); free(in); return 0;
+                case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
+                default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
+                }
+                if (r < 0) {
+                        free(in);
+                        return 1;
+                }
+        }
+        in->o.generations = (const char *const *) argv + optind;
+        in->o.n_generations = (size_t) (argc - optind);
+        r = 0;
+        if (!in->o.esp)
+                r = log_error("install: --esp DIR is required");
+        else if (in->o.n_generations == 0)
+                r = log_error("install: no GENERATION given");
+        else if (in->o.n_generations > MAX_GENERATIONS)
+                r = log_error("install: at most %d generations", MAX_GENERATIONS);
+        else if (in->o.tries > 2147483647ul)
+                r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
+        else if (!in->o.stub_path && !(in->o.stub_path = keel_shipped_file("keelx64.efi")))
+                r = log_error("install: no --stub given and no keelx64.efi shipped with keel");
+        else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
+                r = -1;
+        else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||
+                 !in->o.sort_key[0])
+                r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");
+        if (r < 0) {
+                free(in);
+                return 1;
+        }
+        in->report = json_object_new_object();
+        r = run(in);
+        if (r == 0 && in->o.json) {
+                json_object_object_add(in->report, "operations", json_object_new_int64((int64_t) in->log.operations));
+                json_object_object_add(in->report, "bytes_written",
+                                       json_object_new_int64((int64_t) in->log.bytes_written));
+                puts(json_object_to_json_string_ext(in->report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+        free_install(in);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* keel install's options, as parsed from its command line. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct install_options {
+        const char *esp;
+        const char *xbootldr;           /* NULL: entries go to the ESP */
+        unsigned long configuration_limit; /* 0: keep all */
+        unsigned long tries;            /* 0: no boot counter */
+        const char *key, *cert;         /* paths or pkcs11: URIs */
+        const char *pcr_private_key, *pcrpkey;
+        bool layout_thin;
+        const char *loader_conf;
+        const char *sort_key;
+        bool booted;
+        unsigned long booted_generation;
+        const char *stub_path;
+        const char *profiles_dir;       /* NULL: /nix/var/nix/profiles */
+        bool json;
+        const char *const *generations;
+        size_t n_generations;
+};
