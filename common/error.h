@@ -76,7 +76,16 @@
         X(KEEL_E_VERITY_BAD_HEX, "malformed hex string")                                            \
         X(KEEL_E_VERITY_BAD_UUID, "malformed UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)") \
         X(KEEL_E_CMDLINE_TOO_LONG, "command line would exceed the kernel's 2048-byte limit")            \
-        X(KEEL_E_CMDLINE_NEWLINE, "command line has a newline (the kernel ignores everything after it)")
+        X(KEEL_E_CMDLINE_NEWLINE, "command line has a newline (the kernel ignores everything after it)") \
+        X(KEEL_E_UKI_THIN_AND_FAT_LINUX, "UKI has both .linux and .tlinux (an embedded and a referenced kernel)") \
+        X(KEEL_E_UKI_THIN_AND_FAT_INITRD, "UKI has both .initrd and .tinitrd (an embedded and a referenced initrd)") \
+        X(KEEL_E_THIN_BAD_HASH, "thin UKI reference: SHA-256 is not 64 lower-case hex digits followed by a space") \
+        X(KEEL_E_THIN_BAD_SIZE, "thin UKI reference: size is not a decimal from 1 to 1073741824 without leading zeros followed by a space") \
+        X(KEEL_E_THIN_BAD_PATH, "thin UKI reference: path is not absolute, too long, or has an empty, \".\", \"..\" or non-[A-Za-z0-9._-] component") \
+        X(KEEL_E_THIN_TRAILING_DATA, "thin UKI reference: bytes after the path other than one final newline") \
+        X(KEEL_E_THIN_NO_CONTENT, "thin UKI: the content its .tlinux/.tinitrd names was not provided") \
+        X(KEEL_E_THIN_SIZE_MISMATCH, "thin UKI: content size differs from the size in its reference") \
+        X(KEEL_E_THIN_HASH_MISMATCH, "thin UKI: content SHA-256 differs from the hash in its reference")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

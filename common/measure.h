@@ -5,6 +5,7 @@
  * the same list in software, so the three cannot drift apart. */
 #pragma once
 
+#include "thin.h"
 #include "uki.h"
 
 /* The PCRs of the Linux TPM PCR Registry that keel writes to. */
@@ -35,12 +36,36 @@ struct measure_event {
         size_t zero_tail;
 };
 
+/* A thin UKI's content (common/thin.h), read from its volume by the caller:
+ * linux_data for .tlinux, initrd_data for .tinitrd (NULL when the UKI has
+ * no such reference). */
+struct measure_thin_content {
+        const void *linux_data;
+        size_t linux_size;
+        const void *initrd_data;
+        size_t initrd_size;
+};
+
 /* The PCR 11 events for a parsed UKI held in image[0..len), in systemd-stub's
  * canonical section order: for every present, measured section (.pcrsig
  * never; sections with VirtualSize 0 count as absent, as in systemd-stub)
  * first its name as ASCII with the NUL, then its VirtualSize bytes of
  * contents. Fails with KEEL_E_UKI_NO_LINUX when the image has no .linux and
  * KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER when a section's bytes are not all in
- * the buffer. */
+ * the buffer.
+ *
+ * A thin UKI's .tlinux/.tinitrd is not measured; in the place of .linux
+ * (.initrd) come the events ".linux" (".initrd") with the content from thin,
+ * exactly those of a fat twin whose section holds the same bytes. The ref
+ * must parse and its size match (KEEL_E_THIN_SIZE_MISMATCH); its SHA-256 is
+ * the caller's to check (thin_ref_check_content()) before it measures or
+ * boots. thin is NULL for a fat UKI; a thin one without its content fails
+ * with KEEL_E_THIN_NO_CONTENT. */
 int measure_uki_events(const struct uki_sections *sections, const void *image, size_t len, enum measure_layout layout,
-                       struct measure_event ret[MEASURE_UKI_EVENTS_MAX], size_t *ret_n);
+                       const struct measure_thin_content *thin, struct measure_event ret[MEASURE_UKI_EVENTS_MAX],
+                       size_t *ret_n);
+
+/* The ref in a thin UKI's .tlinux or .tinitrd section s (as measure_uki_events()
+ * finds sections in image[0..len) for layout), parsed by thin_ref_parse(). */
+int measure_thin_ref(const struct pe_section *s, const void *image, size_t len, enum measure_layout layout,
+                     struct thin_ref *ret);

@@ -10,8 +10,9 @@
  *
  * path is absolute on the UKI's own volume, '/'-separated, each component
  * of [A-Za-z0-9._-], not "." or "..", no empty components, at most
- * THIN_PATH_MAX bytes; size has no leading zeros and is at most
- * THIN_CONTENT_MAX. The stub reads the file from its own device, refuses
+ * THIN_PATH_MAX bytes; size has no leading zeros and is from 1 to
+ * THIN_CONTENT_MAX (an empty section counts as absent in PCR 11, so an empty
+ * content file would have no fat twin). The stub reads the file from its own device, refuses
  * it unless its size and SHA-256 match (Secure Boot on or off), and
  * measures it into PCR 11 as ".linux" / ".initrd" in their canonical
  * places: a thin UKI's PCR 11 is that of its fat twin whose .linux/.initrd
@@ -51,3 +52,8 @@ size_t thin_ref_format(const struct thin_ref *ref, char *buf, size_t buf_size);
 
 /* True when path obeys the path rule above. */
 bool thin_path_is_valid(const char *path, size_t len);
+
+/* Whether data[0..size) is the content ref names: KEEL_E_THIN_SIZE_MISMATCH,
+ * KEEL_E_THIN_HASH_MISMATCH or KEEL_OK (common/sha256.c, so the stub and the
+ * host tools check alike). */
+int thin_ref_check_content(const struct thin_ref *ref, const void *data, size_t size);

@@ -7,7 +7,8 @@ static const char *const section_names[_UKI_SECTION_MAX] = {
         [UKI_SECTION_LINUX] = ".linux",   [UKI_SECTION_OSREL] = ".osrel",   [UKI_SECTION_CMDLINE] = ".cmdline",
         [UKI_SECTION_INITRD] = ".initrd", [UKI_SECTION_UCODE] = ".ucode",   [UKI_SECTION_SPLASH] = ".splash",
         [UKI_SECTION_DTB] = ".dtb",       [UKI_SECTION_UNAME] = ".uname",   [UKI_SECTION_SBAT] = ".sbat",
-        [UKI_SECTION_PCRSIG] = ".pcrsig", [UKI_SECTION_PCRPKEY] = ".pcrpkey",
+        [UKI_SECTION_PCRSIG] = ".pcrsig", [UKI_SECTION_PCRPKEY] = ".pcrpkey", [UKI_SECTION_TLINUX] = ".tlinux",
+        [UKI_SECTION_TINITRD] = ".tinitrd",
 };
 
 const char *uki_section_name(enum uki_section section) {
@@ -17,7 +18,8 @@ const char *uki_section_name(enum uki_section section) {
 }
 
 bool uki_section_is_measured(enum uki_section section) {
-        return (unsigned) section < _UKI_SECTION_MAX && section != UKI_SECTION_PCRSIG;
+        return (unsigned) section < _UKI_SECTION_MAX && section != UKI_SECTION_PCRSIG &&
+               section != UKI_SECTION_TLINUX && section != UKI_SECTION_TINITRD;
 }
 
 int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret) {
@@ -32,6 +34,10 @@ int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret) {
                         ret->section[k] = s;
                 }
         }
+        if (ret->section[UKI_SECTION_LINUX] && ret->section[UKI_SECTION_TLINUX])
+                return KEEL_E_UKI_THIN_AND_FAT_LINUX;
+        if (ret->section[UKI_SECTION_INITRD] && ret->section[UKI_SECTION_TINITRD])
+                return KEEL_E_UKI_THIN_AND_FAT_INITRD;
         return KEEL_OK;
 }
 

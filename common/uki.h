@@ -18,27 +18,41 @@ enum uki_section {
         UKI_SECTION_SBAT,
         UKI_SECTION_PCRSIG,
         UKI_SECTION_PCRPKEY,
+        /* Thin UKIs (common/thin.h): references that stand for .linux and
+         * .initrd. Not measured themselves; measure_uki_events() measures the
+         * content they name in the place of .linux/.initrd. */
+        UKI_SECTION_TLINUX,
+        UKI_SECTION_TINITRD,
         _UKI_SECTION_MAX,
 };
 
 /* ".linux", ".osrel", ... */
 const char *uki_section_name(enum uki_section section);
 
-/* True for the sections measured into PCR 11 (all but .pcrsig). */
+/* True for the sections measured into PCR 11 (all but .pcrsig, .tlinux and .tinitrd). */
 bool uki_section_is_measured(enum uki_section section);
 
 /* The well-known sections of an image, looked up once; absent ones are NULL.
  * Fails with KEEL_E_UKI_DUPLICATE_SECTION when a well-known name appears twice
  * (a second copy could show one thing to a measurement and another to the
- * loader). */
+ * loader), KEEL_E_UKI_THIN_AND_FAT_LINUX / KEEL_E_UKI_THIN_AND_FAT_INITRD
+ * when an image has both .linux and .tlinux, or .initrd and .tinitrd (which
+ * one would boot?). */
 struct uki_sections {
         const struct pe_section *section[_UKI_SECTION_MAX];
 };
 
 int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret);
 
+/* A UKI carries its kernel (.linux) or names it (.tlinux): either way keel
+ * runs as its stub. */
 static inline bool uki_is_uki(const struct uki_sections *s) {
-        return s->section[UKI_SECTION_LINUX] != NULL;
+        return s->section[UKI_SECTION_LINUX] != NULL || s->section[UKI_SECTION_TLINUX] != NULL;
+}
+
+/* A UKI that names its kernel or its initrd on its volume (common/thin.h). */
+static inline bool uki_is_thin(const struct uki_sections *s) {
+        return s->section[UKI_SECTION_TLINUX] != NULL || s->section[UKI_SECTION_TINITRD] != NULL;
 }
 
 /* The file view of a UKI must show what the firmware loads. pe_parse_headers()

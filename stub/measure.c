@@ -17,13 +17,14 @@ static void report_failure(struct stub_measurements *m, EFI_STATUS err, uint32_t
                           efi_status_text(err));
 }
 
-void stub_measure_sections(const struct self_image *self, struct stub_measurements *m) {
+void stub_measure_sections(const struct self_image *self, const struct measure_thin_content *thin,
+                           struct stub_measurements *m) {
         struct measure_event events[MEASURE_UKI_EVENTS_MAX];
         size_t n = 0;
         int r;
 
         m->kernel_image = false;
-        r = measure_uki_events(&self->sections, self->base, self->size, MEASURE_LAYOUT_MEMORY, events, &n);
+        r = measure_uki_events(&self->sections, self->base, self->size, MEASURE_LAYOUT_MEMORY, thin, events, &n);
         if (r != KEEL_OK) {
                 /* Cannot happen for an image main.c already validated; measure nothing rather than a part. */
                 efi_print("keel: cannot list the sections to measure: %s\n", keel_strerror(r));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../efi/self.h"
+#include "../common/measure.h"
 
 struct stub_measurements {
         bool kernel_image;      /* every PCR 11 event was measured */
@@ -14,8 +15,10 @@ struct stub_measurements {
 
 /* Measures the sections of this UKI (as the firmware loaded them) into PCR
  * 11 in systemd-stub's canonical order; the event list comes from
- * measure_uki_events() in common/, the one `keel pcr predict` replays. */
-void stub_measure_sections(const struct self_image *self, struct stub_measurements *m);
+ * measure_uki_events() in common/, the one `keel pcr predict` replays. thin:
+ * a thin UKI's checked content (stub/thin.h), as for measure_uki_events(). */
+void stub_measure_sections(const struct self_image *self, const struct measure_thin_content *thin,
+                           struct stub_measurements *m);
 
 /* Measures the command line the kernel is about to get into PCR 12; call only
  * when it came from outside the UKI. */

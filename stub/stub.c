@@ -4,6 +4,7 @@
 #include "extra.h"
 #include "linux.h"
 #include "measure.h"
+#include "thin.h"
 #include "../common/cmdline.h"
 #include "../common/error.h"
 #include "../common/utf.h"
@@ -172,6 +173,8 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         enum cmdline_source cmdline_source;
         struct stub_measurements measured = {};
         struct stub_extra_files extra = {};
+        struct stub_thin thin = {};
+        struct measure_thin_content thin_content;
         EFI_STATUS err;
 
         export_stub_variables(self->loaded_image);
@@ -180,24 +183,38 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
 
         /* Every refusal comes before the first measurement: a loader falling
          * back to the next entry then leaves PCR 11 as that entry's
-         * measurements predict. */
+         * measurements predict. A thin UKI's content is read and checked
+         * first of all, and from here on only those buffers are used. */
+        err = stub_thin_load(self, &thin);
+        if (err != EFI_SUCCESS)
+                return err;
+        if (thin.linux_data) {
+                kernel = thin.linux_data;
+                kernel_size = thin.linux_size;
+        }
+        if (thin.initrd_data) {
+                initrd_data = thin.initrd_data;
+                initrd_size = thin.initrd_size;
+        }
+        thin_content = stub_thin_content(&thin);
+
         err = linux_check(kernel, kernel_size);
         if (err != EFI_SUCCESS)
-                return err;
+                goto out;
         err = check_initrd_path_free();
         if (err != EFI_SUCCESS)
-                return err;
+                goto out;
         err = build_cmdline(self, &cmdline, &cmdline_source);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot prepare the kernel command line: %s\n", efi_status_text(err));
-                return err;
+                goto out;
         }
 
         err = stub_extra_files_pack(self, &extra);
         if (err != EFI_SUCCESS)
                 goto out;
 
-        stub_measure_sections(self, &measured);
+        stub_measure_sections(self, &thin_content, &measured);
         err = register_initrd(initrd_data, initrd_size, &extra, &initrd);
         if (err != EFI_SUCCESS)
                 goto out;
@@ -214,5 +231,6 @@ out:
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);
         efi_free(cmdline);
+        stub_thin_free(&thin);
         return err;
 }

@@ -310,6 +310,12 @@ int pcr11_predict_image(const char *what, const uint8_t *image, size_t len, unsi
 
 int pcr11_predict_file(const char *what, int fd, const uint8_t *image, size_t len, unsigned bank_mask,
                        struct pcr_value ret[_PCR_BANK_MAX]) {
+        return pcr11_predict_file_thin(what, fd, image, len, NULL, bank_mask, ret);
+}
+
+int pcr11_predict_file_thin(const char *what, int fd, const uint8_t *image, size_t len,
+                            const struct measure_thin_content *thin, unsigned bank_mask,
+                            struct pcr_value ret[_PCR_BANK_MAX]) {
         struct measure_event events[MEASURE_UKI_EVENTS_MAX];
         struct uki_sections sections;
         struct pe_image *pe;
@@ -326,7 +332,7 @@ int pcr11_predict_file(const char *what, int fd, const uint8_t *image, size_t le
         if (r == KEEL_OK)
                 r = uki_find_sections(pe, &sections);
         if (r == KEEL_OK)
-                r = measure_uki_events(&sections, image, len, MEASURE_LAYOUT_FILE, events, &n);
+                r = measure_uki_events(&sections, image, len, MEASURE_LAYOUT_FILE, thin, events, &n);
         if (r != KEEL_OK) {
                 free(pe);
                 return log_error("%s: %s", what, keel_strerror(r));

@@ -25,10 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (pe_parse_headers(data, size, &pe) != KEEL_OK || uki_find_sections(&pe, &s) != KEEL_OK)
                 return 0;
-        if (measure_uki_events(&s, data, size, MEASURE_LAYOUT_FILE, ev, &n) == KEEL_OK)
+        if (measure_uki_events(&s, data, size, MEASURE_LAYOUT_FILE, NULL, ev, &n) == KEEL_OK)
                 touch(ev, n);
         /* The same bytes read as a loaded image (sections at their RVAs). */
-        if (measure_uki_events(&s, data, size, MEASURE_LAYOUT_MEMORY, ev, &n) == KEEL_OK)
+        if (measure_uki_events(&s, data, size, MEASURE_LAYOUT_MEMORY, NULL, ev, &n) == KEEL_OK)
                 touch(ev, n);
         return 0;
 }

@@ -192,7 +192,7 @@ static bool uki_events(const uint8_t *data, size_t size, struct measure_event ev
 
         return pe_parse_headers(data, size, &pe) == KEEL_OK && pe_check_file_layout(&pe, size) == KEEL_OK &&
                uki_find_sections(&pe, &sections) == KEEL_OK &&
-               measure_uki_events(&sections, data, size, MEASURE_LAYOUT_FILE, events, n) == KEEL_OK;
+               measure_uki_events(&sections, data, size, MEASURE_LAYOUT_FILE, NULL, events, n) == KEEL_OK;
 }
 
 static void fuzz_predict(const uint8_t *data, size_t size) {

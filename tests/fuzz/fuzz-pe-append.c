@@ -170,7 +170,7 @@ static void check_assembled(const struct pe_image *stub_pe, const uint8_t *stub,
                 return;
         }
         check(uki_find_sections(&out_pe, &found) == KEEL_OK && uki_is_uki(&found));
-        check(measure_uki_events(&found, out, (size_t) plan->file_size, MEASURE_LAYOUT_FILE, events, &n_events) ==
+        check(measure_uki_events(&found, out, (size_t) plan->file_size, MEASURE_LAYOUT_FILE, NULL, events, &n_events) ==
               KEEL_OK);
         check(n_events % 2 == 0);
         for (size_t i = 0, k = 0; i < n_sections; i++) {

@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         check(s >= pe.sections && s < pe.sections + pe.number_of_sections);
                         check(strcmp(s->name, uki_section_name((enum uki_section) k)) == 0);
                 }
-                check(uki_is_uki(&u) == (pe_find_section(&pe, ".linux") != NULL));
+                check(uki_is_uki(&u) ==
+                      (pe_find_section(&pe, ".linux") != NULL || pe_find_section(&pe, ".tlinux") != NULL));
         } else
                 memset(&u, 0, sizeof(u));
 

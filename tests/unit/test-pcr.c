@@ -54,7 +54,7 @@ static int events_of(const struct test_pe *t, enum measure_layout layout, struct
         if (r == KEEL_OK)
                 r = uki_find_sections(pe, s);
         if (r == KEEL_OK)
-                r = measure_uki_events(s, t->data, t->size, layout, ev, n);
+                r = measure_uki_events(s, t->data, t->size, layout, NULL, ev, n);
         return r;
 }
 
@@ -184,13 +184,13 @@ static void test_events_memory_layout(void **state _unused_) {
                 memcpy(mem + pe.sections[i].virtual_address, t.data + pe.sections[i].raw_offset,
                        pe.sections[i].virtual_size);
         assert_keel(uki_find_sections(&pe, &s), KEEL_OK);
-        assert_keel(measure_uki_events(&s, mem, t.image_size, MEASURE_LAYOUT_MEMORY, ev, &n), KEEL_OK);
+        assert_keel(measure_uki_events(&s, mem, t.image_size, MEASURE_LAYOUT_MEMORY, NULL, ev, &n), KEEL_OK);
         assert_int_equal(n, 4);
         assert_string_equal(ev[1].description, ".linux");
         assert_ptr_equal(ev[1].data, mem + pe.sections[1].virtual_address);
         /* A loaded image one byte too short for .linux. */
         assert_keel(measure_uki_events(&s, mem, pe.sections[1].virtual_address + pe.sections[1].virtual_size - 1,
-                                       MEASURE_LAYOUT_MEMORY, ev, &n),
+                                       MEASURE_LAYOUT_MEMORY, NULL, ev, &n),
                     KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER);
         assert_int_equal(n, 0);
         free(mem);
