@@ -22,7 +22,12 @@ static void sign_usage(FILE *f) {
         fprintf(f,
                 "Usage: keel sign --key KEY --cert CERT [--passphrase-file FILE] [--replace] [-o OUTPUT] IMAGE\n"
                 "Adds an Authenticode signature (SHA-256, PKCS#7) to a UEFI PE image. Without -o the image\n"
-                "is replaced. Existing signatures are kept unless --replace is given.\n");
+                "is replaced. Existing signatures are kept unless --replace is given.\n"
+                "KEY and CERT are files (PEM or DER) or PKCS#11 URIs (RFC 7512) of objects in a token, e.g.\n"
+                "  --key 'pkcs11:token=fleet;object=db;type=private?pin-source=file:/run/keys/pin'\n"
+                "  --cert 'pkcs11:token=fleet;object=db;type=cert'\n"
+                "The PKCS#11 module is the URI's module-path=, else $KEEL_PKCS11_MODULE, else p11-kit-proxy.\n"
+                "--passphrase-file FILE: the first line of FILE decrypts an encrypted KEY file.\n");
 }
 
 int sign_main(int argc, char **argv) {
@@ -71,7 +76,8 @@ static void verify_usage(FILE *f) {
         fprintf(f,
                 "Usage: keel verify --cert CERT [--cert CERT]... IMAGE\n"
                 "Checks that a UEFI PE image carries a valid Authenticode signature by one of the\n"
-                "certificates (or by a certificate they issued), as UEFI firmware checks it against db.\n");
+                "certificates (or by a certificate they issued), as UEFI firmware checks it against db.\n"
+                "CERT is a file (PEM or DER) or a PKCS#11 URI (see keel sign --help).\n");
 }
 
 /* Hashes the image and tries each signature; 0 when one is valid. The

@@ -8,6 +8,8 @@
 
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
+#include "host-tools/sign/pkcs11-uri.h"
+#include "host-tools/sign/pkcs11.h"
 #include "host-tools/sign/signer.h"
 
 #define KEY_FILE_MAX (1024u * 1024)
@@ -77,12 +79,37 @@ static EVP_PKEY *key_load(const char *path, const char *passphrase) {
         return key;
 }
 
+EVP_PKEY *private_key_load(const char *path_or_uri, const char *passphrase_path) {
+        char *passphrase = NULL;
+        EVP_PKEY *key;
+
+        if (pkcs11_is_uri(path_or_uri)) {
+                if (passphrase_path) {
+                        log_error("%.*s: --passphrase-file is for key files; give the token's PIN in the URI "
+                                  "(pin-source=file:PATH)",
+                                  pkcs11_printable_length(path_or_uri), path_or_uri);
+                        return NULL;
+                }
+                return pkcs11_load_private_key(path_or_uri);
+        }
+        if (passphrase_path && read_passphrase(passphrase_path, &passphrase) < 0)
+                return NULL;
+        key = key_load(path_or_uri, passphrase);
+        if (passphrase) {
+                OPENSSL_cleanse(passphrase, strlen(passphrase));
+                free(passphrase);
+        }
+        return key;
+}
+
 X509 *certificate_load(const char *path) {
         uint8_t *data;
         size_t size;
         X509 *cert = NULL;
         BIO *bio;
 
+        if (pkcs11_is_uri(path))
+                return pkcs11_load_certificate(path);
         if (read_file(path, KEY_FILE_MAX, &data, &size) < 0)
                 return NULL;
         bio = BIO_new_mem_buf(data, (int) size);
@@ -101,29 +128,24 @@ X509 *certificate_load(const char *path) {
 }
 
 int signer_load(const char *key_path, const char *cert_path, const char *passphrase_path, struct signer *ret) {
-        char *passphrase = NULL;
+        /* Names as messages may show them: a URI without its query (the PIN). */
+        int key_len = pkcs11_printable_length(key_path), cert_len = pkcs11_printable_length(cert_path);
 
         ret->key = NULL;
         ret->cert = NULL;
-        if (passphrase_path && read_passphrase(passphrase_path, &passphrase) < 0)
-                return -1;
-        ret->key = key_load(key_path, passphrase);
-        if (passphrase) {
-                OPENSSL_cleanse(passphrase, strlen(passphrase));
-                free(passphrase);
-        }
+        ret->key = private_key_load(key_path, passphrase_path);
         if (!ret->key)
                 goto err_free;
         ret->cert = certificate_load(cert_path);
         if (!ret->cert)
                 goto err_free;
         if (!EVP_PKEY_is_a(ret->key, "RSA")) {
-                log_error("key %s is not an RSA key (UEFI firmware verifies RSA signatures only)", key_path);
+                log_error("key %.*s is not an RSA key (UEFI firmware verifies RSA signatures only)", key_len, key_path);
                 goto err_free;
         }
         if (X509_check_private_key(ret->cert, ret->key) != 1) {
                 ERR_clear_error();
-                log_error("key %s does not belong to certificate %s", key_path, cert_path);
+                log_error("key %.*s does not belong to certificate %.*s", key_len, key_path, cert_len, cert_path);
                 goto err_free;
         }
         return 0;
