@@ -16,6 +16,8 @@
 #include "host-tools/pcr/pcr-policy.h"
 #include "host-tools/pcr/pcr-sign.h"
 #include "host-tools/pe/pe-checksum.h"
+#include "host-tools/sign/pkcs11-uri.h"
+#include "host-tools/sign/signer.h"
 #include "common/error.h"
 #include "common/uki.h"
 
@@ -75,6 +77,20 @@ static int load_private_key(const char *path, EVP_PKEY **ret) {
         BIO *bio;
         EVP_PKEY *key;
 
+        if (pkcs11_is_uri(path)) {
+                /* A key in a token (host-tools/sign/pkcs11.c), named without its PIN. */
+                char name[4097];
+
+                snprintf(name, sizeof(name), "%.*s", pkcs11_printable_length(path), path);
+                if (!(key = private_key_load(path, NULL)))
+                        return -1;
+                if (check_rsa(name, key) < 0) {
+                        EVP_PKEY_free(key);
+                        return -1;
+                }
+                *ret = key;
+                return 0;
+        }
         if (read_file(path, KEY_FILE_MAX, &data, &size) < 0)
                 return -1;
         bio = BIO_new_mem_buf(data, (int) size);
