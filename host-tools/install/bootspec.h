@@ -21,12 +21,21 @@ struct bootspec_config {
         size_t n_kernel_params;
         char *label;
         char *toplevel;
+        /* optional: "org.nixos.systemd-boot": {"sortKey": ...} of the same
+         * document (the BLS sort-key, [A-Za-z0-9._-]+) */
+        char *sort_key;
 };
 
 struct bootspec_specialisation {
         char *name;             /* [A-Za-z0-9_.-]+, as the attribute name */
         struct bootspec_config config;
 };
+
+/* The largest boot.json read (bootspec_parse refuses a longer document
+ * too). */
+#define BOOTSPEC_MAX_SIZE (1024u * 1024u)
+/* The longest specialisation name accepted (it goes into file names). */
+#define BOOTSPEC_NAME_MAX 128u
 
 struct bootspec {
         unsigned long generation;      /* N of system-N-link */
