@@ -5,8 +5,12 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,12 +18,19 @@
 #include "host-tools/entries/efivars.h"
 #include "host-tools/entries/esp.h"
 #include "host-tools/core/log.h"
+#include "host-tools/uki/thin-content.h"
+#include "common/error.h"
 #include "common/utf.h"
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--json]\n"
+        fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--json] [--check]\n"
                    "Lists the boot entries in the order the keel loader shows them, with its default.\n"
-                   "Reads LoaderEntryOneShot/LoaderEntryDefault from efivarfs when present.\n");
+                   "Reads LoaderEntryOneShot/LoaderEntryDefault from efivarfs when present.\n"
+                   "--check verifies that every entry's files are there and complete (Type #1: linux,\n"
+                   "initrd, efi, devicetree; UKIs parse; a thin UKI's content has its size and SHA-256),\n"
+                   "including entries the loader would hide for a missing file: one line \"ID PATH: REASON\"\n"
+                   "per broken entry (and \"no default entry to boot\" when there is none); exit status 1\n"
+                   "if any. With --json: {\"ok\", \"default\", \"entries\": [{\"id\", \"path\", \"ok\", \"reason\"}]}.\n");
 }
 
 /* --esp and --xbootldr must name readable directories: anything else would
@@ -121,11 +132,281 @@ static void print_text(const struct entry_list *l, size_t def) {
         }
 }
 
+#define REASON_MAX 640
+
+/* One path an entry names, below the root of the partition it comes from. */
+static bool check_named_file(const char *root, const char *key, const char *path, bool need_data, char *why,
+                             size_t why_size) {
+        char *p = esp_path_nocase(root, path);
+        struct stat st;
+        bool ok = false;
+
+        if (!p || stat(p, &st) < 0)
+                snprintf(why, why_size, "%s %s is missing", key, path);
+        else if (S_ISDIR(st.st_mode))
+                snprintf(why, why_size, "%s %s is a directory", key, path);
+        else if (!S_ISREG(st.st_mode))
+                snprintf(why, why_size, "%s %s is not a regular file", key, path);
+        else if (need_data && st.st_size == 0)
+                snprintf(why, why_size, "%s %s is empty", key, path);
+        else if (access(p, R_OK) != 0)
+                snprintf(why, why_size, "%s %s cannot be read", key, path);
+        else
+                ok = true;
+        free(p);
+        return ok;
+}
+
+static bool check_type1(const struct boot_entry *e, const char *root, char *why, size_t why_size) {
+        if (e->linux_path && !check_named_file(root, "linux", e->linux_path, true, why, why_size))
+                return false;
+        if (e->efi_path && !check_named_file(root, "efi", e->efi_path, true, why, why_size))
+                return false;
+        for (size_t i = 0; i < e->n_initrds; i++)
+                if (!check_named_file(root, "initrd", e->initrds[i], false, why, why_size))
+                        return false;
+        if (e->devicetree && !check_named_file(root, "devicetree", e->devicetree, false, why, why_size))
+                return false;
+        return true;
+}
+
+/* A UKI file is complete: it parses as the loader and stub read it and,
+ * when thin, the content it names on volume has its size and SHA-256. */
+static bool check_uki(const char *path, const char *volume, char *why, size_t why_size) {
+        struct pe_image *pe = malloc(sizeof(*pe));
+        struct uki_thin_refs refs;
+        struct uki_sections u;
+        struct stat st;
+        uint8_t *map = MAP_FAILED;
+        bool ok = false;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+        if (!pe) {
+                snprintf(why, why_size, "out of memory");
+                goto out;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(why, why_size, "cannot be read");
+                goto out;
+        }
+        if (st.st_size == 0) {
+                snprintf(why, why_size, "empty file, not a UKI");
+                goto out;
+        }
+        map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+                snprintf(why, why_size, "cannot be mapped: %s", strerror(errno));
+                goto out;
+        }
+        r = pe_parse_headers(map, (size_t) st.st_size, pe);
+        if (r == KEEL_OK)
+                r = pe_check_file_layout(pe, (size_t) st.st_size);
+        if (r == KEEL_OK)
+                r = pe_check_machine(pe, PE_MACHINE_X86_64);
+        if (r == KEEL_OK)
+                r = uki_find_sections(pe, &u);
+        if (r == KEEL_OK)
+                r = uki_check_file_view(&u, map, (size_t) st.st_size);
+        if (r == KEEL_OK && !uki_is_uki(&u))
+                r = KEEL_E_UKI_NO_LINUX;
+        if (r == KEEL_OK && uki_is_thin(&u))
+                r = uki_read_thin_refs(&u, map, (size_t) st.st_size, &refs);
+        if (r != KEEL_OK) {
+                snprintf(why, why_size, "%s", keel_strerror(r));
+                goto out;
+        }
+        if (uki_is_thin(&u))
+                for (size_t i = 0; i < 2; i++) {
+                        const struct thin_ref *ref = i == 0 ? (refs.has_linux ? &refs.linux_ref : NULL)
+                                                            : (refs.has_initrd ? &refs.initrd_ref : NULL);
+                        struct thin_content c;
+
+                        if (!ref)
+                                continue;
+                        if (thin_content_check(volume, ref, &c) < 0) {
+                                snprintf(why, why_size, "cannot check its content");
+                                goto out;
+                        }
+                        if (c.state != THIN_CONTENT_OK) {
+                                snprintf(why, why_size, "%s content %s: %s", i == 0 ? ".tlinux" : ".tinitrd",
+                                         ref->path, thin_content_state_string(c.state));
+                                thin_content_done(&c);
+                                goto out;
+                        }
+                        thin_content_done(&c);
+                }
+        ok = true;
+out:
+        if (map != MAP_FAILED)
+                munmap(map, (size_t) st.st_size);
+        if (fd >= 0)
+                close(fd);
+        free(pe);
+        return ok;
+}
+
+struct check_result {
+        char *id;
+        char *path;
+        bool ok;
+        char reason[REASON_MAX];
+};
+
+struct check_results {
+        struct check_result *items;
+        size_t n, cap;
+        bool failed; /* out of memory */
+};
+
+static struct check_result *add_result(struct check_results *c, const char *id, const char *path) {
+        struct check_result *r;
+
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? 2 * c->cap : 64;
+                struct check_result *grown = realloc(c->items, cap * sizeof(*grown));
+                if (!grown) {
+                        c->failed = true;
+                        return NULL;
+                }
+                c->items = grown;
+                c->cap = cap;
+        }
+        r = &c->items[c->n];
+        *r = (struct check_result) { .id = strdup(id), .path = path ? strdup(path) : NULL, .ok = true };
+        if (!r->id) {
+                free(r->path);
+                c->failed = true;
+                return NULL;
+        }
+        c->n++;
+        return r;
+}
+
+static bool has_result_path(const struct check_results *c, const char *path) {
+        for (size_t i = 0; i < c->n; i++)
+                if (c->items[i].path && strcmp(c->items[i].path, path) == 0)
+                        return true;
+        return false;
+}
+
+/* UKI files the list does not hold because they do not parse (a truncated
+ * or half-written file is one): each is a broken entry. */
+static void check_unlisted_ukis(struct check_results *c, const char *root) {
+        char *dir = esp_path_nocase(root, "EFI/Linux");
+        DIR *d = dir ? opendir(dir) : NULL;
+        struct dirent *de;
+
+        while (d && (de = readdir(d))) {
+                struct check_result *r;
+                char *path = NULL;
+                char why[REASON_MAX];
+
+                if (!entry_filename_is_type2(slice_from_cstr(de->d_name)) ||
+                    asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        continue;
+                if (!has_result_path(c, path) && !check_uki(path, root, why, sizeof(why)) &&
+                    (r = add_result(c, de->d_name, path))) {
+                        r->ok = false;
+                        snprintf(r->reason, sizeof(r->reason), "%s", why);
+                }
+                free(path);
+        }
+        if (d)
+                closedir(d);
+        free(dir);
+}
+
+static int compare_results(const void *a, const void *b) {
+        const struct check_result *x = a, *y = b;
+        return strcmp(x->path ? x->path : "", y->path ? y->path : "");
+}
+
+/* keel entries --check: every entry the loader could meet, including those
+ * it hides for a missing file, checked; the loader's default must exist. */
+static int run_check(const struct entry_list *menu, size_t def, const char *esp, const char *xbootldr, bool json,
+                     struct boot_entry *storage, char *arena) {
+        struct check_results c = {};
+        struct entry_list all;
+        const char *roots[2] = { esp, xbootldr };
+        bool ok = def != SIZE_MAX;
+        int r = 0;
+
+        entry_list_init(&all, storage, ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, arena, ENTRY_MENU_ARENA_SIZE,
+                        NULL, NULL);
+        for (size_t s = 0; s < 2; s++) {
+                if (!roots[s])
+                        continue;
+                esp_discover_entries_unchecked(&all, roots[s], s == 0 ? ENTRY_SOURCE_ESP : ENTRY_SOURCE_XBOOTLDR);
+        }
+        for (size_t i = 0; i < all.n_entries; i++) {
+                const struct boot_entry *e = &all.entries[i];
+                const char *root = e->source == ENTRY_SOURCE_XBOOTLDR ? xbootldr : esp;
+                char *path = entry_path(e, esp, xbootldr);
+                struct check_result *res;
+
+                if (e->type != ENTRY_TYPE1 && e->type != ENTRY_TYPE2) {
+                        free(path);
+                        continue;
+                }
+                res = add_result(&c, e->id, path);
+                if (res && e->type == ENTRY_TYPE1)
+                        res->ok = check_type1(e, root, res->reason, sizeof(res->reason));
+                else if (res)
+                        res->ok = path && check_uki(path, root, res->reason, sizeof(res->reason));
+                free(path);
+        }
+        for (size_t s = 0; s < 2; s++)
+                if (roots[s])
+                        check_unlisted_ukis(&c, roots[s]);
+        if (c.failed)
+                r = log_error("out of memory");
+        if (c.n > 0)
+                qsort(c.items, c.n, sizeof(c.items[0]), compare_results);
+        for (size_t i = 0; i < c.n; i++)
+                if (!c.items[i].ok)
+                        ok = false;
+
+        if (r == 0 && json) {
+                json_object *root = json_object_new_object(), *array = json_object_new_array();
+                for (size_t i = 0; i < c.n; i++) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "id", json_string_or_null(c.items[i].id));
+                        json_object_object_add(o, "path", json_string_or_null(c.items[i].path));
+                        json_object_object_add(o, "ok", json_object_new_boolean(c.items[i].ok));
+                        json_object_object_add(o, "reason",
+                                               c.items[i].ok ? NULL : json_string_or_null(c.items[i].reason));
+                        json_object_array_add(array, o);
+                }
+                json_object_object_add(root, "ok", json_object_new_boolean(ok));
+                json_object_object_add(root, "default",
+                                       def != SIZE_MAX ? json_string_or_null(menu->entries[def].id) : NULL);
+                json_object_object_add(root, "entries", array);
+                puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(root);
+        } else if (r == 0) {
+                for (size_t i = 0; i < c.n; i++)
+                        if (!c.items[i].ok)
+                                printf("%s %s: %s\n", c.items[i].id, c.items[i].path ? c.items[i].path : "-",
+                                       c.items[i].reason);
+                if (def == SIZE_MAX)
+                        printf("no default entry to boot\n");
+        }
+        if (r == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+                r = log_error("cannot write to standard output");
+        for (size_t i = 0; i < c.n; i++) {
+                free(c.items[i].id);
+                free(c.items[i].path);
+        }
+        free(c.items);
+        return r < 0 ? -1 : ok ? 0 : 1;
+}
+
 int entries_main(int argc, char **argv) {
         static const struct option long_options[] = {
                 { "esp", required_argument, NULL, 'e' },
                 { "xbootldr", required_argument, NULL, 'x' },
                 { "json", no_argument, NULL, 'j' },
+                { "check", no_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -134,8 +415,9 @@ int entries_main(int argc, char **argv) {
         struct boot_entry *storage;
         struct loader_config config;
         struct entry_list l;
-        bool json = false;
+        bool json = false, check = false;
         char *arena;
+        int r = 0;
         size_t def;
         int c;
 
@@ -146,6 +428,7 @@ int entries_main(int argc, char **argv) {
                 case 'e': esp = optarg; break;
                 case 'x': xbootldr = optarg; break;
                 case 'j': json = true; break;
+                case 'c': check = true; break;
                 case 'h': usage(stdout); return 0;
                 case ':': return log_error("entries: option %s needs a value", argv[optind - 1]), 1;
                 default: return log_error("entries: unknown option %s", argv[optind - 1]), 1;
@@ -177,7 +460,16 @@ int entries_main(int argc, char **argv) {
         saved = efivar_read_string("LoaderEntryLastBooted", LOADER_GUID_STR);
         def = entries_select_default(&l, oneshot, efivar_default, &config, saved);
 
-        if (json)
+        if (check) {
+                /* The second list reuses nothing of the first but its default's ID. */
+                struct boot_entry *storage2 = calloc(ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, sizeof(*storage2));
+                char *arena2 = malloc(ENTRY_MENU_ARENA_SIZE);
+                r = storage2 && arena2 ? run_check(&l, def, esp, xbootldr, json, storage2, arena2)
+                                       : log_error("out of memory");
+                r = r < 0 ? 1 : r;
+                free(storage2);
+                free(arena2);
+        } else if (json)
                 print_json(&l, def, esp, xbootldr);
         else
                 print_text(&l, def);
@@ -186,5 +478,5 @@ int entries_main(int argc, char **argv) {
         free(saved);
         free(storage);
         free(arena);
-        return 0;
+        return r;
 }

@@ -351,6 +351,11 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
         free(dir);
 }
 
+void esp_discover_entries_unchecked(struct entry_list *l, const char *root, enum entry_source source) {
+        discover_type2(l, root, source);
+        discover_type1(l, root, source);
+}
+
 /* UKIs first, as the loader does (see loader/discover.c; with a ranked list
  * the order does not change which entries are kept). */
 void esp_discover_entries(struct entry_list *l, const char *root, enum entry_source source) {

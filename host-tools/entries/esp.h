@@ -16,6 +16,11 @@ char *esp_path_nocase(const char *root, const char *relative);
  * what the loader reads (entry files; UKI headers, .osrel and .cmdline). */
 void esp_discover_entries(struct entry_list *l, const char *root, enum entry_source source);
 
+/* The same without looking at the files Type #1 entries name, so that
+ * entries the loader would hide for a missing file are listed too (for
+ * `keel entries --check`). */
+void esp_discover_entries_unchecked(struct entry_list *l, const char *root, enum entry_source source);
+
 /* Reads loader.conf below root into c (defaults when absent). */
 void esp_read_loader_conf(struct loader_config *c, const char *root);
 

@@ -13,6 +13,8 @@
 #include "host-tools/core/log.h"
 #include "host-tools/pcr/pcr-sign.h"
 #include "host-tools/pcr/pcr.h"
+#include "host-tools/uki/thin-content.h"
+#include "common/error.h"
 
 #define MAX_PHASES 64
 
@@ -24,6 +26,7 @@ struct pcr_options {
         const char *private_key_path;
         const char *public_key_path;
         const char *output_path;
+        const char *root;       /* --root: the volume of a thin UKI's content */
 };
 
 static void options_free(struct pcr_options *o) {
@@ -64,6 +67,7 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                 { "bank", required_argument, NULL, 'b' },        { "phase", required_argument, NULL, 'p' },
                 { "private-key", required_argument, NULL, 'k' }, { "public-key", required_argument, NULL, 'K' },
                 { "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
+                { "root", required_argument, NULL, 'R' },
                 {},
         };
         int c, index = -1;
@@ -96,6 +100,9 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                         else
                                 o->output_path = optarg;
                         break;
+                case 'R':
+                        o->root = optarg;
+                        break;
                 case 'h':
                         return 1;
                 case ':':
@@ -114,17 +121,49 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
         return finish_options(o);
 }
 
+/* A thin UKI (common/thin.h) is predicted with the content its refs name on
+ * its volume: the fat twin's PCR 11, or one line saying what is missing. */
 static int predict(const struct pcr_options *o, struct pcr_value pcr11[_PCR_BANK_MAX]) {
+        struct thin_mapped thin = {};
+        struct uki_thin_refs refs;
         struct mapped_file m;
+        struct uki_sections u;
+        struct pe_image *pe;
+        char *volume = NULL;
+        bool is_thin = false;
         int fd, r;
 
         if (map_pe_file(o->uki_path, &m) < 0)
                 return -1;
+        pe = malloc(sizeof(*pe));
+        if (!pe) {
+                unmap_file(&m);
+                return log_error("out of memory");
+        }
+        /* Malformed images are left to pcr11_predict_file_thin() to name. */
+        if (pe_parse_headers(m.data, m.size, pe) == KEEL_OK && pe_check_file_layout(pe, m.size) == KEEL_OK &&
+            uki_find_sections(pe, &u) == KEEL_OK && uki_is_thin(&u)) {
+                is_thin = true;
+                r = uki_read_thin_refs(&u, m.data, m.size, &refs);
+                if (r != KEEL_OK)
+                        r = log_error("%s: %s", o->uki_path, keel_strerror(r));
+                else if (!(volume = thin_volume_for(o->uki_path, o->uki_path, o->root)))
+                        r = -1;
+                else
+                        r = thin_content_map(o->uki_path, volume, &refs, &thin);
+                if (r < 0)
+                        goto out;
+        }
         /* The headers are read through the mapping, the sections with pread(). */
         fd = open(o->uki_path, O_RDONLY | O_CLOEXEC);
-        r = pcr11_predict_file(o->uki_path, fd, m.data, m.size, o->bank_mask, pcr11);
+        r = pcr11_predict_file_thin(o->uki_path, fd, m.data, m.size, is_thin ? &thin.content : NULL, o->bank_mask,
+                                    pcr11);
         if (fd >= 0)
                 close(fd);
+out:
+        thin_mapped_done(&thin);
+        free(volume);
+        free(pe);
         unmap_file(&m);
         return r;
 }
@@ -136,10 +175,12 @@ int pcr_predict_main(int argc, char **argv) {
 
         r = parse_options("pcr predict", argc, argv, false, &o);
         if (r > 0) {
-                printf("Usage: keel pcr predict UKI [--bank sha1,sha256,sha384,sha512] [--phase PHASE]...\n"
+                printf("Usage: keel pcr predict UKI [--bank sha1,sha256,sha384,sha512] [--phase PHASE]... [--root DIR]\n"
                        "Prints PCR 11 after booting UKI, as systemd-measure calculate does: one line\n"
                        "11:BANK=HEX per bank and phase. --phase= is the value before any systemd-pcrphase\n"
-                       "word; the default phases are those systemd-measure uses.\n");
+                       "word; the default phases are those systemd-measure uses.\n"
+                       "A thin UKI is predicted with the content it names (the fat UKI's PCR 11), found on\n"
+                       "DIR, or on the volume the UKI is in when it is in .../EFI/Linux/.\n");
                 options_free(&o);
                 return 0;
         }
@@ -177,7 +218,7 @@ int pcr_sign_main(int argc, char **argv) {
         r = parse_options("pcr sign", argc, argv, true, &o);
         if (r > 0) {
                 printf("Usage: keel pcr sign UKI --private-key KEY.pem [--public-key PUB.pem]\n"
-                       "                     [--bank LIST] [--phase PHASE]... [-o SIG.json]\n"
+                       "                     [--bank LIST] [--phase PHASE]... [--root DIR] [-o SIG.json]\n"
                        "Signs PCR 11 of UKI for each bank and phase: the JSON that systemd-stub finds in\n"
                        ".pcrsig and systemd-cryptenroll --tpm2-public-key / systemd-cryptsetup accept.\n");
                 options_free(&o);

@@ -342,7 +342,7 @@ err:
         return -1;
 }
 
-int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size) {
+int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size, const struct measure_thin_content *thin) {
         struct pcr_value pcr11[_PCR_BANK_MAX];
         struct uki_sections sections;
         struct pe_image *pe = NULL;
@@ -370,7 +370,7 @@ int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size) {
                 goto out;
         }
         /* The sections exactly as they are in the file, through the code `keel pcr predict` runs. */
-        if (pcr11_predict_file("UKI being written", fd, map, (size_t) size, PCR_BANK_MASK_ALL, pcr11) < 0)
+        if (pcr11_predict_file_thin("UKI being written", fd, map, (size_t) size, thin, PCR_BANK_MASK_ALL, pcr11) < 0)
                 goto out;
         if (pcr_sign_json(&s->signer, pcr11, PCR_BANK_MASK_ALL, pcr_default_phases,
                           sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]), &json, &json_size) < 0)

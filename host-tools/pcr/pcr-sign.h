@@ -71,7 +71,7 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
 /* The image is complete in fd (size bytes, checksummed): computes PCR 11 of
  * the sections as they are in the file (the same code as `keel pcr
  * predict`), signs it, writes the JSON over the placeholder and recomputes
- * the PE checksum. */
-int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size);
+ * the PE checksum. thin: a thin UKI's content (NULL for a fat one). */
+int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size, const struct measure_thin_content *thin);
 
 void uki_pcr_signing_done(struct uki_pcr_signing *s);

@@ -66,6 +66,13 @@ int pcr11_predict_image(const char *what, const uint8_t *image, size_t len, unsi
 int pcr11_predict_file(const char *what, int fd, const uint8_t *image, size_t len, unsigned bank_mask,
                        struct pcr_value ret[_PCR_BANK_MAX]);
 
+/* The same for a thin UKI (common/thin.h): thin holds the content its
+ * .tlinux/.tinitrd name, already checked against the refs' SHA-256 by the
+ * caller (NULL for a fat UKI). The result is the fat twin's PCR 11. */
+int pcr11_predict_file_thin(const char *what, int fd, const uint8_t *image, size_t len,
+                            const struct measure_thin_content *thin, unsigned bank_mask,
+                            struct pcr_value ret[_PCR_BANK_MAX]);
+
 /* The same for a list of events (unit tests and the image variant). */
 int pcr_replay_events(const struct measure_event *events, size_t n, unsigned bank_mask,
                       struct pcr_value ret[_PCR_BANK_MAX]);

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* keel uki build: appends UKI sections after a stub's image. */
+/* keel uki build: appends UKI sections after a stub's image. uki_build()
+ * is the library call (uki-build.h); uki_build_main() only turns options
+ * into a request. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +22,8 @@
 #include "host-tools/core/text-arg.h"
 #include "host-tools/verity/verity-uki.h"
 #include "host-tools/core/commands.h"
+#include "host-tools/uki/thin-content.h"
+#include "host-tools/uki/uki-build.h"
 #include "common/cmdline.h"
 #include "common/error.h"
 #include "common/uki.h"
@@ -41,32 +48,19 @@ struct section_content {
         uint64_t size;
 };
 
-struct build_options {
-        const char *stub_path;
-        const char *linux_path;
-        const char *initrd_paths[MAX_INITRDS];
-        size_t n_initrds;
-        const char *cmdline_arg;
-        const char *os_release_arg;
-        const char *uname_arg;
-        struct verity_uki_options verity; /* --roothash, --usrhash */
-        const char *sign_key_path;      /* --key/--cert: Authenticode-sign the UKI */
-        const char *sign_cert_path;
-        const char *pcrpkey_path;
-        const char *pcr_private_key_path;
-        const char *output_path;
-};
-
 struct build_inputs {
         uint8_t *stub;
         size_t stub_size;
         struct input_file kernel;
         struct input_file initrds[MAX_INITRDS];
+        struct verity_uki_options verity; /* roothash, usrhash */
         char *cmdline;
         size_t cmdline_size;
         char *os_release;
         size_t os_release_size;
         char uname[256];
+        char tlinux[THIN_REF_TEXT_MAX], tinitrd[THIN_REF_TEXT_MAX]; /* .tlinux/.tinitrd text */
+        size_t tlinux_size, tinitrd_size;
         struct uki_pcr_signing pcr_signing;
         struct section_content sections[_UKI_SECTION_MAX];
         size_t n_sections;
@@ -75,7 +69,8 @@ struct build_inputs {
 /* The order sections take in the file: small metadata first, the kernel last. */
 static const enum uki_section layout_order[] = {
         UKI_SECTION_OSREL,  UKI_SECTION_CMDLINE, UKI_SECTION_UNAME,  UKI_SECTION_SPLASH, UKI_SECTION_DTB,
-        UKI_SECTION_PCRPKEY, UKI_SECTION_PCRSIG, UKI_SECTION_UCODE, UKI_SECTION_INITRD, UKI_SECTION_LINUX,
+        UKI_SECTION_PCRPKEY, UKI_SECTION_PCRSIG, UKI_SECTION_UCODE, UKI_SECTION_TINITRD, UKI_SECTION_TLINUX,
+        UKI_SECTION_INITRD, UKI_SECTION_LINUX,
 };
 
 /* Every file the build reads, with the option that names it. */
@@ -85,46 +80,49 @@ struct named_input {
         const char *path;
 };
 
-static size_t list_input_files(const struct build_options *o, struct named_input *ret) {
+static size_t list_input_files(const struct uki_build_request *req, struct named_input *ret) {
         const struct named_input fixed[] = {
-                { "--stub", o->stub_path },
-                { "--linux", o->linux_path },
-                { "--cmdline", o->cmdline_arg && o->cmdline_arg[0] == '@' ? o->cmdline_arg + 1 : NULL },
-                { "--os-release", o->os_release_arg && o->os_release_arg[0] == '@' ? o->os_release_arg + 1 : NULL },
-                { "--pcrpkey", o->pcrpkey_path },
-                { "--pcr-private-key", o->pcr_private_key_path },
-                { "--key", o->sign_key_path },
-                { "--cert", o->sign_cert_path },
+                { "--stub", req->stub_path },
+                { "--linux", req->linux_path },
+                { "--pcrpkey", req->pcrpkey_path },
+                { "--pcr-private-key", req->pcr_private_key_path },
+                { "--key", req->sign_key_path },
+                { "--cert", req->sign_cert_path },
         };
         size_t n = 0;
 
         for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
                 if (fixed[i].path)
                         ret[n++] = fixed[i];
-        for (size_t i = 0; i < o->n_initrds; i++)
-                ret[n++] = (struct named_input) { "--initrd", o->initrd_paths[i] };
+        for (size_t i = 0; i < req->n_initrds && i < MAX_INITRDS; i++)
+                ret[n++] = (struct named_input) { "--initrd", req->initrd_paths[i] };
         return n;
 }
 
 /* The output replaces its path by rename, so -o naming an input (by any
  * name: a hard link or a symlink is the same file) would destroy the kernel,
  * stub or key the UKI was made from. An output that does not exist yet, or
- * an input that cannot be stat'ed (its reader reports that), is no clash. */
-static int check_output_is_no_input(const struct build_options *o) {
+ * an input that cannot be stat'ed (its reader reports that), is no clash.
+ * (The CLI checks its @FILE arguments itself: the request holds their text.) */
+static int check_output_is_no_input(const struct uki_build_request *req, const struct named_input *extra,
+                                    size_t n_extra) {
         struct named_input inputs[MAX_INPUT_FILES];
-        size_t n = list_input_files(o, inputs);
+        size_t n = list_input_files(req, inputs);
         struct stat out, st;
 
-        if (stat(o->output_path, &out) < 0)
+        for (size_t i = 0; i < n_extra && n < MAX_INPUT_FILES; i++)
+                if (extra[i].path)
+                        inputs[n++] = extra[i];
+        if (stat(req->output_path, &out) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 if (stat(inputs[i].path, &st) < 0 || st.st_dev != out.st_dev || st.st_ino != out.st_ino)
                         continue;
-                if (strcmp(inputs[i].path, o->output_path) == 0)
+                if (strcmp(inputs[i].path, req->output_path) == 0)
                         return log_error("uki build: -o %s is also the %s input; write the UKI to another file",
-                                         o->output_path, inputs[i].option);
+                                         req->output_path, inputs[i].option);
                 return log_error("uki build: -o %s is the same file as the %s input %s; write the UKI to another file",
-                                 o->output_path, inputs[i].option, inputs[i].path);
+                                 req->output_path, inputs[i].option, inputs[i].path);
         }
         return 0;
 }
@@ -132,14 +130,20 @@ static int check_output_is_no_input(const struct build_options *o) {
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
-                "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE " -o OUTPUT\n"
+                "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
+                "                      [--thin ROOT] -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
-                "STUB defaults to keelx64.efi next to the keel binary.\n"
+                "STUB defaults to keelx64.efi next to the keel binary (or in ../lib/keel/).\n"
                 "Line breaks in the command line become spaces; one the kernel would cut (2048 bytes\n"
                 "or more, --roothash/--usrhash included) is refused.\n"
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
-                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n");
+                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
+                "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
+                "kernel and the initrds (concatenated, each padded to 4 bytes) are stored once as\n"
+                "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
+                "(.tlinux/.tinitrd: SHA-256, size, path) instead of carrying them. The keel stub\n"
+                "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n");
 }
 
 static struct section_content *add_section(struct build_inputs *in, enum uki_section kind) {
@@ -163,20 +167,28 @@ static void add_file_piece(struct section_content *s, const struct input_file *f
         s->size += f->size;
 }
 
-/* keelx64.efi installed next to the keel binary is the default stub. */
-static const char *default_stub_path(void) {
+const char *keel_shipped_file(const char *name) {
+        /* One path per process: the answer does not change while it runs. */
         static char path[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("keelx64.efi"));
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         char *slash;
 
-        if (n <= 0)
+        if (n <= 0 || strchr(name, '/'))
                 return NULL;
-        path[n] = '\0';
-        slash = strrchr(path, '/');
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
         if (!slash)
                 return NULL;
-        strcpy(slash + 1, "keelx64.efi");
-        return access(path, R_OK) == 0 ? path : NULL;
+        *slash = '\0';
+        /* The build tree (build/keel, build/keelx64.efi), then `make install`
+         * (PREFIX/bin/keel, PREFIX/lib/keel/keelx64.efi). */
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", exe, name) < sizeof(path) && access(path, R_OK) == 0)
+                return path;
+        if ((size_t) snprintf(path, sizeof(path), "%s/../lib/keel/%s", exe, name) < sizeof(path) &&
+            access(path, R_OK) == 0)
+                return path;
+        return NULL;
 }
 
 /* The release a bzImage announces in its setup header (what `file` prints),
@@ -266,51 +278,112 @@ static int check_cmdline_reaches_kernel(const char *text, size_t len, bool verit
         return 0;
 }
 
-static int load_cmdline(const struct build_options *o, struct build_inputs *in) {
-        bool verity_words = o->verity.roothash[0] || o->verity.usrhash[0];
+static int load_cmdline(const struct uki_build_request *req, struct build_inputs *in) {
+        bool verity_words = in->verity.roothash[0] || in->verity.usrhash[0];
 
-        if (o->cmdline_arg) {
-                if (text_arg_load("--cmdline", o->cmdline_arg, &in->cmdline, &in->cmdline_size) < 0)
-                        return -1;
+        if (req->cmdline) {
+                in->cmdline_size = strlen(req->cmdline);
+                in->cmdline = strdup(req->cmdline);
+                if (!in->cmdline)
+                        return log_error("out of memory");
                 /* Lines become words; a file's final newline, folded to a
                  * space, goes with the other trailing whitespace. */
                 in->cmdline_size = fold_line_breaks(in->cmdline, in->cmdline_size);
                 in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
         }
-        if (verity_uki_extend_cmdline(&o->verity, &in->cmdline, &in->cmdline_size) < 0)
+        if (verity_uki_extend_cmdline(&in->verity, &in->cmdline, &in->cmdline_size) < 0)
                 return -1;
         return check_cmdline_reaches_kernel(in->cmdline, in->cmdline_size, verity_words);
 }
 
-static int load_inputs(const struct build_options *o, struct build_inputs *in) {
+static void hex_prefix(const uint8_t *d, char out[17]) {
+        for (size_t i = 0; i < 8; i++)
+                snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* A thin ref's content is the file given for it, byte for byte: checked here
+ * so that a UKI never names bytes other than those it was built (and its PCR
+ * 11 predicted) from. The section text is made here too. */
+static int check_thin_content(const char *what, const char *path, const struct input_file *f,
+                              const struct thin_ref *ref, char *ret_text, size_t *ret_size) {
+        struct thin_ref actual;
+        char want[17], got[17];
+
+        *ret_size = thin_ref_format(ref, ret_text, THIN_REF_TEXT_MAX);
+        if (*ret_size == 0)
+                return log_error("uki build: the %s ref is not valid (hash, size 1..%llu, path %s)", what,
+                                 (unsigned long long) THIN_CONTENT_MAX, ref->path);
+        if (f->size != ref->size)
+                return log_error("uki build: %s %s is %llu bytes, its ref says %llu", what, path,
+                                 (unsigned long long) f->size, (unsigned long long) ref->size);
+        if (thin_ref_for_file(path, "linux", &actual) < 0)
+                return -1;
+        if (actual.size != ref->size || memcmp(actual.sha256, ref->sha256, THIN_SHA256_SIZE) != 0) {
+                hex_prefix(ref->sha256, want);
+                hex_prefix(actual.sha256, got);
+                return log_error("uki build: %s %s has SHA-256 %s..., its ref says %s...", what, path, got, want);
+        }
+        return 0;
+}
+
+static int load_thin_refs(const struct uki_build_request *req, struct build_inputs *in) {
+        if (req->thin_linux &&
+            check_thin_content("kernel", req->linux_path, &in->kernel, req->thin_linux, in->tlinux,
+                               &in->tlinux_size) < 0)
+                return -1;
+        if (!req->thin_initrd)
+                return 0;
+        /* The stub serves the content file as the initrd, as it is: the fat
+         * twin's .initrd is the initrds each padded to 4 bytes, so the
+         * content must already be that one padded file. */
+        if (req->n_initrds != 1)
+                return log_error("uki build: a thin initrd needs exactly one initrd file (the concatenation), not %zu",
+                                 req->n_initrds);
+        if (in->initrds[0].size % 4 != 0)
+                return log_error("uki build: thin initrd %s is %llu bytes, not a multiple of 4 (pad it as the "
+                                 "concatenation of initrds is padded)",
+                                 req->initrd_paths[0], (unsigned long long) in->initrds[0].size);
+        return check_thin_content("initrd", req->initrd_paths[0], &in->initrds[0], req->thin_initrd, in->tinitrd,
+                                  &in->tinitrd_size);
+}
+
+static int load_inputs(const struct uki_build_request *req, struct build_inputs *in) {
         struct pe_image stub_pe;
         struct section_content *s;
 
-        if (read_file(o->stub_path, STUB_MAX_SIZE, &in->stub, &in->stub_size) < 0)
+        if (req->roothash && verity_uki_option(&in->verity, VERITY_UKI_OPT_ROOTHASH, req->roothash) < 0)
                 return -1;
-        if (check_stub(in, o->stub_path, &stub_pe) < 0)
+        if (req->usrhash && verity_uki_option(&in->verity, VERITY_UKI_OPT_USRHASH, req->usrhash) < 0)
                 return -1;
-        if (input_file_open(o->linux_path, &in->kernel) < 0)
+        if (read_file(req->stub_path, STUB_MAX_SIZE, &in->stub, &in->stub_size) < 0)
                 return -1;
-        if (check_kernel(in, o->linux_path, stub_pe.machine) < 0)
+        if (check_stub(in, req->stub_path, &stub_pe) < 0)
                 return -1;
-        for (size_t i = 0; i < o->n_initrds; i++)
-                if (input_file_open(o->initrd_paths[i], &in->initrds[i]) < 0)
+        if (input_file_open(req->linux_path, &in->kernel) < 0)
+                return -1;
+        if (check_kernel(in, req->linux_path, stub_pe.machine) < 0)
+                return -1;
+        for (size_t i = 0; i < req->n_initrds; i++)
+                if (input_file_open(req->initrd_paths[i], &in->initrds[i]) < 0)
                         return -1;
-        if (load_cmdline(o, in) < 0)
+        if (load_thin_refs(req, in) < 0)
                 return -1;
-        if (o->os_release_arg &&
-            text_arg_load("--os-release", o->os_release_arg, &in->os_release, &in->os_release_size) < 0)
+        if (load_cmdline(req, in) < 0)
                 return -1;
-        if (o->uname_arg)
-                snprintf(in->uname, sizeof(in->uname), "%s", o->uname_arg);
+        if (req->os_release) {
+                in->os_release_size = strlen(req->os_release);
+                if (!(in->os_release = strdup(req->os_release)))
+                        return log_error("out of memory");
+        }
+        if (req->uname)
+                snprintf(in->uname, sizeof(in->uname), "%s", req->uname);
         else
                 kernel_release_from_bzimage(&in->kernel, in->uname, sizeof(in->uname));
-        if ((o->pcrpkey_path || o->pcr_private_key_path) &&
-            uki_pcr_signing_prepare(o->pcrpkey_path, o->pcr_private_key_path, &in->pcr_signing) < 0)
+        if ((req->pcrpkey_path || req->pcr_private_key_path) &&
+            uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, &in->pcr_signing) < 0)
                 return -1;
 
-        for (size_t k = 0; k < sizeof(layout_order) / sizeof(layout_order[0]); k++) {
+        for (size_t k = 0; k < ARRAY_SIZE(layout_order); k++) {
                 static const uint8_t zeros[4];
                 switch (layout_order[k]) {
                 case UKI_SECTION_OSREL:
@@ -322,16 +395,27 @@ static int load_inputs(const struct build_options *o, struct build_inputs *in) {
                 case UKI_SECTION_UNAME:
                         add_piece(add_section(in, UKI_SECTION_UNAME), in->uname, strlen(in->uname));
                         break;
+                case UKI_SECTION_TINITRD:
+                        if (req->thin_initrd)
+                                add_piece(add_section(in, UKI_SECTION_TINITRD), in->tinitrd, in->tinitrd_size);
+                        break;
+                case UKI_SECTION_TLINUX:
+                        if (req->thin_linux)
+                                add_piece(add_section(in, UKI_SECTION_TLINUX), in->tlinux, in->tlinux_size);
+                        break;
                 case UKI_SECTION_INITRD:
+                        if (req->thin_initrd)
+                                break;
                         /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
                         s = add_section(in, UKI_SECTION_INITRD);
-                        for (size_t i = 0; i < o->n_initrds; i++) {
+                        for (size_t i = 0; i < req->n_initrds; i++) {
                                 add_file_piece(s, &in->initrds[i]);
                                 add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
                         }
                         break;
                 case UKI_SECTION_LINUX:
-                        add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
+                        if (!req->thin_linux)
+                                add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
                         break;
                 case UKI_SECTION_PCRPKEY:
                         add_piece(add_section(in, UKI_SECTION_PCRPKEY), in->pcr_signing.pcrpkey,
@@ -405,7 +489,38 @@ static int verify_output(struct atomic_file *f, const struct pe_append_plan *pla
         return 0;
 }
 
-static int write_uki(const struct build_options *o, struct build_inputs *in) {
+/* A thin UKI's content, for the PCR 11 prediction of --pcr-private-key:
+ * the files it was checked against (mapped from the descriptors already
+ * open, so that it is the same file). */
+static int map_thin_content(const struct uki_build_request *req, struct build_inputs *in,
+                            struct measure_thin_content *ret, void *ret_maps[2]) {
+        const struct input_file *files[2] = { req->thin_linux ? &in->kernel : NULL,
+                                              req->thin_initrd ? &in->initrds[0] : NULL };
+
+        memset(ret, 0, sizeof(*ret));
+        for (size_t i = 0; i < 2; i++) {
+                void *m;
+                if (!files[i])
+                        continue;
+                m = mmap(NULL, (size_t) files[i]->size, PROT_READ, MAP_SHARED, files[i]->fd, 0);
+                if (m == MAP_FAILED)
+                        return log_errno(errno, "cannot map the %s content", i == 0 ? "kernel" : "initrd");
+                ret_maps[i] = m;
+                if (i == 0) {
+                        ret->linux_data = m;
+                        ret->linux_size = (size_t) files[i]->size;
+                } else {
+                        ret->initrd_data = m;
+                        ret->initrd_size = (size_t) files[i]->size;
+                }
+        }
+        return 0;
+}
+
+static int write_uki(const struct uki_build_request *req, struct build_inputs *in) {
+        struct measure_thin_content thin = {};
+        void *maps[2] = {};
+        bool is_thin = req->thin_linux || req->thin_initrd;
         struct pe_new_section new_sections[_UKI_SECTION_MAX];
         struct pe_append_plan plan;
         struct atomic_file f;
@@ -422,9 +537,9 @@ static int write_uki(const struct build_options *o, struct build_inputs *in) {
         if (r != KEEL_OK)
                 return log_error("cannot lay out the UKI: %s", keel_strerror(r));
         if (plan.dropped_signature)
-                log_warning("stub %s is signed; the UKI needs a signature of its own", o->stub_path);
+                log_warning("stub %s is signed; the UKI needs a signature of its own", req->stub_path);
 
-        if (atomic_file_open(o->output_path, &f) < 0) {
+        if (atomic_file_open(req->output_path, &f) < 0) {
                 pe_append_plan_free(&plan);
                 return -1;
         }
@@ -449,17 +564,116 @@ static int write_uki(const struct build_options *o, struct build_inputs *in) {
                 write_le32(checksum, pe_checksum_final(&c));
                 r = atomic_file_pwrite(&f, checksum, sizeof(checksum), (off_t) plan.checksum_offset);
         }
+        if (r == 0 && in->pcr_signing.sign && is_thin)
+                r = map_thin_content(req, in, &thin, maps);
         if (r == 0)
-                r = uki_pcr_signing_finish(&in->pcr_signing, f.fd, plan.file_size);
+                r = uki_pcr_signing_finish(&in->pcr_signing, f.fd, plan.file_size, is_thin ? &thin : NULL);
+        if (maps[0])
+                munmap(maps[0], thin.linux_size);
+        if (maps[1])
+                munmap(maps[1], thin.initrd_size);
         if (r == 0)
                 r = verify_output(&f, &plan);
-        if (r == 0 && o->sign_key_path)
-                r = pe_sign_output(&f, plan.file_size, o->sign_key_path, o->sign_cert_path);
+        if (r == 0 && req->sign_key_path)
+                r = pe_sign_output(&f, plan.file_size, req->sign_key_path, req->sign_cert_path);
         if (r == 0)
                 r = atomic_file_commit(&f, 0644);
         atomic_file_abort(&f);
         pe_append_plan_free(&plan);
         return r;
+}
+
+int uki_build(const struct uki_build_request *req) {
+        struct build_inputs *in;
+        int r;
+
+        if (!req->stub_path || !req->linux_path || !req->output_path)
+                return log_error("uki build: internal error: stub, kernel and output are required");
+        if (req->n_initrds > MAX_INITRDS)
+                return log_error("uki build: too many initrds (%zu, at most %d)", req->n_initrds, MAX_INITRDS);
+        if (req->n_initrds > 0 && !req->initrd_paths)
+                return log_error("uki build: internal error: initrd count without paths");
+        if (check_output_is_no_input(req, NULL, 0) < 0)
+                return -1;
+        if (pe_sign_check_options(req->sign_key_path, req->sign_cert_path) < 0)
+                return -1;
+
+        /* The inputs hold a header buffer per file: megabytes, so not on the stack. */
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return log_error("out of memory");
+        in->kernel.fd = -1;
+        for (size_t i = 0; i < MAX_INITRDS; i++)
+                in->initrds[i].fd = -1;
+        r = load_inputs(req, in);
+        if (r == 0)
+                r = write_uki(req, in);
+        free_inputs(in);
+        free(in);
+        return r;
+}
+
+/* --thin ROOT with several initrds (or one whose size is not a multiple of
+ * 4): the content is their concatenation, each padded to 4 bytes, exactly
+ * the fat UKI's .initrd. Written to a temporary that is unlinked at once;
+ * ret_path names it through /proc/self/fd while fd stays open. */
+static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, char ret_path[64]) {
+        static const uint8_t zeros[4];
+        const char *tmpdir = getenv("TMPDIR");
+        char *name = NULL;
+        int out, r = 0;
+
+        if (asprintf(&name, "%s/keel-initrd.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
+                return log_error("out of memory");
+        out = mkostemp(name, O_CLOEXEC);
+        if (out < 0) {
+                r = log_errno(errno, "cannot create a temporary in %s", tmpdir && *tmpdir ? tmpdir : "/tmp");
+                free(name);
+                return r;
+        }
+        unlink(name);
+        free(name);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                struct input_file *f = malloc(sizeof(*f));
+                off_t at = lseek(out, 0, SEEK_END);
+                size_t pad;
+
+                if (!f) {
+                        r = log_error("out of memory");
+                        break;
+                }
+                f->fd = -1;
+                if (input_file_open(paths[i], f) < 0) {
+                        free(f);
+                        r = -1;
+                        break;
+                }
+                pad = (4 - f->size % 4) % 4;
+                if (at < 0 || copy_file_range(f->fd, &(off_t) { 0 }, out, NULL, f->size, 0) != (ssize_t) f->size) {
+                        /* copy_file_range() may copy less, or not work across file systems: fall back to read/write. */
+                        uint8_t buf[65536];
+                        uint64_t done = 0;
+                        if (at < 0 || ftruncate(out, at) < 0 || lseek(out, at, SEEK_SET) < 0)
+                                r = log_errno(errno, "cannot write the initrd temporary");
+                        while (r == 0 && done < f->size) {
+                                ssize_t got = pread(f->fd, buf, sizeof(buf), (off_t) done);
+                                if (got <= 0 || write(out, buf, (size_t) got) != got)
+                                        r = log_errno(got < 0 ? errno : EIO, "cannot copy %s", paths[i]);
+                                done += got > 0 ? (uint64_t) got : 0;
+                        }
+                }
+                if (r == 0 && pad > 0 && write(out, zeros, pad) != (ssize_t) pad)
+                        r = log_errno(errno, "cannot write the initrd temporary");
+                input_file_close(f);
+                free(f);
+        }
+        if (r < 0) {
+                close(out);
+                return r;
+        }
+        *ret_fd = out;
+        snprintf(ret_path, 64, "/proc/self/fd/%d", out);
+        return 0;
 }
 
 int uki_build_main(int argc, char **argv) {
@@ -471,36 +685,51 @@ int uki_build_main(int argc, char **argv) {
                 VERITY_UKI_LONG_OPTIONS,
                 { "key", required_argument, NULL, 'S' },     { "cert", required_argument, NULL, 'C' },
                 { "pcrpkey", required_argument, NULL, 'P' }, { "pcr-private-key", required_argument, NULL, 'K' },
+                { "thin", required_argument, NULL, 'T' },
                 {},
         };
-        struct build_options o = {};
-        struct build_inputs *in;
-        int c, r;
+        const char *initrd_paths[MAX_INITRDS];
+        const char *cmdline_arg = NULL, *os_release_arg = NULL, *thin_root = NULL;
+        struct uki_build_request req = { .initrd_paths = initrd_paths };
+        struct thin_ref linux_ref, initrd_ref;
+        struct verity_uki_options verity = {};
+        char *cmdline = NULL, *os_release = NULL;
+        char initrd_temp_path[64];
+        const char *thin_initrd_path = NULL;
+        int initrd_temp = -1;
+        size_t size;
+        int c, r = -1;
 
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
                 switch (c) {
-                case 's': o.stub_path = optarg; break;
-                case 'l': o.linux_path = optarg; break;
+                case 's': req.stub_path = optarg; break;
+                case 'l': req.linux_path = optarg; break;
                 case 'i':
-                        if (o.n_initrds == MAX_INITRDS)
+                        if (req.n_initrds == MAX_INITRDS)
                                 return log_error("too many --initrd (at most %d)", MAX_INITRDS), 1;
-                        o.initrd_paths[o.n_initrds++] = optarg;
+                        initrd_paths[req.n_initrds++] = optarg;
                         break;
-                case 'c': o.cmdline_arg = optarg; break;
-                case 'r': o.os_release_arg = optarg; break;
-                case 'u': o.uname_arg = optarg; break;
-                case 'o': o.output_path = optarg; break;
+                case 'c': cmdline_arg = optarg; break;
+                case 'r': os_release_arg = optarg; break;
+                case 'u': req.uname = optarg; break;
+                case 'o': req.output_path = optarg; break;
                 case VERITY_UKI_OPT_ROOTHASH:
                 case VERITY_UKI_OPT_USRHASH:
-                        if (verity_uki_option(&o.verity, c, optarg) < 0)
+                        /* Checked here for the option's own message (given twice, bad hex). */
+                        if (verity_uki_option(&verity, c, optarg) < 0)
                                 return 1;
+                        if (c == VERITY_UKI_OPT_ROOTHASH)
+                                req.roothash = optarg;
+                        else
+                                req.usrhash = optarg;
                         break;
-                case 'S': o.sign_key_path = optarg; break;
-                case 'C': o.sign_cert_path = optarg; break;
-                case 'P': o.pcrpkey_path = optarg; break;
-                case 'K': o.pcr_private_key_path = optarg; break;
+                case 'S': req.sign_key_path = optarg; break;
+                case 'C': req.sign_cert_path = optarg; break;
+                case 'P': req.pcrpkey_path = optarg; break;
+                case 'K': req.pcr_private_key_path = optarg; break;
+                case 'T': thin_root = optarg; break;
                 case 'h': usage(stdout); return 0;
                 case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]), 1;
                 default: return log_error("uki build: unknown option %s", argv[optind - 1]), 1;
@@ -508,28 +737,75 @@ int uki_build_main(int argc, char **argv) {
         }
         if (optind < argc)
                 return log_error("uki build: unexpected argument %s", argv[optind]), 1;
-        if (!o.linux_path)
+        if (!req.linux_path)
                 return log_error("uki build: --linux KERNEL is required"), 1;
-        if (!o.output_path)
+        if (!req.output_path)
                 return log_error("uki build: -o OUTPUT is required"), 1;
-        if (!o.stub_path && !(o.stub_path = default_stub_path()))
+        if (!req.stub_path && !(req.stub_path = keel_shipped_file("keelx64.efi")))
                 return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary"), 1;
-        if (check_output_is_no_input(&o) < 0)
+        {
+                const struct named_input text_files[] = {
+                        { "--cmdline", cmdline_arg && cmdline_arg[0] == '@' ? cmdline_arg + 1 : NULL },
+                        { "--os-release", os_release_arg && os_release_arg[0] == '@' ? os_release_arg + 1 : NULL },
+                };
+                if (check_output_is_no_input(&req, text_files, ARRAY_SIZE(text_files)) < 0)
+                        return 1;
+        }
+        if (pe_sign_check_options(req.sign_key_path, req.sign_cert_path) < 0)
                 return 1;
-        if (pe_sign_check_options(o.sign_key_path, o.sign_cert_path) < 0)
-                return 1;
+        if (cmdline_arg && text_arg_load("--cmdline", cmdline_arg, &cmdline, &size) < 0)
+                goto out;
+        if (cmdline && strlen(cmdline) != size) {
+                log_error("uki build: --cmdline has a NUL byte");
+                goto out;
+        }
+        if (os_release_arg && text_arg_load("--os-release", os_release_arg, &os_release, &size) < 0)
+                goto out;
+        if (os_release && strlen(os_release) != size) {
+                log_error("uki build: --os-release has a NUL byte");
+                goto out;
+        }
+        req.cmdline = cmdline;
+        req.os_release = os_release;
 
-        /* The inputs hold a header buffer per file: megabytes, so not on the stack. */
-        in = calloc(1, sizeof(*in));
-        if (!in)
-                return log_error("out of memory"), 1;
-        in->kernel.fd = -1;
-        for (size_t i = 0; i < MAX_INITRDS; i++)
-                in->initrds[i].fd = -1;
-        r = load_inputs(&o, in);
-        if (r == 0)
-                r = write_uki(&o, in);
-        free_inputs(in);
-        free(in);
+        if (thin_root) {
+                /* The content is stored before the UKI that names it is
+                 * written: a crash in between leaves unused content, never
+                 * a UKI whose content is missing. */
+                if (thin_ref_for_file(req.linux_path, "linux", &linux_ref) < 0 ||
+                    thin_content_store(thin_root, req.linux_path, &linux_ref) < 0)
+                        goto out;
+                req.thin_linux = &linux_ref;
+                if (req.n_initrds == 1 && initrd_paths[0]) {
+                        struct stat st;
+                        if (stat(initrd_paths[0], &st) == 0 && st.st_size % 4 == 0)
+                                thin_initrd_path = initrd_paths[0];
+                }
+                if (req.n_initrds > 0 && !thin_initrd_path) {
+                        if (concatenate_initrds(initrd_paths, req.n_initrds, &initrd_temp, initrd_temp_path) < 0)
+                                goto out;
+                        thin_initrd_path = initrd_temp_path;
+                }
+                if (thin_initrd_path) {
+                        if (thin_ref_for_file(thin_initrd_path, "initrd", &initrd_ref) < 0)
+                                goto out;
+                        /* Initrds of 0 bytes in all: the fat UKI has no .initrd either. */
+                        if (initrd_ref.size > 0) {
+                                if (thin_content_store(thin_root, thin_initrd_path, &initrd_ref) < 0)
+                                        goto out;
+                                req.thin_initrd = &initrd_ref;
+                                initrd_paths[0] = thin_initrd_path;
+                                req.n_initrds = 1;
+                        } else {
+                                req.n_initrds = 0;
+                        }
+                }
+        }
+        r = uki_build(&req);
+out:
+        if (initrd_temp >= 0)
+                close(initrd_temp);
+        free(cmdline);
+        free(os_release);
         return r < 0 ? 1 : 0;
 }

@@ -9,12 +9,16 @@
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "host-tools/core/commands.h"
+#include "host-tools/uki/thin-content.h"
 #include "common/error.h"
 #include "common/uki.h"
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: keel uki inspect UKI [--json]\n"
-                   "Lists the sections of a UKI and shows its command line and os-release.\n");
+        fprintf(f, "Usage: keel uki inspect UKI [--json] [--root DIR]\n"
+                   "Lists the sections of a UKI and shows its command line and os-release.\n"
+                   "For a thin UKI, its refs (SHA-256, size, path) and whether the content they name\n"
+                   "is on the volume (DIR, or the one the UKI is in when it is in .../EFI/Linux/) and\n"
+                   "matches; content that differs from its ref is an error.\n");
 }
 
 /* Text sections are shown up to their first NUL; a section is read only
@@ -34,6 +38,31 @@ static char *section_text(const struct mapped_file *f, const struct pe_section *
         return text;
 }
 
+/* A thin UKI's refs and what each names on the volume. */
+struct thin_info {
+        bool is_thin;
+        struct uki_thin_refs refs;
+        const char *volume;                     /* NULL: unknown (not in .../EFI/Linux/, no --root) */
+        struct thin_content content[2];         /* .tlinux, .tinitrd */
+};
+
+static const char *content_status(const struct thin_info *t, size_t i) {
+        if (!t->volume)
+                return "volume unknown";
+        return thin_content_state_string(t->content[i].state);
+}
+
+static const struct thin_ref *thin_ref_at(const struct thin_info *t, size_t i) {
+        if (i == 0)
+                return t->refs.has_linux ? &t->refs.linux_ref : NULL;
+        return t->refs.has_initrd ? &t->refs.initrd_ref : NULL;
+}
+
+static void hex_digest(const uint8_t *d, char out[2 * THIN_SHA256_SIZE + 1]) {
+        for (size_t i = 0; i < THIN_SHA256_SIZE; i++)
+                snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
 static const char *machine_name(uint16_t machine) {
         switch (machine) {
         case PE_MACHINE_X86_64: return "x86-64";
@@ -46,18 +75,28 @@ static const char *machine_name(uint16_t machine) {
 }
 
 static void print_text(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u,
-                       const char *path) {
+                       const char *path, const struct thin_info *t) {
         char *cmdline = section_text(f, u->section[UKI_SECTION_CMDLINE]);
         char *osrel = section_text(f, u->section[UKI_SECTION_OSREL]);
         char *uname = section_text(f, u->section[UKI_SECTION_UNAME]);
 
         printf("%s: %s PE32+ image, %u sections, %s\n", path, machine_name(pe->machine), pe->number_of_sections,
-               uki_is_uki(u) ? "a UKI" : "not a UKI (no .linux)");
+               uki_is_thin(u) ? "a thin UKI" : uki_is_uki(u) ? "a UKI" : "not a UKI (no .linux)");
         printf("%-9s %10s %10s %10s %10s\n", "section", "vaddr", "vsize", "offset", "rawsize");
         for (size_t i = 0; i < pe->number_of_sections; i++) {
                 const struct pe_section *s = &pe->sections[i];
                 printf("%-9s 0x%08x %10u 0x%08x %10u\n", s->name, s->virtual_address, s->virtual_size, s->raw_offset,
                        s->raw_size);
+        }
+        for (size_t i = 0; t->is_thin && i < 2; i++) {
+                const struct thin_ref *ref = thin_ref_at(t, i);
+                char digest[2 * THIN_SHA256_SIZE + 1];
+
+                if (!ref)
+                        continue;
+                hex_digest(ref->sha256, digest);
+                printf("%s: sha256 %s size %llu path %s: %s\n", i == 0 ? "tlinux" : "tinitrd", digest,
+                       (unsigned long long) ref->size, ref->path, content_status(t, i));
         }
         if (uname)
                 printf("uname: %s\n", uname);
@@ -73,7 +112,26 @@ static void print_text(const struct pe_image *pe, const struct mapped_file *f, c
         free(uname);
 }
 
-static int print_json(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u) {
+static json_object *thin_json(const struct thin_info *t, size_t i) {
+        const struct thin_ref *ref = thin_ref_at(t, i);
+        char digest[2 * THIN_SHA256_SIZE + 1];
+        json_object *o;
+
+        if (!ref)
+                return NULL;
+        hex_digest(ref->sha256, digest);
+        o = json_object_new_object();
+        json_object_object_add(o, "sha256", json_object_new_string(digest));
+        json_object_object_add(o, "size", json_object_new_int64((int64_t) ref->size));
+        json_object_object_add(o, "path", json_object_new_string(ref->path));
+        json_object_object_add(o, "content", t->volume ? json_object_new_string(content_status(t, i)) : NULL);
+        json_object_object_add(o, "content_path",
+                               t->volume && t->content[i].path ? json_object_new_string(t->content[i].path) : NULL);
+        return o;
+}
+
+static int print_json(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u,
+                      const struct thin_info *t) {
         json_object *root = json_object_new_object(), *sections = json_object_new_array();
         const struct { enum uki_section which; const char *key; } texts[] = {
                 { UKI_SECTION_CMDLINE, "cmdline" },
@@ -85,6 +143,9 @@ static int print_json(const struct pe_image *pe, const struct mapped_file *f, co
                 return log_error("out of memory");
         json_object_object_add(root, "machine", json_object_new_string(machine_name(pe->machine)));
         json_object_object_add(root, "is_uki", json_object_new_boolean(uki_is_uki(u)));
+        json_object_object_add(root, "is_thin", json_object_new_boolean(uki_is_thin(u)));
+        json_object_object_add(root, "tlinux", thin_json(t, 0));
+        json_object_object_add(root, "tinitrd", thin_json(t, 1));
         for (size_t i = 0; i < pe->number_of_sections; i++) {
                 const struct pe_section *s = &pe->sections[i];
                 json_object *o = json_object_new_object();
@@ -109,12 +170,16 @@ static int print_json(const struct pe_image *pe, const struct mapped_file *f, co
 int uki_inspect_main(int argc, char **argv) {
         static const struct option long_options[] = {
                 { "json", no_argument, NULL, 'j' },
+                { "root", required_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         struct mapped_file f = {};
         struct pe_image pe;
         struct uki_sections u;
+        struct thin_info t = { .content = { { .fd = -1 }, { .fd = -1 } } };
+        const char *root = NULL;
+        char *volume = NULL;
         bool json = false;
         int c, r;
 
@@ -123,7 +188,9 @@ int uki_inspect_main(int argc, char **argv) {
         while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
                 switch (c) {
                 case 'j': json = true; break;
+                case 'R': root = optarg; break;
                 case 'h': usage(stdout); return 0;
+                case ':': return log_error("uki inspect: option %s needs a value", argv[optind - 1]), 1;
                 default: return log_error("uki inspect: unknown option %s", argv[optind - 1]), 1;
                 }
         }
@@ -144,10 +211,37 @@ int uki_inspect_main(int argc, char **argv) {
                 unmap_file(&f);
                 return 1;
         }
+        if (uki_is_thin(&u)) {
+                t.is_thin = true;
+                r = uki_read_thin_refs(&u, f.data, f.size, &t.refs);
+                if (r != KEEL_OK) {
+                        log_error("%s: %s", argv[optind], keel_strerror(r));
+                        unmap_file(&f);
+                        return 1;
+                }
+                volume = root ? strdup(root) : thin_volume_of_uki(argv[optind]);
+                t.volume = volume;
+                for (size_t i = 0; volume && i < 2; i++)
+                        if (thin_ref_at(&t, i) && thin_content_check(volume, thin_ref_at(&t, i), &t.content[i]) < 0) {
+                                r = -1;
+                                goto out;
+                        }
+        }
         if (json)
-                r = print_json(&pe, &f, &u);
+                r = print_json(&pe, &f, &u, &t);
         else
-                print_text(&pe, &f, &u, argv[optind]);
+                print_text(&pe, &f, &u, argv[optind], &t);
+        /* Content that is there but is not what the ref pins would be
+         * refused by the stub: shown above, and an error. */
+        for (size_t i = 0; r == 0 && t.volume && i < 2; i++)
+                if (thin_ref_at(&t, i) && t.content[i].state != THIN_CONTENT_OK &&
+                    t.content[i].state != THIN_CONTENT_MISSING)
+                        r = log_error("%s: %s content %s: %s", argv[optind], i == 0 ? ".tlinux" : ".tinitrd",
+                                      t.content[i].path, thin_content_state_string(t.content[i].state));
+out:
+        thin_content_done(&t.content[0]);
+        thin_content_done(&t.content[1]);
+        free(volume);
         unmap_file(&f);
         return r < 0 ? 1 : 0;
 }

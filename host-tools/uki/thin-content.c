@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "host-tools/uki/thin-content.h"
+#include "host-tools/core/log.h"
+#include "host-tools/entries/esp.h"
+#include "common/error.h"
+#include "common/measure.h"
+
+#define HASH_CHUNK (1024u * 1024)
+
+/* SHA-256 and size of what fd holds from offset 0 on. Returns 0, -1 on a
+ * read error (errno set), -2 when OpenSSL fails. */
+static int hash_fd(int fd, uint8_t ret_digest[THIN_SHA256_SIZE], uint64_t *ret_size) {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        uint8_t *buf = malloc(HASH_CHUNK);
+        uint64_t size = 0;
+        int r = -2;
+
+        if (!ctx || !buf || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+                goto out;
+        for (;;) {
+                ssize_t n = pread(fd, buf, HASH_CHUNK, (off_t) size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -1;
+                        goto out;
+                }
+                if (n == 0)
+                        break;
+                if (EVP_DigestUpdate(ctx, buf, (size_t) n) != 1)
+                        goto out;
+                size += (uint64_t) n;
+        }
+        if (EVP_DigestFinal_ex(ctx, ret_digest, NULL) != 1)
+                goto out;
+        *ret_size = size;
+        r = 0;
+out:
+        EVP_MD_CTX_free(ctx);
+        free(buf);
+        return r;
+}
+
+static void hex(const uint8_t *d, size_t n, char *out) {
+        for (size_t i = 0; i < n; i++)
+                snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+int thin_ref_for_file(const char *path, const char *suffix, struct thin_ref *ret) {
+        char digest_hex[2 * THIN_SHA256_SIZE + 1];
+        struct stat st;
+        int fd, r;
+
+        memset(ret, 0, sizeof(*ret));
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return log_errno(errno, "cannot open %s", path);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return log_error("%s: not a regular file", path);
+        }
+        if ((uint64_t) st.st_size > THIN_CONTENT_MAX) {
+                close(fd);
+                return log_error("%s: %llu bytes, more than a thin UKI may name (%llu)", path,
+                                 (unsigned long long) st.st_size, (unsigned long long) THIN_CONTENT_MAX);
+        }
+        r = hash_fd(fd, ret->sha256, &ret->size);
+        close(fd);
+        if (r == -1)
+                return log_errno(errno, "cannot read %s", path);
+        if (r < 0)
+                return log_error("SHA-256 failed");
+        /* The size is the bytes hashed, not what fstat() said a moment before. */
+        if (ret->size > THIN_CONTENT_MAX)
+                return log_error("%s: grew past %llu bytes while being read", path,
+                                 (unsigned long long) THIN_CONTENT_MAX);
+        hex(ret->sha256, THIN_SHA256_SIZE, digest_hex);
+        if ((size_t) snprintf(ret->path, sizeof(ret->path), THIN_CONTENT_DIR "/%s.%s", digest_hex, suffix) >=
+                    sizeof(ret->path) ||
+            !thin_path_is_valid(ret->path, strlen(ret->path)))
+                return log_error("internal error: content name for suffix '%s' is not a valid thin path", suffix);
+        return 0;
+}
+
+/* mkdir -p of the directories of ref->path below root (which must exist). */
+static int make_parent_dirs(const char *root, const char *relative) {
+        size_t root_len = strlen(root), rel_len = strlen(relative);
+        char *p = malloc(root_len + rel_len + 1);
+
+        if (!p)
+                return log_error("out of memory");
+        memcpy(p, root, root_len);
+        memcpy(p + root_len, relative, rel_len + 1);
+        /* Each '/' after the root ends a directory name; the last component is the file. */
+        for (char *slash = p + root_len + 1; (slash = strchr(slash, '/')); slash++) {
+                struct stat st;
+                *slash = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+                        int e = errno;
+                        log_errno(e, "cannot create %s", p);
+                        free(p);
+                        return -1;
+                }
+                if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        log_error("%s: not a directory", p);
+                        free(p);
+                        return -1;
+                }
+                *slash = '/';
+        }
+        free(p);
+        return 0;
+}
+
+static void observe_sha256(void *ctx, const void *data, size_t size) {
+        EVP_DigestUpdate(ctx, data, size);
+}
+
+/* Whether path is already a regular file with ref's size and SHA-256. */
+static bool already_stored(const char *path, const struct thin_ref *ref) {
+        uint8_t digest[THIN_SHA256_SIZE];
+        uint64_t size;
+        struct stat st;
+        bool same;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return false;
+        same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size == ref->size &&
+               hash_fd(fd, digest, &size) == 0 && size == ref->size &&
+               memcmp(digest, ref->sha256, THIN_SHA256_SIZE) == 0;
+        close(fd);
+        return same;
+}
+
+int thin_content_store(const char *volume_root, const char *source_path, const struct thin_ref *ref) {
+        uint8_t digest[THIN_SHA256_SIZE];
+        struct atomic_file f = { .fd = -1 };
+        EVP_MD_CTX *ctx = NULL;
+        struct stat st;
+        char *dest = NULL;
+        int in = -1, r = -1;
+
+        if (!thin_path_is_valid(ref->path, strlen(ref->path)))
+                return log_error("internal error: invalid content path %s", ref->path);
+        if (stat(volume_root, &st) < 0)
+                return log_errno(errno, "cannot use %s as the volume", volume_root);
+        if (!S_ISDIR(st.st_mode))
+                return log_error("%s: not a directory", volume_root);
+        if (asprintf(&dest, "%s%s", volume_root, ref->path) < 0)
+                return log_error("out of memory");
+        if (make_parent_dirs(volume_root, ref->path) < 0)
+                goto out;
+        if (already_stored(dest, ref)) {
+                r = 0;
+                goto out;
+        }
+        in = open(source_path, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+                log_errno(errno, "cannot open %s", source_path);
+                goto out;
+        }
+        if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != ref->size) {
+                log_error("%s: not the %llu-byte file its ref names", source_path, (unsigned long long) ref->size);
+                goto out;
+        }
+        ctx = EVP_MD_CTX_new();
+        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+                log_error("SHA-256 failed");
+                goto out;
+        }
+        if (atomic_file_open(dest, &f) < 0)
+                goto out;
+        /* The bytes copied are the bytes hashed: a source that changes after
+         * its ref was made cannot end up under the ref's name. */
+        if (atomic_file_append_file(&f, in, ref->size, observe_sha256, ctx) < 0)
+                goto out;
+        if (EVP_DigestFinal_ex(ctx, digest, NULL) != 1) {
+                log_error("SHA-256 failed");
+                goto out;
+        }
+        if (memcmp(digest, ref->sha256, THIN_SHA256_SIZE) != 0) {
+                log_error("%s changed since its ref was made (SHA-256 differs)", source_path);
+                goto out;
+        }
+        r = atomic_file_commit(&f, 0644);
+out:
+        if (f.final_path)
+                atomic_file_abort(&f);
+        if (in >= 0)
+                close(in);
+        EVP_MD_CTX_free(ctx);
+        free(dest);
+        return r;
+}
+
+/* The last component of path and the length of what comes before its '/'. */
+static bool last_component_is(const char *path, size_t len, const char *name, size_t *ret_parent_len) {
+        size_t start = len, n = strlen(name);
+
+        while (start > 0 && path[start - 1] != '/')
+                start--;
+        if (len - start != n || strncasecmp(path + start, name, n) != 0)
+                return false;
+        *ret_parent_len = start > 0 ? start - 1 : 0;
+        return start > 0;
+}
+
+char *thin_volume_of_uki(const char *uki_path) {
+        char *copy = strdup(uki_path), *dir, *real = NULL, *volume = NULL;
+        size_t len, linux_parent, efi_parent;
+
+        if (!copy)
+                return NULL;
+        dir = dirname(copy);
+        real = realpath(dir, NULL);
+        free(copy);
+        if (!real)
+                return NULL;
+        len = strlen(real);
+        if (last_component_is(real, len, "Linux", &linux_parent) &&
+            last_component_is(real, linux_parent, "EFI", &efi_parent))
+                volume = efi_parent > 0 ? strndup(real, efi_parent) : strdup("/");
+        free(real);
+        return volume;
+}
+
+const char *thin_content_state_string(enum thin_content_state state) {
+        switch (state) {
+        case THIN_CONTENT_OK: return "ok";
+        case THIN_CONTENT_MISSING: return "missing";
+        case THIN_CONTENT_WRONG_SIZE: return "size differs";
+        case THIN_CONTENT_WRONG_HASH: return "SHA-256 differs";
+        default: return "unknown";
+        }
+}
+
+int thin_content_check(const char *volume, const struct thin_ref *ref, struct thin_content *ret) {
+        uint8_t digest[THIN_SHA256_SIZE];
+        uint64_t size;
+        struct stat st;
+        int r;
+
+        *ret = (struct thin_content) { .state = THIN_CONTENT_MISSING, .fd = -1 };
+        /* thin_ref_parse() already refused ".." and empty components; the
+         * path is looked up the way FAT matches names. */
+        ret->path = esp_path_nocase(volume, ref->path);
+        if (!ret->path)
+                return 0;
+        ret->fd = open(ret->path, O_RDONLY | O_CLOEXEC);
+        if (ret->fd < 0 || fstat(ret->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                thin_content_done(ret);
+                ret->state = THIN_CONTENT_MISSING;
+                return 0;
+        }
+        ret->size = (uint64_t) st.st_size;
+        if (ret->size != ref->size) {
+                ret->state = THIN_CONTENT_WRONG_SIZE;
+                close(ret->fd);
+                ret->fd = -1;
+                return 0;
+        }
+        r = hash_fd(ret->fd, digest, &size);
+        if (r == -2)
+                return log_error("SHA-256 failed");
+        if (r < 0 || size != ref->size)
+                ret->state = r < 0 ? THIN_CONTENT_MISSING : THIN_CONTENT_WRONG_SIZE;
+        else if (memcmp(digest, ref->sha256, THIN_SHA256_SIZE) != 0)
+                ret->state = THIN_CONTENT_WRONG_HASH;
+        else
+                ret->state = THIN_CONTENT_OK;
+        if (ret->state != THIN_CONTENT_OK) {
+                close(ret->fd);
+                ret->fd = -1;
+        }
+        return 0;
+}
+
+void thin_content_done(struct thin_content *c) {
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        free(c->path);
+        c->path = NULL;
+}
+
+int uki_read_thin_refs(const struct uki_sections *u, const uint8_t *image, size_t len, struct uki_thin_refs *ret) {
+        const struct pe_section *tl = u->section[UKI_SECTION_TLINUX], *ti = u->section[UKI_SECTION_TINITRD];
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        if (tl) {
+                r = measure_thin_ref(tl, image, len, MEASURE_LAYOUT_FILE, &ret->linux_ref);
+                if (r != KEEL_OK)
+                        return r;
+                ret->has_linux = true;
+        }
+        if (ti) {
+                r = measure_thin_ref(ti, image, len, MEASURE_LAYOUT_FILE, &ret->initrd_ref);
+                if (r != KEEL_OK)
+                        return r;
+                ret->has_initrd = true;
+        }
+        return KEEL_OK;
+}
+
+char *thin_volume_for(const char *what, const char *uki_path, const char *root) {
+        char *volume = root ? strdup(root) : thin_volume_of_uki(uki_path);
+
+        if (!volume)
+                log_error(root ? "out of memory"
+                               : "%s: a thin UKI outside .../EFI/Linux/; give --root DIR, the volume its content is on",
+                          what);
+        return volume;
+}
+
+int thin_content_map(const char *what, const char *volume, const struct uki_thin_refs *refs,
+                     struct thin_mapped *ret) {
+        const struct thin_ref *list[2] = { refs->has_linux ? &refs->linux_ref : NULL,
+                                           refs->has_initrd ? &refs->initrd_ref : NULL };
+        static const char *const names[2] = { ".tlinux", ".tinitrd" };
+
+        memset(ret, 0, sizeof(*ret));
+        for (size_t i = 0; i < 2; i++) {
+                struct thin_content c;
+                void *m;
+
+                if (!list[i])
+                        continue;
+                if (thin_content_check(volume, list[i], &c) < 0)
+                        return -1;
+                if (c.state != THIN_CONTENT_OK) {
+                        log_error("%s: %s content %s%s: %s", what, names[i], c.path ? c.path : volume,
+                                  c.path ? "" : list[i]->path, thin_content_state_string(c.state));
+                        thin_content_done(&c);
+                        return -1;
+                }
+                m = mmap(NULL, (size_t) c.size, PROT_READ, MAP_SHARED, c.fd, 0);
+                if (m == MAP_FAILED) {
+                        log_errno(errno, "cannot map %s", c.path);
+                        thin_content_done(&c);
+                        return -1;
+                }
+                ret->maps[i] = m;
+                ret->sizes[i] = (size_t) c.size;
+                /* The bytes measured are the bytes checked, not the file as
+                 * it was a moment ago. */
+                if (thin_ref_check_content(list[i], m, (size_t) c.size) != KEEL_OK) {
+                        log_error("%s: %s content %s changed while being read", what, names[i], c.path);
+                        thin_content_done(&c);
+                        return -1;
+                }
+                if (i == 0) {
+                        ret->content.linux_data = m;
+                        ret->content.linux_size = (size_t) c.size;
+                } else {
+                        ret->content.initrd_data = m;
+                        ret->content.initrd_size = (size_t) c.size;
+                }
+                thin_content_done(&c);
+        }
+        return 0;
+}
+
+void thin_mapped_done(struct thin_mapped *m) {
+        for (size_t i = 0; i < 2; i++)
+                if (m->maps[i])
+                        munmap(m->maps[i], m->sizes[i]);
+        memset(m, 0, sizeof(*m));
+}
