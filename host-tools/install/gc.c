@@ -117,15 +117,16 @@ static bool newest_live_cutoff(const struct gc_policy *p, unsigned long *ret) {
         return false;
 }
 
-void gc_decide(const struct gc_policy *p, const struct generation_entry *entries, size_t n, bool *ret_remove) {
+bool gc_keeps(const struct gc_policy *p, unsigned long g) {
         unsigned long cutoff = 0;
         bool has_cutoff = newest_live_cutoff(p, &cutoff);
 
-        for (size_t i = 0; i < n; i++) {
-                unsigned long g = entries[i].generation;
-                bool keep = contains(p->unreadable, p->n_unreadable, g) || (p->has_booted && g == p->booted) ||
-                            (p->has_last_good && g == p->last_good) ||
-                            (contains(p->live, p->n_live, g) && (!has_cutoff || g >= cutoff));
-                ret_remove[i] = !keep;
-        }
+        return contains(p->unreadable, p->n_unreadable, g) || (p->has_booted && g == p->booted) ||
+               (p->has_last_good && g == p->last_good) ||
+               (contains(p->live, p->n_live, g) && (!has_cutoff || g >= cutoff));
+}
+
+void gc_decide(const struct gc_policy *p, const struct generation_entry *entries, size_t n, bool *ret_remove) {
+        for (size_t i = 0; i < n; i++)
+                ret_remove[i] = !gc_keeps(p, entries[i].generation);
 }

@@ -42,9 +42,11 @@ struct gc_policy {
  * known good one; false when there is none. */
 bool gc_last_good(const struct generation_entry *entries, size_t n, unsigned long *ret);
 
-/* Sets ret_remove[i] for each entry GC removes. Kept: entries of the newest
+/* Whether GC keeps a generation; gc_decide() sets ret_remove[i] for each
+ * entry of a generation it does not keep. Kept: entries of the newest
  * `limit` live generations, of unreadable generations (GC cannot judge what
  * it cannot read), of the booted generation and of the last known good one.
  * Everything else — older live generations and generations no longer in
  * the profile — goes. */
+bool gc_keeps(const struct gc_policy *p, unsigned long generation);
 void gc_decide(const struct gc_policy *p, const struct generation_entry *entries, size_t n, bool *ret_remove);

@@ -81,6 +81,7 @@ struct planned_entry {
         bool has_initrd;
         char *linux_content, *initrd_content; /* source files of the content (thin) */
         char *installed_name;           /* the file name it has on the ESP after this run */
+        bool dropped;                   /* GC would remove it: not written at all */
 };
 
 struct install {
@@ -92,6 +93,8 @@ struct install {
         unsigned long unreadable[MAX_GENERATIONS];
         size_t n_unreadable;
         bool gc_blind;                  /* a generation could not even be numbered: no GC */
+        struct gc_policy gc;
+        unsigned long live[MAX_GENERATIONS];
         struct planned_entry *entries;
         size_t n_entries;
         char *staged_loader;
@@ -525,11 +528,15 @@ static int check_space(struct install *in, bool write_loader, bool write_conf, u
         for (size_t i = 0; i < in->n_entries; i++) {
                 const struct planned_entry *e = &in->entries[i];
                 bool counted_linux = false, counted_initrd = false;
+                if (e->dropped)
+                        continue;
                 if (!e->unchanged)
                         need_entries += allocated(e->uki_size);
                 if (!in->o.layout_thin)
                         continue;
                 for (size_t k = 0; k < i; k++) {
+                        if (in->entries[k].dropped)
+                                continue;
                         counted_linux |= memcmp(in->entries[k].linux_ref.sha256, e->linux_ref.sha256, 32) == 0;
                         counted_initrd |= e->has_initrd && in->entries[k].has_initrd &&
                                           memcmp(in->entries[k].initrd_ref.sha256, e->initrd_ref.sha256, 32) == 0;
@@ -579,6 +586,8 @@ static int install_content(struct install *in) {
                 const struct planned_entry *e = &in->entries[i];
                 char rel[THIN_PATH_MAX + 1];
 
+                if (e->dropped)
+                        continue;
                 content_path(&e->linux_ref, rel, sizeof(rel));
                 if (!content_present(in, &e->linux_ref) &&
                     esp_writer_put(in->entries_volume, rel, NULL, e->linux_content, e->linux_ref.size) < 0)
@@ -600,6 +609,8 @@ static int install_entries(struct install *in) {
                 struct planned_entry *e = &in->entries[i];
                 char rel[600];
 
+                if (e->dropped)
+                        continue;
                 if (e->unchanged) {
                         report_string(in, "kept", e->installed_name);
                         continue;
@@ -636,38 +647,45 @@ static int collect_content(struct install *in) {
         return content_gc(in->entries_volume, ENTRIES_DIR, CONTENT_DIR, report_content_removed, in);
 }
 
-/* Removes what GC does not keep: entries first, then content nothing
- * references any more, so that no entry ever names a missing file. */
-static int collect_garbage(struct install *in, struct generation_entry *before, size_t n_before) {
-        struct generation_entry *now;
-        char **names;
-        size_t n;
-        bool *remove;
-        unsigned long live[MAX_GENERATIONS];
-        struct gc_policy p = {
-                .live = live,
-                .n_live = in->n_specs < MAX_GENERATIONS ? in->n_specs : MAX_GENERATIONS,
+/* What GC keeps, decided before anything is written: a generation GC
+ * would remove at the end is not written in the first place. The last
+ * known good generation is judged on the state before this run. */
+static void decide_policy(struct install *in, const struct generation_entry *before, size_t n_before) {
+        in->gc = (struct gc_policy) {
+                .live = in->live,
+                .n_live = in->n_specs,
                 .unreadable = in->unreadable,
                 .n_unreadable = in->n_unreadable,
                 .limit = in->o.configuration_limit,
         };
+        for (size_t i = 0; i < in->n_specs; i++)
+                in->live[i] = in->specs[i].generation;
+        in->gc.booted = booted_generation(in, &in->gc.has_booted);
+        in->gc.has_last_good = gc_last_good(before, n_before, &in->gc.last_good);
+        for (size_t i = 0; i < in->n_entries; i++) {
+                struct planned_entry *e = &in->entries[i];
+                e->dropped = !in->gc_blind && !e->existing && !gc_keeps(&in->gc, e->generation);
+        }
+}
+
+/* Removes what GC does not keep: entries first, then content nothing
+ * references any more, so that no entry ever names a missing file. */
+static int collect_garbage(struct install *in) {
+        struct generation_entry *now;
+        char **names;
+        size_t n;
+        bool *remove;
         int r = 0;
 
         if (in->gc_blind)
                 return 0;
-        for (size_t i = 0; i < p.n_live; i++)
-                live[i] = in->specs[i].generation;
-        p.booted = booted_generation(in, &p.has_booted);
         if (scan_installed(in, &now, &names, &n) < 0)
                 return -1;
-        /* The last known good generation is judged on the state before
-         * this run's writes. */
-        p.has_last_good = gc_last_good(before, n_before, &p.last_good);
         remove = calloc(n ? n : 1, sizeof(*remove));
         if (!remove)
                 r = log_error("out of memory");
         if (r == 0)
-                gc_decide(&p, now, n, remove);
+                gc_decide(&in->gc, now, n, remove);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char rel[600];
                 if (!remove[i])
@@ -731,8 +749,7 @@ static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret
  * A crash before 4 leaves the old entries untouched; during 4 every entry
  * present is complete; during 5 the booted and the last known good entry
  * are never among the removed. */
-static int write_everything(struct install *in, const uint8_t *conf, size_t conf_size,
-                            struct generation_entry *before, size_t n_before) {
+static int write_everything(struct install *in, const uint8_t *conf, size_t conf_size) {
         char loader_rel[64], boot_rel[64];
         char upper[8];
         static const char *const dirs[] = { ENTRIES_DIR, CONTENT_DIR };
@@ -742,7 +759,7 @@ static int write_everything(struct install *in, const uint8_t *conf, size_t conf
                 upper[i] = (char) (in->arch[i] >= 'a' && in->arch[i] <= 'z' ? in->arch[i] - 32 : in->arch[i]);
         snprintf(boot_rel, sizeof(boot_rel), "EFI/BOOT/BOOT%s.EFI", upper);
 
-        for (size_t i = 0; i < 2; i++)
+        for (size_t i = 0; i < (in->o.layout_thin ? 2u : 1u); i++)
                 if (esp_writer_mkdirs(in->entries_volume, dirs[i]) < 0 ||
                     esp_writer_remove_stale_temporaries(in->entries_volume, dirs[i], keel_owned_name) < 0)
                         return -1;
@@ -767,7 +784,7 @@ static int write_everything(struct install *in, const uint8_t *conf, size_t conf
         }
         if (install_entries(in) < 0)
                 return -1;
-        return collect_garbage(in, before, n_before);
+        return collect_garbage(in);
 }
 
 static int run(struct install *in) {
@@ -805,11 +822,12 @@ static int run(struct install *in) {
                 char loader_rel[64];
                 snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
                 match_existing(in, before, names, n_before);
+                decide_policy(in, before, n_before);
                 write_loader = !esp_writer_same(&in->esp, loader_rel, NULL, in->staged_loader, in->loader_size);
                 r = check_space(in, write_loader, conf != NULL, conf_size);
         }
         if (r == 0)
-                r = write_everything(in, conf, conf_size, before, n_before);
+                r = write_everything(in, conf, conf_size);
         for (size_t i = 0; i < n_before; i++)
                 free(names[i]);
         free(names);

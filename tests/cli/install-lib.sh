@@ -71,6 +71,9 @@ for block in sys.stdin.read().split("\n\n"):
             k, v = line.split(":", 1)
             fields[k.strip()] = v.strip()
     if "id" in fields:
-        values.append(fields.get(field, "").replace(" (default)", ""))
+        value = fields.get(field, "")
+        for note in (" (not reported/new)", " (reported/absent)", " (default)"):
+            value = value.replace(note, "")
+        values.append(value)
 print(("|" if field == "title" else " ").join(values))' "$2"
 }
