@@ -1,0 +1,251 @@
+# NixOS module: keel as the system's boot loader.
+#
+#   boot.loader.keel.enable = true;
+#
+# Every generation of the system profile becomes one UKI on the ESP
+# (\EFI\Linux\nixos-generation-N.efi, one more per specialisation), built and
+# optionally signed by `keel install`, with the keel loader as
+# \EFI\BOOT\BOOTX64.EFI. NixOS runs the install hook (boot.loader.external)
+# on every `nixos-rebuild switch|boot` and on `nixos-install`.
+#
+# What is a plain function of the options (loader.conf text, the
+# `keel install` command lines, the hook script) lives in ./lib.nix, which
+# tests/cli/test-nix.sh evaluates and runs without nixpkgs.
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.boot.loader.keel;
+  efi = config.boot.loader.efi;
+  keelLib = import ./lib.nix;
+
+  # keel's own defaults where NixOS has a say: the menu timeout NixOS
+  # configures for every loader (null there means "wait for a key"), and no
+  # command-line editor, which would let anyone at the console boot
+  # init=/bin/sh (systemd-boot keeps it on for compatibility; keel is
+  # server-first).
+  defaultSettings = {
+    timeout = if config.boot.loader.timeout == null then "menu-force" else config.boot.loader.timeout;
+    editor = false;
+  };
+  settings = defaultSettings // cfg.settings;
+
+  espMountPoints = [ efi.efiSysMountPoint ] ++ cfg.extraEfiSysMountPoints;
+
+  installHook = pkgs.writeShellScript "keel-install-hook" (keelLib.installHookScript {
+    keel = lib.getExe cfg.package;
+    inherit espMountPoints;
+    xbootldr = cfg.xbootldrMountPoint;
+    loaderConfText = keelLib.renderLoaderConf settings;
+    settingsHaveDefault = (settings.default or null) != null;
+    findmnt = "${pkgs.util-linuxMinimal}/bin/findmnt";
+    path = lib.makeBinPath [ pkgs.coreutils ];
+    inherit (cfg) configurationLimit layout sortKey;
+    tries = cfg.bootCounting.tries;
+    privateKeyFile = cfg.secureBoot.privateKeyFile;
+    certificateFile = cfg.secureBoot.certificateFile;
+    pcrPrivateKeyFile = cfg.measuredBoot.pcrPrivateKeyFile;
+    pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
+  });
+
+  # A key given as a Nix path would be copied into the world-readable store;
+  # the options are strings, and a string naming a store path is refused too.
+  notInStore = name: value: {
+    assertion = value == null || !(lib.hasPrefix builtins.storeDir (toString value));
+    message = "boot.loader.keel.${name} = \"${toString value}\" is in the Nix store, which every user can read: keep keys outside it";
+  };
+  absolute = name: value: {
+    assertion = value == null || lib.hasPrefix "/" value;
+    message = "${name} = \"${toString value}\" must be an absolute path";
+  };
+  # A file path or a PKCS#11 URI (RFC 7512), as `keel install --key` takes.
+  keyType = lib.types.nullOr lib.types.str;
+in
+{
+  options.boot.loader.keel = {
+    enable = lib.mkEnableOption "the keel boot loader: one UKI per generation, installed by `keel install`";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = pkgs.callPackage ./package.nix { };
+      defaultText = lib.literalExpression "pkgs.callPackage <keel>/nix/package.nix { }";
+      description = "The keel package (its `bin/keel` and `lib/keel/keelx64.efi`).";
+    };
+
+    configurationLimit = lib.mkOption {
+      type = lib.types.nullOr lib.types.ints.positive;
+      default = null;
+      example = 10;
+      description = ''
+        How many of the newest generations keep a boot entry on the ESP.
+        The booted generation and the last one known good stay as well.
+        `null` keeps every generation that has not been garbage collected.
+      '';
+    };
+
+    bootCounting.tries = lib.mkOption {
+      type = lib.types.nullOr lib.types.ints.positive;
+      default = null;
+      example = 3;
+      description = ''
+        Boot counting (Boot Loader Specification counters): a new entry gets
+        this many tries; one that does not reach `boot-complete.target` in
+        as many boots is passed over and the next one boots unattended.
+        `null` turns counting off. Order the units that must work before
+        `boot-complete.target` (`wantedBy`/`before`).
+      '';
+    };
+
+    secureBoot = {
+      privateKeyFile = lib.mkOption {
+        type = keyType;
+        default = null;
+        example = "/var/lib/keel/db.key";
+        description = ''
+          Key that signs the UKIs and the loader (db key), as a path outside
+          the Nix store or a PKCS#11 URI (`pkcs11:token=...;object=...`).
+          `null`: nothing is signed.
+        '';
+      };
+      certificateFile = lib.mkOption {
+        type = keyType;
+        default = null;
+        example = "/var/lib/keel/db.crt";
+        description = "Certificate of `privateKeyFile` (a path or a PKCS#11 URI).";
+      };
+    };
+
+    measuredBoot = {
+      pcrPrivateKeyFile = lib.mkOption {
+        type = keyType;
+        default = null;
+        example = "/var/lib/keel/tpm2-pcr-private.pem";
+        description = ''
+          Key that signs each UKI's PCR 11 policy (`.pcrsig`), so that
+          disks enrolled with `systemd-cryptenroll --tpm2-public-key=...`
+          unlock on every generation it signed. A path or a PKCS#11 URI.
+        '';
+      };
+      pcrPublicKeyFile = lib.mkOption {
+        type = keyType;
+        default = null;
+        description = ''
+          Public key embedded as `.pcrpkey`; `null` lets keel derive it from
+          `pcrPrivateKeyFile`.
+        '';
+      };
+    };
+
+    settings = lib.mkOption {
+      type = lib.types.attrsOf (lib.types.nullOr (lib.types.oneOf [ lib.types.bool lib.types.int lib.types.str ]));
+      default = { };
+      example = { timeout = 3; console-mode = "max"; keel-watchdog-sec = 120; editor = null; };
+      description = ''
+        loader.conf, one `key value` line per attribute (booleans as
+        `yes`/`no`, `null` leaves the key out). Merged over
+        `{ timeout = config.boot.loader.timeout; editor = false; }`.
+        Without a `default`, the profile's current generation is the
+        default entry.
+      '';
+    };
+
+    sortKey = lib.mkOption {
+      type = lib.types.str;
+      default = "nixos";
+      description = "Sort key of the NixOS entries, which places them among other entries on the ESP.";
+    };
+
+    layout = lib.mkOption {
+      type = lib.types.enum [ "thin" "fat" ];
+      default = "thin";
+      description = ''
+        `thin`: each UKI names its kernel and initrd by SHA-256 and
+        generations share one copy of each on the ESP (the stub checks
+        the hash before it uses them). `fat`: each UKI carries its own.
+      '';
+    };
+
+    xbootldrMountPoint = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "/boot";
+      description = "Where an XBOOTLDR partition is mounted; the UKIs then go there instead of the ESP.";
+    };
+
+    extraEfiSysMountPoints = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      example = [ "/boot2" ];
+      description = "More ESPs (for example on mirrored disks) that get the same installation.";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = !config.boot.loader.systemd-boot.enable;
+        message = "boot.loader.keel and boot.loader.systemd-boot cannot both be enabled";
+      }
+      {
+        assertion = !config.boot.loader.grub.enable;
+        message = "boot.loader.keel and boot.loader.grub cannot both be enabled";
+      }
+      {
+        assertion = !(config.boot.lanzaboote.enable or false);
+        message = "boot.loader.keel and boot.lanzaboote cannot both be enabled";
+      }
+      {
+        assertion = config.boot.bootspec.enable;
+        message = "boot.loader.keel reads each generation's boot.json: boot.bootspec.enable must be true";
+      }
+      {
+        assertion = pkgs.stdenv.hostPlatform.isx86_64;
+        message = "boot.loader.keel: keel is built for x86_64 only";
+      }
+      {
+        assertion = (cfg.secureBoot.privateKeyFile == null) == (cfg.secureBoot.certificateFile == null);
+        message = "boot.loader.keel.secureBoot: set both privateKeyFile and certificateFile, or neither";
+      }
+      {
+        assertion = cfg.measuredBoot.pcrPublicKeyFile == null || cfg.measuredBoot.pcrPrivateKeyFile != null;
+        message = "boot.loader.keel.measuredBoot.pcrPublicKeyFile needs pcrPrivateKeyFile";
+      }
+      {
+        assertion = cfg.xbootldrMountPoint == null || !(lib.elem cfg.xbootldrMountPoint espMountPoints);
+        message = "boot.loader.keel.xbootldrMountPoint must not be an ESP mount point";
+      }
+      {
+        assertion = lib.length (lib.unique espMountPoints) == lib.length espMountPoints;
+        message = "boot.loader.keel.extraEfiSysMountPoints repeats an ESP";
+      }
+      (absolute "boot.loader.efi.efiSysMountPoint" efi.efiSysMountPoint)
+      (absolute "boot.loader.keel.xbootldrMountPoint" cfg.xbootldrMountPoint)
+      (notInStore "secureBoot.privateKeyFile" cfg.secureBoot.privateKeyFile)
+      (notInStore "measuredBoot.pcrPrivateKeyFile" cfg.measuredBoot.pcrPrivateKeyFile)
+    ] ++ map (absolute "boot.loader.keel.extraEfiSysMountPoints") cfg.extraEfiSysMountPoints;
+
+    boot.loader.external = {
+      enable = true;
+      installHook = installHook;
+    };
+    # keel install runs a generation's initrdSecrets program on a private
+    # copy of its initrd. As with systemd-boot, the secrets then sit on the
+    # ESP, which is not encrypted: anyone with the disk can read them.
+    boot.loader.supportsInitrdSecrets = true;
+
+    system.boot.loader.id = "keel";
+    # The UKI stub starts the kernel through its EFI stub.
+    system.requiredKernelConfig = with config.lib.kernelConfig; [ (isYes "EFI_STUB") ];
+
+    # `keel bless`, `keel entries` on the running system.
+    environment.systemPackages = [ cfg.package ];
+
+    # Counted boots are settled by systemd-bless-boot once
+    # boot-complete.target is reached (its generator pulls the service in
+    # when the loader set LoaderBootCountPath); NixOS does not ship these
+    # units unless asked.
+    systemd.additionalUpstreamSystemUnits = lib.mkIf (cfg.bootCounting.tries != null) [
+      "systemd-bless-boot.service"
+      "boot-complete.target"
+    ];
+  };
+}

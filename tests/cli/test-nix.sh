@@ -1,0 +1,325 @@
+#!/bin/bash
+# NixOS integration (nix/, flake.nix) with the Debian nix-bin tools and the
+# real /nix/store, without nixpkgs (it cannot be had offline):
+# - every .nix file parses, and a broken one does not;
+# - nix/lib.nix (the module's pure parts: loader.conf rendering, the
+#   `keel install` arguments, the install hook) evaluates to what is
+#   written here by hand, and refuses bad settings;
+# - the install hook, run against a scratch profile and a recording fake
+#   keel, passes the right generations, --booted and loader.conf default;
+# - three generations built in the store (tests/nix/generation.nix: real
+#   kernel, initrd, boot.json), put in a profile by nix-env, installed by
+#   `keel install` and by the hook onto a tmpfs ESP: bootctl 252 lists them
+#   newest first with their labels, the kernel and initrd on the ESP are the
+#   store's bytes (sha256sum, cmp), GC follows nix-env --delete-generations.
+# Nix runs single-user as root (no daemon): see nix_env below.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
+need_build "${1:-}"
+need_tools nix-instantiate nix-build nix-env nix-store bootctl cpio python3 findmnt sha256sum objcopy mount
+
+T=$(mktemp -d /tmp/keel-test-nix.XXXXXX)
+cleanup() {
+        for m in "$T/esp" "$T/esp2"; do
+                mountpoint -q "$m" 2>/dev/null && umount "$m"
+        done
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+# Single-user Nix on the real store (root owns it, nix creates /nix on a
+# fresh machine): no daemon, no build users (the nixbld group does not
+# exist), no sandbox (the builders are the host's /bin/sh and coreutils, and
+# a sandbox would hide them), no binary cache (offline), no channels.
+export NIX_CONFIG='substituters =
+build-users-group =
+sandbox = false
+require-sigs = false'
+export NIX_PATH=
+unset NIX_REMOTE
+
+# A Nix string as its text: nix-instantiate --eval --json, decoded.
+nix_text() {
+        nix-instantiate --eval --strict --json -E "$1" | python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))'
+}
+# A Nix value as one line of JSON.
+nix_json() {
+        nix-instantiate --eval --strict --json -E "$1"
+}
+lib="(import $root/nix/lib.nix)"
+
+# ---- every .nix file parses ------------------------------------------------
+
+mapfile -t nix_files < <(cd "$root" && find . \( -path './build*' -o -path './.git' \) -prune -o -name '*.nix' -print | sort)
+check "found the .nix files (${#nix_files[@]}: ${nix_files[*]})" test "${#nix_files[@]}" -ge 6
+for f in "${nix_files[@]}"; do
+        run "parses: $f" nix-instantiate --parse "$root/$f"
+done
+# The check can fail: module.nix without its last brace does not parse.
+head -c -2 "$root/nix/module.nix" >"$T/broken.nix"
+check "a broken module.nix does not parse" bash -c "! nix-instantiate --parse '$T/broken.nix' >/dev/null 2>&1"
+check "nothing in nix/ copies a key into the store by path literal" \
+        bash -c "! grep -nE '(privateKeyFile|certificateFile|pcrPrivateKeyFile)[[:space:]]*=[[:space:]]*\\./' '$root'/nix/*.nix"
+
+# ---- nix/lib.nix: loader.conf ---------------------------------------------
+
+got=$(nix_text "$lib.renderLoaderConf { timeout = 5; editor = false; console-mode = \"max\";
+        default = \"nixos-*\"; keel-watchdog-sec = 0; auto-entries = true; beep = null; }")
+want='auto-entries yes
+console-mode max
+default nixos-*
+editor no
+keel-watchdog-sec 0
+timeout 5'
+check "renderLoaderConf: sorted keys, yes/no, null left out" test "$got" = "$want"
+check "renderLoaderConf: {} is empty" test "$(nix_text "$lib.renderLoaderConf { }")" = ""
+
+# keel's own loader.conf parser takes the rendering without a warning; the
+# same check warns on a line it does not know (so it can fail).
+mkdir -p "$T/confesp/loader"
+printf '%s\n' "$got" >"$T/confesp/loader/loader.conf"
+"$KEEL" entries --esp "$T/confesp" >/dev/null 2>"$T/conf.err"
+check "keel reads the rendered loader.conf without a warning ($(head -c 200 "$T/conf.err"))" test ! -s "$T/conf.err"
+printf 'editor perhaps\n' >>"$T/confesp/loader/loader.conf"
+"$KEEL" entries --esp "$T/confesp" >/dev/null 2>"$T/conf.err"
+check "keel warns about a value it does not take (control)" grep -q warning "$T/conf.err"
+
+for bad in '{ Timeout = 5; }' '{ "time out" = 5; }' '{ "-x" = 1; }' '{ default = "a\nb"; }' '{ default = "a\rb"; }' \
+           '{ default = ""; }' '{ default = " x"; }' '{ timeout = -1; }' '{ timeout = 1.5; }' '{ timeout = [ 1 ]; }' \
+           '{ timeout = { }; }'; do
+        check "renderLoaderConf refuses $bad" bash -c "! nix-instantiate --eval --strict -E '$lib.renderLoaderConf $bad' >/dev/null 2>&1"
+done
+
+# ---- nix/lib.nix: keel install arguments ----------------------------------
+
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; }")
+check "installArgs, defaults: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos"]'
+got=$(nix_json "$lib.installArgs { esp = \"/efi\"; xbootldr = \"/boot\"; configurationLimit = 7; tries = 3;
+        privateKeyFile = \"pkcs11:token=keel;object=db\"; certificateFile = \"/etc/keel/db.crt\";
+        pcrPrivateKeyFile = \"/etc/keel/pcr.pem\"; pcrPublicKeyFile = \"/etc/keel/pcr.pub\";
+        layout = \"fat\"; sortKey = \"os\"; stub = \"/s.efi\"; }")
+check "installArgs, every option: $got" test "$got" = \
+        '["--esp","/efi","--xbootldr","/boot","--configuration-limit","7","--tries","3","--key","pkcs11:token=keel;object=db","--cert","/etc/keel/db.crt","--pcr-private-key","/etc/keel/pcr.pem","--pcrpkey","/etc/keel/pcr.pub","--layout","fat","--sort-key","os","--stub","/s.efi"]'
+for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
+           '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }'; do
+        check "installArgs refuses $bad" bash -c "! nix-instantiate --eval --strict -E '$lib.installArgs $bad' >/dev/null 2>&1"
+done
+check "shellQuote: a quote survives sh" test "$(sh -c "printf %s $(nix_text "$lib.shellQuote \"it's \\\$x\"")")" = "it's \$x"
+
+# ---- the install hook, with a recording fake keel -------------------------
+
+# A scratch profile: generations 1..3, 3 with a specialisation, the
+# profile's current generation 2 (as after a rollback).
+fp=$T/fakeprofiles
+mkdir -p "$fp" "$T/fakesys/1" "$T/fakesys/2" "$T/fakesys/3/specialisation" "$T/fakesys/3s" "$T/fakesys/other" "$T/fesp" "$T/fesp2" "$T/fx"
+ln -s "$T/fakesys/3s" "$T/fakesys/3/specialisation/serial"
+for n in 1 2 3; do ln -s "$T/fakesys/$n" "$fp/system-$n-link"; done
+ln -s system-2-link "$fp/system"
+cat >"$T/fakekeel" <<EOF
+#!/bin/sh
+# Records each call: its arguments one per line, and the loader.conf given.
+n=\$(ls "$T/calls" | grep -c "args\$")
+printf '%s\n' "\$@" >"$T/calls/\$n.args"
+prev=
+for a in "\$@"; do [ "\$prev" = --loader-conf ] && cat "\$a" >"$T/calls/\$n.conf"; prev=\$a; done
+[ ! -e "$T/fakekeel.fail" ]
+EOF
+chmod +x "$T/fakekeel"
+
+conf_text="$lib.renderLoaderConf { timeout = 4; editor = false; }"
+# hook NAME NIX-ARGS: renders the hook into $T/NAME.sh.
+hook() {
+        nix_text "$lib.installHookScript ({ keel = \"$T/fakekeel\"; espMountPoints = [ \"$T/fesp\" \"$T/fesp2\" ];
+                xbootldr = \"$T/fx\"; loaderConfText = $conf_text; profilesDir = \"$fp\";
+                bootedSystem = \"$T/booted\"; tries = 3; } // $2)" >"$T/$1.sh"
+}
+# run_hook SCRIPT [SHELL]: runs it with a fresh call log; status in $hook_rc.
+run_hook() {
+        rm -rf "$T/calls"
+        mkdir "$T/calls"
+        hook_rc=0
+        "${2:-bash}" "$T/$1.sh" /nix/store/ignored-toplevel >"$T/hook.out" 2>&1 || hook_rc=$?
+}
+args_of() { tr '\n' ' ' <"$T/calls/$1.args"; }
+gens="$fp/system-1-link $fp/system-2-link $fp/system-3-link"
+
+hook main '{ }'
+check "hook: sh -n" sh -n "$T/main.sh"
+for shell in bash sh; do
+        ln -sfn "$T/fakesys/1" "$T/booted"
+        run_hook main "$shell"
+        check "hook ($shell): succeeds ($(head -c 200 "$T/hook.out"))" test "$hook_rc" -eq 0
+        check "hook ($shell): one keel install per ESP" test "$(ls "$T/calls" | grep -c args)" -eq 2
+        want="install --esp $T/fesp --xbootldr $T/fx --configuration-limit 0 --tries 3 --layout thin --sort-key nixos --profiles $fp --loader-conf CONF --booted 1 $gens "
+        check "hook ($shell): first ESP, XBOOTLDR, booted 1, every generation: $(args_of 0)" \
+                test "$(args_of 0 | sed 's|--loader-conf [^ ]*|--loader-conf CONF|')" = "$want"
+        want="install --esp $T/fesp2 --configuration-limit 0 --tries 3 --layout thin --sort-key nixos --profiles $fp --loader-conf CONF --booted 1 $gens "
+        check "hook ($shell): second ESP without XBOOTLDR: $(args_of 1)" \
+                test "$(args_of 1 | sed 's|--loader-conf [^ ]*|--loader-conf CONF|')" = "$want"
+        check "hook ($shell): loader.conf = settings + the profile's current generation as default" \
+                test "$(cat "$T/calls/0.conf")" = "$(printf 'editor no\ntimeout 4\ndefault nixos-generation-2.efi')"
+        check "hook ($shell): leaves no temporary loader.conf" test -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'keel-loader.conf.*' -newer "$T/main.sh")"
+done
+
+ln -sfn "$T/fakesys/3s" "$T/booted"
+run_hook main
+check "hook: booted from a specialisation gives its generation ($(args_of 0))" bash -c "grep -qx -- --booted '$T/calls/0.args' && grep -A1 -x -- --booted '$T/calls/0.args' | tail -n 1 | grep -qx 3"
+ln -sfn "$T/fakesys/1" "$fp/system-4-link"
+ln -sfn "$T/fakesys/1" "$T/booted"
+run_hook main
+check "hook: two generations with the booted system: the newer (4)" bash -c "grep -A1 -x -- --booted '$T/calls/0.args' | tail -n 1 | grep -qx 4"
+rm "$fp/system-4-link"
+ln -sfn "$T/fakesys/other" "$T/booted"
+run_hook main
+check "hook: booted system in no generation: no --booted (keel reads LoaderEntrySelected)" bash -c "! grep -qx -- --booted '$T/calls/0.args'"
+rm "$T/booted"
+run_hook main
+check "hook: no /run/booted-system (nixos-install): no --booted" bash -c "[ $hook_rc -eq 0 ] && ! grep -qx -- --booted '$T/calls/0.args'"
+
+hook withdefault '{ settingsHaveDefault = true; loaderConfText = "default @saved\n"; }'
+run_hook withdefault
+check "hook: settings with a default: no default added" test "$(cat "$T/calls/0.conf")" = "default @saved"
+
+touch "$T/fakekeel.fail"
+run_hook main
+check "hook: keel install fails -> hook fails, next ESP not tried" bash -c "[ $hook_rc -ne 0 ] && [ \$(ls '$T/calls' | grep -c args) -eq 1 ]"
+rm "$T/fakekeel.fail"
+
+hook mounted "{ findmnt = \"$(command -v findmnt)\"; }"
+run_hook mounted
+check "hook: an ESP that is not mounted is refused before keel runs ($(cat "$T/hook.out"))" \
+        bash -c "[ $hook_rc -ne 0 ] && [ -z \"\$(ls '$T/calls')\" ] && grep -q 'is not a mounted file system' '$T/hook.out'"
+
+hook empty "{ profilesDir = \"$T/nothing\"; }"
+run_hook empty
+check "hook: no generations -> fails, keel not run" bash -c "[ $hook_rc -ne 0 ] && [ -z \"\$(ls '$T/calls')\" ]"
+
+# ---- real generations in the Nix store ------------------------------------
+
+kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$kernel" ]; then
+        fail "no /boot/vmlinuz-* to build generations from"
+        summary
+        exit
+fi
+# build N [NIX-ARGS...]: the toplevel's store path on stdout.
+build() {
+        local n=$1
+        shift
+        nix-build "$root/tests/nix/generation.nix" --no-out-link --argstr n "$n" --argstr kernel "$kernel" "$@" 2>"$T/build.err" | tail -n 1
+}
+g1=$(build 1)
+g2=$(build 2 --arg initrdSecrets true)
+g3=$(build 3 --arg specialisations '[ "serial" ]')
+g4=$(build 4)
+check "nix-build: four generations ($g1 $g2 $g3 $g4; $(tail -n 3 "$T/build.err"))" \
+        bash -c "for g in '$g1' '$g2' '$g3' '$g4'; do [ -f \"\$g/boot.json\" ] || exit 1; done"
+check "the store verifies the generations' paths" nix-store --verify-path "$g1" "$g2" "$g3" "$g4"
+
+profiles=$T/profiles
+mkdir -p "$profiles"
+for g in "$g1" "$g2" "$g3"; do nix-env -p "$profiles/system" --set "$g"; done
+check "nix-env made system-1..3-link" bash -c "[ \"\$(readlink -f '$profiles/system-1-link')\" = '$g1' ] &&
+        [ \"\$(readlink -f '$profiles/system-3-link')\" = '$g3' ] && [ \"\$(readlink '$profiles/system')\" = system-3-link ]"
+
+if ! "$KEEL" install --help >/dev/null 2>&1; then
+        echo "SKIP keel install not built yet"
+        summary
+        exit
+fi
+
+mkdir -p "$T/esp"
+mount -t tmpfs -o size=256m keel-nix-esp "$T/esp"   # bootctl wants a mount point
+export SYSTEMD_RELAX_ESP_CHECKS=1                    # ... but not a vfat partition
+# listing: "id|title|tries" per bootctl list entry, in bootctl's order.
+listing() {
+        bootctl --esp-path="$T/esp" list --no-pager 2>/dev/null | python3 -c '
+import sys
+for block in sys.stdin.read().split("\n\n"):
+    f = {}
+    for line in block.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            f[k.strip()] = v.strip()
+    if "id" in f:
+        print(f["id"] + "|" + f.get("title", "") + "|" + f.get("tries", ""))'
+}
+main_ids() { listing | cut -d'|' -f1 | grep -v specialisation | tr '\n' ' '; }
+
+run "keel install: three generations from the profile" \
+        "$KEEL" install --esp "$T/esp" --profiles "$profiles" "$profiles"/system-*-link
+listing >"$T/list"
+check "bootctl: newest first: $(main_ids)" \
+        test "$(main_ids)" = "nixos-generation-3.efi nixos-generation-2.efi nixos-generation-1.efi "
+for n in 1 2 3; do
+        check "bootctl: generation $n is titled with its label" grep -q "^nixos-generation-$n.efi|NixOS test $n\\b" "$T/list"
+done
+check "bootctl: the specialisation of generation 3 has its own entry, titled with its label" \
+        grep -q '^nixos-generation-3-specialisation-serial.efi|NixOS test 3 (serial)' "$T/list"
+check "loader: \\EFI\\BOOT\\BOOTX64.EFI is keelx64.efi" cmp -s "$STUB" "$T/esp/EFI/BOOT/BOOTX64.EFI"
+check "loader: \\EFI\\keel\\keelx64.efi is keelx64.efi" cmp -s "$STUB" "$T/esp/EFI/keel/keelx64.efi"
+
+# Thin layout: the kernel once, named by its SHA-256 (sha256sum's), the
+# store's bytes.
+ksum=$(sha256sum "$kernel" | cut -c1-64)
+check "thin: one kernel on the ESP, named by sha256sum of the store's bzImage" \
+        bash -c "[ \"\$(ls '$T/esp/EFI/keel/content' | grep -c '\\.linux\$')\" -eq 1 ] && cmp -s '$kernel' '$T/esp/EFI/keel/content/$ksum.linux'"
+section() { # section UKI NAME: the section's bytes without trailing NULs/newline
+        objcopy -O binary --only-section="$2" "$1" "$T/section" 2>/dev/null && tr -d '\0' <"$T/section" | sed -e '$a\'
+}
+for n in 1 3; do
+        eval "g=\$g$n"
+        check "generation $n: .cmdline is init=TOPLEVEL/init and its kernelParams" \
+                test "$(section "$T/esp/EFI/Linux/nixos-generation-$n.efi" .cmdline)" = "init=$g/init console=ttyS0 keel.test.generation=$n"
+done
+tinitrd=$(section "$T/esp/EFI/Linux/nixos-generation-1.efi" .tinitrd)
+isum=$(sha256sum "$g1/initrd" | cut -c1-64)
+check "generation 1: .tinitrd names the store initrd by sha256sum ($tinitrd)" test "${tinitrd%% *}" = "$isum"
+check "generation 1: that initrd on the ESP is the store's bytes" cmp -s "$g1/initrd" "$T/esp/EFI/keel/content/$isum.initrd"
+tinitrd2=$(section "$T/esp/EFI/Linux/nixos-generation-2.efi" .tinitrd)
+f2=$T/esp/EFI/keel/content/${tinitrd2%% *}.initrd
+check "generation 2 (initrdSecrets): its own initrd, the store's followed by the secrets' cpio" \
+        bash -c "[ '${tinitrd2%% *}' != '$isum' ] && [ \"\$(sha256sum < '$f2' | cut -c1-64)\" = '${tinitrd2%% *}' ] &&
+                 cmp -s -n \$(stat -c %s '$g1/initrd') '$g1/initrd' '$f2' && grep -aq keel-test-secret '$f2'"
+
+find "$T/esp" -printf '%p %i %s %T@\n' | sort >"$T/before"
+sleep 0.01
+run "keel install: the same again" "$KEEL" install --esp "$T/esp" --profiles "$profiles" "$profiles"/system-*-link
+find "$T/esp" -printf '%p %i %s %T@\n' | sort >"$T/after"
+run "the same inputs again change no file on the ESP" diff "$T/before" "$T/after"
+
+nix-env -p "$profiles/system" --delete-generations 1 >/dev/null 2>&1
+check "nix-env deleted generation 1" bash -c "[ ! -e '$profiles/system-1-link' ] && [ -e '$profiles/system-2-link' ]"
+run "keel install --configuration-limit 2 after the deletion" \
+        "$KEEL" install --esp "$T/esp" --profiles "$profiles" --configuration-limit 2 "$profiles"/system-*-link
+check "bootctl: generation 1 is gone, 3 and 2 stay: $(main_ids)" \
+        test "$(main_ids)" = "nixos-generation-3.efi nixos-generation-2.efi "
+check "generation 1's UKI is gone from the ESP" test ! -e "$T/esp/EFI/Linux/nixos-generation-1.efi"
+check "the kernel shared with the others stays" test -e "$T/esp/EFI/keel/content/$ksum.linux"
+
+# The hook the module installs, with the real keel, on the real profile: a
+# new generation 4 becomes the default (loader.conf), counted; a rollback
+# makes generation 3 the default again. The booted system is generation 2.
+nix_text "$lib.installHookScript { keel = \"$KEEL\"; espMountPoints = [ \"$T/esp\" ];
+        loaderConfText = $conf_text; profilesDir = \"$profiles\"; bootedSystem = \"$T/booted\";
+        findmnt = \"$(command -v findmnt)\"; tries = 2; stub = \"$STUB\"; }" >"$T/real-hook.sh"
+ln -sfn "$g2" "$T/booted"
+nix-env -p "$profiles/system" --set "$g4"
+run "hook: installs generation 4" bash "$T/real-hook.sh" "$g4"
+listing >"$T/list"
+check "bootctl: generation 4 first, the default (from the hook's loader.conf), 2 tries left" \
+        bash -c "head -n 1 '$T/list' | grep -q '^nixos-generation-4.efi|NixOS test 4 (default)[^|]*|2 left'"
+check "bootctl: generations 3 and 2 are still there, uncounted (installed before)" \
+        bash -c "grep -q '^nixos-generation-3.efi|NixOS test 3[^|]*|\$' '$T/list' && grep -q '^nixos-generation-2.efi|NixOS test 2[^|]*|\$' '$T/list'"
+check "loader.conf on the ESP: the settings and the default" \
+        test "$(cat "$T/esp/loader/loader.conf")" = "$(printf 'editor no\ntimeout 4\ndefault nixos-generation-4.efi')"
+nix-env -p "$profiles/system" --rollback >/dev/null 2>&1
+run "hook: after nix-env --rollback" bash "$T/real-hook.sh" "$g3"
+listing >"$T/list"
+check "bootctl: generation 3 is the default after the rollback ($(tr '\n' ' ' <"$T/list"))" \
+        grep -q '^nixos-generation-3.efi|NixOS test 3 (default)' "$T/list"
+
+summary
