@@ -141,7 +141,8 @@ int pcr_signer_load(const char *private_key_path, const char *public_key_path, s
                 if (r < 0)
                         goto err;
                 if (EVP_PKEY_eq(ret->private_key, ret->public_key) != 1) {
-                        log_error("%s: not the public key of %s", public_key_path, private_key_path);
+                        log_error("%s: not the public key of %.*s", public_key_path,
+                                  pkcs11_printable_length(private_key_path), private_key_path);
                         goto err;
                 }
         } else {
@@ -316,7 +317,8 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                         goto err;
                 /* A .pcrpkey that cannot verify the .pcrsig next to it would make every unlock fail. */
                 if (ret->sign && EVP_PKEY_eq(embedded, ret->signer.private_key) != 1) {
-                        log_error("%s: not the public key of %s", pcrpkey_path, private_key_path);
+                        log_error("%s: not the public key of %.*s", pcrpkey_path,
+                                  pkcs11_printable_length(private_key_path), private_key_path);
                         goto err;
                 }
                 EVP_PKEY_free(embedded);

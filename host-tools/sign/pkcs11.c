@@ -23,11 +23,17 @@
 #define MODULE_ENV "KEEL_PKCS11_MODULE"
 #define PIN_FILE_MAX 4096
 
-/* One engine per run, kept to the end: keys it loaded sign through the
- * module it opened, so it must outlive them. */
+/* One engine per PKCS#11 module, each kept to the end of the run: keys
+ * it loaded sign through the module it opened, so it must outlive them.
+ * (Each ENGINE_by_id() of a dynamic engine is a new instance with its own
+ * module and PIN.) */
+#define MAX_ENGINES 4
 static struct {
-        ENGINE *engine;
-        char *module; /* what it was given; NULL: the engine's default */
+        struct {
+                ENGINE *engine;
+                char *module; /* what it was given; NULL: the engine's default */
+        } engines[MAX_ENGINES];
+        size_t n_engines;
         UI_METHOD *ui;
         bool pin_asked;
 } p11;
@@ -69,31 +75,47 @@ static void unmute_stderr(int saved) {
         close(saved);
 }
 
-static const char *module_name(void) {
-        return p11.module ? p11.module : "p11-kit-proxy, the engine's default";
+static const char *module_name(const char *module) {
+        return module ? module : "p11-kit-proxy, the engine's default";
 }
 
 static bool same_module(const char *a, const char *b) {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static ENGINE *engine_get(const char *uri_module, const char *shown, int shown_len) {
-        const char *module = uri_module;
+/* The module a URI selects: its module-path=, else $KEEL_PKCS11_MODULE,
+ * else NULL (the engine's default). */
+static const char *select_module(const char *uri_module) {
         const char *env = getenv(MODULE_ENV);
+
+        if (uri_module)
+                return uri_module;
+        return env && *env ? env : NULL;
+}
+
+static ENGINE *engine_get(const char *module, const char *shown, int shown_len) {
+        char *copy = NULL;
         ENGINE *e;
         int saved;
         bool ok;
 
-        if (!module && env && *env)
-                module = env;
-        if (p11.engine) {
-                if (!same_module(module, p11.module)) {
-                        log_error("%.*s: PKCS#11 module %s, but an earlier key or certificate came from %s: one module "
-                                  "per run",
-                                  shown_len, shown, module ? module : "(default)", module_name());
+        for (size_t i = 0; i < p11.n_engines; i++)
+                if (same_module(module, p11.engines[i].module))
+                        return p11.engines[i].engine;
+        if (p11.n_engines == MAX_ENGINES) {
+                log_error("%.*s: more than %d PKCS#11 modules in one run", shown_len, shown, MAX_ENGINES);
+                return NULL;
+        }
+        if (!p11.ui) {
+                p11.ui = UI_create_method("keel: no PIN prompt");
+                if (!p11.ui || UI_method_set_reader(p11.ui, ui_no_prompt) != 0) {
+                        log_error("out of memory");
                         return NULL;
                 }
-                return p11.engine;
+        }
+        if (module && !(copy = strdup(module))) {
+                log_error("out of memory");
+                return NULL;
         }
 
         saved = mute_stderr();
@@ -101,33 +123,27 @@ static ENGINE *engine_get(const char *uri_module, const char *shown, int shown_l
         unmute_stderr(saved);
         if (!e) {
                 ERR_clear_error();
+                free(copy);
                 log_error("%.*s: OpenSSL's pkcs11 engine is not installed (Debian: libengine-pkcs11-openssl)",
                           shown_len, shown);
                 return NULL;
         }
-        p11.ui = UI_create_method("keel: no PIN prompt");
-        ok = p11.ui && UI_method_set_reader(p11.ui, ui_no_prompt) == 0;
         /* QUIET: see mute_stderr(). Its messages would go to a muted
          * stderr anyway; quiet, it does not even format them. */
-        ok = ok && ENGINE_ctrl_cmd_string(e, "QUIET", NULL, 0) == 1;
+        ok = ENGINE_ctrl_cmd_string(e, "QUIET", NULL, 0) == 1;
         ok = ok && (!module || ENGINE_ctrl_cmd_string(e, "MODULE_PATH", module, 0) == 1);
         ok = ok && ENGINE_ctrl_cmd(e, "SET_USER_INTERFACE", 0, p11.ui, NULL, 0) == 1;
         ok = ok && ENGINE_init(e) == 1;
         ERR_clear_error();
         if (!ok) {
                 ENGINE_free(e);
-                UI_destroy_method(p11.ui);
-                p11.ui = NULL;
+                free(copy);
                 log_error("%.*s: OpenSSL's pkcs11 engine refused keel's settings (an old libp11?)", shown_len, shown);
                 return NULL;
         }
-        if (module && !(p11.module = strdup(module))) {
-                ENGINE_finish(e);
-                ENGINE_free(e);
-                log_error("out of memory");
-                return NULL;
-        }
-        p11.engine = e;
+        p11.engines[p11.n_engines].engine = e;
+        p11.engines[p11.n_engines].module = copy;
+        p11.n_engines++;
         return e;
 }
 
@@ -163,7 +179,7 @@ static int set_pin(ENGINE *e, const struct pkcs11_uri *u, const char *shown, int
 
 /* One line saying why the engine found nothing, from what it left in the
  * error queue (libp11 0.4: its own library and the module's CKR_ codes). */
-static int log_failure(const char *what, const char *shown, int shown_len) {
+static int log_failure(const char *what, const char *module, const char *shown, int shown_len) {
         const char *reason = NULL, *module_reason = NULL;
         bool not_found = false, no_module = false, bad_uri = false;
         unsigned long e;
@@ -185,10 +201,17 @@ static int log_failure(const char *what, const char *shown, int shown_len) {
                         reason = r;
         }
         if (no_module)
-                return log_error("%.*s: cannot load the PKCS#11 module %s", shown_len, shown, module_name());
+                return log_error("%.*s: cannot load the PKCS#11 module %s", shown_len, shown, module_name(module));
         if (module_reason)
                 /* CKR_PIN_INCORRECT, CKR_PIN_LOCKED...: the login failed. */
                 return log_error("%.*s: the token refused the login: %s", shown_len, shown, module_reason);
+        /* The engine looks without logging in first, then asks for the PIN
+         * and looks again: a private key is never found without it, a
+         * certificate usually is, so one not found is most likely missing. */
+        if (p11.pin_asked && strcmp(what, "certificate") == 0)
+                return log_error("%.*s: no such certificate readable without a PIN (no matching token or object; "
+                                 "for a private one add ?pin-source=file:PATH)",
+                                 shown_len, shown);
         if (p11.pin_asked)
                 return log_error("%.*s: the token needs a PIN to find the %s: add ?pin-source=file:PATH (or "
                                  "?pin-value=PIN) to the URI",
@@ -199,13 +222,13 @@ static int log_failure(const char *what, const char *shown, int shown_len) {
                                  shown_len, shown);
         if (not_found)
                 return log_error("%.*s: no such %s (no matching token, or no matching object in it; module: %s)",
-                                 shown_len, shown, what, module_name());
+                                 shown_len, shown, what, module_name(module));
         return log_error("%.*s: cannot load the %s from the token%s%s", shown_len, shown, what, reason ? ": " : "",
                          reason ? reason : "");
 }
 
 static int prepare(const char *uri, enum pkcs11_object_type want, const char *what, struct pkcs11_uri *u,
-                   ENGINE **ret) {
+                   const char **ret_module, ENGINE **ret) {
         int shown = pkcs11_printable_length(uri);
 
         if (pkcs11_uri_parse(uri, u) < 0)
@@ -215,7 +238,8 @@ static int prepare(const char *uri, enum pkcs11_object_type want, const char *wh
                 return log_error("%.*s: a %s is wanted here, the URI's type= says otherwise (give type=%s or none)",
                                  shown, uri, what, want == PKCS11_TYPE_CERT ? "cert" : "private");
         }
-        *ret = engine_get(u->module_path, uri, shown);
+        *ret_module = select_module(u->module_path);
+        *ret = engine_get(*ret_module, uri, shown);
         if (!*ret || set_pin(*ret, u, uri, shown) < 0) {
                 pkcs11_uri_done(u);
                 return -1;
@@ -227,17 +251,18 @@ static int prepare(const char *uri, enum pkcs11_object_type want, const char *wh
 
 EVP_PKEY *pkcs11_load_private_key(const char *uri) {
         struct pkcs11_uri u;
+        const char *module;
         EVP_PKEY *key;
         ENGINE *e;
         int saved;
 
-        if (prepare(uri, PKCS11_TYPE_PRIVATE, "private key", &u, &e) < 0)
+        if (prepare(uri, PKCS11_TYPE_PRIVATE, "private key", &u, &module, &e) < 0)
                 return NULL;
         saved = mute_stderr();
         key = ENGINE_load_private_key(e, u.path, p11.ui, NULL);
         unmute_stderr(saved);
         if (!key)
-                log_failure("private key", uri, pkcs11_printable_length(uri));
+                log_failure("private key", module, uri, pkcs11_printable_length(uri));
         ERR_clear_error();
         pkcs11_uri_done(&u);
         return key;
@@ -250,10 +275,11 @@ X509 *pkcs11_load_certificate(const char *uri) {
                 X509 *cert;
         } params = {};
         struct pkcs11_uri u;
+        const char *module;
         ENGINE *e;
         int saved, r;
 
-        if (prepare(uri, PKCS11_TYPE_CERT, "certificate", &u, &e) < 0)
+        if (prepare(uri, PKCS11_TYPE_CERT, "certificate", &u, &module, &e) < 0)
                 return NULL;
         params.id = u.path;
         saved = mute_stderr();
@@ -262,7 +288,7 @@ X509 *pkcs11_load_certificate(const char *uri) {
         if (r != 1 || !params.cert) {
                 X509_free(params.cert);
                 params.cert = NULL;
-                log_failure("certificate", uri, pkcs11_printable_length(uri));
+                log_failure("certificate", module, uri, pkcs11_printable_length(uri));
         }
         ERR_clear_error();
         pkcs11_uri_done(&u);
