@@ -220,7 +220,8 @@ int pcr_sign_main(int argc, char **argv) {
                 printf("Usage: keel pcr sign UKI --private-key KEY.pem [--public-key PUB.pem]\n"
                        "                     [--bank LIST] [--phase PHASE]... [--root DIR] [-o SIG.json]\n"
                        "Signs PCR 11 of UKI for each bank and phase: the JSON that systemd-stub finds in\n"
-                       ".pcrsig and systemd-cryptenroll --tpm2-public-key / systemd-cryptsetup accept.\n");
+                       ".pcrsig and systemd-cryptenroll --tpm2-public-key / systemd-cryptsetup accept.\n"
+                       "KEY.pem may be a PKCS#11 URI of an RSA key in a token (see keel sign --help).\n");
                 options_free(&o);
                 return 0;
         }

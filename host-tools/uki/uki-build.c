@@ -137,6 +137,7 @@ static void usage(FILE *f) {
                 "Line breaks in the command line become spaces; one the kernel would cut (2048 bytes\n"
                 "or more, --roothash/--usrhash included) is refused.\n"
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
+                "KEY, CERT and the --pcr-private-key KEY may be PKCS#11 URIs (see keel sign --help).\n"
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
                 "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
                 "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
