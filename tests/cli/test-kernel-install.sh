@@ -32,7 +32,7 @@ check_eq() {
 # ---- make install: the binaries and the plugin the rest of the test uses ----
 # -o: install what BUILD holds, never rebuild it here.
 ROOT=$T/root
-if make -s -C "$SRC" BUILD="$BUILD" -o "$BUILD/keel" -o "$BUILD/keelx64.efi" install DESTDIR="$ROOT" PREFIX=/usr \
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRC" BUILD="$BUILD" -o "$BUILD/keel" -o "$BUILD/keelx64.efi" install DESTDIR="$ROOT" PREFIX=/usr \
         >"$T/make.log" 2>&1; then
         pass "make install DESTDIR PREFIX=/usr"
 else
