@@ -109,6 +109,65 @@ for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/
 done
 check "shellQuote: a quote survives sh" test "$(sh -c "printf %s $(nix_text "$lib.shellQuote \"it's \\\$x\"")")" = "it's \$x"
 
+# ---- nix/module.nix against stand-ins for lib/pkgs (tests/nix/eval-module.nix)
+
+em=$root/tests/nix/eval-module.nix
+# module_json ATTR [NIX-ARGS...]
+module_json() {
+        local attr=$1
+        shift
+        nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
+}
+check "module: the options are the documented ones" test "$(module_json options)" = \
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
+check "module: sets boot.loader.external.enable and the loader id" \
+        test "$(module_json external)/$(module_json loaderId)" = 'true/"keel"'
+check "module: initrd secrets supported (keel install runs initrdSecrets)" test "$(module_json initrdSecrets)" = true
+check "module: no bless-boot units without boot counting" test "$(module_json blessUnits)" = '[]'
+check "module: bootCounting.tries pulls in systemd-bless-boot" \
+        test "$(module_json blessUnits --arg set '{ bootCounting.tries = 3; }')" = '["systemd-bless-boot.service","boot-complete.target"]'
+module_json hook --arg set '{ bootCounting.tries = 2; configurationLimit = 5; layout = "fat"; sortKey = "os";
+        extraEfiSysMountPoints = [ "/boot2" ]; xbootldrMountPoint = "/xb"; settings = { timeout = null; beep = true; };
+        secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; }; measuredBoot.pcrPrivateKeyFile = "/p"; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook.sh"
+keel_fake=/nix/store/00000000000000000000000000000000-keel-0.1/bin/keel
+check "module hook: every option reaches keel install on the ESP" grep -qF -- \
+        "'$keel_fake' 'install' '--esp' '/boot' '--xbootldr' '/xb' '--configuration-limit' '5' '--tries' '2' '--key' '/k' '--cert' '/c' '--pcr-private-key' '/p' '--layout' 'fat' '--sort-key' 'os'" "$T/module-hook.sh"
+check "module hook: and on the extra ESP, without XBOOTLDR" grep -qF -- \
+        "'$keel_fake' 'install' '--esp' '/boot2' '--configuration-limit' '5'" "$T/module-hook.sh"
+check "module hook: checks both ESPs and XBOOTLDR are mounted" \
+        test "$(grep -c "findmnt' '/boot' \\|findmnt' '/boot2' \\|findmnt' '/xb' " "$T/module-hook.sh")" -eq 3
+check "module hook: settings over the defaults (timeout removed, editor off, beep on)" grep -qzF -- \
+        "printf '%s' 'beep yes
+editor no
+'" "$T/module-hook.sh"
+check "module hook: valid sh" sh -n "$T/module-hook.sh"
+module_json hook --arg set '{ settings.default = "@saved"; }' >"$T/module-hook2"
+check "module hook: no default added when the settings have one" bash -c "! grep -q 'default nixos-generation' '$T/module-hook2'"
+# Each assertion fires (and only on its own case).
+assertion() { # NAME EXPECTED-TEXT NIX-ARGS...
+        local name=$1 text=$2
+        shift 2
+        local got
+        got=$(module_json failed "$@")
+        check "module assertion: $name ($got)" bash -c '[ "$(python3 -c "import json,sys; print(len(json.loads(sys.argv[1])))" "$1")" = 1 ] && grep -qF -- "$2" <<<"$1"' _ "$got" "$text"
+}
+assertion "systemd-boot too" "systemd-boot cannot both" --arg loader '{ systemd-boot.enable = true; }'
+assertion "grub too" "grub cannot both" --arg loader '{ grub.enable = true; }'
+assertion "lanzaboote too" "lanzaboote cannot both" --arg boot '{ lanzaboote.enable = true; }'
+assertion "no bootspec" "bootspec.enable must be true" --arg boot '{ bootspec.enable = false; }'
+assertion "key without certificate" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.privateKeyFile = "/k"; }'
+assertion "certificate without key" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.certificateFile = "/c"; }'
+assertion "key in the store" "is in the Nix store" --arg set '{ secureBoot = { privateKeyFile = "/nix/store/k"; certificateFile = "/c"; }; }'
+assertion "PCR key in the store" "is in the Nix store" --arg set '{ measuredBoot.pcrPrivateKeyFile = "/nix/store/k"; }'
+assertion "pcrpkey without PCR key" "pcrPublicKeyFile needs pcrPrivateKeyFile" --arg set '{ measuredBoot.pcrPublicKeyFile = "/p"; }'
+assertion "XBOOTLDR on the ESP" "must not be an ESP mount point" --arg set '{ xbootldrMountPoint = "/boot"; }'
+assertion "an ESP twice" "repeats an ESP" --arg set '{ extraEfiSysMountPoints = [ "/boot" ]; }'
+assertion "relative ESP" "must be an absolute path" --arg loader '{ efi.efiSysMountPoint = "boot"; }'
+assertion "relative extra ESP" "must be an absolute path" --arg set '{ extraEfiSysMountPoints = [ "esp2" ]; }'
+assertion "relative XBOOTLDR" "must be an absolute path" --arg set '{ xbootldrMountPoint = "xb"; }'
+
 # ---- the install hook, with a recording fake keel -------------------------
 
 # A scratch profile: generations 1..3, 3 with a specialisation, the
