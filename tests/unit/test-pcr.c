@@ -78,6 +78,45 @@ static void test_predict_matches_systemd_measure(void **state _unused_) {
         tpe_free(&t);
 }
 
+/* A thin UKI (.tlinux naming section 1's bytes of KAT 1) predicts KAT 1,
+ * systemd-measure's value for the fat image: the content is measured as
+ * .linux in its canonical place. Content of another size, or none, fails. */
+static void test_predict_thin_is_fat_twin(void **state _unused_) {
+        static const char *const names[] = { ".cmdline", ".tlinux", ".osrel" };
+        struct test_pe t = build_uki(names, 3);
+        uint32_t size = tpe_content_size(1);
+        uint8_t *content = malloc(size), *hdr = tpe_section_header(&t, 1);
+        struct measure_thin_content thin = {};
+        struct pcr_value v[_PCR_BANK_MAX];
+        struct thin_ref ref = {};
+        char text[THIN_REF_TEXT_MAX];
+        size_t len;
+
+        assert_non_null(content);
+        for (uint32_t j = 0; j < size; j++)
+                content[j] = tpe_content_byte(1, j);
+        assert_int_equal(EVP_Digest(content, size, ref.sha256, NULL, EVP_sha256(), NULL), 1);
+        ref.size = size;
+        snprintf(ref.path, sizeof(ref.path), "/EFI/keel/content/x.linux");
+        len = thin_ref_format(&ref, text, sizeof(text));
+        assert_true(len > 0 && len < 0x200);
+        /* The ref replaces section 1's bytes; VirtualSize is the text's length. */
+        memset(t.data + read_le32(hdr + SH_RAW_OFFSET), 0, read_le32(hdr + SH_RAW_SIZE));
+        memcpy(t.data + read_le32(hdr + SH_RAW_OFFSET), text, len);
+        write_le32(hdr + SH_VIRTUAL_SIZE, (uint32_t) len);
+
+        thin.linux_data = content;
+        thin.linux_size = size;
+        assert_int_equal(pcr11_predict_file_thin("test", -1, t.data, t.size, &thin, 1u << PCR_BANK_SHA256, v), 0);
+        assert_pcr_hex(&v[PCR_BANK_SHA256], "f5d1ef56d47b1b693ad45e2763528a58a0fe7e970a8cceb7f3ad4e5afa8863c0");
+        thin.linux_size = size - 1;
+        assert_int_equal(pcr11_predict_file_thin("test", -1, t.data, t.size, &thin, 1u << PCR_BANK_SHA256, v), -1);
+        assert_int_equal(pcr11_predict_file_thin("test", -1, t.data, t.size, NULL, 1u << PCR_BANK_SHA256, v), -1);
+        assert_int_equal(pcr11_predict_image("test", t.data, t.size, 1u << PCR_BANK_SHA256, v), -1);
+        free(content);
+        tpe_free(&t);
+}
+
 /* The same image read with pread() (what `keel pcr predict` does); a file
  * that shrank under the mapping fails instead of hashing short data. */
 static void test_predict_file(void **state _unused_) {
@@ -552,6 +591,7 @@ int main(void) {
                 cmocka_unit_test(test_policy_digest_kat),
                 cmocka_unit_test(test_keys),
                 cmocka_unit_test(test_sign_json_verifies),
+                cmocka_unit_test(test_predict_thin_is_fat_twin),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
