@@ -23,17 +23,14 @@
 #define MODULE_ENV "KEEL_PKCS11_MODULE"
 #define PIN_FILE_MAX 4096
 
-/* One engine per PKCS#11 module, each kept to the end of the run: keys
- * it loaded sign through the module it opened, so it must outlive them.
- * (Each ENGINE_by_id() of a dynamic engine is a new instance with its own
- * module and PIN.) */
-#define MAX_ENGINES 4
+/* The engine, kept to the end of the run: keys it loaded sign through the
+ * module it opened, so it must outlive them. It is one instance per
+ * process (ENGINE_by_id() returns the one OpenSSL lists, and libp11 cannot
+ * be loaded a second time beside it), and it opens one module: so one
+ * module per run. */
 static struct {
-        struct {
-                ENGINE *engine;
-                char *module; /* what it was given; NULL: the engine's default */
-        } engines[MAX_ENGINES];
-        size_t n_engines;
+        ENGINE *engine;
+        char *module; /* what it was given; NULL: the engine's default */
         UI_METHOD *ui;
         bool pin_asked;
 } p11;
@@ -99,11 +96,11 @@ static ENGINE *engine_get(const char *module, const char *shown, int shown_len) 
         int saved;
         bool ok;
 
-        for (size_t i = 0; i < p11.n_engines; i++)
-                if (same_module(module, p11.engines[i].module))
-                        return p11.engines[i].engine;
-        if (p11.n_engines == MAX_ENGINES) {
-                log_error("%.*s: more than %d PKCS#11 modules in one run", shown_len, shown, MAX_ENGINES);
+        if (p11.engine) {
+                if (same_module(module, p11.module))
+                        return p11.engine;
+                log_error("%.*s: PKCS#11 module %s, but an earlier key or certificate came from %s: one module per run",
+                          shown_len, shown, module_name(module), module_name(p11.module));
                 return NULL;
         }
         if (!p11.ui) {
@@ -141,9 +138,8 @@ static ENGINE *engine_get(const char *module, const char *shown, int shown_len) 
                 log_error("%.*s: OpenSSL's pkcs11 engine refused keel's settings (an old libp11?)", shown_len, shown);
                 return NULL;
         }
-        p11.engines[p11.n_engines].engine = e;
-        p11.engines[p11.n_engines].module = copy;
-        p11.n_engines++;
+        p11.engine = e;
+        p11.module = copy;
         return e;
 }
 
