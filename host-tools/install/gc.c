@@ -73,6 +73,8 @@ bool generation_of_entry_id(const char *id, unsigned long *ret) {
                 return false;
         memcpy(copy, id, len);
         copy[len] = '\0';
+        if (len >= 5 && strcasecmp(copy + len - 5, ".conf") == 0)
+                copy[len -= 5] = '\0';
         if (len < 4 || strcasecmp(copy + len - 4, ".efi") != 0)
                 strcat(copy, ".efi");
         if (!generation_entry_parse(copy, &e))
@@ -122,7 +124,7 @@ bool gc_keeps(const struct gc_policy *p, unsigned long g) {
         bool has_cutoff = newest_live_cutoff(p, &cutoff);
 
         return contains(p->unreadable, p->n_unreadable, g) || (p->has_booted && g == p->booted) ||
-               (p->has_last_good && g == p->last_good) ||
+               (p->has_last_good && g == p->last_good) || (p->has_default && g == p->default_generation) ||
                (contains(p->live, p->n_live, g) && (!has_cutoff || g >= cutoff));
 }
 

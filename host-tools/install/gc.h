@@ -23,7 +23,8 @@ struct generation_entry {
 bool generation_entry_parse(const char *filename, struct generation_entry *ret);
 
 /* The generation an entry ID (LoaderEntrySelected, with or without ".efi",
- * a counter or a "@profile" suffix) belongs to; false for another entry. */
+ * a counter or a "@profile" suffix; systemd-boot's "….conf" IDs too)
+ * belongs to; false for another entry. */
 bool generation_of_entry_id(const char *id, unsigned long *ret);
 
 struct gc_policy {
@@ -36,6 +37,8 @@ struct gc_policy {
         unsigned long booted;
         bool has_last_good;             /* gc_last_good() of the state before this run's writes */
         unsigned long last_good;
+        bool has_default;               /* the generation loader.conf's `default` names (a rollback) */
+        unsigned long default_generation;
 };
 
 /* The newest generation with an entry without a counter, i.e. the last
@@ -45,7 +48,8 @@ bool gc_last_good(const struct generation_entry *entries, size_t n, unsigned lon
 /* Whether GC keeps a generation; gc_decide() sets ret_remove[i] for each
  * entry of a generation it does not keep. Kept: entries of the newest
  * `limit` live generations, of unreadable generations (GC cannot judge what
- * it cannot read), of the booted generation and of the last known good one.
+ * it cannot read), of the booted generation, of the last known good one
+ * and of the one loader.conf makes the default.
  * Everything else — older live generations and generations no longer in
  * the profile — goes. */
 bool gc_keeps(const struct gc_policy *p, unsigned long generation);

@@ -22,6 +22,7 @@
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "host-tools/entries/efivars.h"
+#include "host-tools/entries/esp.h"
 #include "host-tools/install/bootspec.h"
 #include "host-tools/install/content-gc.h"
 #include "host-tools/install/esp-writer.h"
@@ -32,6 +33,7 @@
 #include "host-tools/uki/thin-content.h"
 #include "host-tools/uki/uki-build.h"
 #include "common/error.h"
+#include "common/loader-conf.h"
 #include "common/pe.h"
 
 #define ENTRIES_DIR "EFI/Linux"
@@ -650,7 +652,23 @@ static int collect_content(struct install *in) {
 /* What GC keeps, decided before anything is written: a generation GC
  * would remove at the end is not written in the first place. The last
  * known good generation is judged on the state before this run. */
-static void decide_policy(struct install *in, const struct generation_entry *before, size_t n_before) {
+/* loader.conf's `default` (the one installed now, else the one on the ESP). */
+static bool default_generation(struct install *in, const uint8_t *conf, size_t conf_size, unsigned long *ret) {
+        struct loader_config c;
+        bool found = false;
+
+        loader_config_init(&c);
+        if (conf)
+                loader_config_parse(&c, (const char *) conf, conf_size, NULL, NULL);
+        else
+                esp_read_loader_conf(&c, in->esp.root);
+        if (c.default_pattern[0])
+                found = generation_of_entry_id(c.default_pattern, ret);
+        return found;
+}
+
+static void decide_policy(struct install *in, const struct generation_entry *before, size_t n_before,
+                          const uint8_t *conf, size_t conf_size) {
         in->gc = (struct gc_policy) {
                 .live = in->live,
                 .n_live = in->n_specs,
@@ -662,6 +680,7 @@ static void decide_policy(struct install *in, const struct generation_entry *bef
                 in->live[i] = in->specs[i].generation;
         in->gc.booted = booted_generation(in, &in->gc.has_booted);
         in->gc.has_last_good = gc_last_good(before, n_before, &in->gc.last_good);
+        in->gc.has_default = default_generation(in, conf, conf_size, &in->gc.default_generation);
         for (size_t i = 0; i < in->n_entries; i++) {
                 struct planned_entry *e = &in->entries[i];
                 e->dropped = !in->gc_blind && !e->existing && !gc_keeps(&in->gc, e->generation);
@@ -822,7 +841,7 @@ static int run(struct install *in) {
                 char loader_rel[64];
                 snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
                 match_existing(in, before, names, n_before);
-                decide_policy(in, before, n_before);
+                decide_policy(in, before, n_before, conf, conf_size);
                 write_loader = !esp_writer_same(&in->esp, loader_rel, NULL, in->staged_loader, in->loader_size);
                 r = check_space(in, write_loader, conf != NULL, conf_size);
         }

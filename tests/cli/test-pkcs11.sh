@@ -105,6 +105,20 @@ check "same JSON as with the key file" cmp -s "$T/sig-p11.json" "$T/sig-file.jso
 run "pcr sign --private-key URI --public-key PUB.pem (the pair is checked)" \
         "$KEEL" pcr sign "$T/built-file.efi" --private-key "$KEY" --public-key "$T/db.pub" -o "$T/sig-p11b.json"
 check "same JSON as with the key file" cmp -s "$T/sig-p11b.json" "$T/sig-file.json"
+
+# ---- keel install ---------------------------------------------------------------
+mkdir -p "$T/gen/1" "$T/profiles" "$T/esp-file" "$T/esp-p11"
+cat >"$T/gen/1/boot.json" <<JSON
+{"org.nixos.bootspec.v1": {"system": "x86_64-linux", "init": "/nix/store/x-system-1/init", "initrd": "$T/initrd",
+ "kernel": "$STUB", "kernelParams": ["quiet"], "label": "NixOS 1", "toplevel": "/nix/store/x-system-1"}}
+JSON
+ln -s "$T/gen/1" "$T/profiles/system-1-link"
+TMPDIR=$T "$KEEL" install --stub "$STUB" --esp "$T/esp-file" --key "$T/db.key" --cert "$T/db.crt" \
+        --pcr-private-key "$T/db.key" "$T/profiles/system-1-link" >/dev/null
+run "install --key URI --cert URI --pcr-private-key URI" env TMPDIR="$T" "$KEEL" install --stub "$STUB" \
+        --esp "$T/esp-p11" --key "$KEY" --cert "$CERT" --pcr-private-key "$KEY" "$T/profiles/system-1-link"
+check "install: the same ESP, byte for byte, as with the key files" diff -r "$T/esp-file" "$T/esp-p11"
+run "install: sbverify accepts the installed loader" sbverify --cert "$T/db.crt" "$T/esp-p11/EFI/BOOT/BOOTX64.EFI"
 verify_policy_sigs() { # every sha256 entry's sig verifies over its pol with openssl and db's public key
         python3 - "$1" "$T" <<'EOF' || return 1
 import base64, json, sys

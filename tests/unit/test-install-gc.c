@@ -64,6 +64,8 @@ static void test_entry_ids(void **state) {
         assert_int_equal(g, 9);
         assert_true(generation_of_entry_id("nixos-generation-10", &g));
         assert_int_equal(g, 10);
+        assert_true(generation_of_entry_id("nixos-generation-11.conf", &g)); /* systemd-boot's Type #1 ID */
+        assert_int_equal(g, 11);
         assert_false(generation_of_entry_id("auto-reboot-to-firmware-setup", &g));
         assert_false(generation_of_entry_id("debian.conf", &g));
         assert_false(generation_of_entry_id("", &g));
@@ -180,6 +182,23 @@ static void test_last_good_judged_before_the_run(void **state) {
         free(k);
 }
 
+static void test_rollback_default_kept(void **state) {
+        /* Rolled back to 2 while 5 runs: loader.conf's default names 2, so
+         * limit 2 must not take it away (the menu would silently boot 5). */
+        static const char *const names[] = {
+                "nixos-generation-1.efi", "nixos-generation-2.efi", "nixos-generation-3.efi",
+                "nixos-generation-4.efi", "nixos-generation-5.efi",
+        };
+        static const unsigned long live[] = { 1, 2, 3, 4, 5 };
+        struct gc_policy p = { .live = live, .n_live = 5, .limit = 2, .has_booted = true, .booted = 5,
+                               .has_default = true, .default_generation = 2 };
+        char *k = kept(&p, names, 5, true);
+        (void) state;
+
+        assert_string_equal(k, "nixos-generation-2.efi nixos-generation-4.efi nixos-generation-5.efi");
+        free(k);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
@@ -190,6 +209,7 @@ int main(void) {
                 cmocka_unit_test(test_deleted_generations_go),
                 cmocka_unit_test(test_unreadable_generations_kept),
                 cmocka_unit_test(test_last_good_judged_before_the_run),
+                cmocka_unit_test(test_rollback_default_kept),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
