@@ -351,8 +351,11 @@ static int walk_text(const char *text, size_t len, char *error, size_t error_siz
                         if (top && top->is_object && top->expect_key) {
                                 if (scan_string(text, len, &i, &key, &key_len, &why) < 0)
                                         goto bad_string;
-                                frame_path(frames, depth, where, sizeof(where));
-                                shown(key, key_len, what);
+                                /* The message parts only on a refusal. */
+                                if (strlen(key) != key_len || json_object_object_get_ex(top->keys, key, NULL)) {
+                                        frame_path(frames, depth, where, sizeof(where));
+                                        shown(key, key_len, what);
+                                }
                                 if (strlen(key) != key_len) {
                                         r = fail(error, error_size, "key \"%s\"%s%s contains a NUL character",
                                                  what, where[0] ? " in " : " at the top level", where);
