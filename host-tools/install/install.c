@@ -303,7 +303,7 @@ static char *os_release_text(const struct install *in, const struct bootspec *b,
         }
         *q = '\0';
         if (asprintf(&text, "NAME=NixOS\nID=nixos\nPRETTY_NAME=\"%s\"\nIMAGE_ID=%s\nVERSION_ID=%lu\n", label,
-                     in->o.sort_key, b->generation) < 0)
+                     in->o.sort_key_given || !c->sort_key ? in->o.sort_key : c->sort_key, b->generation) < 0)
                 text = NULL;
         free(label);
         return text;
@@ -380,8 +380,19 @@ out:
         return r;
 }
 
+static void free_planned(struct planned_entry *e) {
+        free(e->staged_uki);
+        free(e->linux_content);
+        free(e->initrd_content);
+        free(e->installed_name);
+        memset(e, 0, sizeof(*e));
+}
+
+/* A generation whose UKI cannot be built (a kernel gone from the store, a
+ * command line the kernel would cut) is skipped like an unreadable one:
+ * its entries stay, the others are installed. */
 static int plan_entries(struct install *in) {
-        size_t n = 0;
+        size_t n = 0, kept = 0;
 
         for (size_t i = 0; i < in->n_specs; i++)
                 n += 1 + in->specs[i].n_specialisations;
@@ -389,13 +400,28 @@ static int plan_entries(struct install *in) {
         if (!in->entries)
                 return log_error("out of memory");
         for (size_t i = 0; i < in->n_specs; i++) {
-                const struct bootspec *b = &in->specs[i];
-                if (plan_entry(in, b, &b->config, NULL) < 0)
-                        return -1;
-                for (size_t k = 0; k < b->n_specialisations; k++)
-                        if (plan_entry(in, b, &b->specialisations[k].config, b->specialisations[k].name) < 0)
-                                return -1;
+                struct bootspec *b = &in->specs[i];
+                size_t first = in->n_entries;
+                bool ok = plan_entry(in, b, &b->config, NULL) == 0;
+
+                for (size_t k = 0; ok && k < b->n_specialisations; k++)
+                        ok = plan_entry(in, b, &b->specialisations[k].config, b->specialisations[k].name) == 0;
+                if (ok) {
+                        in->specs[kept++] = *b;
+                        continue;
+                }
+                log_warning("skipping generation %lu: its UKI cannot be built; its entries are kept", b->generation);
+                while (in->n_entries > first)
+                        free_planned(&in->entries[--in->n_entries]);
+                if (in->n_unreadable < MAX_GENERATIONS)
+                        in->unreadable[in->n_unreadable++] = b->generation;
+                else
+                        in->gc_blind = true;
+                bootspec_free(b);
         }
+        in->n_specs = kept;
+        if (kept == 0)
+                return log_error("no installable generation; the ESP is left as it is");
         return 0;
 }
 
@@ -857,12 +883,8 @@ static int run(struct install *in) {
 
 static void free_install(struct install *in) {
         remove_staging(in);
-        for (size_t i = 0; i < in->n_entries; i++) {
-                free(in->entries[i].staged_uki);
-                free(in->entries[i].linux_content);
-                free(in->entries[i].initrd_content);
-                free(in->entries[i].installed_name);
-        }
+        for (size_t i = 0; i < in->n_entries; i++)
+                free_planned(&in->entries[i]);
         free(in->entries);
         for (size_t i = 0; i < in->n_specs; i++)
                 bootspec_free(&in->specs[i]);
@@ -922,7 +944,10 @@ int install_main(int argc, char **argv) {
                                 r = log_error("install: --layout is thin or fat, not '%s'", optarg);
                         break;
                 case 'c': in->o.loader_conf = optarg; break;
-                case 's': in->o.sort_key = optarg; break;
+                case 's':
+                        in->o.sort_key = optarg;
+                        in->o.sort_key_given = true;
+                        break;
                 case 'b':
                         in->o.booted = true;
                         r = parse_number("--booted", optarg, &in->o.booted_generation);

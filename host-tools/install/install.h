@@ -15,6 +15,7 @@ struct install_options {
         bool layout_thin;
         const char *loader_conf;
         const char *sort_key;
+        bool sort_key_given;            /* --sort-key beats a bootspec's own sortKey */
         bool booted;
         unsigned long booted_generation;
         const char *stub_path;

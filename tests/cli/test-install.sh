@@ -108,6 +108,16 @@ mkgen 2
 sed -i 's/x86_64-linux/aarch64-linux/' "$T/gens/2/boot.json"
 install_ --esp "$T/esp2" $(gen_links 1 2) >/dev/null 2>"$T/stderr"
 check "system of another architecture skipped" grep -q "system-2-link.*aarch64-linux" "$T/stderr"
+mkgen 4 "$T/no-such-kernel"
+install_ --esp "$T/esp2" $(gen_links 1 4) >/dev/null 2>"$T/stderr"
+check "a generation whose kernel is gone from the store is skipped, the others installed" sh -c \
+        "grep -q 'skipping generation 4' '$T/stderr' && [ -f '$T/esp2/EFI/Linux/nixos-generation-1.efi' ] && [ ! -e '$T/esp2/EFI/Linux/nixos-generation-4.efi' ]"
+mkgen 4 "$T/kernel-a" "NixOS test 4" ', "org.nixos.systemd-boot": {"sortKey": "zz-server"}'
+install_ --esp "$T/esp2" $(gen_links 1 4) >/dev/null 2>&1
+check "the bootspec's own sortKey becomes the entry's sort key" sh -c \
+        "'$KEEL' uki inspect '$T/esp2/EFI/Linux/nixos-generation-4.efi' | grep -q 'IMAGE_ID=zz-server'"
+install_ --esp "$T/esp2" --sort-key nixos $(gen_links 1 4) >/dev/null 2>&1
+check "--sort-key wins over it" sh -c "'$KEEL' uki inspect '$T/esp2/EFI/Linux/nixos-generation-4.efi' | grep -q 'IMAGE_ID=nixos'"
 check "bad usage: one line" fails_cleanly "" install_ --esp "$T/esp2" --layout wide $(gen_links 1)
 check "no --esp: one line" fails_cleanly "" install_ $(gen_links 1)
 
