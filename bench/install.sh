@@ -22,7 +22,8 @@ JSON
         ln -sfn "$W/gen/$n" "$W/profiles/system-$n-link"
 done
 links() { for n in "$@"; do printf '%s ' "$W/profiles/system-$n-link"; done; }
-export TMPDIR=$W
+# Staging in keel install's default place (/dev/shm).
+unset TMPDIR
 install_() { "$KEEL" install --stub "$BUILD/keelx64.efi" --key "$W/db.key" --cert "$W/db.crt" "$@"; }
 esp_bytes() { du -sb --apparent-size "$1" | cut -f1; }
 

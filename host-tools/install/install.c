@@ -388,6 +388,37 @@ static void free_planned(struct planned_entry *e) {
         memset(e, 0, sizeof(*e));
 }
 
+/* The kernels and initrds of all generations hashed up front on both
+ * cores: the refs of every entry need them (an idempotent run is mostly
+ * these hashes), and the UKI build finds them again. */
+static void prefetch_digests(struct install *in) {
+        size_t n = 0, cap = 2 * in->n_specs * 8;
+        const char **paths = calloc(cap ? cap : 1, sizeof(*paths));
+
+        if (!paths)
+                return;
+        for (size_t i = 0; i < in->n_specs; i++) {
+                const struct bootspec *b = &in->specs[i];
+                const struct bootspec_config *configs[1 + 7];
+                size_t n_configs = 0;
+                configs[n_configs++] = &b->config;
+                for (size_t k = 0; k < b->n_specialisations && n_configs < 8; k++)
+                        configs[n_configs++] = &b->specialisations[k].config;
+                for (size_t k = 0; k < n_configs && n + 2 < cap; k++) {
+                        paths[n++] = configs[k]->kernel;
+                        if (configs[k]->initrd && !configs[k]->initrd_secrets)
+                                paths[n++] = configs[k]->initrd;
+                }
+        }
+        /* Duplicates (generations sharing a kernel) would be hashed twice. */
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = i + 1; k < n; k++)
+                        if (strcmp(paths[i], paths[k]) == 0)
+                                paths[k--] = paths[--n];
+        thin_digest_prefetch(paths, n);
+        free(paths);
+}
+
 /* A generation whose UKI cannot be built (a kernel gone from the store, a
  * command line the kernel would cut) is skipped like an unreadable one:
  * its entries stay, the others are installed. */
@@ -530,11 +561,25 @@ static void match_existing(struct install *in, struct generation_entry *installe
         }
 }
 
-static bool content_present(struct install *in, const struct thin_ref *ref) {
+/* Whether the content a ref names is on the ESP: hashed for an entry
+ * written now (a new UKI must never name a damaged file); for an unchanged
+ * entry its size is enough to notice a deleted or cut file, which is then
+ * written again (`keel entries --check` hashes everything). */
+static bool content_present(struct install *in, const struct thin_ref *ref, bool verify) {
         char *volume = in->entries_volume->root;
         struct thin_content c;
         bool ok;
 
+        if (!verify) {
+                char rel[THIN_PATH_MAX + 1];
+                struct stat st;
+                char *path;
+                content_path(ref, rel, sizeof(rel));
+                path = esp_writer_path(in->entries_volume, rel);
+                ok = path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size == ref->size;
+                free(path);
+                return ok;
+        }
         if (thin_content_check(volume, ref, &c) < 0)
                 return false;
         ok = c.state == THIN_CONTENT_OK;
@@ -569,9 +614,9 @@ static int check_space(struct install *in, bool write_loader, bool write_conf, u
                         counted_initrd |= e->has_initrd && in->entries[k].has_initrd &&
                                           memcmp(in->entries[k].initrd_ref.sha256, e->initrd_ref.sha256, 32) == 0;
                 }
-                if (!counted_linux && !content_present(in, &e->linux_ref))
+                if (!counted_linux && !content_present(in, &e->linux_ref, !e->unchanged))
                         need_entries += allocated(e->linux_ref.size);
-                if (e->has_initrd && !counted_initrd && !content_present(in, &e->initrd_ref))
+                if (e->has_initrd && !counted_initrd && !content_present(in, &e->initrd_ref, !e->unchanged))
                         need_entries += allocated(e->initrd_ref.size);
         }
         if (write_loader)
@@ -617,13 +662,13 @@ static int install_content(struct install *in) {
                 if (e->dropped)
                         continue;
                 content_path(&e->linux_ref, rel, sizeof(rel));
-                if (!content_present(in, &e->linux_ref) &&
+                if (!content_present(in, &e->linux_ref, !e->unchanged) &&
                     esp_writer_put(in->entries_volume, rel, NULL, e->linux_content, e->linux_ref.size) < 0)
                         return -1;
                 if (!e->has_initrd)
                         continue;
                 content_path(&e->initrd_ref, rel, sizeof(rel));
-                if (!content_present(in, &e->initrd_ref) &&
+                if (!content_present(in, &e->initrd_ref, !e->unchanged) &&
                     esp_writer_put(in->entries_volume, rel, NULL, e->initrd_content, e->initrd_ref.size) < 0)
                         return -1;
         }
@@ -859,6 +904,8 @@ static int run(struct install *in) {
         r = make_staging(in);
         if (r == 0)
                 r = stage_loader(in);
+        if (r == 0 && in->o.layout_thin)
+                prefetch_digests(in);
         if (r == 0)
                 r = plan_entries(in);
         if (r == 0)

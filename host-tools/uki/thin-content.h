@@ -18,6 +18,11 @@
  * than THIN_CONTENT_MAX). */
 int thin_ref_for_file(const char *path, const char *suffix, struct thin_ref *ret);
 
+/* Hashes the files (those that can be opened; errors are left to the real
+ * calls) on two threads, so that later thin_ref_for_file() and
+ * thin_content_check() calls on unchanged files find their digests. */
+void thin_digest_prefetch(const char *const *paths, size_t n);
+
 /* Writes source_path to volume_root + ref->path atomically (a temporary in
  * the same directory, fsync, rename, fsync of the directory), creating
  * missing directories. The bytes copied must match ref (size, SHA-256): a

@@ -227,15 +227,28 @@ realos_uki() {
 
 # realos_disk OUT UKI...: keel image (keel loader, the UKIs in \EFI\Linux
 # under their file names, erofs root, verity) + the LUKS2 /var partition.
+# realos_disk OUT --esp-dir DIR: the same with the ESP tree DIR as it is
+# (what `keel install` wrote: loader, loader.conf, UKIs, content files).
 realos_disk() {
-        local out=$1 uki args=() start
+        local out=$1 uki args=() start f
         shift
-        for uki in "$@"; do
-                args+=(--uki "$uki")
-        done
-        printf 'timeout 0\n' >"$out.loader.conf"
-        "$KEEL" image --root "$REALOS_TREE" --loader "$KEEL_EFI" "${args[@]}" \
-                --esp-file "$out.loader.conf:/loader/loader.conf" -o "$out" >"$out.image.txt"
+        if [ "${1:-}" = --esp-dir ]; then
+                args+=(--loader "$2/EFI/BOOT/BOOTX64.EFI")
+                while read -r f; do
+                        case "$f" in
+                        EFI/Linux/*.efi) args+=(--uki "$2/$f") ;;
+                        EFI/BOOT/BOOTX64.EFI) ;;
+                        *) args+=(--esp-file "$2/$f:/$f") ;;
+                        esac
+                done < <(cd "$2" && find . -type f | sed 's|^\./||' | sort)
+        else
+                for uki in "$@"; do
+                        args+=(--uki "$uki")
+                done
+                printf 'timeout 0\n' >"$out.loader.conf"
+                args+=(--loader "$KEEL_EFI" --esp-file "$out.loader.conf:/loader/loader.conf")
+        fi
+        "$KEEL" image --root "$REALOS_TREE" "${args[@]}" -o "$out" >"$out.image.txt"
         rm -f "$out.loader.conf"
         # keel image makes the three partitions it knows; /var is added by
         # rewriting the table with one more line (sfdisk then puts the

@@ -47,6 +47,13 @@ check "second run: no byte written, no operation" python3 -c '
 import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["bytes_written"] == 0 and r["operations"] == 0))' "$T/again.json"
 check "second run: ESP unchanged (paths, inodes, sizes, times)" test "$(snapshot "$T/esp")" = "$before"
 
+content_file=$(ls "$T/esp/EFI/keel/content/"*.initrd)
+rm "$content_file"
+run "re-run after a content file was deleted" install_ --esp "$T/esp" $(gen_links 1 2 3)
+{ cat "$T/initrd"; head -c 3 /dev/zero; } >"$T/initrd.padded"
+check "the deleted content file is written again (the initrd padded to 4 bytes)" cmp -s "$content_file" "$T/initrd.padded"
+run "and keel entries --check passes again" "$KEEL" entries --esp "$T/esp" --check
+
 # ---- boot counting for new entries only ------------------------------------------
 mkgen 4
 run "install generation 4 with --tries 3" install_ --esp "$T/esp" --tries 3 $(gen_links 1 2 3 4)
