@@ -14,6 +14,9 @@
 #      removes 1 and 2; the ESP boots 3.
 #   E. loader.conf `default` naming generation 3's specialisation: it boots
 #      with its own command line.
+#   F. generation 5 with a kernel of its own, whose content file on the ESP
+#      is then altered by one byte: its stub refuses it, the loader falls
+#      back and generation 3 boots.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
@@ -165,4 +168,27 @@ expect_report_complete "$W"
 expect_eq "the specialisation booted" "$(booted_marker "$W")" gen3-debug
 expect_eq "with its own command line" "$(report_value "$W" CMDLINE)" \
         "init=/nix/store/keeltest-debug/init console=ttyS0 loglevel=1 panic=-1 keel.test=gen3-debug"
+
+echo "-- F: a thin UKI whose kernel file on the ESP was altered is refused; the next entry boots"
+from_image "$WORK/disk.img" "$WORK/esp"
+printf 'timeout 0\n' >"$WORK/loader.conf"
+# A kernel of its own: the same image with one byte appended (firmware and
+# Linux's EFI stub ignore data after the last section).
+{ cat "$(kernel_image)"; printf 'k'; } >"$WORK/kernel-5"
+mkgen 5 "$(shared_initramfs)"
+sed -i "s|\"kernel\": \"[^\"]*\"|\"kernel\": \"$WORK/kernel-5\"|" "$G/system-5/boot.json"
+install_ --esp "$WORK/esp" --configuration-limit 2 $(links 1 2 3 4 5)
+content5=$WORK/esp/EFI/keel/content/$(sha256sum <"$WORK/kernel-5" | cut -c1-64).linux
+expect_true "generation 5's kernel is a content file of its own" test -f "$content5"
+python3 - "$content5" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4096); b = f.read(1); f.seek(4096); f.write(bytes([b[0] ^ 0x01]))
+PY
+to_image "$WORK/esp" "$WORK/disk.img"
+W=$WORK/f
+sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
+expect_report_complete "$W"
+expect_true "the stub refused generation 5's altered kernel file" console_has "$W" "keel: refusing to boot: .*\.tlinux"
+expect_eq "generation 3 booted, unattended" "$(booted_marker "$W")" gen3
 exit $((FAILURES > 0))
