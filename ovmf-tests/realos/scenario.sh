@@ -20,3 +20,15 @@ report_values() {
 }
 
 lower() { tr "A-F" "a-f" <<<"$1"; }
+
+# realos_last_report WORK: for runs of several boots, the last complete
+# report (earlier boots may have started one before they rebooted) cut out
+# into WORK/last/report.log; sets LAST=WORK/last and values KEY (its
+# values under KEY=).
+realos_last_report() {
+        mkdir -p "$1/last"
+        tr -d '\r' <"$1/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
+                /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$1/last/report.log"
+        LAST=$1/last
+        values() { report_values "$LAST/report.log" "$1"; }
+}

@@ -53,11 +53,7 @@ expect_eq "four boots in the run" "$(grep -c "BdsDxe: loading Boot" <<<"$console
 expect_eq "generation 2's health check failed 3 times" \
         "$(grep -c "Failed to start .*keel-healt" <<<"$console" || true)" 3
 
-mkdir -p "$WORK/last"
-tr -d '\r' <"$WORK/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
-        /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$WORK/last/report.log"
-LAST=$WORK/last
-values() { report_values "$LAST/report.log" "$1"; }
+realos_last_report "$WORK"
 expect_report_complete "$LAST"
 state=$(report_value "$LAST" STATE)
 expect_true "generation 1 reached multi-user: '$state'" test "$state" = running -o "$state" = degraded

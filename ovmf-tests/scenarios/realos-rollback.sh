@@ -37,13 +37,8 @@ expect_eq "generation 2's health check failed 3 times (one per try)" \
 expect_eq "each of them rebooted (FailureAction=reboot)" \
         "$(grep -c "reboot: Restarting system" <<<"$console" || true)" 3
 
-# The last report is generation 1's (generation 2 boots may have started
-# one before they rebooted): cut the last complete one out.
-mkdir -p "$WORK/last"
-tr -d '\r' <"$WORK/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
-        /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$WORK/last/report.log"
-LAST=$WORK/last
-values() { report_values "$LAST/report.log" "$1"; }
+# The last report is generation 1's.
+realos_last_report "$WORK"
 expect_report_complete "$LAST"
 state=$(report_value "$LAST" STATE)
 expect_true "generation 1 reached multi-user: '$state'" test "$state" = running -o "$state" = degraded

@@ -66,11 +66,7 @@ expect_eq "dm-verity found the corruption in 3 boots" \
 expect_eq "... and the kernel panicked each time (panic-on-corruption)" \
         "$(grep -c "Kernel panic - not syncing" <<<"$console" || true)" 3
 
-mkdir -p "$WORK/last"
-tr -d '\r' <"$WORK/report.log" | awk '/^KEEL-REPORT-BEGIN$/ { buf = "" } { buf = buf $0 "\n" }
-        /^KEEL-REPORT-END$/ { last = buf } END { printf "%s", last }' >"$WORK/last/report.log"
-LAST=$WORK/last
-values() { report_values "$LAST/report.log" "$1"; }
+realos_last_report "$WORK"
 expect_eq "one report (generation 2 never got that far)" "$(grep -c '^KEEL-REPORT-BEGIN' <(tr -d '\r' <"$WORK/report.log"))" 1
 expect_report_complete "$LAST"
 state=$(report_value "$LAST" STATE)

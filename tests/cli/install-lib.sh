@@ -3,6 +3,7 @@
 # directory with boot.json (bootspec v1) linked as $T/profiles/system-N-link,
 # the way `nix-env -p /nix/var/nix/profiles/system --set` links them.
 
+KEEL_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$T/profiles" "$T/gens" "$T/efivars"
 export KEEL_EFIVARFS=$T/efivars
 # Staging happens here, so that a crashed run's leftovers stay in $T.
@@ -56,24 +57,11 @@ unmount_esps() {
         for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
 }
 
-# bootctl_list ESP FIELD: FIELD ("id", "title", "version") of every entry
-# bootctl 252 lists, in its order, space-separated (titles: '|'-separated).
+# bootctl_list ESP FIELD: FIELD ("id", "plain_title", "version") of every
+# entry bootctl 252 lists, in its order, space-separated (titles:
+# '|'-separated).
 bootctl_list() {
-        SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path="$1" --no-variables list --no-pager 2>/dev/null |
-                python3 -c '
-import sys
-field = sys.argv[1]
-values = []
-for block in sys.stdin.read().split("\n\n"):
-    fields = {}
-    for line in block.splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            fields[k.strip()] = v.strip()
-    if "id" in fields:
-        value = fields.get(field, "")
-        for note in (" (not reported/new)", " (reported/absent)", " (default)"):
-            value = value.replace(note, "")
-        values.append(value)
-print(("|" if field == "title" else " ").join(values))' "$2"
+        local sep=" "
+        [ "$2" = plain_title ] && sep="|"
+        python3 "$KEEL_TESTS/bootctl_list.py" "$1" "$2" | paste -sd "$sep"
 }

@@ -295,16 +295,7 @@ mount -t tmpfs -o size=256m keel-nix-esp "$T/esp"   # bootctl wants a mount poin
 export SYSTEMD_RELAX_ESP_CHECKS=1                    # ... but not a vfat partition
 # listing: "id|title|tries" per bootctl list entry, in bootctl's order.
 listing() {
-        bootctl --esp-path="$T/esp" list --no-pager 2>/dev/null | python3 -c '
-import sys
-for block in sys.stdin.read().split("\n\n"):
-    f = {}
-    for line in block.splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            f[k.strip()] = v.strip()
-    if "id" in f:
-        print(f["id"] + "|" + f.get("title", "") + "|" + f.get("tries", ""))'
+        python3 "$(dirname "$0")/../bootctl_list.py" "$T/esp" id,title,tries
 }
 main_ids() { listing | cut -d'|' -f1 | grep -v specialisation | tr '\n' ' '; }
 

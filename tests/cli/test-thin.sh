@@ -175,21 +175,12 @@ bootctl_agrees() {
         mkdir -p "$MNT"
         mount -t tmpfs keel-thin "$MNT" || { echo "cannot mount a tmpfs"; return 1; }
         cp -r "$ESP/." "$MNT/"
-        python3 - "$KEEL" "$MNT" <<'EOF'
-import json, os, subprocess, sys
-keel, esp = sys.argv[1:]
-env = dict(os.environ, SYSTEMD_RELAX_ESP_CHECKS="1")
-out = subprocess.run(["bootctl", f"--esp-path={esp}", "list", "--no-pager"], capture_output=True, text=True,
-                     env=env).stdout
-ref = []
-for block in out.split("\n\n"):
-    f = {}
-    for line in block.splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            f[k.strip()] = v.strip()
-    if "id" in f:
-        ref.append((f["id"], f.get("version"), "(default)" in f.get("title", ""), f.get("title", "")))
+        python3 - "$KEEL" "$MNT" "$(dirname "$0")/.." <<'EOF'
+import json, subprocess, sys
+keel, esp, tests = sys.argv[1:]
+sys.path.insert(0, tests)
+from bootctl_list import bootctl_list
+ref = [(f["id"], f.get("version"), f["default"], f.get("title", "")) for f in bootctl_list(esp)]
 ours = json.loads(subprocess.run([keel, "entries", "--esp", esp, "--json"], capture_output=True, check=True).stdout)
 mine = [(e["id"], e["version"], e["is_default"], e["title"]) for e in ours]
 # bootctl's title line is "TITLE (VERSION) (ID) (default) ..."

@@ -18,6 +18,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bootctl_list import bootctl_list  # noqa: E402  (tests/bootctl_list.py)
+
 KEEL = os.path.abspath(sys.argv[1])
 STUB = os.path.abspath(sys.argv[2])
 TREES = int(sys.argv[3]) if len(sys.argv) > 3 else 60
@@ -106,22 +109,9 @@ def make_type2(esp, used, workdir):
                     "--os-release", "@" + osrel_path, "-o", out], check=True)
 
 
-def bootctl_list(esp):
-    env = dict(os.environ, SYSTEMD_RELAX_ESP_CHECKS="1")
-    out = subprocess.run(["bootctl", f"--esp-path={esp}", "list", "--no-pager"], capture_output=True, text=True,
-                         env=env).stdout
-    entries = []
-    for block in out.split("\n\n"):
-        fields = {}
-        for line in block.splitlines():
-            if ":" in line:
-                k, v = line.split(":", 1)
-                fields[k.strip()] = v.strip()
-        if "id" in fields:
-            tries = fields.get("tries", "")
-            entries.append({"id": fields["id"], "default": "(default)" in fields.get("title", ""),
-                            "bad": tries.startswith("0 left")})
-    return entries
+def bootctl_list_entries(esp):
+    return [{"id": e["id"], "default": e["default"], "bad": e.get("tries", "").startswith("0 left")}
+            for e in bootctl_list(esp)]
 
 
 def expected_default(entries, pattern):
@@ -153,7 +143,7 @@ def main():
             pattern = rng.choice(DEFAULTS)
             if pattern:
                 write(f"{mnt}/loader/loader.conf", f"timeout 3\ndefault {pattern}\n")
-            reference = bootctl_list(mnt)
+            reference = bootctl_list_entries(mnt)
             keel = json.loads(subprocess.run([KEEL, "entries", "--esp", mnt, "--json"], capture_output=True,
                                              text=True, check=True).stdout)
             keel_ids = [e["id"] for e in keel if e["type"] != "auto"]
