@@ -1,7 +1,7 @@
 # keel — UEFI boot stub + loader and the host tools that build, sign and
 # measure boot images. Read top to bottom:
 #
-#   make            build/keelx64.efi (EFI, gnu-efi) and build/keel (host CLI)
+#   make            build/keelx64.efi, build/keelaa64.efi (EFI, gnu-efi) and build/keel (host CLI)
 #   make check      every test: unit (ASan+UBSan), fuzz smoke, CLI, differential, OVMF end to end
 #   make demo       pack the Debian kernel into a UKI and boot it under QEMU+OVMF+swtpm
 #   make bench      benchmarks against the peer tools, side by side
@@ -17,7 +17,7 @@ CC       ?= gcc
 CLANG    ?= clang
 
 .PHONY: all deps check unit-tests fuzz-smoke cli-tests differential-tests ovmf-tests demo bench clean
-all: $(BUILD)/keelx64.efi $(BUILD)/keel
+all: $(BUILD)/keelx64.efi $(BUILD)/keelaa64.efi $(BUILD)/keel
 
 deps:
 	@scripts/install-deps
@@ -29,39 +29,80 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_HDR := $(wildcard common/*.h)
 
 # ---------------------------------------------------------------------------
-# build/keelx64.efi: an ELF shared object linked against gnu-efi's crt0, then
-# converted to PE32+ by objcopy. The build fails on undefined symbols and on
-# any relocation the self-relocating crt0 cannot apply.
-EFI_INC     := /usr/include/efi
-EFI_LIB     := /usr/lib
-EFI_LDS     := linker/keel-x86_64.lds
-EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
-               -DKEEL_EFI -DKEEL_VERSION='"$(VERSION)"' -DGNU_EFI_USE_MS_ABI \
+# The EFI binary, once per architecture: build/keelx64.efi (x86-64) and
+# build/keelaa64.efi (aarch64, cross-compiled). Each is an ELF shared object
+# linked against a self-relocating crt0, then converted to PE32+ by objcopy.
+# The build fails on undefined symbols and on any relocation that crt0
+# cannot apply. What differs between architectures in the code is in
+# efi/arch-$(arch).c behind efi/arch.h; here, in the per-architecture
+# variables below.
+EFI_ARCHS   := x86_64 aarch64
+EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror \
+               -DKEEL_EFI -DKEEL_VERSION='"$(VERSION)"' \
                -ffreestanding -fno-builtin -fpic -fshort-wchar -fno-stack-protector \
                -fno-strict-aliasing -fno-asynchronous-unwind-tables -fno-unwind-tables \
                -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections \
-               -mno-red-zone -mgeneral-regs-only -maccumulate-outgoing-args
-EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic --no-undefined \
-               --gc-sections -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
+               -mgeneral-regs-only
+EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --gc-sections
 EFI_SECTIONS := .text .reloc .data .sbat .dynamic .rela
-EFI_SRC     := $(wildcard efi/*.c stub/*.c loader/*.c) $(COMMON_SRC)
-EFI_OBJ     := $(patsubst %.c,$(BUILD)/efi-obj/%.o,$(EFI_SRC))
+# Everything but the other architectures' efi/arch-*.c.
+EFI_SRC     := $(filter-out efi/arch-%.c,$(wildcard efi/*.c stub/*.c loader/*.c)) $(COMMON_SRC)
+EFI_HDR     := $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR)
 
-$(BUILD)/efi-obj/%.o: %.c $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR) | deps-efi
-	@mkdir -p $(dir $@)
-	@echo "  CC [efi]  $<"
-	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+# x86-64: the host's gcc and binutils, gnu-efi as Debian installs it (its crt0).
+EFI_NAME_x86_64    := keelx64
+EFI_CC_x86_64      := $(CC)
+EFI_TOOLS_x86_64   :=
+EFI_INC_x86_64     := /usr/include/efi
+EFI_LIB_x86_64     := /usr/lib
+EFI_CRT0_x86_64    := /usr/lib/crt0-efi-x86_64.o
+EFI_CFLAGS_x86_64  := -DGNU_EFI_USE_MS_ABI -mno-red-zone -maccumulate-outgoing-args
+EFI_RELOC_x86_64   := R_X86_64_RELATIVE
+EFI_PEER_SIZE_x86_64 := 224188 bytes
 
-$(BUILD)/keelx64.so: $(EFI_OBJ) $(EFI_LDS)
-	@echo "  LD        $@"
-	$(Q)ld $(EFI_LDFLAGS) $(EFI_OBJ) -o $@ -lgnuefi
-	$(Q)scripts/check-efi-elf $@
+# aarch64: Debian's cross toolchain; gnu-efi from the gnu-efi:arm64 package
+# unpacked into the build tree (it is not Multi-Arch, so it cannot be
+# installed next to the amd64 one); keel's own crt0 (efi/crt0-aarch64.S).
+# -mstrict-align: firmware may run with memory attributes that trap
+# unaligned accesses.
+EFI_NAME_aarch64   := keelaa64
+EFI_CC_aarch64     := aarch64-linux-gnu-gcc
+EFI_TOOLS_aarch64  := aarch64-linux-gnu-
+EFI_INC_aarch64    := $(BUILD)/arm64/gnu-efi/usr/include/efi
+EFI_LIB_aarch64    := $(BUILD)/arm64/gnu-efi/usr/lib
+EFI_CRT0_aarch64   := $(BUILD)/efi-obj-aarch64/efi/crt0-aarch64.o
+EFI_CFLAGS_aarch64 := -mstrict-align
+EFI_RELOC_aarch64  := R_AARCH64_RELATIVE
+EFI_PEER_SIZE_aarch64 := 197630 bytes
 
-$(BUILD)/keelx64.efi: $(BUILD)/keelx64.so
-	@echo "  OBJCOPY   $@"
-	$(Q)objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target=efi-app-x86_64 --subsystem=10 $< $@.tmp
-	$(Q)mv $@.tmp $@
-	@echo "keelx64.efi: $$(stat -c %s $@) bytes (systemd-boot 252 + systemd-stub 252: 224188 bytes)"
+# efi_arch ARCH: the rules for $(BUILD)/$(EFI_NAME_ARCH).efi. Objects go to
+# $(BUILD)/efi-obj-ARCH/.
+define efi_arch
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/efi-obj-$(1)/%.o,$(EFI_SRC) efi/arch-$(1).c)
+
+$(BUILD)/efi-obj-$(1)/%.o: %.c $(EFI_HDR) | deps-efi-$(1)
+	@mkdir -p $$(dir $$@)
+	@echo "  CC [$(1)] $$<"
+	$$(Q)$(EFI_CC_$(1)) $(EFI_CFLAGS) $(EFI_CFLAGS_$(1)) -I$(EFI_INC_$(1)) -I$(EFI_INC_$(1))/$(1) -c $$< -o $$@
+
+$(BUILD)/efi-obj-$(1)/%.o: %.S | deps-efi-$(1)
+	@mkdir -p $$(dir $$@)
+	@echo "  AS [$(1)] $$<"
+	$$(Q)$(EFI_CC_$(1)) -c $$< -o $$@
+
+$(BUILD)/$(EFI_NAME_$(1)).so: $$($(1)_OBJ) $(EFI_CRT0_$(1)) linker/keel-$(1).lds linker/keel-sections.lds
+	@echo "  LD        $$@"
+	$$(Q)$(EFI_TOOLS_$(1))ld $(EFI_LDFLAGS) -L linker -T linker/keel-$(1).lds -L$(EFI_LIB_$(1)) $(EFI_CRT0_$(1)) \
+		$$($(1)_OBJ) -o $$@ -lgnuefi
+	$$(Q)CROSS=$(EFI_TOOLS_$(1)) scripts/check-efi-elf $$@ $(EFI_RELOC_$(1))
+
+$(BUILD)/$(EFI_NAME_$(1)).efi: $(BUILD)/$(EFI_NAME_$(1)).so
+	@echo "  OBJCOPY   $$@"
+	$$(Q)$(EFI_TOOLS_$(1))objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target=efi-app-$(1) --subsystem=10 $$< $$@.tmp
+	$$(Q)mv $$@.tmp $$@
+	@echo "$(EFI_NAME_$(1)).efi: $$$$(stat -c %s $$@) bytes (systemd-boot 252 + systemd-stub 252: $(EFI_PEER_SIZE_$(1)))"
+endef
+$(foreach a,$(EFI_ARCHS),$(eval $(call efi_arch,$(a))))
 
 # ---------------------------------------------------------------------------
 # build/keel: the host CLI (OpenSSL 3 for crypto, json-c for JSON).
@@ -185,9 +226,14 @@ bench: deps
 
 # Order-only prerequisites that make sure the toolchain is there before a
 # compile fails with a confusing message.
-.PHONY: deps-efi deps-host
-deps-efi:
-	@test -f $(EFI_LIB)/crt0-efi-x86_64.o || { echo "gnu-efi missing: run 'make deps' (as root)"; exit 1; }
+# deps-efi-aarch64 also unpacks gnu-efi:arm64 (once per package version) and
+# points $(BUILD)/arm64/gnu-efi at it.
+.PHONY: deps-efi-x86_64 deps-efi-aarch64 deps-host
+deps-efi-x86_64:
+	@test -f $(EFI_CRT0_x86_64) || { echo "gnu-efi missing: run 'make deps' (as root)"; exit 1; }
+deps-efi-aarch64:
+	@command -v $(EFI_CC_aarch64) >/dev/null || { echo "gcc-aarch64-linux-gnu missing: run 'make deps' (as root)"; exit 1; }
+	@d=$$(scripts/fetch-arm64-debs $(BUILD) gnu-efi) && ln -sfn "$$(basename "$$d")" $(BUILD)/arm64/gnu-efi
 deps-host:
 	@test -f /usr/include/openssl/evp.h -a -f /usr/include/json-c/json.h || { echo "libssl-dev/libjson-c-dev missing: run 'make deps' (as root)"; exit 1; }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "pe-file.h"
+#include "arch.h"
 #include "file.h"
 #include "../common/error.h"
 #include "../common/uki.h"
@@ -23,7 +24,7 @@ int pe_file_read_headers(EFI_FILE *f, uint64_t file_size, uint8_t *head, struct 
         if (r == KEEL_OK)
                 r = pe_check_file_layout(ret_pe, file_size);
         if (r == KEEL_OK)
-                r = pe_check_machine(ret_pe, PE_MACHINE_X86_64);
+                r = pe_check_machine(ret_pe, arch_pe_machine);
         return r;
 }
 

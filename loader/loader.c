@@ -11,6 +11,7 @@
 #include "menu.h"
 #include "xbootldr.h"
 #include "../common/glob.h"
+#include "../efi/arch.h"
 #include "../efi/file.h"
 #include "../efi/time.h"
 
@@ -131,7 +132,7 @@ static void add_auto_entries(struct loader *L) {
                 const char *id, *title, *path;
         } known[] = {
                 { "auto-windows", "Windows Boot Manager", "\\EFI\\Microsoft\\Boot\\bootmgfw.efi" },
-                { "auto-efi-shell", "EFI Shell", "\\shellx64.efi" },
+                { "auto-efi-shell", "EFI Shell", arch_efi_shell_path },
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(known); i++) {

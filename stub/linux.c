@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "linux.h"
 #include "secure-boot.h"
+#include "../efi/arch.h"
 #include "../common/error.h"
 #include "../common/pe.h"
 #include "../common/utf.h"
@@ -30,7 +31,7 @@ EFI_STATUS linux_check(const void *kernel, size_t kernel_size) {
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, kernel_size);
         if (r == KEEL_OK)
-                r = pe_check_machine(&pe, PE_MACHINE_X86_64);
+                r = pe_check_machine(&pe, arch_pe_machine);
         if (r != KEEL_OK) {
                 efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Everything in the EFI binary that depends on the CPU architecture it is
+ * built for, in one place: efi/arch-x86_64.c (keelx64.efi) and
+ * efi/arch-aarch64.c (keelaa64.efi) implement it, and the Makefile links the
+ * one for the target. Nothing else in efi/, stub/ or loader/ tests the
+ * architecture. */
+#pragma once
+
+#include <stdint.h>
+
+/* The PE machine type of images this binary can start (a UKI's kernel, a
+ * Type #1 entry's kernel): PE_MACHINE_X86_64 or PE_MACHINE_AARCH64. */
+extern const uint16_t arch_pe_machine;
+
+/* The Boot Loader Specification's `architecture` value for this machine
+ * ("x64", "aa64"): Type #1 entries naming another one are hidden. */
+extern const char arch_bls_architecture[];
+
+/* The EFI shell systemd-boot's auto-entries look for at the ESP's root
+ * ("\shellx64.efi", "\shellaa64.efi"). */
+extern const char arch_efi_shell_path[];
+
+/* A free-running counter that started about when the machine did (the
+ * time-stamp counter; the generic timer's virtual count). */
+uint64_t arch_ticks(void);
+
+/* arch_ticks()' frequency in Hz when the CPU states it (cntfrq_el0), 0 when
+ * it must be measured against the firmware's Stall() (x86). */
+uint64_t arch_ticks_per_second(void);
