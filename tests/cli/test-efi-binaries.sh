@@ -1,0 +1,116 @@
+#!/bin/bash
+# Issue 15: both EFI binaries `make` builds, keelx64.efi and keelaa64.efi,
+# are what firmware expects of an EFI application of their architecture —
+# read by a PE parser of this script's own, by binutils' objdump and by
+# keel's own reader (`keel uki inspect`): PE32+, the architecture's machine
+# type, subsystem 10, a base-relocation directory on a .reloc section,
+# every section on a 4 KiB boundary, .sbat with keel's SBAT line, an entry
+# point inside .text, and within the size goal (96 KiB for both roles).
+# Usage: tests/cli/test-efi-binaries.sh BUILD_DIR
+set -u
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/lib.sh"
+need_build "${1:-build}"
+need_tools python3 objdump aarch64-linux-gnu-objdump
+
+# pe_facts FILE: one "key value" line per header fact, parsed here.
+pe_facts() {
+        python3 - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+if d[:2] != b'MZ':
+    sys.exit('no MZ header')
+pe = struct.unpack_from('<I', d, 0x3c)[0]
+if d[pe:pe + 4] != b'PE\0\0':
+    sys.exit('no PE signature')
+machine, nsec = struct.unpack_from('<HH', d, pe + 4)
+optsize = struct.unpack_from('<H', d, pe + 20)[0]
+opt = pe + 24
+magic = struct.unpack_from('<H', d, opt)[0]
+entry = struct.unpack_from('<I', d, opt + 16)[0]
+salign, falign = struct.unpack_from('<II', d, opt + 32)
+size_of_image = struct.unpack_from('<I', d, opt + 56)[0]
+subsystem = struct.unpack_from('<H', d, opt + 68)[0]
+ndirs = struct.unpack_from('<I', d, opt + 108)[0]
+reloc_rva, reloc_size = struct.unpack_from('<II', d, opt + 112 + 5 * 8) if ndirs > 5 else (0, 0)
+print('machine 0x%04x' % machine)
+print('magic 0x%03x' % magic)
+print('subsystem %d' % subsystem)
+print('section_alignment 0x%x' % salign)
+print('file_size %d' % len(d))
+sections = {}
+for i in range(nsec):
+    h = opt + optsize + 40 * i
+    name = d[h:h + 8].rstrip(b'\0').decode()
+    vsize, va, rawsize, rawoff = struct.unpack_from('<IIII', d, h + 8)
+    sections[name] = (va, vsize, rawoff, rawsize)
+    print('section %s 0x%x %d' % (name, va, vsize))
+    if va % 4096:
+        print('misaligned %s' % name)
+    if va + vsize > size_of_image:
+        print('beyond_image %s' % name)
+t = sections.get('.text')
+print('entry_in_text %s' % ('yes' if t and t[0] <= entry < t[0] + t[1] else 'no'))
+r = sections.get('.reloc')
+print('reloc_directory %s' % ('yes' if r and reloc_rva == r[0] and 8 <= reloc_size <= r[1] else 'no'))
+s = sections.get('.sbat')
+if s:
+    for line in d[s[2]:s[2] + s[1]].decode(errors='replace').rstrip('\0').split('\n'):
+        print('sbat_line ' + line)
+PY
+}
+
+# fact FILE KEY: the value of one fact.
+fact() {
+        sed -n "s/^$2 //p" "$T/$(basename "$1").facts" | head -n 1
+}
+
+# The SBAT line efi/sbat.c declares for keel (read from the source, with
+# the Makefile's VERSION for KEEL_VERSION; not from the binary).
+src=$(cd "$(dirname "$0")/../.." && pwd)
+version=$(sed -n 's/^VERSION *:= *//p' "$src/Makefile")
+sbat_line=$(grep '^ *"keel,' "$src/efi/sbat.c" | sed -e 's/^ *"//' -e 's/\\n" *;* *$//' -e "s/\" KEEL_VERSION \"/$version/")
+
+# check_binary FILE MACHINE OBJDUMP_FORMAT OBJDUMP KEEL_ARCH_WORD
+check_binary() {
+        local f=$1 machine=$2 format=$3 objdump=$4 word=$5 n
+        n=$(basename "$f")
+        if ! pe_facts "$f" >"$T/$n.facts" 2>"$T/$n.err"; then
+                fail "$n: PE headers parse ($(cat "$T/$n.err"))"
+                return
+        fi
+        check "$n: machine $machine" test "$(fact "$f" machine)" = "$machine"
+        check "$n: PE32+" test "$(fact "$f" magic)" = 0x20b
+        check "$n: subsystem 10 (EFI application)" test "$(fact "$f" subsystem)" = 10
+        check "$n: section alignment 4 KiB" test "$(fact "$f" section_alignment)" = 0x1000
+        check "$n: every section on a 4 KiB boundary, inside SizeOfImage" \
+                bash -c "! grep -q '^misaligned\|^beyond_image' '$T/$n.facts'"
+        check "$n: entry point inside .text" test "$(fact "$f" entry_in_text)" = yes
+        check "$n: base-relocation directory is the .reloc section" test "$(fact "$f" reloc_directory)" = yes
+        check "$n: .sbat: the SBAT header line first" bash -c "grep '^sbat_line ' '$T/$n.facts' | head -n 1 | grep -q '^sbat_line sbat,1,'"
+        check "$n: .sbat carries keel's line from efi/sbat.c ($sbat_line)" grep -Fqx "sbat_line $sbat_line" "$T/$n.facts"
+        check "$n: at most 96 KiB ($(fact "$f" file_size) bytes)" test "$(fact "$f" file_size)" -le 98304
+        # binutils' own reader of the same file.
+        "$objdump" -p "$f" >"$T/$n.objdump" 2>&1
+        check "$n: objdump reads it as $format" grep -q "file format $format\$" "$T/$n.objdump"
+        check "$n: objdump: EFI application" grep -q '^Subsystem.*(EFI application)' "$T/$n.objdump"
+        check "$n: objdump: a base relocation block" grep -q '^Virtual Address: .* Chunk size 12' "$T/$n.objdump"
+        # keel's own PE reader.
+        if "$KEEL" uki inspect "$f" >"$T/$n.inspect" 2>&1; then
+                check "$n: keel uki inspect: $word, not a UKI" grep -q "$word PE32+ image, .*not a UKI" "$T/$n.inspect"
+                check "$n: keel uki inspect lists .text and .sbat" \
+                        bash -c "grep -q '^\.text ' '$T/$n.inspect' && grep -q '^\.sbat ' '$T/$n.inspect'"
+        else
+                fail "$n: keel uki inspect reads it ($(head -c 200 "$T/$n.inspect"))"
+        fi
+}
+
+check_binary "$BUILD/keelx64.efi" 0x8664 pei-x86-64 objdump x86-64
+if [ -e "$BUILD/keelaa64.efi" ]; then
+        check_binary "$BUILD/keelaa64.efi" 0xaa64 pei-aarch64-little aarch64-linux-gnu-objdump aarch64
+else
+        fail "$BUILD/keelaa64.efi exists (run 'make all')"
+fi
+
+summary
