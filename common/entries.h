@@ -100,6 +100,11 @@ struct entry_list {
         bool has_boundary;
         struct boot_entry boundary;  /* the entry left out that sorts first: anything after it is left out too */
         const char *boundary_why;    /* why it was: the same reason holds for anything after it */
+        /* The machine the menu is for: a Type #1 entry naming another
+         * `architecture` is hidden, and callers reading UKIs skip those whose
+         * PE machine is not `machine` (see entry_list_set_architecture). */
+        const char *architecture;    /* BLS name: "x64", "aa64" */
+        uint16_t machine;            /* PE machine type */
 };
 
 void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
@@ -118,6 +123,12 @@ void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t ca
  * an entry that finds no room is dropped as in a plain list. */
 void entry_list_init_ranked(struct entry_list *l, struct boot_entry *storage, size_t capacity, size_t reserved,
                             char *arena, size_t arena_size, entry_warn_fn warn, void *userdata);
+
+/* The architecture entries must be for, as the BLS `architecture` value
+ * ("x64", "aa64"; compared ignoring case, as systemd-boot does) and the PE
+ * machine type of its UKIs. A new list is for the architecture the code is
+ * compiled for (the loader's own); `keel entries` sets its target's. */
+void entry_list_set_architecture(struct entry_list *l, const char *architecture, uint16_t machine);
 
 /* Makes entries_add_type1() look at the files an entry names, through fn,
  * before adding it: an entry is hidden with a warning when its linux or efi

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host-tools/core/arch.h"
 #include "host-tools/core/commands.h"
 #include "host-tools/entries/efivars.h"
 #include "host-tools/entries/esp.h"
@@ -23,14 +24,18 @@
 #include "common/utf.h"
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--json] [--check]\n"
+        fprintf(f, "Usage: keel entries --esp DIR [--xbootldr DIR] [--arch %s] [--json] [--check]\n"
                    "Lists the boot entries in the order the keel loader shows them, with its default.\n"
+                   "--arch: the machine the menu is for (entries for another architecture and UKIs\n"
+                   "for another machine are not shown, as the loader does not show them); default: the\n"
+                   "architecture of the loader at \\EFI\\BOOT\\BOOT<ARCH>.EFI on the ESP, else the host's.\n"
                    "Reads LoaderEntryOneShot/LoaderEntryDefault from efivarfs when present.\n"
                    "--check verifies that every entry's files are there and complete (Type #1: linux,\n"
                    "initrd, efi, devicetree; UKIs parse; a thin UKI's content has its size and SHA-256),\n"
                    "including entries the loader would hide for a missing file: one line \"ID PATH: REASON\"\n"
                    "per broken entry (and \"no default entry to boot\" when there is none); exit status 1\n"
-                   "if any. With --json: {\"ok\", \"default\", \"entries\": [{\"id\", \"path\", \"ok\", \"reason\"}]}.\n");
+                   "if any. With --json: {\"ok\", \"default\", \"entries\": [{\"id\", \"path\", \"ok\", \"reason\"}]}.\n",
+                keel_arch_names());
 }
 
 /* --esp and --xbootldr must name readable directories: anything else would
@@ -42,6 +47,39 @@ static int check_dir(const char *path) {
                 return log_errno(errno, "entries: cannot read %s", path);
         if (!S_ISDIR(st.st_mode))
                 return log_error("entries: %s is not a directory", path);
+        return 0;
+}
+
+/* The machine the menu is for: --arch, else the architecture of the loader
+ * the firmware starts from this ESP (\EFI\BOOT\BOOT<ARCH>.EFI: firmware
+ * picks the file by its name), else the host's. */
+static int target_arch(const char *esp, const char *arg, const struct keel_arch **ret) {
+        const struct keel_arch *found = NULL;
+
+        if (arg) {
+                if (!(*ret = keel_arch_from_name(arg)))
+                        return log_error("entries: --arch %s: expected %s", arg, keel_arch_names());
+                return 0;
+        }
+        for (unsigned i = 0; i < keel_n_arches; i++) {
+                char *p = esp_path_nocase(esp, keel_arches[i].removable_path);
+                struct stat st;
+                bool present = p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+
+                free(p);
+                if (!present)
+                        continue;
+                if (found)
+                        return log_error("entries: the ESP has loaders for %s and %s in \\EFI\\BOOT; say which "
+                                         "machine the menu is for with --arch",
+                                         found->name, keel_arches[i].name);
+                found = &keel_arches[i];
+        }
+        if (!found && !(found = keel_arch_host()))
+                return log_error("entries: no loader in \\EFI\\BOOT and keel does not boot this host's "
+                                 "architecture; say which with --arch %s",
+                                 keel_arch_names());
+        *ret = found;
         return 0;
 }
 
@@ -172,7 +210,8 @@ static bool check_type1(const struct boot_entry *e, const char *root, char *why,
 
 /* A UKI file is complete: it parses as the loader and stub read it and,
  * when thin, the content it names on volume has its size and SHA-256. */
-static bool check_uki(const char *path, const char *volume, char *why, size_t why_size) {
+static bool check_uki(const char *path, const char *volume, uint16_t machine, bool *ret_other_machine, char *why,
+                      size_t why_size) {
         struct pe_image *pe = malloc(sizeof(*pe));
         struct uki_thin_refs refs;
         struct uki_sections u;
@@ -202,7 +241,7 @@ static bool check_uki(const char *path, const char *volume, char *why, size_t wh
         if (r == KEEL_OK)
                 r = pe_check_file_layout(pe, (size_t) st.st_size);
         if (r == KEEL_OK)
-                r = pe_check_machine(pe, PE_MACHINE_X86_64);
+                r = pe_check_machine(pe, machine);
         if (r == KEEL_OK)
                 r = uki_find_sections(pe, &u);
         if (r == KEEL_OK)
@@ -213,6 +252,8 @@ static bool check_uki(const char *path, const char *volume, char *why, size_t wh
                 r = uki_read_thin_refs(&u, map, (size_t) st.st_size, &refs);
         if (r != KEEL_OK) {
                 snprintf(why, why_size, "%s", keel_strerror(r));
+                if (ret_other_machine)
+                        *ret_other_machine = r == KEEL_E_PE_WRONG_MACHINE;
                 goto out;
         }
         if (uki_is_thin(&u))
@@ -291,7 +332,7 @@ static bool has_result_path(const struct check_results *c, const char *path) {
 
 /* UKI files the list does not hold because they do not parse (a truncated
  * or half-written file is one): each is a broken entry. */
-static void check_unlisted_ukis(struct check_results *c, const char *root) {
+static void check_unlisted_ukis(struct check_results *c, const char *root, uint16_t machine) {
         char *dir = esp_path_nocase(root, "EFI/Linux");
         DIR *d = dir ? opendir(dir) : NULL;
         struct dirent *de;
@@ -300,11 +341,15 @@ static void check_unlisted_ukis(struct check_results *c, const char *root) {
                 struct check_result *r;
                 char *path = NULL;
                 char why[REASON_MAX];
+                bool other_machine = false;
 
                 if (!entry_filename_is_type2(slice_from_cstr(de->d_name)) ||
                     asprintf(&path, "%s/%s", dir, de->d_name) < 0)
                         continue;
-                if (!has_result_path(c, path) && !check_uki(path, root, why, sizeof(why)) &&
+                /* A UKI for another machine is not this menu's (the loader
+                 * of that machine shows it), so not a broken entry. */
+                if (!has_result_path(c, path) && !check_uki(path, root, machine, &other_machine, why, sizeof(why)) &&
+                    !other_machine &&
                     (r = add_result(c, de->d_name, path))) {
                         r->ok = false;
                         snprintf(r->reason, sizeof(r->reason), "%s", why);
@@ -333,6 +378,7 @@ static int run_check(const struct entry_list *menu, size_t def, const char *esp,
 
         entry_list_init(&all, storage, ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, arena, ENTRY_MENU_ARENA_SIZE,
                         NULL, NULL);
+        entry_list_set_architecture(&all, menu->architecture, menu->machine);
         for (size_t s = 0; s < 2; s++) {
                 if (!roots[s])
                         continue;
@@ -352,12 +398,12 @@ static int run_check(const struct entry_list *menu, size_t def, const char *esp,
                 if (res && e->type == ENTRY_TYPE1)
                         res->ok = check_type1(e, root, res->reason, sizeof(res->reason));
                 else if (res)
-                        res->ok = path && check_uki(path, root, res->reason, sizeof(res->reason));
+                        res->ok = path && check_uki(path, root, menu->machine, NULL, res->reason, sizeof(res->reason));
                 free(path);
         }
         for (size_t s = 0; s < 2; s++)
                 if (roots[s])
-                        check_unlisted_ukis(&c, roots[s]);
+                        check_unlisted_ukis(&c, roots[s], menu->machine);
         if (c.failed)
                 r = log_error("out of memory");
         if (c.n > 0)
@@ -407,10 +453,12 @@ int entries_main(int argc, char **argv) {
                 { "xbootldr", required_argument, NULL, 'x' },
                 { "json", no_argument, NULL, 'j' },
                 { "check", no_argument, NULL, 'c' },
+                { "arch", required_argument, NULL, 'a' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *esp = NULL, *xbootldr = NULL;
+        const char *esp = NULL, *xbootldr = NULL, *arch_arg = NULL;
+        const struct keel_arch *arch;
         char *oneshot, *efivar_default, *saved;
         struct boot_entry *storage;
         struct loader_config config;
@@ -429,6 +477,7 @@ int entries_main(int argc, char **argv) {
                 case 'x': xbootldr = optarg; break;
                 case 'j': json = true; break;
                 case 'c': check = true; break;
+                case 'a': arch_arg = optarg; break;
                 case 'h': usage(stdout); return 0;
                 case ':': return log_error("entries: option %s needs a value", argv[optind - 1]), 1;
                 default: return log_error("entries: unknown option %s", argv[optind - 1]), 1;
@@ -440,6 +489,8 @@ int entries_main(int argc, char **argv) {
                 return log_error("entries: --esp DIR is required"), 1;
         if (check_dir(esp) < 0 || (xbootldr && check_dir(xbootldr) < 0))
                 return 1;
+        if (target_arch(esp, arch_arg, &arch) < 0)
+                return 1;
 
         /* The loader's sizes and its ranked list (loader/loader.c): with more
          * entries than fit, both keep the same ones. */
@@ -449,6 +500,7 @@ int entries_main(int argc, char **argv) {
                 return log_error("out of memory"), 1;
         entry_list_init_ranked(&l, storage, ENTRY_MENU_MAX + ENTRY_MENU_RESERVED, ENTRY_MENU_RESERVED, arena,
                                ENTRY_MENU_ARENA_SIZE, entry_warn, NULL);
+        entry_list_set_architecture(&l, arch->name, arch->pe_machine);
         esp_read_loader_conf(&config, esp);
         esp_discover_entries(&l, esp, ENTRY_SOURCE_ESP);
         if (xbootldr)

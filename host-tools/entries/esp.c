@@ -186,8 +186,8 @@ static bool section_fits(const char *path, const char *section_name, const struc
 
 /* esp_read_uki_metadata(), also saying whether a section was left out for
  * its size: the loader then ignores the whole UKI, and so must the host. */
-static int read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
-                             size_t *ret_cmdline_len, bool *ret_too_large) {
+static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osrel, size_t *ret_osrel_len,
+                             char **ret_cmdline, size_t *ret_cmdline_len, bool *ret_too_large) {
         struct input_file *f = malloc(sizeof(*f));
         struct pe_image *pe = malloc(sizeof(*pe));
         struct uki_sections u;
@@ -205,7 +205,7 @@ static int read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osr
         if (k == KEEL_OK)
                 k = pe_check_file_layout(pe, f->size);
         if (k == KEEL_OK)
-                k = pe_check_machine(pe, PE_MACHINE_X86_64);
+                k = pe_check_machine(pe, machine);
         if (k == KEEL_OK)
                 k = uki_find_sections(pe, &u);
         if (k != KEEL_OK) {
@@ -233,9 +233,13 @@ out:
 
 int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
                           size_t *ret_cmdline_len) {
+        struct entry_list native;
         bool too_large;
 
-        return read_uki_metadata(path, ret_osrel, ret_osrel_len, ret_cmdline, ret_cmdline_len, &too_large);
+        /* A list's default machine: the loader's own. */
+        entry_list_init(&native, NULL, 0, NULL, 0, NULL, NULL);
+        return read_uki_metadata(path, native.machine, ret_osrel, ret_osrel_len, ret_cmdline, ret_cmdline_len,
+                                 &too_large);
 }
 
 static int compare_names(const void *a, const void *b) {
@@ -337,7 +341,7 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
                         continue;
                 path = join_path(dir, names[i]);
                 if (path && is_regular(path) &&
-                    read_uki_metadata(path, &osrel, &osrel_len, &cmdline, &cmdline_len, &too_large) == 0) {
+                    read_uki_metadata(path, l->machine, &osrel, &osrel_len, &cmdline, &cmdline_len, &too_large) == 0) {
                         if (!too_large)
                                 entries_add_type2(l, source, name, osrel, osrel_len, cmdline, cmdline_len);
                         free(osrel);

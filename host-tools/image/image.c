@@ -2,9 +2,10 @@
 /* keel image: a bootable GPT disk image from a root directory, a loader and
  * UKIs. Three partitions, typed and named as the Discoverable Partitions
  * Specification says: an ESP (FAT32) with the loader as
- * \EFI\BOOT\BOOTX64.EFI and the UKIs in \EFI\Linux\, the root (or /usr) file
- * system (erofs or squashfs) and its dm-verity hash tree, whose partition
- * UUIDs are the first and last 128 bits of the root hash. The file systems
+ * \EFI\BOOT\BOOTX64.EFI (BOOTAA64.EFI) and the UKIs in \EFI\Linux\, the root
+ * (or /usr) file system (erofs or squashfs) and its dm-verity hash tree,
+ * typed for the architecture of the loader and the UKIs (which must agree),
+ * whose partition UUIDs are the first and last 128 bits of the root hash. The file systems
  * come from the real tools (mkfs.erofs/mksquashfs, sfdisk, mkfs.vfat,
  * mtools), written into a plain file: no root, no loop devices.
  *
@@ -25,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "host-tools/core/arch.h"
 #include "host-tools/core/commands.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/image/image-tools.h"
@@ -38,14 +40,10 @@
 #define MAX_UKIS 32
 #define MAX_ESP_FILES 64
 #define ESP_MIN_MIB 64 /* comfortably above FAT32's minimum cluster count */
-#define LOADER_DEST "/EFI/BOOT/BOOTX64.EFI"
 
-/* Discoverable Partitions Specification, x86-64. */
+/* Discoverable Partitions Specification; the root and /usr types are the
+ * architecture's (host-tools/core/arch.c). */
 #define TYPE_ESP "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-#define TYPE_ROOT "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
-#define TYPE_ROOT_VERITY "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5"
-#define TYPE_USR "8484680c-9521-48c6-9c11-b0720656f69e"
-#define TYPE_USR_VERITY "77ff5f63-e7b6-4633-acf4-1565b864c0e6"
 /* erofs gets a fixed file system UUID so that builds are reproducible. */
 #define EROFS_UUID "6b65656c-696d-4167-a500-65726f667321"
 
@@ -67,6 +65,7 @@ struct image_options {
         struct verity_tree_options tree;
         bool roothash_only;
         const char *output;
+        const struct keel_arch *arch;   /* of the loader and the UKIs */
 };
 
 struct layout {
@@ -82,9 +81,10 @@ static void usage(FILE *f) {
                 "                  [--esp-file SRC:/DEST]... [--esp-size MIB] [--hash ALG] [--data-block-size N]\n"
                 "                  [--hash-block-size N] [--salt HEX|-] [--threads N] -o IMAGE\n"
                 "       keel image --root DIR [...] --roothash-only\n"
-                "Builds a GPT disk image: an ESP with EFI as \\EFI\\BOOT\\BOOTX64.EFI and the UKIs in \\EFI\\Linux,\n"
-                "DIR as a read-only root (or, with --usr, /usr) file system and its dm-verity hash partition,\n"
-                "whose partition UUIDs are derived from the root hash. Every UKI that carries a roothash=\n"
+                "Builds a GPT disk image: an ESP with EFI as \\EFI\\BOOT\\BOOTX64.EFI (BOOTAA64.EFI) and the UKIs\n"
+                "in \\EFI\\Linux, DIR as a read-only root (or, with --usr, /usr) file system and its dm-verity\n"
+                "hash partition, typed for the architecture of EFI and the UKIs (all must be for the same\n"
+                "machine), whose partition UUIDs are derived from the root hash. Every UKI that carries a roothash=\n"
                 "(usrhash=) must carry this image's. --roothash-only prints the root hash and stops.\n");
 }
 
@@ -104,6 +104,35 @@ static int add_esp_file(struct image_options *o, const char *source, const char 
         o->esp_files[o->n_esp_files].source = source;
         snprintf(o->esp_files[o->n_esp_files].dest, sizeof(o->esp_files[0].dest), "%s", dest);
         o->n_esp_files++;
+        return 0;
+}
+
+/* The architecture the image boots: that of the loader and of every UKI,
+ * which must agree (firmware starts \EFI\BOOT\BOOT<ARCH>.EFI of its own
+ * architecture only, and the loader hides UKIs of another). Without any of
+ * them (--roothash-only) the host's, for the partition names printed. */
+static int image_arch(struct image_options *o) {
+        const char *first = NULL;
+
+        o->arch = NULL;
+        for (size_t i = 0; i <= o->n_ukis; i++) {
+                const char *path = i == 0 ? o->loader : o->ukis[i - 1];
+                const struct keel_arch *a;
+
+                if (!path)
+                        continue;
+                if (keel_arch_of_pe_file(i == 0 ? "loader" : "UKI", path, &a) < 0)
+                        return -1;
+                if (o->arch && a != o->arch)
+                        return log_error("image: %s is for %s, %s for %s; an image boots one architecture", path,
+                                         a->name, first, o->arch->name);
+                if (!o->arch) {
+                        o->arch = a;
+                        first = path;
+                }
+        }
+        if (!o->arch && !(o->arch = keel_arch_host()))
+                o->arch = &keel_arches[0];
         return 0;
 }
 
@@ -165,7 +194,7 @@ static int parse_options(int argc, char **argv, struct image_options *o) {
         if (strcmp(o->fs, "erofs") != 0 && strcmp(o->fs, "squashfs") != 0)
                 return log_error("image: --fs %s: expected erofs or squashfs", o->fs);
         if (o->roothash_only)
-                return 0;
+                return image_arch(o);
         if (!o->output)
                 return log_error("image: -o IMAGE is required");
         if (!o->loader)
@@ -181,8 +210,14 @@ static int parse_options(int argc, char **argv, struct image_options *o) {
                 if (add_esp_file(o, extra[i], colon + 1) < 0)
                         return -1;
         }
-        if (add_esp_file(o, o->loader, LOADER_DEST) < 0)
+        if (image_arch(o) < 0)
                 return -1;
+        {
+                char dest[256];
+                snprintf(dest, sizeof(dest), "/%s", o->arch->removable_path);
+                if (add_esp_file(o, o->loader, dest) < 0)
+                        return -1;
+        }
         for (size_t i = 0; i < o->n_ukis; i++) {
                 char dest[256], *copy = strdup(o->ukis[i]);
                 int r;
@@ -378,16 +413,17 @@ static int esp_size_auto(const struct image_options *o, uint64_t *ret) {
         return 0;
 }
 
-static int write_partition_table(const char *path, const struct layout *l, bool usr, const uint8_t *root_hash,
-                                 size_t root_hash_size) {
+static int write_partition_table(const char *path, const struct layout *l, const struct keel_arch *arch, bool usr,
+                                 const uint8_t *root_hash, size_t root_hash_size) {
         uint8_t data_uuid[16], hash_uuid[16], disk_uuid[16], esp_uuid[16];
         char d[VERITY_UUID_STRING_SIZE], h[VERITY_UUID_STRING_SIZE], disk[VERITY_UUID_STRING_SIZE],
                 esp[VERITY_UUID_STRING_SIZE], script[2048];
         const char *tool = image_tool_find("sfdisk", "fdisk");
-        const char *name = usr ? "usr-x86-64" : "root-x86-64";
+        char name[32];
 
         if (!tool)
                 return -1;
+        snprintf(name, sizeof(name), "%s-%s", usr ? "usr" : "root", arch->dps_name);
         verity_partition_uuids(root_hash, root_hash_size, data_uuid, hash_uuid);
         derive_uuid("keel image disk\n", root_hash, root_hash_size, disk_uuid);
         derive_uuid("keel image esp\n", root_hash, root_hash_size, esp_uuid);
@@ -403,8 +439,8 @@ static int write_partition_table(const char *path, const struct layout *l, bool 
                  "start=%llu, size=%llu, type=%s, uuid=%s, name=\"%s-verity\", attrs=\"GUID:60\"\n",
                  disk, (unsigned long long) (l->esp_start / 512), (unsigned long long) (l->esp_size / 512), TYPE_ESP,
                  esp, (unsigned long long) (l->data_start / 512), (unsigned long long) (l->data_size / 512),
-                 usr ? TYPE_USR : TYPE_ROOT, d, name, (unsigned long long) (l->hash_start / 512),
-                 (unsigned long long) (l->hash_size / 512), usr ? TYPE_USR_VERITY : TYPE_ROOT_VERITY, h, name);
+                 usr ? arch->usr_type : arch->root_type, d, name, (unsigned long long) (l->hash_start / 512),
+                 (unsigned long long) (l->hash_size / 512), usr ? arch->usr_verity_type : arch->root_verity_type, h, name);
         const char *argv[] = { tool, "--quiet", "--no-reread", "--no-tell-kernel", path, NULL };
         return image_tool_run(argv, script);
 }
@@ -493,8 +529,8 @@ static void print_result(const struct image_options *o, const uint8_t *root, siz
         verity_uuid_format(data_uuid, d);
         verity_uuid_format(hash_uuid, h);
         printf("Root hash:      \t%s\n", root_hex);
-        printf("Data partition: \t%s (%s-x86-64)\n", d, o->usr ? "usr" : "root");
-        printf("Hash partition: \t%s (%s-x86-64-verity)\n", h, o->usr ? "usr" : "root");
+        printf("Data partition: \t%s (%s-%s)\n", d, o->usr ? "usr" : "root", o->arch->dps_name);
+        printf("Hash partition: \t%s (%s-%s-verity)\n", h, o->usr ? "usr" : "root", o->arch->dps_name);
         if (o->output)
                 printf("Image:          \t%s\n", o->output);
 }
@@ -610,7 +646,7 @@ int image_main(int argc, char **argv) {
         verity_hex_encode(root, t.geometry.digest_size, root_hex);
         if ((r = check_ukis(&o, root_hex)) < 0)
                 goto out;
-        if ((r = write_partition_table(out.temp_path, &l, o.usr, root, t.geometry.digest_size)) < 0)
+        if ((r = write_partition_table(out.temp_path, &l, o.arch, o.usr, root, t.geometry.digest_size)) < 0)
                 goto out;
         if ((esp_fd = temp_file_near(o.output, "esp", &esp_path)) < 0) {
                 r = -1;

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "host-tools/core/arch.h"
 #include "host-tools/install/bootspec.h"
 
 #define NS_BOOTSPEC "org.nixos.bootspec.v1"
@@ -887,11 +888,7 @@ char *bootspec_cmdline(const struct bootspec_config *c) {
 }
 
 const char *bootspec_efi_arch(const char *system) {
-        if (!system)
-                return NULL;
-        if (strcmp(system, "x86_64-linux") == 0)
-                return "x64";
-        if (strcmp(system, "aarch64-linux") == 0)
-                return "aa64";
-        return NULL;
+        const struct keel_arch *a = keel_arch_from_nix_system(system);
+
+        return a ? a->name : NULL;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "host-tools/core/commands.h"
+#include "host-tools/core/arch.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "host-tools/entries/efivars.h"
@@ -62,7 +63,9 @@ static void usage(FILE *f) {
                 "  --loader-conf FILE       install FILE as \\loader\\loader.conf\n"
                 "  --sort-key KEY           the entries' sort key (IMAGE_ID; default nixos)\n"
                 "  --booted GENERATION      the running generation (default: from LoaderEntrySelected)\n"
-                "  --stub STUB              the keel EFI binary (default: the one shipped with keel)\n"
+                "  --stub STUB              the keel EFI binary (default: the one shipped with keel for the\n"
+                "                           first generation's system: keelx64.efi, keelaa64.efi); generations\n"
+                "                           for another system are skipped\n"
                 "  --json                   print what was done as JSON\n"
                 "  --profiles DIR           where system-N-links live (default /nix/var/nix/profiles), to\n"
                 "                           number a GENERATION given as its target\n"
@@ -88,7 +91,7 @@ struct planned_entry {
 
 struct install {
         struct install_options o;
-        const char *arch;               /* "x64", "aa64" */
+        const struct keel_arch *arch;   /* the stub's; NULL until known (no --stub: the first generation's) */
         char staging[256];
         struct bootspec *specs;
         size_t n_specs;
@@ -101,6 +104,8 @@ struct install {
         size_t n_entries;
         char *staged_loader;
         uint64_t loader_size;
+        struct signer signer;           /* --key/--cert, loaded once */
+        bool has_signer;
         struct esp_write_log log;
         struct esp_writer esp, xbootldr;
         struct esp_writer *entries_volume;
@@ -108,30 +113,6 @@ struct install {
         unsigned long staged_files;
 };
 
-static const char *arch_of_machine(uint16_t machine) {
-        switch (machine) {
-        case 0x8664: return "x64";
-        case 0xaa64: return "aa64";
-        default: return NULL;
-        }
-}
-
-static int stub_arch(const char *path, const char **ret) {
-        struct mapped_file m;
-        struct pe_image pe;
-        int r;
-
-        if (map_pe_file(path, &m) < 0)
-                return -1;
-        r = pe_parse_headers(m.data, m.size, &pe);
-        unmap_file(&m);
-        if (r != KEEL_OK)
-                return log_error("stub %s: %s", path, keel_strerror(r));
-        *ret = arch_of_machine(pe.machine);
-        if (!*ret)
-                return log_error("stub %s: unsupported machine type 0x%04x", path, pe.machine);
-        return 0;
-}
 
 static void report_add(struct install *in, const char *key, json_object *value) {
         json_object *array;
@@ -175,16 +156,24 @@ static int load_generations(struct install *in) {
                 const char *path = in->o.generations[i];
                 struct bootspec *b = &in->specs[in->n_specs];
                 char error[512];
-                const char *arch;
+                const struct keel_arch *arch;
 
                 if (bootspec_load_generation(path, in->o.profiles_dir, b, error, sizeof(error)) < 0) {
                         note_unreadable(in, path, error);
                         continue;
                 }
-                arch = bootspec_efi_arch(b->config.system);
-                if (!arch || strcmp(arch, in->arch) != 0) {
-                        snprintf(error, sizeof(error), "system %s does not match the %s stub", b->config.system,
-                                 in->arch);
+                arch = keel_arch_from_nix_system(b->config.system);
+                /* Without --stub the first generation keel has a stub for
+                 * decides; generations for another machine are skipped. */
+                if (!in->arch && arch)
+                        in->arch = arch;
+                if (!arch || arch != in->arch) {
+                        if (in->arch)
+                                snprintf(error, sizeof(error), "system %s does not match the %s stub",
+                                         b->config.system, in->arch->name);
+                        else
+                                snprintf(error, sizeof(error), "system %s: keel has no stub for it",
+                                         b->config.system);
                         bootspec_free(b);
                         note_unreadable(in, path, error);
                         continue;
@@ -339,8 +328,7 @@ static int plan_entry(struct install *in, const struct bootspec *b, const struct
                 .linux_path = c->kernel,
                 .cmdline = cmdline,
                 .os_release = osrel,
-                .sign_key_path = in->o.key,
-                .sign_cert_path = in->o.cert,
+                .signer = in->has_signer ? &in->signer : NULL,
                 .pcrpkey_path = in->o.pcrpkey,
                 .pcr_private_key_path = in->o.pcr_private_key,
                 .output_path = e->staged_uki,
@@ -457,10 +445,7 @@ static int plan_entries(struct install *in) {
 }
 
 static int stage_loader(struct install *in) {
-        struct signer s;
-        int r;
-
-        if (!in->o.key) {
+        if (!in->has_signer) {
                 in->staged_loader = strdup(in->o.stub_path);
                 in->loader_size = file_size_or_zero(in->o.stub_path);
                 return in->staged_loader ? 0 : log_error("out of memory");
@@ -468,12 +453,10 @@ static int stage_loader(struct install *in) {
         in->staged_loader = staging_path(in, "loader.efi");
         if (!in->staged_loader)
                 return log_error("out of memory");
-        if (signer_load(in->o.key, in->o.cert, NULL, &s) < 0)
+        if (pe_sign_file(in->o.stub_path, in->staged_loader, &in->signer, true) < 0)
                 return -1;
-        r = pe_sign_file(in->o.stub_path, in->staged_loader, &s, true);
-        signer_free(&s);
         in->loader_size = file_size_or_zero(in->staged_loader);
-        return r;
+        return 0;
 }
 
 /* The generation entries on the entries volume, as files. */
@@ -663,13 +646,15 @@ static int install_content(struct install *in) {
                         continue;
                 content_path(&e->linux_ref, rel, sizeof(rel));
                 if (!content_present(in, &e->linux_ref, !e->unchanged) &&
-                    esp_writer_put(in->entries_volume, rel, NULL, e->linux_content, e->linux_ref.size) < 0)
+                    (thin_content_verify_source(e->linux_content, &e->linux_ref) < 0 ||
+                     esp_writer_put(in->entries_volume, rel, NULL, e->linux_content, e->linux_ref.size) < 0))
                         return -1;
                 if (!e->has_initrd)
                         continue;
                 content_path(&e->initrd_ref, rel, sizeof(rel));
                 if (!content_present(in, &e->initrd_ref, !e->unchanged) &&
-                    esp_writer_put(in->entries_volume, rel, NULL, e->initrd_content, e->initrd_ref.size) < 0)
+                    (thin_content_verify_source(e->initrd_content, &e->initrd_ref) < 0 ||
+                     esp_writer_put(in->entries_volume, rel, NULL, e->initrd_content, e->initrd_ref.size) < 0))
                         return -1;
         }
         return 0;
@@ -840,14 +825,11 @@ static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret
  * present is complete; during 5 the booted and the last known good entry
  * are never among the removed. */
 static int write_everything(struct install *in, const uint8_t *conf, size_t conf_size) {
-        char loader_rel[64], boot_rel[64];
-        char upper[8];
+        char loader_rel[64];
+        const char *boot_rel = in->arch->removable_path;
         static const char *const dirs[] = { ENTRIES_DIR, CONTENT_DIR };
 
-        snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
-        for (size_t i = 0; i <= strlen(in->arch); i++)
-                upper[i] = (char) (in->arch[i] >= 'a' && in->arch[i] <= 'z' ? in->arch[i] - 32 : in->arch[i]);
-        snprintf(boot_rel, sizeof(boot_rel), "EFI/BOOT/BOOT%s.EFI", upper);
+        snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/%s", in->arch->keel_binary);
 
         for (size_t i = 0; i < (in->o.layout_thin ? 2u : 1u); i++)
                 if (esp_writer_mkdirs(in->entries_volume, dirs[i]) < 0 ||
@@ -877,6 +859,23 @@ static int write_everything(struct install *in, const uint8_t *conf, size_t conf
         return collect_garbage(in);
 }
 
+/* $KEEL_CACHE_DIR, else /var/cache/keel (made 0700 when missing); NULL
+ * when neither can be used (the run just hashes everything). */
+static const char *digest_cache_path(void) {
+        static char path[4096];
+        const char *dir = getenv("KEEL_CACHE_DIR");
+        struct stat st;
+
+        if (!dir || !*dir) {
+                dir = "/var/cache/keel";
+                (void) mkdir(dir, 0700);
+        }
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) < 0)
+                return NULL;
+        snprintf(path, sizeof(path), "%s/install-digests", dir);
+        return path;
+}
+
 static int run(struct install *in) {
         struct generation_entry *before = NULL;
         char **names = NULL;
@@ -886,10 +885,13 @@ static int run(struct install *in) {
         bool write_loader;
         int r;
 
-        if (stub_arch(in->o.stub_path, &in->arch) < 0)
+        if (in->o.stub_path && keel_arch_of_pe_file("stub", in->o.stub_path, &in->arch) < 0)
                 return -1;
         if (load_generations(in) < 0)
                 return -1;
+        if (!in->o.stub_path && !(in->o.stub_path = keel_shipped_file(in->arch->keel_binary)))
+                return log_error("install: the generations are for %s and no --stub was given, but keel ships no %s",
+                                 in->arch->name, in->arch->keel_binary);
         esp_write_log_init(&in->log);
         if (esp_writer_init(&in->esp, in->o.esp, &in->log) < 0)
                 return -1;
@@ -901,18 +903,26 @@ static int run(struct install *in) {
         }
         if (read_loader_conf(in, &conf, &conf_size) < 0)
                 return -1;
+        if (in->o.key) {
+                if (signer_load(in->o.key, in->o.cert, NULL, &in->signer) < 0)
+                        return -1;
+                in->has_signer = true;
+        }
         r = make_staging(in);
         if (r == 0)
                 r = stage_loader(in);
-        if (r == 0 && in->o.layout_thin)
+        if (r == 0 && in->o.layout_thin) {
+                if (digest_cache_path())
+                        thin_digest_cache_load(digest_cache_path());
                 prefetch_digests(in);
+        }
         if (r == 0)
                 r = plan_entries(in);
         if (r == 0)
                 r = scan_installed(in, &before, &names, &n_before);
         if (r == 0) {
                 char loader_rel[64];
-                snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/keel%s.efi", in->arch);
+                snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/%s", in->arch->keel_binary);
                 match_existing(in, before, names, n_before);
                 decide_policy(in, before, n_before, conf, conf_size);
                 write_loader = !esp_writer_same(&in->esp, loader_rel, NULL, in->staged_loader, in->loader_size);
@@ -920,6 +930,8 @@ static int run(struct install *in) {
         }
         if (r == 0)
                 r = write_everything(in, conf, conf_size);
+        if (r == 0 && in->o.layout_thin && digest_cache_path())
+                thin_digest_cache_save(digest_cache_path());
         for (size_t i = 0; i < n_before; i++)
                 free(names[i]);
         free(names);
@@ -937,6 +949,8 @@ static void free_install(struct install *in) {
                 bootspec_free(&in->specs[i]);
         free(in->specs);
         free(in->staged_loader);
+        if (in->has_signer)
+                signer_free(&in->signer);
         esp_writer_done(&in->esp);
         esp_writer_done(&in->xbootldr);
         json_object_put(in->report);
@@ -1022,8 +1036,6 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: at most %d generations", MAX_GENERATIONS);
         else if (in->o.tries > 2147483647ul)
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
-        else if (!in->o.stub_path && !(in->o.stub_path = keel_shipped_file("keelx64.efi")))
-                r = log_error("install: no --stub given and no keelx64.efi shipped with keel");
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
         else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||

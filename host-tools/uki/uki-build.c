@@ -21,6 +21,7 @@
 #include "host-tools/pcr/pcr-sign.h"
 #include "host-tools/core/text-arg.h"
 #include "host-tools/verity/verity-uki.h"
+#include "host-tools/core/arch.h"
 #include "host-tools/core/commands.h"
 #include "host-tools/uki/thin-content.h"
 #include "host-tools/uki/uki-build.h"
@@ -133,7 +134,9 @@ static void usage(FILE *f) {
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
                 "                      [--thin ROOT] -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
-                "STUB defaults to keelx64.efi next to the keel binary (or in ../lib/keel/).\n"
+                "STUB defaults to the keel stub for the kernel's architecture (keelx64.efi, keelaa64.efi)\n"
+                "next to the keel binary (or in ../lib/keel/); a kernel and a stub for different machines\n"
+                "are refused.\n"
                 "Line breaks in the command line become spaces; one the kernel would cut (2048 bytes\n"
                 "or more, --roothash/--usrhash included) is refused.\n"
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
@@ -248,9 +251,12 @@ static int check_kernel(const struct build_inputs *in, const char *path, uint16_
                 r = pe_check_file_layout(&pe, in->kernel.size);
         if (r != KEEL_OK)
                 return log_error("kernel %s: not an EFI-stub kernel: %s", path, keel_strerror(r));
-        if (pe.machine != stub_machine)
-                return log_error("kernel %s: built for machine 0x%04x, the stub for 0x%04x", path, pe.machine,
+        if (pe.machine != stub_machine) {
+                const struct keel_arch *k = keel_arch_from_machine(pe.machine), *s = keel_arch_from_machine(stub_machine);
+                return log_error("kernel %s: built for %s (machine 0x%04x), the stub for %s (0x%04x)", path,
+                                 k ? k->name : "another architecture", pe.machine, s ? s->name : "another architecture",
                                  stub_machine);
+        }
         return 0;
 }
 
@@ -575,7 +581,9 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
                 munmap(maps[1], thin.initrd_size);
         if (r == 0)
                 r = verify_output(&f, &plan);
-        if (r == 0 && req->sign_key_path)
+        if (r == 0 && req->signer)
+                r = pe_sign_atomic_file(&f, plan.file_size, req->signer);
+        else if (r == 0 && req->sign_key_path)
                 r = pe_sign_output(&f, plan.file_size, req->sign_key_path, req->sign_cert_path);
         if (r == 0)
                 r = atomic_file_commit(&f, 0644);
@@ -742,8 +750,18 @@ int uki_build_main(int argc, char **argv) {
                 return log_error("uki build: --linux KERNEL is required"), 1;
         if (!req.output_path)
                 return log_error("uki build: -o OUTPUT is required"), 1;
-        if (!req.stub_path && !(req.stub_path = keel_shipped_file("keelx64.efi")))
-                return log_error("uki build: no --stub given and no keelx64.efi next to the keel binary"), 1;
+        if (!req.stub_path) {
+                /* The keel stub for the kernel's architecture; a kernel for
+                 * a machine keel has no stub for is refused here. */
+                const struct keel_arch *arch;
+                if (keel_arch_of_pe_file("kernel", req.linux_path, &arch) < 0)
+                        return 1;
+                if (!(req.stub_path = keel_shipped_file(arch->keel_binary)))
+                        return log_error("uki build: the kernel is for %s and no --stub was given, but there is no "
+                                         "%s next to the keel binary",
+                                         arch->name, arch->keel_binary),
+                               1;
+        }
         {
                 const struct named_input text_files[] = {
                         { "--cmdline", cmdline_arg && cmdline_arg[0] == '@' ? cmdline_arg + 1 : NULL },

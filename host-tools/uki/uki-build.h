@@ -8,6 +8,8 @@
 
 #include "common/thin.h"
 
+struct signer;
+
 struct uki_build_request {
         const char *stub_path;                  /* required */
         const char *linux_path;                 /* required: the kernel (for a thin UKI: its content file) */
@@ -19,6 +21,9 @@ struct uki_build_request {
         const char *roothash, *usrhash;         /* NULL or hex, as --roothash/--usrhash */
         const char *sign_key_path;              /* NULL: unsigned; a path or a pkcs11: URI */
         const char *sign_cert_path;
+        /* Instead of the two paths: a key and certificate already loaded and
+         * checked (signer_load()), for callers that build many UKIs. */
+        const struct signer *signer;
         const char *pcrpkey_path;               /* as --pcrpkey / --pcr-private-key */
         const char *pcr_private_key_path;
         /* Thin UKI: when set, .tlinux (.tinitrd) carry these refs instead of
@@ -35,6 +40,6 @@ struct uki_build_request {
  * then (an existing file there is untouched). */
 int uki_build(const struct uki_build_request *req);
 
-/* keelx64.efi (or another file keel ships) next to the keel binary, else in
+/* keelx64.efi, keelaa64.efi (or another file keel ships) next to the keel binary, else in
  * ../lib/keel/ relative to it (the `make install` layout); NULL if neither. */
 const char *keel_shipped_file(const char *name);
