@@ -24,6 +24,7 @@ done
 links() { for n in "$@"; do printf '%s ' "$W/profiles/system-$n-link"; done; }
 # Staging in keel install's default place (/dev/shm).
 unset TMPDIR
+export KEEL_CACHE_DIR=$W
 install_() { "$KEEL" install --stub "$BUILD/keelx64.efi" --key "$W/db.key" --cert "$W/db.crt" "$@"; }
 esp_bytes() { du -sb --apparent-size "$1" | cut -f1; }
 

@@ -78,6 +78,7 @@ struct cached_digest {
 };
 static struct cached_digest digest_cache[DIGEST_CACHE_SIZE];
 static size_t digest_cache_used, digest_cache_next;
+static bool digest_cache_dirty;
 static pthread_mutex_t digest_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static bool same_file_state(const struct cached_digest *c, const struct stat *st) {
@@ -117,8 +118,83 @@ static int hash_fd_cached(int fd, uint8_t ret_digest[THIN_SHA256_SIZE], uint64_t
         digest_cache_next = (digest_cache_next + 1) % DIGEST_CACHE_SIZE;
         if (digest_cache_used < DIGEST_CACHE_SIZE)
                 digest_cache_used++;
+        digest_cache_dirty = true;
         pthread_mutex_unlock(&digest_cache_lock);
         return r;
+}
+
+/* The cache on disk: a magic line, then records of seven little-endian
+ * 64-bit numbers (device, inode, size, ctime s/ns, mtime s/ns) and the
+ * digest. Anything else in the file makes it ignored as a whole. */
+#define DIGEST_CACHE_MAGIC "keel digest cache 1\n"
+#define DIGEST_RECORD_SIZE (7 * 8 + THIN_SHA256_SIZE)
+
+void thin_digest_cache_load(const char *path) {
+        const size_t magic = sizeof(DIGEST_CACHE_MAGIC) - 1;
+        uint8_t *data = NULL;
+        size_t size = 0, n;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+
+        if (fd < 0)
+                return;
+        /* Only the owner's own cache: nobody else may vouch for digests. */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 022) &&
+            (size_t) st.st_size <= magic + DIGEST_CACHE_SIZE * DIGEST_RECORD_SIZE) {
+                data = malloc((size_t) st.st_size + 1);
+                if (data && read(fd, data, (size_t) st.st_size) == st.st_size)
+                        size = (size_t) st.st_size;
+        }
+        close(fd);
+        if (size < magic || memcmp(data, DIGEST_CACHE_MAGIC, magic) != 0 || (size - magic) % DIGEST_RECORD_SIZE != 0) {
+                free(data);
+                return;
+        }
+        n = (size - magic) / DIGEST_RECORD_SIZE;
+        pthread_mutex_lock(&digest_cache_lock);
+        for (size_t i = 0; i < n && digest_cache_used < DIGEST_CACHE_SIZE; i++) {
+                const uint8_t *r = data + magic + i * DIGEST_RECORD_SIZE;
+                struct cached_digest *c = &digest_cache[digest_cache_used++];
+                c->dev = (dev_t) read_le64(r);
+                c->ino = (ino_t) read_le64(r + 8);
+                c->size = (off_t) read_le64(r + 16);
+                c->ctime = (struct timespec) { (time_t) read_le64(r + 24), (long) read_le64(r + 32) };
+                c->mtime = (struct timespec) { (time_t) read_le64(r + 40), (long) read_le64(r + 48) };
+                memcpy(c->digest, r + 56, THIN_SHA256_SIZE);
+        }
+        digest_cache_next = digest_cache_used % DIGEST_CACHE_SIZE;
+        pthread_mutex_unlock(&digest_cache_lock);
+        free(data);
+}
+
+void thin_digest_cache_save(const char *path) {
+        const size_t magic = sizeof(DIGEST_CACHE_MAGIC) - 1;
+        uint8_t data[sizeof(DIGEST_CACHE_MAGIC) + DIGEST_CACHE_SIZE * DIGEST_RECORD_SIZE];
+        size_t size = magic;
+
+        pthread_mutex_lock(&digest_cache_lock);
+        if (!digest_cache_dirty) {
+                pthread_mutex_unlock(&digest_cache_lock);
+                return;
+        }
+        memcpy(data, DIGEST_CACHE_MAGIC, magic);
+        for (size_t i = 0; i < digest_cache_used; i++, size += DIGEST_RECORD_SIZE) {
+                const struct cached_digest *c = &digest_cache[i];
+                uint8_t *r = data + size;
+                write_le64(r, (uint64_t) c->dev);
+                write_le64(r + 8, (uint64_t) c->ino);
+                write_le64(r + 16, (uint64_t) c->size);
+                write_le64(r + 24, (uint64_t) c->ctime.tv_sec);
+                write_le64(r + 32, (uint64_t) c->ctime.tv_nsec);
+                write_le64(r + 40, (uint64_t) c->mtime.tv_sec);
+                write_le64(r + 48, (uint64_t) c->mtime.tv_nsec);
+                memcpy(r + 56, c->digest, THIN_SHA256_SIZE);
+        }
+        digest_cache_dirty = false;
+        pthread_mutex_unlock(&digest_cache_lock);
+        /* A cache that cannot be written only costs time next run. */
+        if (write_file_atomic(path, data, size, 0600) < 0)
+                log_warning("the digest cache %s was not written; the next run hashes again", path);
 }
 
 struct prefetch {
@@ -197,6 +273,25 @@ int thin_ref_for_file(const char *path, const char *suffix, struct thin_ref *ret
                     sizeof(ret->path) ||
             !thin_path_is_valid(ret->path, strlen(ret->path)))
                 return log_error("internal error: content name for suffix '%s' is not a valid thin path", suffix);
+        return 0;
+}
+
+int thin_content_verify_source(const char *path, const struct thin_ref *ref) {
+        uint8_t digest[THIN_SHA256_SIZE];
+        uint64_t size = 0;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+        if (fd < 0)
+                return log_errno(errno, "cannot open %s", path);
+        r = hash_fd(fd, digest, &size);
+        close(fd);
+        if (r == -1)
+                return log_errno(errno, "cannot read %s", path);
+        if (r < 0)
+                return log_error("SHA-256 failed");
+        if (size != ref->size || memcmp(digest, ref->sha256, THIN_SHA256_SIZE) != 0)
+                return log_error("%s is not the content %s names (changed since it was read, or a stale digest "
+                                 "cache); nothing was installed", path, ref->path);
         return 0;
 }
 
@@ -378,7 +473,8 @@ int thin_content_check(const char *volume, const struct thin_ref *ref, struct th
                 ret->fd = -1;
                 return 0;
         }
-        r = hash_fd_cached(ret->fd, digest, &size);
+        /* Never from the digest cache: what is on the ESP is checked as it is. */
+        r = hash_fd(ret->fd, digest, &size);
         if (r == -2)
                 return log_error("SHA-256 failed");
         if (r < 0 || size != ref->size)

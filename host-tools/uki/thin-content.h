@@ -23,6 +23,19 @@ int thin_ref_for_file(const char *path, const char *suffix, struct thin_ref *ret
  * thin_content_check() calls on unchanged files find their digests. */
 void thin_digest_prefetch(const char *const *paths, size_t n);
 
+/* The digests kept between runs (keel install: an unchanged re-run then
+ * hashes nothing): loaded from path if it is the caller's own file, not
+ * writable by others, of the right form; saved atomically (mode 0600) when
+ * new digests were computed. The same rule applies as within a run: a
+ * digest counts only for a file of the same device, inode, size, ctime and
+ * mtime. */
+void thin_digest_cache_load(const char *path);
+
+/* Hashes path anew (no cache) and checks it against ref: what is about to
+ * be copied to the ESP is exactly what the UKI will name. Logs, -1 if not. */
+int thin_content_verify_source(const char *path, const struct thin_ref *ref);
+void thin_digest_cache_save(const char *path);
+
 /* Writes source_path to volume_root + ref->path atomically (a temporary in
  * the same directory, fsync, rename, fsync of the directory), creating
  * missing directories. The bytes copied must match ref (size, SHA-256): a

@@ -23,7 +23,8 @@ source "$(dirname "$0")/../sb-lib.sh"
 WORK=$1
 G=$WORK/nix
 mkdir -p "$G/profiles" "$G/efivars"
-export KEEL_EFIVARFS=$G/efivars TMPDIR=$WORK
+export KEEL_EFIVARFS=$G/efivars TMPDIR=$WORK KEEL_CACHE_DIR=$WORK
+mkdir -p "$G"
 # keel install takes an unencrypted key (or a token); the snakeoil key is a
 # published test key.
 openssl pkey -in "$SNAKEOIL_KEY" -passin pass:snakeoil -out "$WORK/db.key"

@@ -18,7 +18,8 @@ realos_keys
 ROOTHASH=$(realos_roothash)
 G=$WORK/nix
 mkdir -p "$G/profiles" "$G/efivars" "$WORK/esp"
-export KEEL_EFIVARFS=$G/efivars TMPDIR=$WORK
+export KEEL_EFIVARFS=$G/efivars TMPDIR=$WORK KEEL_CACHE_DIR=$WORK
+mkdir -p "$G"
 # mkgen N EXTRA-PARAM...: generation N of the real system.
 mkgen() {
         local n=$1 params p

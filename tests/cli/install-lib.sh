@@ -6,8 +6,10 @@
 KEEL_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "$T/profiles" "$T/gens" "$T/efivars"
 export KEEL_EFIVARFS=$T/efivars
-# Staging happens here, so that a crashed run's leftovers stay in $T.
-export TMPDIR=$T
+# Staging happens here, so that a crashed run's leftovers stay in $T; the
+# digest cache too (not the host's /var/cache/keel).
+export TMPDIR=$T KEEL_CACHE_DIR=$T/cache
+mkdir -p "$KEEL_CACHE_DIR"
 
 # Two distinct "kernels" (keel's own x86-64 PE image will do: nothing is
 # booted in the CLI tests) and an initrd of 513 bytes (not a multiple of 4).

@@ -54,6 +54,52 @@ run "re-run after a content file was deleted" install_ --esp "$T/esp" $(gen_link
 check "the deleted content file is written again (the initrd padded to 4 bytes)" cmp -s "$content_file" "$T/initrd.padded"
 run "and keel entries --check passes again" "$KEEL" entries --esp "$T/esp" --check
 
+# ---- the digest cache between runs ------------------------------------------------
+# Digests of files changed in the last 2 seconds are not kept (a change in
+# the same clock tick would go unseen): let the inputs age first.
+sleep 2
+install_ --esp "$T/esp" $(gen_links 1 2 3) >/dev/null
+check "digests kept in \$KEEL_CACHE_DIR, mode 0600" test "$(stat -c %a "$KEEL_CACHE_DIR/install-digests" 2>&1)" = 600
+# A kernel changed in place (same size, same inode) must not be taken for
+# the one whose digest is cached.
+cp "$T/kernel-b" "$T/kernel-b.orig"
+printf 'X' | dd of="$T/kernel-b" bs=1 seek=100 conv=notrunc status=none
+run "re-run after generation 3's kernel changed in place" install_ --esp "$T/esp" $(gen_links 1 2 3)
+check "the changed kernel is stored under its new digest" test -f \
+        "$T/esp/EFI/keel/content/$(sha256sum <"$T/kernel-b" | cut -c1-64).linux"
+run "and the ESP checks out" "$KEEL" entries --esp "$T/esp" --check
+cp "$T/kernel-b.orig" "$T/kernel-b"
+install_ --esp "$T/esp" $(gen_links 1 2 3) >/dev/null
+# tamper_cache: every digest in the cache flipped (as a stale or forged cache).
+tamper_cache() {
+        python3 - "$KEEL_CACHE_DIR/install-digests" <<'PY'
+import sys
+p = sys.argv[1]; d = bytearray(open(p, "rb").read())
+magic = len(b"keel digest cache 1\n")
+for end in range(magic + 88, len(d) + 1, 88):   # the last digest byte of every record
+    d[end - 1] ^= 0xff
+open(p, "wb").write(d)
+PY
+}
+# A cache others may write is not believed.
+tamper_cache
+chmod 666 "$KEEL_CACHE_DIR/install-digests"
+before=$(snapshot "$T/esp")
+run "a cache writable by others is ignored" install_ --esp "$T/esp" $(gen_links 1 2 3)
+check "... and nothing changed on the ESP" test "$(snapshot "$T/esp")" = "$before"
+# The same stale cache, the owner's own: its digest is used for the refs,
+# but what is copied to the ESP is hashed anew, so the run stops before
+# any entry changes.
+tamper_cache
+chmod 600 "$KEEL_CACHE_DIR/install-digests"
+check "a stale digest cache: refused before any entry changes" sh -c \
+        "! '$KEEL' install --stub '$STUB' --esp '$T/esp' $(gen_links 1 2 3) >/dev/null 2>'$T/stale.err' && grep -q 'stale digest cache' '$T/stale.err'"
+check "... the entries are as before, and check out" sh -c \
+        "[ \"\$(ls '$T/esp/EFI/Linux')\" = \"$(ls "$T/esp/EFI/Linux")\" ] && '$KEEL' entries --esp '$T/esp' --check"
+rm -f "$KEEL_CACHE_DIR/install-digests"
+install_ --esp "$T/esp" $(gen_links 1 2 3) >/dev/null
+run "without the cache all is well again" "$KEEL" entries --esp "$T/esp" --check
+
 # ---- boot counting for new entries only ------------------------------------------
 mkgen 4
 run "install generation 4 with --tries 3" install_ --esp "$T/esp" --tries 3 $(gen_links 1 2 3 4)

@@ -38,6 +38,7 @@ build-users-group =
 sandbox = false
 require-sigs = false'
 export NIX_PATH=
+export KEEL_CACHE_DIR=$T   # keel install's digest cache: not the host's /var/cache/keel
 unset NIX_REMOTE
 
 # A Nix string as its text: nix-instantiate --eval --json, decoded.

@@ -113,9 +113,9 @@ cat >"$T/gen/1/boot.json" <<JSON
  "kernel": "$STUB", "kernelParams": ["quiet"], "label": "NixOS 1", "toplevel": "/nix/store/x-system-1"}}
 JSON
 ln -s "$T/gen/1" "$T/profiles/system-1-link"
-TMPDIR=$T "$KEEL" install --stub "$STUB" --esp "$T/esp-file" --key "$T/db.key" --cert "$T/db.crt" \
+TMPDIR=$T KEEL_CACHE_DIR=$T "$KEEL" install --stub "$STUB" --esp "$T/esp-file" --key "$T/db.key" --cert "$T/db.crt" \
         --pcr-private-key "$T/db.key" "$T/profiles/system-1-link" >/dev/null
-run "install --key URI --cert URI --pcr-private-key URI" env TMPDIR="$T" "$KEEL" install --stub "$STUB" \
+run "install --key URI --cert URI --pcr-private-key URI" env TMPDIR="$T" KEEL_CACHE_DIR="$T" "$KEEL" install --stub "$STUB" \
         --esp "$T/esp-p11" --key "$KEY" --cert "$CERT" --pcr-private-key "$KEY" "$T/profiles/system-1-link"
 check "install: the same ESP, byte for byte, as with the key files" diff -r "$T/esp-file" "$T/esp-p11"
 run "install: sbverify accepts the installed loader" sbverify --cert "$T/db.crt" "$T/esp-p11/EFI/BOOT/BOOTX64.EFI"
