@@ -1,0 +1,282 @@
+# The AAVMF (arm64) harness, sourced by ovmf-tests/scenarios/aa64-*.sh right
+# after ../lib.sh (and any of loader-lib.sh, sb-lib.sh, pcr-lib.sh). It
+# redefines what is architecture-specific there — the kernel, the
+# initramfs, the firmware, QEMU, the EFI file names — and keeps everything
+# else (ESP images, reports, assertions) shared with the x86-64 scenarios:
+#
+#   qemu-system-aarch64 -M virt -cpu cortex-a57, AAVMF (qemu-efi-aarch64),
+#   swtpm as a tpm-tis-device, the firmware/kernel console on the PL011
+#   (console.log), the initramfs report on a virtconsole (/dev/hvc0 in the
+#   guest, report.log), Debian's arm64 kernel, busybox-static:arm64 and
+#   systemd-boot-efi:arm64 unpacked into $BUILD/aavmf, and tpm_tis.ko built
+#   out of tree with the cross compiler (Debian's arm64 kernel lacks it).
+#
+# Everything downloaded or built is cached under $BUILD/aavmf keyed by
+# package versions: a second run downloads and builds nothing.
+
+AAVMF_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+AA64_CACHE=$BUILD/aavmf
+source "$AAVMF_LIB_DIR/debs.sh"
+
+AAVMF_DIR=/usr/share/AAVMF
+AAVMF_CODE=$AAVMF_DIR/AAVMF_CODE.fd
+AAVMF_VARS=$AAVMF_DIR/AAVMF_VARS.fd
+AA64_BOOT_EFI=/EFI/BOOT/BOOTAA64.EFI
+AA64_CONSOLE=ttyAMA0
+KEEL_EFI=$BUILD/keelaa64.efi
+
+# aa64_kernel_modules_ready ROOT KREL: the unpacked kernel has a modules.dep
+# (the package ships none), so modinfo can resolve dependencies.
+aa64_kernel_modules_ready() {
+        [ -f "$1/lib/modules/$2/modules.dep" ] || depmod -b "$1" "$2"
+}
+
+# aa64_tpm_tis KREL: tpm_tis.ko for the arm64 kernel KREL, built out of tree
+# against Debian's arm64 headers with the cross compiler, and cached. The
+# headers' kbuild helpers (fixdep, modpost) are arm64 programs, so the
+# host's linux-kbuild package (same version) provides them; the three
+# unpacked packages are merged (hard links) so the headers' relative
+# symlinks resolve, and the headers' absolute include is pointed at the
+# merged tree.
+aa64_tpm_tis() {
+        local krel=$1 flavour_pkg common_pkg kbuild_pkg src_pkg ver out tree h c k s tmp
+        flavour_pkg=linux-headers-$krel
+        common_pkg=linux-headers-${krel%-arm64}-common
+        ver=$(aa64_candidate "$flavour_pkg:arm64")
+        kbuild_pkg=linux-kbuild-$(echo "$krel" | cut -d. -f1-2)
+        src_pkg=linux-source-$(echo "$krel" | cut -d. -f1-2)
+        out=$AA64_CACHE/tpm_tis/${krel}_$ver/tpm_tis.ko
+        if [ ! -f "$out" ]; then
+                h=$(aa64_deb "$flavour_pkg:arm64") && c=$(aa64_deb "$common_pkg") &&
+                        k=$(aa64_deb "$kbuild_pkg:$(dpkg --print-architecture)") && s=$(aa64_deb "$src_pkg") || return 1
+                echo "aavmf: building tpm_tis.ko for $krel" >&2
+                tmp=$AA64_CACHE/tpm_tis/.build
+                rm -rf "$tmp"
+                mkdir -p "$tmp/tree" "$tmp/mod"
+                cp -al "$h/usr" "$c/usr" "$k/usr" "$tmp/tree/" 2>/dev/null ||
+                        { cp -al "$h/." "$tmp/tree/" && cp -al "$c/." "$tmp/tree/" && cp -al "$k/." "$tmp/tree/"; } || return 1
+                tree=$tmp/tree/usr/src/linux-headers-$krel
+                rm -f "$tree/Makefile"
+                printf 'include %s/Makefile\n' "$tmp/tree/usr/src/$common_pkg" >"$tree/Makefile"
+                tar -xJf "$s/usr/src/$src_pkg.tar.xz" -C "$tmp/mod" --strip-components=4 \
+                        "$src_pkg/drivers/char/tpm/tpm_tis.c" "$src_pkg/drivers/char/tpm/tpm_tis_core.h" \
+                        "$src_pkg/drivers/char/tpm/tpm.h" || return 1
+                echo 'obj-m := tpm_tis.o' >"$tmp/mod/Kbuild"
+                make -s -C "$tree" M="$tmp/mod" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules \
+                        >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; return 1; }
+                mkdir -p "$(dirname "$out")"
+                cp "$tmp/mod/tpm_tis.ko" "$out.tmp"
+                mv "$out.tmp" "$out"
+                rm -rf "$tmp"
+        fi
+        echo "$out"
+}
+
+# aa64_setup: the arm64 kernel, busybox, systemd-boot and tpm_tis.ko (all
+# cached), as AA64_* variables. Run once when this file is sourced.
+aa64_setup() {
+        local kpkg root
+        aa64_apt_ready || return 1
+        kpkg=$(aa64_depends_on linux-image-arm64:arm64 linux-image-)
+        [ -n "$kpkg" ] || { echo "aavmf: apt has no linux-image-arm64:arm64" >&2; return 1; }
+        AA64_KREL=${kpkg#linux-image-}
+        AA64_KERNEL_ROOT=$(aa64_deb "$kpkg:arm64") || return 1
+        aa64_kernel_modules_ready "$AA64_KERNEL_ROOT" "$AA64_KREL"
+        AA64_BUSYBOX=$(aa64_deb busybox-static:arm64)/bin/busybox || return 1
+        root=$(aa64_deb systemd-boot-efi:arm64) || return 1
+        SYSTEMD_BOOT_EFI=$root/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
+        SYSTEMD_STUB=$root/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
+        AA64_TPM_TIS=$(aa64_tpm_tis "$AA64_KREL") || return 1
+}
+aa64_setup || { echo "aavmf: the arm64 harness could not be set up" >&2; exit 1; }
+
+kernel_image() {
+        echo "$AA64_KERNEL_ROOT/boot/vmlinuz-$AA64_KREL"
+}
+
+kernel_release() {
+        echo "$AA64_KREL"
+}
+
+# module_load_order MODULE...: as in lib.sh, from the unpacked arm64 kernel.
+module_load_order() {
+        local seen=" "
+        visit() {
+                local m=$1 dep
+                case "$seen" in *" $m "*) return ;; esac
+                seen="$seen$m "
+                for dep in $(modinfo -b "$AA64_KERNEL_ROOT" -k "$AA64_KREL" -F depends "$m" | tr ',' ' '); do
+                        visit "$dep"
+                done
+                modinfo -b "$AA64_KERNEL_ROOT" -k "$AA64_KREL" -n "$m" | sed "s|^/lib/modules|$AA64_KERNEL_ROOT/lib/modules|"
+        }
+        for m in "$@"; do
+                visit "$m"
+        done
+}
+
+# The report's virtconsole (virtio-mmio) and the TPM, beside lib.sh's ESP modules.
+AA64_BASE_MODULES="virtio_mmio virtio_console tpm_tis_core"
+
+# aa64_init OUT: ovmf-tests/initramfs/init (the one reporting script of both
+# architectures) with the report on /dev/hvc0, waited for, since
+# virtio_console probes asynchronously (a write before it exists would
+# create a plain file in /dev), and the device-tree report after
+# KEEL-REPORT-BEGIN. Fails if the script no longer has those lines.
+aa64_init() {
+        local src=$KEEL_SRC/ovmf-tests/initramfs/init
+        [ "$(grep -cx 'REPORT=/dev/ttyS1' "$src")" = 1 ] &&
+                [ "$(grep -cx 'report "KEEL-REPORT-BEGIN"' "$src")" = 1 ] ||
+                { echo "aavmf: $src changed: no single REPORT=/dev/ttyS1 / KEEL-REPORT-BEGIN line" >&2; return 1; }
+        sed -e 's|^REPORT=/dev/ttyS1$|REPORT=/dev/hvc0; i=0; while [ ! -c $REPORT ] \&\& [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done|' \
+                -e 's|^report "KEEL-REPORT-BEGIN"$|&\n. /aa64-report|' "$src" >"$1"
+        chmod +x "$1"
+}
+
+# build_initramfs OUT [SCENARIO_SCRIPT] [EXTRA_FILE:DEST]...: as in lib.sh,
+# for arm64. INITRAMFS_BINARIES cannot be used (host programs do not run in
+# an arm64 guest).
+build_initramfs() {
+        local out=$1 scenario=${2:-} root m
+        shift $(( $# >= 2 ? 2 : 1 ))
+        [ -z "${INITRAMFS_BINARIES:-}" ] || { echo "aavmf: INITRAMFS_BINARIES are host programs" >&2; return 1; }
+        root=$(mktemp -d)
+        mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp,efi,run}
+        cp "$AA64_BUSYBOX" "$root/bin/busybox"
+        aa64_init "$root/init"
+        cp "$AAVMF_LIB_DIR/aa64-report" "$root/aa64-report"
+        for m in $(module_load_order efivarfs $AA64_BASE_MODULES ${INITRAMFS_MODULES:-}) "$AA64_TPM_TIS"; do
+                [ -f "$m" ] || continue # built into the kernel
+                cp "$m" "$root/lib/modules/"
+                basename "$m" >>"$root/lib/modules/order"
+        done
+        if [ -n "$scenario" ]; then
+                cp "$scenario" "$root/scenario"
+                chmod +x "$root/scenario"
+        fi
+        for extra in "$@"; do
+                mkdir -p "$root/$(dirname "${extra#*:}")"
+                cp "${extra%%:*}" "$root/${extra#*:}"
+        done
+        (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --quiet --reproducible) >"$out.tmp"
+        mv "$out.tmp" "$out"
+        rm -rf "$root"
+}
+
+shared_initramfs() {
+        mkdir -p "$SHARED"
+        if [ ! -f "$SHARED/initramfs-aa64.cpio" ]; then
+                build_initramfs "$SHARED/initramfs-aa64.cpio"
+        fi
+        echo "$SHARED/initramfs-aa64.cpio"
+}
+
+# qemu_boot WORKDIR DISK [extra qemu args...]: lib.sh's qemu_boot for
+# arm64, with the same switches: AAVMF_CODE_FILE / OVMF_VARS_TEMPLATE
+# (firmware and initial variable store), QEMU_MACHINE (extra -machine
+# options, e.g. ",dumpdtb=FILE"), QEMU_REBOOT, QEMU_CONSOLE_SOCKET,
+# QEMU_DISK_READONLY, KEEL_NO_TPM. Returns QEMU's status; 124 on timeout.
+qemu_boot() {
+        local work=$1 disk=$2 rc=0 tpm_args=() reboot_args=(-no-reboot) stopper
+        local console_args=(-serial file:"$work/console.log") disk_ro=""
+        shift 2
+        [ "${QEMU_REBOOT:-0}" = 1 ] && reboot_args=()
+        [ "${QEMU_DISK_READONLY:-0}" = 1 ] && disk_ro=",readonly=on"
+        if [ "${QEMU_CONSOLE_SOCKET:-0}" = 1 ]; then
+                rm -f "$work/console.sock"
+                console_args=(-chardev "socket,id=con0,path=$work/console.sock,server=on,wait=off,logfile=$work/console.log"
+                              -serial chardev:con0)
+        fi
+        mkdir -p "$work"
+        [ -f "$work/AAVMF_VARS.fd" ] || cp "${OVMF_VARS_TEMPLATE:-$AAVMF_VARS}" "$work/AAVMF_VARS.fd"
+        rm -f "$work/console.log" "$work/report.log" "$work/qemu.pid"
+        if [ "${KEEL_NO_TPM:-0}" != 1 ]; then
+                mkdir -p "$work/tpm"
+                swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
+                        --ctrl type=unixio,path="$work/tpm/sock" --terminate \
+                        --log file="$work/tpm/swtpm.log" --daemon --pid file="$work/tpm/pid"
+                tpm_args=(-chardev "socket,id=chrtpm,path=$work/tpm/sock"
+                          -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis-device,tpmdev=tpm0)
+        fi
+        # AAVMF's last boot option is its UEFI shell: reaching its prompt
+        # means every boot option failed; nothing more will happen.
+        aa64_stop_at "$work" "${AA64_STOP_PATTERN-Shell> }" &
+        stopper=$!
+        timeout --foreground "$QEMU_TIMEOUT" qemu-system-aarch64 -pidfile "$work/qemu.pid" \
+                -machine "virt${QEMU_MACHINE:-}" -cpu cortex-a57 -m 1024 -smp 1 -nographic "${reboot_args[@]}" -nodefaults \
+                -drive if=pflash,format=raw,unit=0,readonly=on,file="${AAVMF_CODE_FILE:-$AAVMF_CODE}" \
+                -drive if=pflash,format=raw,unit=1,file="$work/AAVMF_VARS.fd" \
+                -drive if=none,id=disk0,format=raw,file="$disk"$disk_ro -device virtio-blk-pci,drive=disk0,bootindex=1 \
+                "${console_args[@]}" \
+                -chardev file,id=report,path="$work/report.log" \
+                -device virtio-serial-device -device virtconsole,chardev=report \
+                -net none "${tpm_args[@]}" "$@" </dev/null >"$work/qemu.log" 2>&1 || rc=$?
+        rm -f "$work/qemu.pid"
+        wait "$stopper"
+        if [ -f "$work/tpm/pid" ]; then
+                kill "$(cat "$work/tpm/pid")" 2>/dev/null || true
+                rm -f "$work/tpm/pid"
+        fi
+        return $rc
+}
+
+# aa64_stop_at WORKDIR PATTERN: stops the QEMU of WORKDIR/qemu.pid once its
+# console shows PATTERN (none: returns); returns when QEMU is gone.
+aa64_stop_at() {
+        local work=$1 pattern=$2 i=0
+        [ -n "$pattern" ] || return 0
+        while [ ! -s "$work/qemu.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        while [ -s "$work/qemu.pid" ] && kill -0 "$(cat "$work/qemu.pid" 2>/dev/null)" 2>/dev/null; do
+                if tr -d '\r' <"$work/console.log" 2>/dev/null | grep -aqF -- "$pattern"; then
+                        echo "aavmf: console shows '$pattern': stopping QEMU" >>"$work/qemu.log"
+                        kill "$(cat "$work/qemu.pid")" 2>/dev/null || true
+                        return 0
+                fi
+                sleep 1
+        done
+}
+
+# aa64_cmdline MARKER: the command line the arm64 test UKIs carry.
+aa64_cmdline() {
+        echo "console=$AA64_CONSOLE loglevel=1 panic=-1 keel.test=$1"
+}
+
+# make_sdstub_uki OUT ID VERSION MARKER [INITRD]: loader-lib.sh's
+# systemd-stub UKI for arm64 (systemd-stub 252 from systemd-boot-efi:arm64,
+# packed with the cross objcopy, the way systemd's documentation shows).
+make_sdstub_uki() {
+        local out=$1 id=$2 version=$3 marker=$4 initrd=${5:-$(shared_initramfs)} tmp initrd_vma
+        tmp=$(mktemp -d)
+        printf 'ID=%s\nVERSION_ID=%s\nPRETTY_NAME="%s %s (systemd-stub)"\n' "$id" "$version" "$id" "$version" >"$tmp/osrel"
+        printf '%s' "$(aa64_cmdline "$marker")" >"$tmp/cmdline"
+        # The arm64 kernel (~32 MiB, uncompressed) does not fit below the
+        # 0x3000000 the x86 recipe gives .initrd: place it after the kernel.
+        initrd_vma=$(printf '0x%x' $(( (0x2000000 + $(stat -c %s "$(kernel_image)") + 0xfffff) & ~0xfffff )))
+        aarch64-linux-gnu-objcopy --add-section .osrel="$tmp/osrel" --change-section-vma .osrel=0x20000 \
+                --add-section .cmdline="$tmp/cmdline" --change-section-vma .cmdline=0x30000 \
+                --add-section .linux="$(kernel_image)" --change-section-vma .linux=0x2000000 \
+                --add-section .initrd="$initrd" --change-section-vma .initrd="$initrd_vma" \
+                "$SYSTEMD_STUB" "$out"
+        rm -rf "$tmp"
+}
+
+# make_keel_uki OUT ID VERSION MARKER [INITRD]: loader-lib.sh's keel UKI for arm64.
+make_keel_uki() {
+        local out=$1 id=$2 version=$3 marker=$4 initrd=${5:-$(shared_initramfs)}
+        "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$initrd" \
+                --cmdline "$(aa64_cmdline "$marker")" \
+                --os-release "$(printf 'ID=%s\nVERSION_ID=%s\nPRETTY_NAME="%s %s"\n' "$id" "$version" "$id" "$version")" \
+                -o "$out"
+}
+
+# pcr-check.py (pcr-lib.sh's PCR_CHECK) reads UKIs with objdump/objcopy;
+# for arm64 PE files those are the cross binutils, found first on its PATH.
+aa64_binutils_path() {
+        local t
+        mkdir -p "$AA64_CACHE/bin"
+        for t in objdump objcopy; do
+                ln -sf "$(command -v aarch64-linux-gnu-$t)" "$AA64_CACHE/bin/$t"
+        done
+}
+aa64_binutils_path
+PCR_CHECK="env PATH=$AA64_CACHE/bin:$PATH python3 $KEEL_SRC/ovmf-tests/pcr-check.py"
