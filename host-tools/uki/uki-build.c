@@ -218,6 +218,39 @@ static void kernel_release_from_bzimage(const struct input_file *k, char *out, s
         out[i] = '\0';
 }
 
+/* A kernel without a bzImage header (arm64's Image, an EFI application as
+ * it is) states its release only in its banner, "Linux version RELEASE (",
+ * which an uncompressed image carries as text: the first such banner, as
+ * ukify reads it. Nothing when there is none (a compressed image). */
+static void kernel_release_from_banner(const struct input_file *k, char *out, size_t out_size) {
+        static const char banner[] = "Linux version ";
+        const size_t banner_len = sizeof(banner) - 1;
+        const uint8_t *map, *p, *end;
+
+        out[0] = '\0';
+        if (k->size < banner_len || k->size > SIZE_MAX)
+                return;
+        map = mmap(NULL, (size_t) k->size, PROT_READ, MAP_PRIVATE, k->fd, 0);
+        if (map == MAP_FAILED)
+                return;
+        end = map + k->size;
+        for (p = map; (p = memmem(p, (size_t) (end - p), banner, banner_len)); p++) {
+                const uint8_t *v = p + banner_len;
+                size_t n = 0;
+
+                while (v + n < end && n + 1 < out_size && v[n] > 0x20 && v[n] < 0x7f)
+                        n++;
+                /* The release is followed by " (" (compiled-by) in the banner;
+                 * other mentions (a format string) are not. */
+                if (n == 0 || (size_t) (end - (v + n)) < 2 || v[n] != ' ' || v[n + 1] != '(')
+                        continue;
+                memcpy(out, v, n);
+                out[n] = '\0';
+                break;
+        }
+        munmap((void *) map, (size_t) k->size);
+}
+
 static int check_stub(const struct build_inputs *in, const char *path, struct pe_image *ret_pe) {
         struct uki_sections found;
         int r;
@@ -384,8 +417,11 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
         }
         if (req->uname)
                 snprintf(in->uname, sizeof(in->uname), "%s", req->uname);
-        else
+        else {
                 kernel_release_from_bzimage(&in->kernel, in->uname, sizeof(in->uname));
+                if (!in->uname[0])
+                        kernel_release_from_banner(&in->kernel, in->uname, sizeof(in->uname));
+        }
         if ((req->pcrpkey_path || req->pcr_private_key_path) &&
             uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, &in->pcr_signing) < 0)
                 return -1;

@@ -98,6 +98,10 @@ objdump_sections() { aarch64-linux-gnu-objdump -h "$1" | awk '$1 ~ /^[0-9]+$/ { 
 check "uki inspect: machine aarch64, the sections objdump lists" test \
         "$(inspect_sections "$T/aa-sd.efi")" = "aarch64 $(objdump_sections "$T/aa-sd.efi")"
 
+uname_of() { "$KEEL" uki inspect --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("uname"))'; }
+"$KEEL" uki build --stub "$SDSTUB" --linux "$VMLINUZ" -o "$T/aa-uname.efi" 2>/dev/null
+check "without --uname, .uname is the arm64 kernel's release (its file name: ${VMLINUZ##*/vmlinuz-})" \
+        test "$(uname_of "$T/aa-uname.efi")" = "${VMLINUZ##*/vmlinuz-}"
 "$KEEL_BIN" uki build --linux "$VMLINUZ" --cmdline quiet --os-release @"$T/osrel" -o "$T/aa-auto.efi" 2>"$T/err"
 "$KEEL_BIN" uki build --stub "$T/bin/keelaa64.efi" --linux "$VMLINUZ" --cmdline quiet --os-release @"$T/osrel" \
         -o "$T/aa-explicit.efi" 2>>"$T/err"
