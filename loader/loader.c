@@ -162,6 +162,8 @@ static bool discover(struct loader *L) {
         }
         entry_list_init_ranked(&L->entries, storage, capacity, ENTRY_MENU_RESERVED, arena, ENTRY_MENU_ARENA_SIZE,
                                entry_warn, NULL);
+        /* The menu is for this machine: Type #1 entries naming another architecture are hidden. */
+        entry_list_set_architecture(&L->entries, arch_bls_architecture, arch_pe_machine);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
         L->has_xbootldr = xbootldr_open(L->esp.device, &L->xbootldr) == EFI_SUCCESS;
         if (L->has_xbootldr)
