@@ -16,8 +16,8 @@ JOBS     := $(shell nproc 2>/dev/null || echo 2)
 CC       ?= gcc
 CLANG    ?= clang
 
-.PHONY: all deps check unit-tests fuzz-smoke cli-tests differential-tests ovmf-tests demo bench clean
-all: $(BUILD)/keelx64.efi $(BUILD)/keelaa64.efi $(BUILD)/keel
+.PHONY: all efi deps check unit-tests fuzz-smoke cli-tests differential-tests ovmf-tests demo bench clean
+all: efi $(BUILD)/keel
 
 deps:
 	@scripts/install-deps
@@ -35,7 +35,8 @@ COMMON_HDR := $(wildcard common/*.h)
 # The build fails on undefined symbols and on any relocation that crt0
 # cannot apply. What differs between architectures in the code is in
 # efi/arch-$(arch).c behind efi/arch.h; here, in the per-architecture
-# variables below.
+# variables below. `make efi` builds them all; `make EFI_ARCHS=x86_64`
+# only keelx64.efi (a build without the aarch64 cross toolchain).
 EFI_ARCHS   := x86_64 aarch64
 EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror \
                -DKEEL_EFI -DKEEL_VERSION='"$(VERSION)"' \
@@ -49,13 +50,16 @@ EFI_SECTIONS := .text .reloc .data .sbat .dynamic .rela
 EFI_SRC     := $(filter-out efi/arch-%.c,$(wildcard efi/*.c stub/*.c loader/*.c)) $(COMMON_SRC)
 EFI_HDR     := $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR)
 
-# x86-64: the host's gcc and binutils, gnu-efi as Debian installs it (its crt0).
+# x86-64: the host's gcc and binutils, gnu-efi as Debian installs it (its
+# crt0). EFI_INC and EFI_LIB point elsewhere (nix/package.nix does).
+EFI_INC            := /usr/include/efi
+EFI_LIB            := /usr/lib
 EFI_NAME_x86_64    := keelx64
 EFI_CC_x86_64      := $(CC)
 EFI_TOOLS_x86_64   :=
-EFI_INC_x86_64     := /usr/include/efi
-EFI_LIB_x86_64     := /usr/lib
-EFI_CRT0_x86_64    := /usr/lib/crt0-efi-x86_64.o
+EFI_INC_x86_64     := $(EFI_INC)
+EFI_LIB_x86_64     := $(EFI_LIB)
+EFI_CRT0_x86_64    := $(EFI_LIB)/crt0-efi-x86_64.o
 EFI_CFLAGS_x86_64  := -DGNU_EFI_USE_MS_ABI -mno-red-zone -maccumulate-outgoing-args
 EFI_RELOC_x86_64   := R_X86_64_RELATIVE
 EFI_PEER_SIZE_x86_64 := 224188 bytes
@@ -103,6 +107,7 @@ $(BUILD)/$(EFI_NAME_$(1)).efi: $(BUILD)/$(EFI_NAME_$(1)).so
 	@echo "$(EFI_NAME_$(1)).efi: $$$$(stat -c %s $$@) bytes (systemd-boot 252 + systemd-stub 252: $(EFI_PEER_SIZE_$(1)))"
 endef
 $(foreach a,$(EFI_ARCHS),$(eval $(call efi_arch,$(a))))
+efi: $(foreach a,$(EFI_ARCHS),$(BUILD)/$(EFI_NAME_$(a)).efi)
 
 # ---------------------------------------------------------------------------
 # build/keel: the host CLI (OpenSSL 3 for crypto, json-c for JSON).

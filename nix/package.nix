@@ -24,6 +24,8 @@ stdenv.mkDerivation {
   makeFlags = [
     "EFI_INC=${gnu-efi}/include/efi"
     "EFI_LIB=${gnu-efi}/lib"
+    # keelx64.efi only: keelaa64.efi needs Debian's cross toolchain and gnu-efi:arm64.
+    "EFI_ARCHS=x86_64"
     "all"
   ];
   # The deps-* checks look for Debian's header paths.
