@@ -5,7 +5,9 @@
 # keel's own reader (`keel uki inspect`): PE32+, the architecture's machine
 # type, subsystem 10, a base-relocation directory on a .reloc section,
 # every section on a 4 KiB boundary, .sbat with keel's SBAT line, an entry
-# point inside .text, and within the size goal (96 KiB for both roles).
+# point inside .text, and within the size goal (96 KiB for both roles);
+# and scripts/fetch-arm64-debs, which supplies gnu-efi:arm64, does nothing
+# the second time.
 # Usage: tests/cli/test-efi-binaries.sh BUILD_DIR
 set -u
 T=$(mktemp -d)
@@ -111,6 +113,22 @@ if [ -e "$BUILD/keelaa64.efi" ]; then
         check_binary "$BUILD/keelaa64.efi" 0xaa64 pei-aarch64-little aarch64-linux-gnu-objdump aarch64
 else
         fail "$BUILD/keelaa64.efi exists (run 'make all')"
+fi
+
+# The build's gnu-efi:arm64, unpacked once per package version: fetching
+# it again prints the directory the build uses and changes nothing.
+if [ -d "$BUILD/arm64/debs" ]; then
+        before=$(cd "$BUILD/arm64" && find . -path ./.lock -prune -o -printf '%p %s %T@\n' | sort | sha256sum)
+        again=$("$src/scripts/fetch-arm64-debs" "$BUILD" gnu-efi:arm64 2>"$T/fetch.err")
+        after=$(cd "$BUILD/arm64" && find . -path ./.lock -prune -o -printf '%p %s %T@\n' | sort | sha256sum)
+        check "fetch-arm64-debs: the build's gnu-efi again ($again)" \
+                test "$again" = "$(cd "$BUILD/arm64" && pwd)/$(readlink "$BUILD/arm64/gnu-efi")"
+        check "fetch-arm64-debs: a second run downloads and unpacks nothing" test "$before" = "$after" -a ! -s "$T/fetch.err"
+        check "fetch-arm64-debs: a name that is not a package name is refused" \
+                bash -c "! '$src/scripts/fetch-arm64-debs' '$T' '../gnu-efi' >'$T/bad.out' 2>'$T/bad.err' &&
+                        grep -q '^keel: not a Debian package name' '$T/bad.err' && [ ! -s '$T/bad.out' ]"
+else
+        fail "$BUILD/arm64/debs exists (the aarch64 build unpacks gnu-efi:arm64 there)"
 fi
 
 summary
