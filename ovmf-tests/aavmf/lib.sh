@@ -280,3 +280,27 @@ aa64_binutils_path() {
 }
 aa64_binutils_path
 PCR_CHECK="env PATH=$AA64_CACHE/bin:$PATH python3 $KEEL_SRC/ovmf-tests/pcr-check.py"
+
+# aa64_efi_helper NAME: ovmf-tests/efi-helpers/NAME.c (test-only EFI
+# programs) built for arm64 into $BUILD/aavmf/efi-helpers/NAME.efi, with
+# the same pieces as keelaa64.efi (the Makefile's): gnu-efi:arm64 from the
+# build tree, keel's crt0 and linker script. Needs `make BUILD=... all` first.
+aa64_efi_helper() {
+        local name=$1 out=$AA64_CACHE/efi-helpers inc=$BUILD/arm64/gnu-efi/usr/include/efi
+        local lib=$BUILD/arm64/gnu-efi/usr/lib crt0=$BUILD/efi-obj-aarch64/efi/crt0-aarch64.o
+        local src=$KEEL_SRC/ovmf-tests/efi-helpers/$name.c
+        [ -f "$crt0" ] && [ -d "$inc" ] || { echo "aavmf: build keelaa64.efi first (make BUILD=$BUILD all)" >&2; return 1; }
+        mkdir -p "$out"
+        if [ ! -f "$out/$name.efi" ] || [ "$src" -nt "$out/$name.efi" ] || [ "$crt0" -nt "$out/$name.efi" ]; then
+                aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$inc" -I"$inc/aarch64" -I"$KEEL_SRC/ovmf-tests/efi-helpers" \
+                        -ffreestanding -fno-builtin -fpic -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
+                        -mstrict-align -mgeneral-regs-only -c "$src" -o "$out/$name.o" &&
+                aarch64-linux-gnu-ld -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --no-warn-rwx-segments \
+                        -L "$KEEL_SRC/linker" -T "$KEEL_SRC/linker/keel-aarch64.lds" -L"$lib" "$crt0" "$out/$name.o" \
+                        -o "$out/$name.so" -lefi -lgnuefi &&
+                aarch64-linux-gnu-objcopy -j .text -j .reloc -j .data -j .sbat -j .dynamic -j .rela \
+                        --target=efi-app-aarch64 --subsystem=10 "$out/$name.so" "$out/$name.efi.tmp" &&
+                mv "$out/$name.efi.tmp" "$out/$name.efi" || return 1
+        fi
+        echo "$out/$name.efi"
+}
