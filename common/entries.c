@@ -14,16 +14,6 @@
 #define ENTRY_OPTIONS_MAX 8192
 #define ENTRY_ID_MAX 256
 #define OSREL_VALUE_MAX ENTRY_FIELD_MAX
-/* A new list's architecture: the one this code is compiled for, i.e. the
- * loader's (keel builds one EFI binary per architecture). The host sets its
- * target's with entry_list_set_architecture(). */
-#if defined(__aarch64__)
-#define ENTRY_ARCHITECTURE_NATIVE "aa64"
-#define ENTRY_MACHINE_NATIVE PE_MACHINE_AARCH64
-#else
-#define ENTRY_ARCHITECTURE_NATIVE "x64"
-#define ENTRY_MACHINE_NATIVE PE_MACHINE_X86_64
-#endif
 /* Blocks in a ranked list's arena start at this alignment, so that moving
  * one keeps its initrd pointer array aligned. */
 #define ARENA_ALIGN sizeof(void *)
@@ -44,8 +34,6 @@ void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t ca
                 .warn = warn,
                 .userdata = userdata,
                 .max_from_files = capacity,
-                .architecture = ENTRY_ARCHITECTURE_NATIVE,
-                .machine = ENTRY_MACHINE_NATIVE,
         };
 }
 
@@ -491,7 +479,8 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
                 goto refuse;
 
         bls_entry_parse(&b, content, len, NULL, NULL);
-        if (b.architecture.len > 0 && !slice_eq_nocase(b.architecture, slice_from_cstr(l->architecture))) {
+        if (l->architecture && b.architecture.len > 0 &&
+            !slice_eq_nocase(b.architecture, slice_from_cstr(l->architecture))) {
                 warn(l, filename, "entry is for another architecture, hiding it");
                 goto refuse;
         }

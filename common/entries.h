@@ -103,8 +103,8 @@ struct entry_list {
         /* The machine the menu is for: a Type #1 entry naming another
          * `architecture` is hidden, and callers reading UKIs skip those whose
          * PE machine is not `machine` (see entry_list_set_architecture). */
-        const char *architecture;    /* BLS name: "x64", "aa64" */
-        uint16_t machine;            /* PE machine type */
+        const char *architecture;    /* BLS name: "x64", "aa64"; NULL: any */
+        uint16_t machine;            /* PE machine type; 0: any */
 };
 
 void entry_list_init(struct entry_list *l, struct boot_entry *storage, size_t capacity, char *arena, size_t arena_size,
@@ -126,8 +126,8 @@ void entry_list_init_ranked(struct entry_list *l, struct boot_entry *storage, si
 
 /* The architecture entries must be for, as the BLS `architecture` value
  * ("x64", "aa64"; compared ignoring case, as systemd-boot does) and the PE
- * machine type of its UKIs. A new list is for the architecture the code is
- * compiled for (the loader's own); `keel entries` sets its target's. */
+ * machine type of its UKIs. A new list takes every architecture; the loader
+ * sets its own (efi/arch.h), `keel entries` its target's. */
 void entry_list_set_architecture(struct entry_list *l, const char *architecture, uint16_t machine);
 
 /* Makes entries_add_type1() look at the files an entry names, through fn,

@@ -204,7 +204,7 @@ static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osre
         k = pe_parse_headers(f->head, f->head_size, pe);
         if (k == KEEL_OK)
                 k = pe_check_file_layout(pe, f->size);
-        if (k == KEEL_OK)
+        if (k == KEEL_OK && machine)
                 k = pe_check_machine(pe, machine);
         if (k == KEEL_OK)
                 k = uki_find_sections(pe, &u);
@@ -236,7 +236,7 @@ int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_
         struct entry_list native;
         bool too_large;
 
-        /* A list's default machine: the loader's own. */
+        /* A list's default machine: any. */
         entry_list_init(&native, NULL, 0, NULL, 0, NULL, NULL);
         return read_uki_metadata(path, native.machine, ret_osrel, ret_osrel_len, ret_cmdline, ret_cmdline_len,
                                  &too_large);

@@ -75,8 +75,10 @@ struct list {
         struct entry_list l;
 };
 
+/* A list as an x86-64 loader keeps it. */
 static void list_init(struct list *L) {
         entry_list_init(&L->l, L->storage, ARRAY_SIZE(L->storage), L->arena, sizeof(L->arena), count_entry_warning, NULL);
+        entry_list_set_architecture(&L->l, "x64", PE_MACHINE_X86_64);
 }
 
 static bool add(struct list *L, const char *name, const char *content, size_t len) {
