@@ -243,8 +243,8 @@ deps-host:
 	@test -f /usr/include/openssl/evp.h -a -f /usr/include/json-c/json.h || { echo "libssl-dev/libjson-c-dev missing: run 'make deps' (as root)"; exit 1; }
 
 # ---------------------------------------------------------------------------
-# make install [DESTDIR=...] [PREFIX=/usr/local]: the CLI, the stub it builds
-# on (where keel looks for it: ../lib/keel/ from the binary), the
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the CLI, the stubs it builds
+# on, one per EFI_ARCHS (where keel looks for them: ../lib/keel/ from the binary), the
 # kernel-install plugin and an example of its settings. kernel-install reads
 # plugins from /usr/lib/kernel/install.d and /etc/kernel/install.d only: with
 # PREFIX=/usr/local, link the plugin into /etc/kernel/install.d. LIBDIR is
@@ -255,9 +255,10 @@ LIBDIR     ?= $(PREFIX)/lib
 DATADIR    ?= $(PREFIX)/share
 INSTALL    ?= install
 .PHONY: install
-install: $(BUILD)/keel $(BUILD)/keelx64.efi
+EFI_BINARIES = $(foreach a,$(EFI_ARCHS),$(EFI_NAME_$(a)).efi)
+install: $(BUILD)/keel $(addprefix $(BUILD)/,$(EFI_BINARIES))
 	$(INSTALL) -D -m 0755 $(BUILD)/keel $(DESTDIR)$(BINDIR)/keel
-	$(INSTALL) -D -m 0644 $(BUILD)/keelx64.efi $(DESTDIR)$(LIBDIR)/keel/keelx64.efi
+	for f in $(EFI_BINARIES); do $(INSTALL) -D -m 0644 $(BUILD)/$$f $(DESTDIR)$(LIBDIR)/keel/$$f || exit 1; done
 	$(INSTALL) -D -m 0755 kernel-install/90-keel.install $(DESTDIR)$(LIBDIR)/kernel/install.d/90-keel.install
 	$(INSTALL) -D -m 0644 kernel-install/install.conf.example $(DESTDIR)$(DATADIR)/keel/install.conf.example
 

@@ -32,7 +32,7 @@ check_eq() {
 # ---- make install: the binaries and the plugin the rest of the test uses ----
 # -o: install what BUILD holds, never rebuild it here.
 ROOT=$T/root
-if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRC" BUILD="$BUILD" -o "$BUILD/keel" -o "$BUILD/keelx64.efi" install DESTDIR="$ROOT" PREFIX=/usr \
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRC" BUILD="$BUILD" -o "$BUILD/keel" -o "$BUILD/keelx64.efi" -o "$BUILD/keelaa64.efi" install DESTDIR="$ROOT" PREFIX=/usr \
         >"$T/make.log" 2>&1; then
         pass "make install DESTDIR PREFIX=/usr"
 else
@@ -41,12 +41,13 @@ fi
 check "installed: bin/keel (the build's, executable)" \
         bash -c "cmp -s '$KEEL' '$ROOT/usr/bin/keel' && test -x '$ROOT/usr/bin/keel'"
 check "installed: lib/keel/keelx64.efi (the build's)" cmp -s "$STUB" "$ROOT/usr/lib/keel/keelx64.efi"
+check "installed: lib/keel/keelaa64.efi (the build's)" cmp -s "$BUILD/keelaa64.efi" "$ROOT/usr/lib/keel/keelaa64.efi"
 check "installed: lib/kernel/install.d/90-keel.install (executable)" \
         bash -c "cmp -s '$SRC/kernel-install/90-keel.install' '$ROOT/usr/lib/kernel/install.d/90-keel.install' &&
                  test -x '$ROOT/usr/lib/kernel/install.d/90-keel.install'"
 check "installed: share/keel/install.conf.example" \
         cmp -s "$SRC/kernel-install/install.conf.example" "$ROOT/usr/share/keel/install.conf.example"
-check "installed: nothing else" test "$(find "$ROOT" -type f | wc -l)" -eq 4
+check "installed: nothing else" test "$(find "$ROOT" -type f | wc -l)" -eq 5
 PLUGIN=$ROOT/usr/lib/kernel/install.d/90-keel.install
 
 # The installed keel finds the installed stub by itself (../lib/keel/).
