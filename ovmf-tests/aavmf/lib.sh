@@ -188,7 +188,7 @@ qemu_boot() {
                               -serial chardev:con0)
         fi
         mkdir -p "$work"
-        [ -f "$work/AAVMF_VARS.fd" ] || cp "${OVMF_VARS_TEMPLATE:-$AAVMF_VARS}" "$work/AAVMF_VARS.fd"
+        [ -f "$work/AAVMF_VARS.fd" ] || cp --sparse=always "${OVMF_VARS_TEMPLATE:-$AAVMF_VARS}" "$work/AAVMF_VARS.fd"
         rm -f "$work/console.log" "$work/report.log" "$work/qemu.pid"
         if [ "${KEEL_NO_TPM:-0}" != 1 ]; then
                 mkdir -p "$work/tpm"
@@ -199,8 +199,10 @@ qemu_boot() {
                           -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis-device,tpmdev=tpm0)
         fi
         # AAVMF's last boot option is its UEFI shell: reaching its prompt
-        # means every boot option failed; nothing more will happen.
-        aa64_stop_at "$work" "${AA64_STOP_PATTERN-Shell> }" &
+        # (or, under Secure Boot, which refuses the shell, the message that
+        # nothing could be booted) means every boot option failed; nothing
+        # more will happen.
+        aa64_stop_at "$work" "${AA64_STOP_PATTERN-Shell> |No bootable option or device was found}" &
         stopper=$!
         timeout --foreground "$QEMU_TIMEOUT" qemu-system-aarch64 -pidfile "$work/qemu.pid" \
                 -machine "virt${QEMU_MACHINE:-}" -cpu cortex-a57 -m 1024 -smp 1 -nographic "${reboot_args[@]}" -nodefaults \
@@ -221,13 +223,13 @@ qemu_boot() {
 }
 
 # aa64_stop_at WORKDIR PATTERN: stops the QEMU of WORKDIR/qemu.pid once its
-# console shows PATTERN (none: returns); returns when QEMU is gone.
+# console shows PATTERN (an ERE; none: returns); returns when QEMU is gone.
 aa64_stop_at() {
         local work=$1 pattern=$2 i=0
         [ -n "$pattern" ] || return 0
         while [ ! -s "$work/qemu.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         while [ -s "$work/qemu.pid" ] && kill -0 "$(cat "$work/qemu.pid" 2>/dev/null)" 2>/dev/null; do
-                if tr -d '\r' <"$work/console.log" 2>/dev/null | grep -aqF -- "$pattern"; then
+                if tr -d '\r' <"$work/console.log" 2>/dev/null | grep -aqE -- "$pattern"; then
                         echo "aavmf: console shows '$pattern': stopping QEMU" >>"$work/qemu.log"
                         kill "$(cat "$work/qemu.pid")" 2>/dev/null || true
                         return 0
@@ -304,3 +306,10 @@ aa64_efi_helper() {
         fi
         echo "$out/$name.efi"
 }
+
+# Secure Boot (after sb-lib.sh): Debian's AAVMF_CODE.snakeoil.fd is the one
+# AAVMF build (Secure Boot capable, no SMM on arm64); AAVMF_VARS.snakeoil.fd
+# has Secure Boot on with the snakeoil certificate in PK, KEK and db.
+AA64_SB_SNAKEOIL_VARS=$AAVMF_DIR/AAVMF_VARS.snakeoil.fd
+SNAKEOIL_KEY=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.key
+SNAKEOIL_CERT=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.pem
