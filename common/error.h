@@ -85,7 +85,9 @@
         X(KEEL_E_THIN_TRAILING_DATA, "thin UKI reference: bytes after the path other than one final newline") \
         X(KEEL_E_THIN_NO_CONTENT, "thin UKI: the content its .tlinux/.tinitrd names was not provided") \
         X(KEEL_E_THIN_SIZE_MISMATCH, "thin UKI: content size differs from the size in its reference") \
-        X(KEEL_E_THIN_HASH_MISMATCH, "thin UKI: content SHA-256 differs from the hash in its reference")
+        X(KEEL_E_THIN_HASH_MISMATCH, "thin UKI: content SHA-256 differs from the hash in its reference") \
+        X(KEEL_E_FDT_TRUNCATED, "device tree: shorter than its header or its totalsize") \
+        X(KEEL_E_FDT_BAD_HEADER, "device tree: bad magic, version or block offsets (not a flattened device tree v16/v17)")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

@@ -6,6 +6,9 @@
 #include "../efi/pe-file.h"
 #include "../efi/tpm.h"
 #include "../efi/initrd.h"
+#include "../efi/devicetree.h"
+#include "../common/error.h"
+#include "../common/fdt.h"
 
 #define INITRD_MAX_TOTAL (1024u * 1024 * 1024)
 
@@ -99,9 +102,55 @@ static EFI_STATUS check_initrds_allowed(EFI_FILE *root, const struct boot_entry 
         return EFI_SUCCESS;
 }
 
+/* A Type #1 entry's `devicetree` file, read whole; NULL data when the entry
+ * has none or it is skipped. Under Secure Boot it is skipped, as systemd-boot
+ * does: nothing verifies the file, and a device tree can map memory and
+ * devices at will. One that cannot be read or is not a device tree refuses
+ * the entry (the next one boots). */
+struct entry_devicetree {
+        void *data;
+        size_t size;
+        const char *path;
+};
+
+static EFI_STATUS read_devicetree(EFI_FILE *root, const struct boot_entry *e, struct entry_devicetree *ret) {
+        CHAR16 *path;
+        size_t total;
+        int r;
+        EFI_STATUS err;
+
+        *ret = (struct entry_devicetree) {};
+        if (!e->devicetree)
+                return EFI_SUCCESS;
+        if (secure_boot_enabled()) {
+                efi_print("keel: %s: 'devicetree' ignored under Secure Boot (nothing verifies it)\n", e->id);
+                return EFI_SUCCESS;
+        }
+        path = path_from_entry(e->devicetree);
+        if (!path)
+                return EFI_OUT_OF_RESOURCES;
+        err = file_read_all(root, path, FDT_MAX_SIZE, &ret->data, &ret->size);
+        efi_free(path);
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: cannot read devicetree %s: %s\n", e->devicetree, efi_status_text(err));
+                return err;
+        }
+        r = fdt_check(ret->data, ret->size, &total);
+        if (r != KEEL_OK) {
+                efi_print("keel: %s: devicetree %s: %s\n", e->id, e->devicetree, keel_strerror(r));
+                efi_free(ret->data);
+                *ret = (struct entry_devicetree) {};
+                return EFI_INVALID_PARAMETER;
+        }
+        ret->size = total;
+        ret->path = e->devicetree;
+        return EFI_SUCCESS;
+}
+
 static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *path, const CHAR16 *options,
                               bool measure_options, const uint8_t *initrd, size_t initrd_size,
-                              uint32_t watchdog_seconds) {
+                              const struct entry_devicetree *dtb, uint32_t watchdog_seconds) {
+        struct devicetree_state dt = {};
         struct initrd_loader *loader = NULL;
         EFI_DEVICE_PATH *dp = NULL;
         EFI_HANDLE image = NULL;
@@ -135,6 +184,16 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
                 if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
                         efi_print("keel: cannot measure the command line into PCR 12: %s\n", efi_status_text(m));
         }
+        /* The device tree goes to PCR 12 as well (systemd-boot 252 measures
+         * none): the kernel's view of the machine comes from it. */
+        if (dtb && dtb->data) {
+                EFI_STATUS m = tpm_log_event_ascii(12, dtb->data, dtb->size, dtb->path);
+                if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
+                        efi_print("keel: cannot measure the device tree into PCR 12: %s\n", efi_status_text(m));
+                err = devicetree_install(&dt, dtb->data, dtb->size);
+                if (err != EFI_SUCCESS)
+                        goto out_unload;
+        }
         if (initrd_size > 0) {
                 err = initrd_register(initrd, initrd_size, &loader);
                 if (err != EFI_SUCCESS) {
@@ -153,6 +212,7 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
                 err = EFI_LOAD_ERROR; /* an OS that returns did not boot */
         initrd_unregister(loader);
 out_unload:
+        devicetree_restore(&dt);
         BS->UnloadImage(image);
 out:
         efi_free(dp);
@@ -165,6 +225,7 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         CHAR16 *options = NULL;
         uint8_t *initrd = NULL;
         size_t initrd_size = 0;
+        struct entry_devicetree dtb = {};
         EFI_STATUS err;
 
         switch (e->type) {
@@ -173,19 +234,23 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         case ENTRY_SECURE_BOOT_KEYS:
                 return enroll_keys(part->root, e->filename);
         case ENTRY_AUTO_EFI:
-                err = start_image(parent, part->device, e->efi_path, NULL, false, NULL, 0, o->watchdog_seconds);
+                err = start_image(parent, part->device, e->efi_path, NULL, false, NULL, 0, NULL, o->watchdog_seconds);
                 break;
         case ENTRY_TYPE2:
                 /* A UKI gets no command line unless the user edited one, so
                  * that its own signed .cmdline applies and PCR 12 stays
                  * predictable. */
                 options = options_to_utf16(o->edited_options);
-                err = start_image(parent, part->device, e->efi_path, options, false, NULL, 0, o->watchdog_seconds);
+                err = start_image(parent, part->device, e->efi_path, options, false, NULL, 0, NULL,
+                                  o->watchdog_seconds);
                 break;
         case ENTRY_TYPE1:
                 options = options_to_utf16(o->edited_options ? o->edited_options : e->options);
+                err = read_devicetree(part->root, e, &dtb);
+                if (err != EFI_SUCCESS)
+                        break;
                 if (e->efi_path) {
-                        err = start_image(parent, part->device, e->efi_path, options, true, NULL, 0,
+                        err = start_image(parent, part->device, e->efi_path, options, true, NULL, 0, &dtb,
                                           o->watchdog_seconds);
                         break;
                 }
@@ -194,11 +259,12 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                         err = read_initrds(part->root, e, &initrd, &initrd_size);
                 if (err == EFI_SUCCESS)
                         err = start_image(parent, part->device, e->linux_path, options, true, initrd,
-                                          initrd_size, o->watchdog_seconds);
+                                          initrd_size, &dtb, o->watchdog_seconds);
                 break;
         default:
                 err = EFI_INVALID_PARAMETER;
         }
+        efi_free(dtb.data);
         efi_free(initrd);
         efi_free(options);
         return err;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "stub.h"
 #include "../efi/initrd.h"
+#include "../efi/devicetree.h"
 #include "extra.h"
 #include "linux.h"
 #include "measure.h"
 #include "thin.h"
 #include "../common/cmdline.h"
 #include "../common/error.h"
+#include "../common/fdt.h"
 #include "../common/utf.h"
 
 /* Bits of StubFeatures (systemd 252's numbering) that keel really implements.
@@ -175,7 +177,11 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         struct stub_extra_files extra = {};
         struct stub_thin thin = {};
         struct measure_thin_content thin_content;
+        struct devicetree_state dt = {};
+        const void *dtb;
+        size_t dtb_size, dtb_total;
         EFI_STATUS err;
+        int r;
 
         export_stub_variables(self->loaded_image);
         kernel = self_section(self, UKI_SECTION_LINUX, &kernel_size);
@@ -204,6 +210,15 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         err = check_initrd_path_free();
         if (err != EFI_SUCCESS)
                 goto out;
+        /* A .dtb is measured with the other sections and installed for the
+         * kernel; one that is not a whole device tree is refused here, before
+         * anything is measured. */
+        dtb = self_section(self, UKI_SECTION_DTB, &dtb_size);
+        if (dtb && (r = fdt_check(dtb, dtb_size, &dtb_total)) != KEEL_OK) {
+                efi_print("keel: refusing to boot: the UKI's .dtb is not a device tree: %s\n", keel_strerror(r));
+                err = EFI_INVALID_PARAMETER;
+                goto out;
+        }
         err = build_cmdline(self, &cmdline, &cmdline_source);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot prepare the kernel command line: %s\n", efi_status_text(err));
@@ -218,6 +233,11 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         err = register_initrd(initrd_data, initrd_size, &extra, &initrd);
         if (err != EFI_SUCCESS)
                 goto out;
+        if (dtb) {
+                err = devicetree_install(&dt, dtb, dtb_size);
+                if (err != EFI_SUCCESS)
+                        goto out;
+        }
 
         /* The final string, whatever build_cmdline() made of the loader's options. */
         if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
@@ -228,6 +248,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         efi_print("keel: could not boot the embedded kernel: %s\n", efi_status_text(err));
 
 out:
+        devicetree_restore(&dt);
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);
         efi_free(cmdline);
