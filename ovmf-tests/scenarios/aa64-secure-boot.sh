@@ -6,6 +6,9 @@
 # the firmware refuses it and keel falls back, unattended, to the signed one
 # in the same boot; its kernel gets exactly its signed command line. Then
 # the same loader unsigned, as BOOTAA64.EFI, is refused by the firmware.
+# Last, a Type #1 entry (Debian's arm64 kernel signed with the snakeoil key)
+# with a `devicetree`: under Secure Boot nothing verifies that file, so keel
+# skips it, as systemd-boot does, and the kernel boots with ACPI.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
@@ -44,4 +47,26 @@ esp_write "$W.img" /loader/loader.conf $'timeout 0\n'
 esp_put "$W.img" "$WORK/fallback/good-signed.efi" /EFI/Linux/keeltest-1.efi
 OVMF_VARS_TEMPLATE=$AA64_SB_SNAKEOIL_VARS qemu_boot "$W" "$W.img" || true
 expect_refused "$W" "unsigned keelaa64.efi"
+
+echo "-- a Type #1 devicetree is not installed under Secure Boot"
+W=$WORK/devicetree
+mkdir -p "$W"
+esp_image_create "$W.img"
+esp_put "$W.img" "$WORK/fallback/keel.efi" "$AA64_BOOT_EFI"
+esp_write "$W.img" /loader/loader.conf $'timeout 0\n'
+snakeoil_sign "$(kernel_image)" "$W/vmlinuz" # beside Debian's own signature
+esp_put "$W.img" "$W/vmlinuz" /vmlinuz
+esp_put "$W.img" "$(shared_initramfs)" /initrd.cpio
+esp_image_create "$W/dump.img" 64
+QEMU_MACHINE=",dumpdtb=$W/virt.dtb" qemu_boot "$W/dump" "$W/dump.img" || true
+esp_put "$W.img" "$W/virt.dtb" /virt.dtb
+esp_write "$W.img" /loader/entries/dt.conf "$(printf '%s\n' 'title with a device tree' \
+        'linux /vmlinuz' 'initrd /initrd.cpio' 'devicetree /virt.dtb' "options $(aa64_cmdline sb-dt)")"
+OVMF_VARS_TEMPLATE=$AA64_SB_SNAKEOIL_VARS qemu_boot "$W" "$W.img" || true
+expect_report_complete "$W"
+expect_eq "SecureBoot is on" "$(report_value "$W" SECUREBOOT)" 01
+expect_eq "the entry booted" "$(report_value "$W" CMDLINE)" "$(aa64_cmdline sb-dt)"
+expect_console "$W" "keel says it skips the devicetree" "dt\.conf: 'devicetree' ignored under Secure Boot"
+expect_eq "the kernel got no device tree: ACPI" "$(report_value "$W" ACPI)" present
+expect_eq "and no QEMU tree (compatible)" "$(report_value "$W" DT-COMPATIBLE)" ""
 exit $((FAILURES > 0))
