@@ -313,3 +313,71 @@ aa64_efi_helper() {
 AA64_SB_SNAKEOIL_VARS=$AAVMF_DIR/AAVMF_VARS.snakeoil.fd
 SNAKEOIL_KEY=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.key
 SNAKEOIL_CERT=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.pem
+
+# aa64_sysroot PKG...: the arm64 packages unpacked together into one
+# directory (hard links into the per-package caches), keyed by their
+# versions; prints it.
+aa64_sysroot() {
+        local dirs=() p d key out
+        for p in "$@"; do
+                d=$(aa64_deb "$p:arm64") || return 1
+                dirs+=("$d")
+        done
+        key=$(printf '%s\n' "${dirs[@]}" | sha256sum | cut -c1-16)
+        out=$AA64_CACHE/sysroot-$key
+        if [ ! -f "$out/.merged" ]; then
+                rm -rf "$out"
+                mkdir -p "$out"
+                for d in "${dirs[@]}"; do
+                        cp -al "$d/." "$out/" || return 1
+                done
+                rm -f "$out/.unpacked"
+                touch "$out/.merged"
+        fi
+        echo "$out"
+}
+
+# copy_with_libs ROOT BINARY...: lib.sh's, for arm64 programs from
+# $AA64_SYSROOT (aa64_sysroot): each binary (looked up at its path, else in
+# /sbin or /bin, as bookworm packages still ship them) goes to ROOT at the
+# path given, the libraries it needs (DT_NEEDED, recursively, found in the
+# sysroot's multiarch directories) to ROOT/lib/aarch64-linux-gnu and the
+# dynamic loader to ROOT/lib. A library that is not there fails the build.
+copy_with_libs() {
+        local root=$1 bin src lib queue=() seen=" " found d
+        shift
+        mkdir -p "$root/lib/aarch64-linux-gnu"
+        for bin in "$@"; do
+                src=
+                for d in "$bin" "/sbin/$(basename "$bin")" "/bin/$(basename "$bin")"; do
+                        [ -f "$AA64_SYSROOT$d" ] && { src=$AA64_SYSROOT$d; break; }
+                done
+                [ -n "$src" ] || { echo "aavmf: $bin is not in the arm64 sysroot" >&2; return 1; }
+                mkdir -p "$root$(dirname "$bin")"
+                cp -L "$src" "$root$bin"
+                queue+=("$src")
+        done
+        cp -L "$AA64_SYSROOT/lib/ld-linux-aarch64.so.1" "$root/lib/" 2>/dev/null ||
+                cp -L "$AA64_SYSROOT/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" "$root/lib/" || return 1
+        while [ ${#queue[@]} -gt 0 ]; do
+                src=${queue[0]}
+                queue=("${queue[@]:1}")
+                for lib in $(aarch64-linux-gnu-readelf -d "$src" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+                        case "$seen" in *" $lib "*) continue ;; esac
+                        seen="$seen$lib "
+                        found=
+                        for d in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu; do
+                                [ -e "$AA64_SYSROOT/$d/$lib" ] && { found=$AA64_SYSROOT/$d/$lib; break; }
+                        done
+                        [ -n "$found" ] || { echo "aavmf: $lib (needed by $(basename "$src")) is not in the arm64 sysroot" >&2; return 1; }
+                        [ "$lib" = ld-linux-aarch64.so.1 ] && continue
+                        cp -L "$found" "$root/lib/aarch64-linux-gnu/$lib"
+                        queue+=("$(readlink -f "$found")")
+                done
+        done
+}
+
+# The arm64 programs (and their libraries) a verity initramfs needs:
+# veritysetup (cryptsetup-bin) and blkid (util-linux).
+AA64_VERITY_PACKAGES="cryptsetup-bin libcryptsetup12 libpopt0 libblkid1 libuuid1 libdevmapper1.02.1 libssl3
+libargon2-1 libjson-c5 libselinux1 libpcre2-8-0 libudev1 libc6 util-linux"
