@@ -31,24 +31,22 @@ aa64_kernel_modules_ready() {
         [ -f "$1/lib/modules/$2/modules.dep" ] || depmod -b "$1" "$2"
 }
 
-# aa64_tpm_tis KREL: tpm_tis.ko for the arm64 kernel KREL, built out of tree
-# against Debian's arm64 headers with the cross compiler, and cached. The
-# headers' kbuild helpers (fixdep, modpost) are arm64 programs, so the
-# host's linux-kbuild package (same version) provides them; the three
-# unpacked packages are merged (hard links) so the headers' relative
-# symlinks resolve, and the headers' absolute include is pointed at the
-# merged tree.
+# aa64_tpm_tis KREL VERSION: tpm_tis.ko for the arm64 kernel KREL (package
+# VERSION), built out of tree against Debian's arm64 headers with the cross
+# compiler, and cached. The headers' kbuild helpers (fixdep, modpost) are
+# arm64 programs, so the host's linux-kbuild package (same version)
+# provides them; the three unpacked packages are merged (hard links) so the
+# headers' relative symlinks resolve, and the headers' absolute include is
+# pointed at the merged tree.
 aa64_tpm_tis() {
-        local krel=$1 flavour_pkg common_pkg kbuild_pkg src_pkg ver out tree h c k s tmp
-        flavour_pkg=linux-headers-$krel
+        local krel=$1 ver=$2 series common_pkg out tmp tree h c k s
+        series=$(echo "$krel" | cut -d. -f1-2)
         common_pkg=linux-headers-${krel%-arm64}-common
-        ver=$(aa64_candidate "$flavour_pkg:arm64")
-        kbuild_pkg=linux-kbuild-$(echo "$krel" | cut -d. -f1-2)
-        src_pkg=linux-source-$(echo "$krel" | cut -d. -f1-2)
         out=$AA64_CACHE/tpm_tis/${krel}_$ver/tpm_tis.ko
         if [ ! -f "$out" ]; then
-                h=$(aa64_deb "$flavour_pkg:arm64") && c=$(aa64_deb "$common_pkg") &&
-                        k=$(aa64_deb "$kbuild_pkg:$(dpkg --print-architecture)") && s=$(aa64_deb "$src_pkg") || return 1
+                aa64_debs "linux-headers-$krel:arm64" "$common_pkg" \
+                        "linux-kbuild-$series:$(dpkg --print-architecture)" "linux-source-$series" || return 1
+                h=${AA64_DIRS[0]} c=${AA64_DIRS[1]} k=${AA64_DIRS[2]} s=${AA64_DIRS[3]}
                 echo "aavmf: building tpm_tis.ko for $krel" >&2
                 tmp=$AA64_CACHE/tpm_tis/.build
                 rm -rf "$tmp"
@@ -58,16 +56,18 @@ aa64_tpm_tis() {
                 tree=$tmp/tree/usr/src/linux-headers-$krel
                 rm -f "$tree/Makefile"
                 printf 'include %s/Makefile\n' "$tmp/tree/usr/src/$common_pkg" >"$tree/Makefile"
-                tar -xJf "$s/usr/src/$src_pkg.tar.xz" -C "$tmp/mod" --strip-components=4 \
-                        "$src_pkg/drivers/char/tpm/tpm_tis.c" "$src_pkg/drivers/char/tpm/tpm_tis_core.h" \
-                        "$src_pkg/drivers/char/tpm/tpm.h" || return 1
+                tar -xJf "$s/usr/src/linux-source-$series.tar.xz" -C "$tmp/mod" --strip-components=4 \
+                        "linux-source-$series/drivers/char/tpm/tpm_tis.c" "linux-source-$series/drivers/char/tpm/tpm_tis_core.h" \
+                        "linux-source-$series/drivers/char/tpm/tpm.h" || return 1
                 echo 'obj-m := tpm_tis.o' >"$tmp/mod/Kbuild"
                 make -s -C "$tree" M="$tmp/mod" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules \
                         >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; return 1; }
                 mkdir -p "$(dirname "$out")"
                 cp "$tmp/mod/tpm_tis.ko" "$out.tmp"
                 mv "$out.tmp" "$out"
-                rm -rf "$tmp"
+                # The kernel source (280 MB packed and unpacked) is not needed
+                # again once the module is cached.
+                rm -rf "$tmp" "$s" "$AA64_CACHE/debs/linux-source-${series}_${AA64_VERSIONS[3]//:/%3a}_all.deb"
         fi
         echo "$out"
 }
@@ -75,18 +75,18 @@ aa64_tpm_tis() {
 # aa64_setup: the arm64 kernel, busybox, systemd-boot and tpm_tis.ko (all
 # cached), as AA64_* variables. Run once when this file is sourced.
 aa64_setup() {
-        local kpkg root
+        local kpkg
         aa64_apt_ready || return 1
         kpkg=$(aa64_depends_on linux-image-arm64:arm64 linux-image-)
         [ -n "$kpkg" ] || { echo "aavmf: apt has no linux-image-arm64:arm64" >&2; return 1; }
         AA64_KREL=${kpkg#linux-image-}
-        AA64_KERNEL_ROOT=$(aa64_deb "$kpkg:arm64") || return 1
+        aa64_debs "$kpkg:arm64" busybox-static:arm64 systemd-boot-efi:arm64 || return 1
+        AA64_KERNEL_ROOT=${AA64_DIRS[0]}
         aa64_kernel_modules_ready "$AA64_KERNEL_ROOT" "$AA64_KREL"
-        AA64_BUSYBOX=$(aa64_deb busybox-static:arm64)/bin/busybox || return 1
-        root=$(aa64_deb systemd-boot-efi:arm64) || return 1
-        SYSTEMD_BOOT_EFI=$root/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
-        SYSTEMD_STUB=$root/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
-        AA64_TPM_TIS=$(aa64_tpm_tis "$AA64_KREL") || return 1
+        AA64_BUSYBOX=${AA64_DIRS[1]}/bin/busybox
+        SYSTEMD_BOOT_EFI=${AA64_DIRS[2]}/usr/lib/systemd/boot/efi/systemd-bootaa64.efi
+        SYSTEMD_STUB=${AA64_DIRS[2]}/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
+        AA64_TPM_TIS=$(aa64_tpm_tis "$AA64_KREL" "${AA64_VERSIONS[0]}") || return 1
 }
 aa64_setup || { echo "aavmf: the arm64 harness could not be set up" >&2; exit 1; }
 
@@ -319,10 +319,8 @@ SNAKEOIL_CERT=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.pem
 # versions; prints it.
 aa64_sysroot() {
         local dirs=() p d key out
-        for p in "$@"; do
-                d=$(aa64_deb "$p:arm64") || return 1
-                dirs+=("$d")
-        done
+        aa64_debs $(printf '%s:arm64 ' "$@") || return 1
+        dirs=("${AA64_DIRS[@]}")
         key=$(printf '%s\n' "${dirs[@]}" | sha256sum | cut -c1-16)
         out=$AA64_CACHE/sysroot-$key
         if [ ! -f "$out/.merged" ]; then
@@ -331,7 +329,7 @@ aa64_sysroot() {
                 for d in "${dirs[@]}"; do
                         cp -al "$d/." "$out/" || return 1
                 done
-                rm -f "$out/.unpacked"
+                rm -f "$out/.unpacked" "$out/.keel-unpacked"
                 touch "$out/.merged"
         fi
         echo "$out"
