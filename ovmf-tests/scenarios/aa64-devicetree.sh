@@ -11,7 +11,9 @@
 #      another marker: the kernel boots on it; PCR 12 = the entry's options
 #      then the tree (systemd-boot 252 measures no device tree; keel does);
 #   3. the same entry with a truncated tree: refused, keel falls back to the
-#      next entry, which boots with ACPI and no tree.
+#      next entry, which boots with ACPI and no tree;
+#   4. the UKI of 1, signed with the snakeoil key, under Secure Boot: its
+#      .dtb is covered by the signature, so it is installed there too.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
@@ -95,4 +97,15 @@ expect_console "$W" "keel says why" 'a-dtb.conf: devicetree /virt.dtb: device tr
 expect_eq "the next entry booted, unattended" "$(report_value "$W" "EFIVAR LoaderEntrySelected")" b-acpi.conf
 expect_eq "with no device tree (no marker)" "$(report_value "$W" DT-KEEL-MARKER)" ""
 expect_eq "and ACPI" "$(report_value "$W" ACPI)" present
+
+echo "-- 4. a signed UKI's .dtb under Secure Boot"
+W=$WORK/secure-boot
+mkdir -p "$W"
+snakeoil_sign "$WORK/uki/uki.efi" "$W/uki.efi"
+esp_image_create "$W.img"
+esp_put "$W.img" "$W/uki.efi" "$AA64_BOOT_EFI"
+KEEL_NO_TPM=1 OVMF_VARS_TEMPLATE=$AA64_SB_SNAKEOIL_VARS qemu_boot "$W" "$W.img" || true
+expect_report_complete "$W"
+expect_eq "SecureBoot is on" "$(report_value "$W" SECUREBOOT)" 01
+expect_eq "the kernel booted on the signed UKI's tree" "$(report_value "$W" DT-KEEL-MARKER)" uki-dtb
 exit $((FAILURES > 0))
