@@ -284,13 +284,15 @@ aa64_binutils_path
 PCR_CHECK="env PATH=$AA64_CACHE/bin:$PATH python3 $KEEL_SRC/ovmf-tests/pcr-check.py"
 
 # aa64_efi_helper NAME: ovmf-tests/efi-helpers/NAME.c (test-only EFI
-# programs) built for arm64 into $BUILD/aavmf/efi-helpers/NAME.efi, with
+# programs; or ovmf-tests/aavmf/NAME.c, the arm64-only ones) built for
+# arm64 into $BUILD/aavmf/efi-helpers/NAME.efi, with
 # the same pieces as keelaa64.efi (the Makefile's): gnu-efi:arm64 from the
 # build tree, keel's crt0 and linker script. Needs `make BUILD=... all` first.
 aa64_efi_helper() {
         local name=$1 out=$AA64_CACHE/efi-helpers inc=$BUILD/arm64/gnu-efi/usr/include/efi
         local lib=$BUILD/arm64/gnu-efi/usr/lib crt0=$BUILD/efi-obj-aarch64/efi/crt0-aarch64.o
         local src=$KEEL_SRC/ovmf-tests/efi-helpers/$name.c
+        [ -f "$src" ] || src=$AAVMF_LIB_DIR/$name.c
         [ -f "$crt0" ] && [ -d "$inc" ] || { echo "aavmf: build keelaa64.efi first (make BUILD=$BUILD all)" >&2; return 1; }
         mkdir -p "$out"
         if [ ! -f "$out/$name.efi" ] || [ "$src" -nt "$out/$name.efi" ] || [ "$crt0" -nt "$out/$name.efi" ]; then

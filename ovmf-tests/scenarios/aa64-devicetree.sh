@@ -13,7 +13,11 @@
 #   3. the same entry with a truncated tree: refused, keel falls back to the
 #      next entry, which boots with ACPI and no tree;
 #   4. the UKI of 1, signed with the snakeoil key, under Secure Boot: its
-#      .dtb is covered by the signature, so it is installed there too.
+#      .dtb is covered by the signature, so it is installed there too;
+#   5. the UKI of 1 started by a test program that offers
+#      EFI_DT_FIXUP_PROTOCOL (aavmf/dt-fixup.c; AAVMF has none) and first
+#      asks for a bigger buffer: the kernel boots on the tree as fixed up
+#      (APPLY_FIXUPS | RESERVE_MEMORY) in the bigger buffer.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
@@ -108,4 +112,18 @@ KEEL_NO_TPM=1 OVMF_VARS_TEMPLATE=$AA64_SB_SNAKEOIL_VARS qemu_boot "$W" "$W.img" 
 expect_report_complete "$W"
 expect_eq "SecureBoot is on" "$(report_value "$W" SECUREBOOT)" 01
 expect_eq "the kernel booted on the signed UKI's tree" "$(report_value "$W" DT-KEEL-MARKER)" uki-dtb
+
+echo "-- 5. EFI_DT_FIXUP_PROTOCOL"
+W=$WORK/fixup
+mkdir -p "$W"
+esp_image_create "$W.img"
+mmd -i "$W.img@@1M" ::/EFI/keel
+esp_put "$W.img" "$(aa64_efi_helper dt-fixup)" "$AA64_BOOT_EFI"
+esp_put "$W.img" "$WORK/uki/uki.efi" /EFI/keel/uki.efi
+qemu_boot "$W" "$W.img" || true
+expect_report_complete "$W"
+expect_eq "the fixup was asked twice (the first answer: buffer too small)" \
+        "$(tr -d '\r' <"$W/console.log" | grep -c '^DT-FIXUP: called with')" 2
+expect_eq "the kernel booted on the fixed-up tree (flags 3: APPLY_FIXUPS | RESERVE_MEMORY)" \
+        "$(report_value "$W" DT-KEEL-MARKER)" fixup-3
 exit $((FAILURES > 0))
