@@ -27,6 +27,7 @@
 #include "host-tools/uki/uki-build.h"
 #include "common/cmdline.h"
 #include "common/error.h"
+#include "common/fdt.h"
 #include "common/uki.h"
 #include "common/utf.h"
 
@@ -54,6 +55,8 @@ struct build_inputs {
         size_t stub_size;
         struct input_file kernel;
         struct input_file initrds[MAX_INITRDS];
+        uint8_t *dtb;
+        size_t dtb_size;
         struct verity_uki_options verity; /* roothash, usrhash */
         char *cmdline;
         size_t cmdline_size;
@@ -85,6 +88,7 @@ static size_t list_input_files(const struct uki_build_request *req, struct named
         const struct named_input fixed[] = {
                 { "--stub", req->stub_path },
                 { "--linux", req->linux_path },
+                { "--devicetree", req->devicetree_path },
                 { "--pcrpkey", req->pcrpkey_path },
                 { "--pcr-private-key", req->pcr_private_key_path },
                 { "--key", req->sign_key_path },
@@ -132,8 +136,9 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
-                "                      [--thin ROOT] -o OUTPUT\n"
+                "                      [--devicetree DTB] [--thin ROOT] -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
+                "--devicetree DTB adds a flattened device tree as .dtb (its header is checked).\n"
                 "STUB defaults to the keel stub for the kernel's architecture (keelx64.efi, keelaa64.efi)\n"
                 "next to the keel binary (or in ../lib/keel/); a kernel and a stub for different machines\n"
                 "are refused.\n"
@@ -415,6 +420,19 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                 if (!(in->os_release = strdup(req->os_release)))
                         return log_error("out of memory");
         }
+        if (req->devicetree_path) {
+                size_t total;
+                int k;
+                if (read_file(req->devicetree_path, 16u * 1024 * 1024, &in->dtb, &in->dtb_size) < 0)
+                        return -1;
+                /* The stub refuses a malformed tree before measuring: so does the build. */
+                k = fdt_check(in->dtb, in->dtb_size, &total);
+                if (k != KEEL_OK)
+                        return log_error("uki build: --devicetree %s: %s", req->devicetree_path, keel_strerror(k));
+                if (total != in->dtb_size)
+                        return log_error("uki build: --devicetree %s: %zu bytes, the tree's header says %zu",
+                                         req->devicetree_path, in->dtb_size, total);
+        }
         if (req->uname)
                 snprintf(in->uname, sizeof(in->uname), "%s", req->uname);
         else {
@@ -437,6 +455,9 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         break;
                 case UKI_SECTION_UNAME:
                         add_piece(add_section(in, UKI_SECTION_UNAME), in->uname, strlen(in->uname));
+                        break;
+                case UKI_SECTION_DTB:
+                        add_piece(add_section(in, UKI_SECTION_DTB), in->dtb, in->dtb_size);
                         break;
                 case UKI_SECTION_TINITRD:
                         if (req->thin_initrd)
@@ -479,6 +500,7 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
 static void free_inputs(struct build_inputs *in) {
         free(in->stub);
         input_file_close(&in->kernel);
+        free(in->dtb);
         for (size_t i = 0; i < MAX_INITRDS; i++)
                 input_file_close(&in->initrds[i]);
         free(in->cmdline);
@@ -724,6 +746,7 @@ static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, 
 int uki_build_main(int argc, char **argv) {
         static const struct option long_options[] = {
                 { "stub", required_argument, NULL, 's' },    { "linux", required_argument, NULL, 'l' },
+                { "devicetree", required_argument, NULL, 'D' },
                 { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
                 { "os-release", required_argument, NULL, 'r' }, { "uname", required_argument, NULL, 'u' },
                 { "output", required_argument, NULL, 'o' },  { "help", no_argument, NULL, 'h' },
@@ -751,6 +774,7 @@ int uki_build_main(int argc, char **argv) {
                 switch (c) {
                 case 's': req.stub_path = optarg; break;
                 case 'l': req.linux_path = optarg; break;
+                case 'D': req.devicetree_path = optarg; break;
                 case 'i':
                         if (req.n_initrds == MAX_INITRDS)
                                 return log_error("too many --initrd (at most %d)", MAX_INITRDS), 1;

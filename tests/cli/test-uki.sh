@@ -571,4 +571,19 @@ untouched_on_failure() {
 }
 run "an existing output is left untouched when the build fails" untouched_on_failure
 
+# ---- --devicetree ----------------------------------------------------------------
+printf '/dts-v1/;\n/ { compatible = "keel,test"; model = "keel test board"; };\n' >"$T/board.dts"
+if dtc -q -I dts -O dtb -o "$T/board.dtb" "$T/board.dts"; then
+        run "uki build --devicetree DTB" "$KEEL" uki build --stub "$STUB" --linux "$STUB" --devicetree "$T/board.dtb" -o "$T/dtb.efi"
+        objcopy -O binary --only-section=.dtb "$T/dtb.efi" "$T/dtb.out" 2>/dev/null
+        check ".dtb holds the tree, byte for byte (objcopy)" cmp -s "$T/board.dtb" "$T/dtb.out"
+        head -c 40 "$T/board.dtb" >"$T/cut.dtb"
+        expect_error "a truncated device tree is refused" "$T/cut.efi" \
+                "$KEEL" uki build --stub "$STUB" --linux "$STUB" --devicetree "$T/cut.dtb" -o "$T/cut.efi"
+        expect_error "a file that is no device tree is refused" "$T/cut.efi" \
+                "$KEEL" uki build --stub "$STUB" --linux "$STUB" --devicetree "$T/board.dts" -o "$T/cut.efi"
+else
+        fail "dtc cannot compile a test tree (device-tree-compiler)"
+fi
+
 summary

@@ -12,6 +12,7 @@
 
 #include "common/bls.h"
 #include "common/entries.h"
+#include "common/pe.h"
 
 struct vector {
         const char *name;
