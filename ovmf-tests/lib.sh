@@ -63,6 +63,16 @@ module_load_order() {
 # Modules to mount the ESP from inside the guest (virtio disk, vfat).
 ESP_MODULES="virtio_pci virtio_blk vfat nls_cp437 nls_ascii nls_utf8"
 
+# What an initramfs holds that depends on the architecture;
+# ovmf-tests/aavmf/lib.sh redefines these three for arm64.
+INITRAMFS_BUSYBOX=/bin/busybox
+initramfs_arch_files() { # ROOT: the reporting /init
+        cp "$KEEL_SRC/ovmf-tests/initramfs/init" "$1/init"
+}
+initramfs_module_files() { # the module files to load, in order
+        module_load_order efivarfs ${INITRAMFS_MODULES:-}
+}
+
 # build_initramfs OUT [SCENARIO_SCRIPT] [EXTRA_FILE:DEST]...
 # A newc cpio with static busybox, the reporting /init, efivarfs, the
 # modules named in $INITRAMFS_MODULES (with their dependencies, loaded in
@@ -74,9 +84,9 @@ build_initramfs() {
         root=$(mktemp -d)
         kver=$(kernel_release)
         mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp,efi,run}
-        cp /bin/busybox "$root/bin/busybox"
-        cp "$KEEL_SRC/ovmf-tests/initramfs/init" "$root/init"
-        for m in $(module_load_order efivarfs ${INITRAMFS_MODULES:-}); do
+        cp "$INITRAMFS_BUSYBOX" "$root/bin/busybox"
+        initramfs_arch_files "$root" || { rm -rf "$root"; return 1; }
+        for m in $(initramfs_module_files); do
                 [ -f "$m" ] || continue # built into the kernel
                 cp "$m" "$root/lib/modules/"
                 basename "$m" >>"$root/lib/modules/order"

@@ -89,6 +89,7 @@ aa64_setup() {
         AA64_TPM_TIS=$(aa64_tpm_tis "$AA64_KREL" "${AA64_VERSIONS[0]}") || return 1
 }
 aa64_setup || { echo "aavmf: the arm64 harness could not be set up" >&2; exit 1; }
+INITRAMFS_BUSYBOX=$AA64_BUSYBOX
 
 kernel_image() {
         echo "$AA64_KERNEL_ROOT/boot/vmlinuz-$AA64_KREL"
@@ -133,34 +134,17 @@ aa64_init() {
         chmod +x "$1"
 }
 
-# build_initramfs OUT [SCENARIO_SCRIPT] [EXTRA_FILE:DEST]...: as in lib.sh,
-# for arm64. INITRAMFS_BINARIES cannot be used (host programs do not run in
-# an arm64 guest).
-build_initramfs() {
-        local out=$1 scenario=${2:-} root m
-        shift $(( $# >= 2 ? 2 : 1 ))
+# lib.sh's build_initramfs for arm64: its busybox, /init reporting on
+# /dev/hvc0, the virt machine's modules and tpm_tis.ko. INITRAMFS_BINARIES
+# cannot be used (host programs do not run in an arm64 guest).
+initramfs_arch_files() { # ROOT
         [ -z "${INITRAMFS_BINARIES:-}" ] || { echo "aavmf: INITRAMFS_BINARIES are host programs" >&2; return 1; }
-        root=$(mktemp -d)
-        mkdir -p "$root"/{bin,sbin,proc,sys,dev,lib/modules,etc,mnt,tmp,efi,run}
-        cp "$AA64_BUSYBOX" "$root/bin/busybox"
-        aa64_init "$root/init"
-        cp "$AAVMF_LIB_DIR/aa64-report" "$root/aa64-report"
-        for m in $(module_load_order efivarfs $AA64_BASE_MODULES ${INITRAMFS_MODULES:-}) "$AA64_TPM_TIS"; do
-                [ -f "$m" ] || continue # built into the kernel
-                cp "$m" "$root/lib/modules/"
-                basename "$m" >>"$root/lib/modules/order"
-        done
-        if [ -n "$scenario" ]; then
-                cp "$scenario" "$root/scenario"
-                chmod +x "$root/scenario"
-        fi
-        for extra in "$@"; do
-                mkdir -p "$root/$(dirname "${extra#*:}")"
-                cp "${extra%%:*}" "$root/${extra#*:}"
-        done
-        (cd "$root" && find . -print0 | sort -z | cpio --null --create --format=newc --quiet --reproducible) >"$out.tmp"
-        mv "$out.tmp" "$out"
-        rm -rf "$root"
+        aa64_init "$1/init"
+        cp "$AAVMF_LIB_DIR/aa64-report" "$1/aa64-report"
+}
+initramfs_module_files() {
+        module_load_order efivarfs $AA64_BASE_MODULES ${INITRAMFS_MODULES:-}
+        echo "$AA64_TPM_TIS"
 }
 
 shared_initramfs() {
