@@ -110,6 +110,15 @@ err_free:
         return err;
 }
 
+EFI_STATUS initrd_list_add(struct initrd_list *l, const void *data, size_t size) {
+        if (size == 0)
+                return EFI_SUCCESS;
+        if (l->n_pieces >= INITRD_PIECES_MAX)
+                return EFI_BUFFER_TOO_SMALL;
+        l->pieces[l->n_pieces++] = (struct initrd_piece) { .data = data, .size = size };
+        return EFI_SUCCESS;
+}
+
 EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
         struct initrd_piece piece = { .data = data, .size = size };
         return initrd_register_pieces(&piece, 1, ret);

@@ -12,7 +12,17 @@ struct initrd_piece {
         const void *data;
         size_t size;
 };
-#define INITRD_PIECES_MAX 8
+#define INITRD_PIECES_MAX 32
+
+/* The parts of one initrd in the order the kernel is to see them. */
+struct initrd_list {
+        struct initrd_piece pieces[INITRD_PIECES_MAX];
+        size_t n_pieces;
+};
+
+/* Appends a part (an empty one is left out); EFI_BUFFER_TOO_SMALL when the
+ * list is full. */
+EFI_STATUS initrd_list_add(struct initrd_list *l, const void *data, size_t size);
 
 /* Serves an initrd to the kernel's EFI stub through LoadFile2 on the
  * LINUX_EFI_INITRD_MEDIA_GUID device path (both roles: the stub for its

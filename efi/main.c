@@ -19,6 +19,9 @@ static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret
         ret->loaded_image = li;
         ret->base = li->ImageBase;
         ret->size = li->ImageSize;
+        ret->load_options = li->LoadOptions;
+        ret->load_options_size = li->LoadOptionsSize;
+        ret->profile = 0;
 
         r = pe_parse_headers(ret->base, ret->size, &ret->pe);
         if (r == KEEL_OK)

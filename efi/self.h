@@ -11,6 +11,11 @@ struct self_image {
         uint64_t size;
         struct pe_image pe;
         struct uki_sections sections;
+        /* The load options that are this boot's command line: the loaded
+         * image's LoadOptions, less a multi-profile UKI's "@N " prefix. */
+        const CHAR16 *load_options;
+        size_t load_options_size;  /* bytes */
+        unsigned profile;          /* the profile booted (0: the first, or none) */
 };
 
 /* A section's bytes in memory, or NULL with size 0 when absent. */

@@ -24,10 +24,19 @@ bool tpm_present(void) {
         return tcg2() != NULL;
 }
 
-EFI_STATUS tpm_log_event(uint32_t pcr, const void *data, size_t size, const CHAR16 *description) {
+/* TCG_PCClientTaggedEvent: the header of an EV_EVENT_TAG event's data. */
+struct tagged_event_header {
+        uint32_t tagged_event_id;
+        uint32_t tagged_event_data_size;
+} _packed_;
+
+/* One event of type event_type whose data is the tagged header (when tagged)
+ * followed by description as UTF-16 with its NUL. */
+static EFI_STATUS log_event(uint32_t pcr, const void *data, size_t size, uint32_t event_type, bool tagged,
+                            uint32_t tag_id, const CHAR16 *description) {
         EFI_TCG2_PROTOCOL *p = tcg2();
         EFI_TCG2_EVENT *event;
-        size_t description_size;
+        size_t description_size, header_size = tagged ? sizeof(struct tagged_event_header) : 0;
         EFI_STATUS err;
 
         if (!p)
@@ -36,19 +45,32 @@ EFI_STATUS tpm_log_event(uint32_t pcr, const void *data, size_t size, const CHAR
                 return EFI_INVALID_PARAMETER;
 
         description_size = (utf16_strnlen(description, UINT32_MAX / 4) + 1) * sizeof(CHAR16);
-        event = efi_alloc_zero(sizeof(EFI_TCG2_EVENT) + description_size);
+        event = efi_alloc_zero(sizeof(EFI_TCG2_EVENT) + header_size + description_size);
         if (!event)
                 return EFI_OUT_OF_RESOURCES;
-        event->Size = (uint32_t) (sizeof(EFI_TCG2_EVENT) + description_size);
+        event->Size = (uint32_t) (sizeof(EFI_TCG2_EVENT) + header_size + description_size);
         event->Header.HeaderSize = sizeof(EFI_TCG2_EVENT_HEADER);
         event->Header.HeaderVersion = EFI_TCG2_EVENT_HEADER_VERSION;
         event->Header.PCRIndex = pcr;
-        event->Header.EventType = TCG_EV_IPL;
-        memcpy(event->Event, description, description_size);
+        event->Header.EventType = event_type;
+        if (tagged) {
+                struct tagged_event_header h = { tag_id, (uint32_t) description_size };
+                memcpy(event->Event, &h, sizeof(h));
+        }
+        memcpy(event->Event + header_size, description, description_size);
 
         err = p->HashLogExtendEvent(p, 0, (EFI_PHYSICAL_ADDRESS) (uintptr_t) data, size, event);
         efi_free(event);
         return err;
+}
+
+EFI_STATUS tpm_log_event(uint32_t pcr, const void *data, size_t size, const CHAR16 *description) {
+        return log_event(pcr, data, size, TCG_EV_IPL, false, 0, description);
+}
+
+EFI_STATUS tpm_log_tagged_event(uint32_t pcr, const void *data, size_t size, uint32_t tag_id,
+                                const CHAR16 *description) {
+        return log_event(pcr, data, size, TCG_EV_EVENT_TAG, true, tag_id, description);
 }
 
 EFI_STATUS tpm_log_event_ascii(uint32_t pcr, const void *data, size_t size, const char *description) {

@@ -11,6 +11,7 @@
 #define EFI_TCG2_PROTOCOL_GUID { 0x607f766c, 0x7455, 0x42be, { 0x93, 0x0b, 0xe4, 0xd7, 0x6d, 0xb2, 0x72, 0x0f } }
 
 #define TCG_EV_IPL 0x0000000du
+#define TCG_EV_EVENT_TAG 0x00000006u
 #define EFI_TCG2_EVENT_HEADER_VERSION 1
 
 typedef struct {
@@ -91,3 +92,12 @@ EFI_STATUS tpm_log_event_ascii(uint32_t pcr, const void *data, size_t size, cons
  * string with its NUL, the string itself as the description — what
  * systemd-boot and systemd-stub do, so PCR 12 predictions carry over. */
 EFI_STATUS tpm_measure_kernel_parameters(const CHAR16 *cmdline);
+
+/* Measures size bytes at data into pcr with one EV_EVENT_TAG event (TCG PC
+ * Client spec: TCG_PCClientTaggedEvent) whose TaggedEventID is tag_id and
+ * whose tagged data is description (UTF-16 with its NUL): how systemd-stub
+ * 257+ logs what it measures from outside the UKI besides command lines
+ * (the profile number, addons' initrds, microcode and device trees), so
+ * that an event log reader can tell them apart. Returns as tpm_log_event(). */
+EFI_STATUS tpm_log_tagged_event(uint32_t pcr, const void *data, size_t size, uint32_t tag_id,
+                                const CHAR16 *description);

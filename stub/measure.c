@@ -48,23 +48,32 @@ void stub_measure_sections(const struct self_image *self, const struct measure_t
         m->kernel_image = n > 0;
 }
 
-void stub_measure_cmdline(const CHAR16 *cmdline, struct stub_measurements *m) {
-        EFI_STATUS err;
+void stub_measured_combine(int *flag, bool measured) {
+        *flag = *flag < 0 ? measured : (*flag && measured);
+}
 
-        m->kernel_parameters = false;
+bool stub_measure_result(struct stub_measurements *m, EFI_STATUS err, uint32_t pcr) {
+        if (err == EFI_SUCCESS)
+                return true;
+        report_failure(m, err, pcr);
+        return false;
+}
+
+void stub_measure_cmdline(const CHAR16 *cmdline, struct stub_measurements *m) {
         if (!cmdline)
                 return;
-        err = tpm_measure_kernel_parameters(cmdline);
-        if (err != EFI_SUCCESS) {
-                report_failure(m, err, MEASURE_PCR_KERNEL_PARAMETERS);
-                return;
-        }
-        m->kernel_parameters = true;
+        stub_measured_combine(&m->kernel_parameters,
+                              stub_measure_result(m, tpm_measure_kernel_parameters(cmdline),
+                                                  MEASURE_PCR_KERNEL_PARAMETERS));
 }
 
 void stub_export_pcr_variables(const struct stub_measurements *m) {
         if (m->kernel_image)
                 efivar_set_str(&loader_vendor_guid, L"StubPcrKernelImage", "11", EFI_VARIABLE_VOLATILE_ACCESS);
-        if (m->kernel_parameters)
+        if (m->kernel_parameters > 0)
                 efivar_set_str(&loader_vendor_guid, L"StubPcrKernelParameters", "12", EFI_VARIABLE_VOLATILE_ACCESS);
+        if (m->sysexts > 0)
+                efivar_set_str(&loader_vendor_guid, L"StubPcrInitRDSysExts", "13", EFI_VARIABLE_VOLATILE_ACCESS);
+        if (m->confexts > 0)
+                efivar_set_str(&loader_vendor_guid, L"StubPcrInitRDConfExts", "12", EFI_VARIABLE_VOLATILE_ACCESS);
 }

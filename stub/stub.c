@@ -2,27 +2,33 @@
 #include "stub.h"
 #include "../efi/initrd.h"
 #include "../efi/devicetree.h"
+#include "addons.h"
 #include "extra.h"
 #include "linux.h"
 #include "measure.h"
+#include "profile.h"
+#include "sidecar.h"
 #include "thin.h"
 #include "../common/cmdline.h"
 #include "../common/error.h"
 #include "../common/fdt.h"
 #include "../common/utf.h"
 
-/* Bits of StubFeatures (systemd 252's numbering) that keel really implements.
- * THREE_PCRS: the image goes to PCR 11 and an outside command line to PCR 12
- * (PCR 13 holds sysexts, which keel does not load, so it never has anything
- * to measure there). Not set: 1 credentials, 2 sysexts, 4 random seed. */
+/* Bits of StubFeatures (systemd's numbering) that keel really implements;
+ * each part of the stub names its own (STUB_*_FEATURES in its header).
+ * THREE_PCRS: the image goes to PCR 11, what comes from outside it to PCR
+ * 12, system extensions to PCR 13. */
 #define STUB_FEATURE_REPORT_BOOT_PARTITION (UINT64_C(1) << 0)
 #define STUB_FEATURE_THREE_PCRS (UINT64_C(1) << 3)
-#define KEEL_STUB_FEATURES (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS)
+#define KEEL_STUB_FEATURES                                                                                   \
+        (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES | \
+         STUB_PROFILE_FEATURES)
 
-static void export_stub_variables(EFI_LOADED_IMAGE *li) {
+static void export_stub_variables(const struct self_image *self) {
         efivar_set_str(&loader_vendor_guid, L"StubInfo", KEEL_VERSION_STRING, EFI_VARIABLE_VOLATILE_ACCESS);
         efivar_set_u64(&loader_vendor_guid, L"StubFeatures", KEEL_STUB_FEATURES, EFI_VARIABLE_VOLATILE_ACCESS);
-        export_common_loader_variables(li);
+        export_common_loader_variables(self->loaded_image);
+        stub_profile_export(self);
 }
 
 /* A command line accepted from the loader gets the UKI's own dm-verity words
@@ -84,7 +90,6 @@ static EFI_STATUS check_own_cmdline(const CHAR16 *cmdline, size_t units) {
  * none, and where it came from in the end (only the loader's goes to PCR 12:
  * the UKI's own .cmdline is part of PCR 11). */
 static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enum cmdline_source *ret_source) {
-        EFI_LOADED_IMAGE *li = self->loaded_image;
         size_t uki_len, units;
         const char *uki_cmdline = self_section(self, UKI_SECTION_CMDLINE, &uki_len);
         bool has_cmdline = self->sections.section[UKI_SECTION_CMDLINE] != NULL;
@@ -92,8 +97,8 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
         EFI_STATUS err;
 
         *ret = NULL;
-        *ret_source = cmdline_choose(secure_boot_enabled(), has_cmdline, uki_len, li->LoadOptions,
-                                     li->LoadOptionsSize);
+        *ret_source = cmdline_choose(secure_boot_enabled(), has_cmdline, uki_len, self->load_options,
+                                     self->load_options_size);
         switch (*ret_source) {
         case CMDLINE_SOURCE_NONE:
                 return EFI_SUCCESS;
@@ -110,11 +115,11 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
                 break;
         case CMDLINE_SOURCE_LOADER:
                 /* Copied so that it is NUL-terminated whatever the loader passed. */
-                units = li->LoadOptionsSize / sizeof(CHAR16);
+                units = self->load_options_size / sizeof(CHAR16);
                 out = efi_alloc((units + 1) * sizeof(CHAR16));
                 if (!out)
                         return EFI_OUT_OF_RESOURCES;
-                memcpy(out, li->LoadOptions, units * sizeof(CHAR16));
+                memcpy(out, self->load_options, units * sizeof(CHAR16));
                 out[units] = 0;
                 if (uki_len > 0) {
                         err = bind_verity_words(uki_cmdline, uki_len, &out, ret_source);
@@ -146,22 +151,35 @@ static EFI_STATUS check_initrd_path_free(void) {
         return EFI_ACCESS_DENIED;
 }
 
-/* The UKI's own initrd first (microcode must be in the first archive), then
- * the archives for /.extra. Nothing is registered when there is nothing. */
-static EFI_STATUS register_initrd(const void *initrd_data, size_t initrd_size, const struct stub_extra_files *extra,
+/* The initrd in the order systemd-stub gives it: the addons' microcode,
+ * the UKI's .ucode (the kernel takes the first microcode it finds), the
+ * UKI's .initrd, the files beside the UKI (credentials, extensions), the
+ * UKI's /.extra files, the addons' initrds last. Nothing is registered when
+ * there is nothing. */
+static EFI_STATUS register_initrd(const struct self_image *self, const void *initrd_data, size_t initrd_size,
+                                  const struct stub_addons *addons, const struct stub_sidecars *sidecars,
+                                  const struct stub_extra_files *extra, struct stub_measurements *m,
                                   struct initrd_loader **ret) {
-        struct initrd_piece pieces[1 + STUB_EXTRA_FILES_MAX];
-        size_t n = 0;
+        struct initrd_list list = {};
+        const void *ucode;
+        size_t ucode_size;
         EFI_STATUS err;
 
         *ret = NULL;
-        if (initrd_size > 0)
-                pieces[n++] = (struct initrd_piece) { .data = initrd_data, .size = initrd_size };
-        for (size_t i = 0; i < extra->n_archives; i++)
-                pieces[n++] = extra->archives[i];
-        if (n == 0)
-                return EFI_SUCCESS;
-        err = initrd_register_pieces(pieces, n, ret);
+        ucode = self_section(self, UKI_SECTION_UCODE, &ucode_size);
+        err = stub_addons_add_ucode(addons, &list, m);
+        if (err == EFI_SUCCESS)
+                err = initrd_list_add(&list, ucode, ucode_size);
+        if (err == EFI_SUCCESS)
+                err = initrd_list_add(&list, initrd_data, initrd_size);
+        if (err == EFI_SUCCESS)
+                err = stub_sidecars_add_to_initrd(sidecars, &list);
+        for (size_t i = 0; err == EFI_SUCCESS && i < extra->n_archives; i++)
+                err = initrd_list_add(&list, extra->archives[i].data, extra->archives[i].size);
+        if (err == EFI_SUCCESS)
+                err = stub_addons_add_initrds(addons, &list, m);
+        if (err == EFI_SUCCESS && list.n_pieces > 0)
+                err = initrd_register_pieces(list.pieces, list.n_pieces, ret);
         if (err != EFI_SUCCESS)
                 efi_print("keel: cannot offer the initrd to the kernel: %s\n", efi_status_text(err));
         return err;
@@ -173,8 +191,10 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         size_t kernel_size, initrd_size;
         CHAR16 *cmdline = NULL;
         enum cmdline_source cmdline_source;
-        struct stub_measurements measured = {};
+        struct stub_measurements measured = STUB_MEASUREMENTS_INIT;
         struct stub_extra_files extra = {};
+        struct stub_sidecars sidecars = {};
+        struct stub_addons addons = {};
         struct stub_thin thin = {};
         struct measure_thin_content thin_content;
         struct devicetree_state dt = {};
@@ -183,7 +203,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         EFI_STATUS err;
         int r;
 
-        export_stub_variables(self->loaded_image);
+        export_stub_variables(self);
         kernel = self_section(self, UKI_SECTION_LINUX, &kernel_size);
         initrd_data = self_section(self, UKI_SECTION_INITRD, &initrd_size);
 
@@ -225,12 +245,17 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
                 goto out;
         }
 
-        err = stub_extra_files_pack(self, &extra);
-        if (err != EFI_SUCCESS)
-                goto out;
-
+        /* The measurements, in systemd-stub's order: the profile and the
+         * command line from outside (PCR 12) around the sections (PCR 11),
+         * then what the addons and SMBIOS append, the addons' device trees,
+         * the files beside the UKI, the addons' microcode and initrds. */
+        stub_profile_measure(self, &measured);
         stub_measure_sections(self, &thin_content, &measured);
-        err = register_initrd(initrd_data, initrd_size, &extra, &initrd);
+        /* The final string, whatever build_cmdline() made of the loader's options. */
+        if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
+                stub_measure_cmdline(cmdline, &measured);
+        stub_addons_load(image, self, &addons);
+        err = stub_cmdline_append_extras(&addons, &cmdline, &measured);
         if (err != EFI_SUCCESS)
                 goto out;
         if (dtb) {
@@ -238,10 +263,14 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
                 if (err != EFI_SUCCESS)
                         goto out;
         }
-
-        /* The final string, whatever build_cmdline() made of the loader's options. */
-        if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
-                stub_measure_cmdline(cmdline, &measured);
+        stub_addons_install_devicetrees(&addons, &dt, &measured);
+        stub_sidecars_pack(self, &sidecars, &measured);
+        err = stub_extra_files_pack(self, &extra);
+        if (err != EFI_SUCCESS)
+                goto out;
+        err = register_initrd(self, initrd_data, initrd_size, &addons, &sidecars, &extra, &measured, &initrd);
+        if (err != EFI_SUCCESS)
+                goto out;
         stub_export_pcr_variables(&measured);
 
         err = linux_exec(image, kernel, kernel_size, cmdline);
@@ -251,6 +280,8 @@ out:
         devicetree_restore(&dt);
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);
+        stub_sidecars_free(&sidecars);
+        stub_addons_free(&addons);
         efi_free(cmdline);
         stub_thin_free(&thin);
         return err;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Addons (systemd-stub 254+): small signed PE files in \loader\addons\ and
+ * <uki>.efi.extra.d\ carrying .cmdline (and .ucode, .initrd, .dtb), loaded
+ * through the firmware's LoadImage() so that Secure Boot verifies them; and
+ * the other command-line extensions that come after the UKI's own: the
+ * addons' command lines, then SMBIOS type 11 io.systemd.stub.kernel-cmdline-extra=. */
+#pragma once
+
+#include "measure.h"
+#include "../efi/devicetree.h"
+#include "../efi/initrd.h"
+#include "../efi/self.h"
+
+/* The StubFeatures bits this file implements. */
+#define STUB_ADDON_FEATURES UINT64_C(0)
+
+struct stub_addons {
+        size_t n_addons;
+};
+
+/* Loads the global, then the per-UKI addons; never fails the boot (an addon
+ * that cannot be used is skipped with one console line). */
+void stub_addons_load(EFI_HANDLE image, const struct self_image *self, struct stub_addons *ret);
+
+/* Appends the addons' command lines, then the SMBIOS extra (Secure Boot off
+ * only), to *cmdline (replaced; may be NULL before), each measured into PCR 12. */
+EFI_STATUS stub_cmdline_append_extras(const struct stub_addons *addons, CHAR16 **cmdline,
+                                      struct stub_measurements *m);
+
+/* The addons' device trees on top of the one installed (measured). */
+void stub_addons_install_devicetrees(const struct stub_addons *addons, struct devicetree_state *dt,
+                                     struct stub_measurements *m);
+
+/* The addons' microcode archives, which go before the UKI's own .ucode, and
+ * their initrds, which go last; measured as they are added. */
+EFI_STATUS stub_addons_add_ucode(const struct stub_addons *addons, struct initrd_list *initrd,
+                                 struct stub_measurements *m);
+EFI_STATUS stub_addons_add_initrds(const struct stub_addons *addons, struct initrd_list *initrd,
+                                   struct stub_measurements *m);
+
+void stub_addons_free(struct stub_addons *addons);

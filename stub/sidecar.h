@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Files beside the UKI on its volume that the stub hands to the booted OS in
+ * cpio archives appended to the initrd, as systemd-stub does: credentials
+ * (\loader\credentials\*.cred and <uki>.efi.extra.d\*.cred), system and
+ * configuration extension images (<uki>.efi.extra.d\*.raw,
+ * *.confext.raw, and the global ones in \loader\extensions\), each file
+ * measured as it is packed. */
+#pragma once
+
+#include "measure.h"
+#include "../efi/initrd.h"
+#include "../efi/self.h"
+
+/* The StubFeatures bits this file implements. */
+#define STUB_SIDECAR_FEATURES UINT64_C(0)
+
+struct stub_sidecars {
+        size_t n_archives;
+};
+
+/* Packs and measures whatever is there; never fails the boot (a file that
+ * cannot be used is skipped with one console line). */
+void stub_sidecars_pack(const struct self_image *self, struct stub_sidecars *ret, struct stub_measurements *m);
+
+/* Appends the archives to the initrd, in systemd-stub's order. */
+EFI_STATUS stub_sidecars_add_to_initrd(const struct stub_sidecars *s, struct initrd_list *initrd);
+
+void stub_sidecars_free(struct stub_sidecars *s);
