@@ -87,7 +87,32 @@
         X(KEEL_E_THIN_SIZE_MISMATCH, "thin UKI: content size differs from the size in its reference") \
         X(KEEL_E_THIN_HASH_MISMATCH, "thin UKI: content SHA-256 differs from the hash in its reference") \
         X(KEEL_E_FDT_TRUNCATED, "device tree: shorter than its header or its totalsize") \
-        X(KEEL_E_FDT_BAD_HEADER, "device tree: bad magic, version or block offsets (not a flattened device tree v16/v17)")
+        X(KEEL_E_FDT_BAD_HEADER, "device tree: bad magic, version or block offsets (not a flattened device tree v16/v17)") \
+        X(KEEL_E_UKI_NO_SUCH_PROFILE, "UKI has no profile of that number (fewer .profile sections)") \
+        X(KEEL_E_UKI_BAD_PROFILE, "UKI .profile section is not KEY=VALUE lines of printable text") \
+        X(KEEL_E_SMBIOS_BAD_ENTRY_POINT, "SMBIOS: entry point with a wrong anchor, too short, or naming no table") \
+        X(KEEL_E_SMBIOS_MALFORMED, "SMBIOS: a structure runs past the end of the table") \
+        X(KEEL_E_SMBIOS_NOT_FOUND, "SMBIOS: no such structure or string") \
+        X(KEEL_E_ADDON_IS_UKI, "addon: has a .linux section (a UKI, not an addon)") \
+        X(KEEL_E_ADDON_UNAME_MISMATCH, "addon: its .uname differs from the UKI's") \
+        X(KEEL_E_ADDON_EMPTY, "addon: no .cmdline, .dtb, .initrd or .ucode section") \
+        X(KEEL_E_PE_LOAD_NOT_EFI_APPLICATION, "PE image: Subsystem is not EFI application (10)") \
+        X(KEEL_E_PE_LOAD_IMAGE_TOO_LARGE, "PE image: SizeOfImage is 0 or larger than 1 GiB") \
+        X(KEEL_E_PE_LOAD_BAD_ALIGNMENT, "PE image: SectionAlignment larger than 2 MiB") \
+        X(KEEL_E_PE_LOAD_RELOCS_STRIPPED, "PE image: relocations stripped (it could run only at its ImageBase)") \
+        X(KEEL_E_PE_LOAD_COFF_RELOCATIONS, "PE image: a section has object-file relocations") \
+        X(KEEL_E_PE_LOAD_WX_SECTION, "PE image: asks for W^X (NX_COMPAT) but has a writable executable section") \
+        X(KEEL_E_PE_LOAD_BAD_ENTRY_POINT, "PE image: entry point is not in an executable section's initialised data") \
+        X(KEEL_E_PE_LOAD_RELOC_TABLE_OUTSIDE, "PE image: base relocation table is not inside a section's initialised data") \
+        X(KEEL_E_PE_LOAD_RELOC_BAD_BLOCK, "PE image: base relocation block is truncated or has a bad size") \
+        X(KEEL_E_PE_LOAD_RELOC_UNSUPPORTED, "PE image: base relocation of a type other than DIR64") \
+        X(KEEL_E_PE_LOAD_RELOC_OUTSIDE_IMAGE, "PE image: base relocation target outside SizeOfImage") \
+        X(KEEL_E_RANDOM_SEED_TABLE_BAD, "random seed table of a previous boot stage is shorter than its header or over 512 bytes") \
+        X(KEEL_E_RANDOM_SEED_UNTRUSTED, "random seed: Secure Boot is on and the firmware gave no randomness; the ESP's seed alone is not trusted") \
+        X(KEEL_E_RANDOM_SEED_NO_ENTROPY, "random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more") \
+        X(KEEL_E_RANDOM_SEED_NO_FILE, "random seed: no random-seed file and no randomness from the firmware to create one from") \
+        X(KEEL_E_RANDOM_SEED_FILE_TOO_LARGE, "random seed: the random-seed file is larger than 32 KiB") \
+        X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

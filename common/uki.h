@@ -18,6 +18,12 @@ enum uki_section {
         UKI_SECTION_SBAT,
         UKI_SECTION_PCRSIG,
         UKI_SECTION_PCRPKEY,
+        /* Multi-profile UKIs (systemd 257): each .profile starts a profile;
+         * the sections after it, up to the next .profile, are that profile's
+         * and override the base's (the sections before the first .profile).
+         * Measured, in this place of the canonical order, as systemd-stub
+         * 257 does (src/fundamental/uki.h). */
+        UKI_SECTION_PROFILE,
         /* Thin UKIs (common/thin.h): references that stand for .linux and
          * .initrd. Not measured themselves; measure_uki_events() measures the
          * content they name in the place of .linux/.initrd. */
@@ -29,7 +35,8 @@ enum uki_section {
 /* ".linux", ".osrel", ... */
 const char *uki_section_name(enum uki_section section);
 
-/* True for the sections measured into PCR 11 (all but .pcrsig, .tlinux and .tinitrd). */
+/* True for the sections measured into PCR 11 (all but .pcrsig, .tlinux and
+ * .tinitrd; .profile is measured). */
 bool uki_section_is_measured(enum uki_section section);
 
 /* The well-known sections of an image, looked up once; absent ones are NULL.
@@ -43,6 +50,35 @@ struct uki_sections {
 };
 
 int uki_find_sections(const struct pe_image *pe, struct uki_sections *ret);
+
+/* Profiles. A UKI without .profile has one profile, 0, made of all its
+ * sections. Otherwise profile N (0-based) is the base sections overridden by
+ * those between the (N+1)th .profile and the next .profile (systemd's
+ * pe_locate_profile_sections()). uki_find_sections() is profile 0.
+ * uki_find_profile_sections() fails with KEEL_E_UKI_NO_SUCH_PROFILE for a
+ * profile beyond the last (profile 0 always exists), and with the errors of
+ * uki_find_sections() for a base or a profile that has a well-known section
+ * twice, or whose merged view has both .linux and .tlinux (.initrd and
+ * .tinitrd). */
+#define UKI_PROFILES_MAX 256 /* systemd's UNIFIED_PROFILES_MAX: profiles past it are not booted */
+int uki_find_profile_sections(const struct pe_image *pe, unsigned profile, struct uki_sections *ret);
+
+/* How many .profile sections the image has (0: a UKI without profiles). */
+unsigned uki_count_profiles(const struct pe_image *pe);
+
+/* An "@N" prefix of a command line in UTF-16 (the load options a loader
+ * passes), as systemd-stub 257 reads it: '@', decimal digits (at most
+ * UINT_MAX), then the end or exactly one space, which is dropped too. On a
+ * match *ret_profile is N and *ret_skip the number of code units to drop;
+ * otherwise false with *ret_profile 0 and *ret_skip 0 (the whole text is the
+ * command line). units counts the code units before any NUL. */
+bool uki_parse_profile_prefix(const uint16_t *s, size_t units, unsigned *ret_profile, size_t *ret_skip);
+
+/* A .profile section's text (os-release format: ID=, TITLE=). The values
+ * are written NUL-terminated to id/title ("" when absent); KEEL_E_VALUE_TOO_LONG
+ * when one does not fit. */
+#define UKI_PROFILE_VALUE_MAX 256
+int uki_profile_info(const void *text, size_t len, char id[UKI_PROFILE_VALUE_MAX], char title[UKI_PROFILE_VALUE_MAX]);
 
 /* A UKI carries its kernel (.linux) or names it (.tlinux): either way keel
  * runs as its stub. */

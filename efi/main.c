@@ -13,19 +13,40 @@ EFI_BOOT_SERVICES *BS;
 EFI_RUNTIME_SERVICES *RT;
 EFI_HANDLE keel_image_handle;
 
+/* A multi-profile UKI boots the profile named by an "@N" prefix of its load
+ * options (systemd-stub 257's rule, uki_parse_profile_prefix()); the rest
+ * is the command line. Load options that are not UTF-16 text (a first
+ * unit below 0x20: some firmware passes binary data) name no profile. */
+static void choose_profile(EFI_LOADED_IMAGE *li, struct self_image *ret) {
+        const CHAR16 *opts = li->LoadOptions;
+        size_t units = li->LoadOptionsSize / sizeof(CHAR16), skip;
+
+        ret->load_options = li->LoadOptions;
+        ret->load_options_size = li->LoadOptionsSize;
+        ret->profile = 0;
+        if (!opts || units == 0 || opts[0] < 0x20)
+                return;
+        if (!uki_parse_profile_prefix(opts, units, &ret->profile, &skip))
+                return;
+        ret->load_options = opts + skip;
+        ret->load_options_size = li->LoadOptionsSize - skip * sizeof(CHAR16);
+}
+
 static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret) {
         int r;
 
         ret->loaded_image = li;
         ret->base = li->ImageBase;
         ret->size = li->ImageSize;
-        ret->load_options = li->LoadOptions;
-        ret->load_options_size = li->LoadOptionsSize;
-        ret->profile = 0;
+        choose_profile(li, ret);
 
         r = pe_parse_headers(ret->base, ret->size, &ret->pe);
         if (r == KEEL_OK)
                 r = pe_check_memory_layout(&ret->pe, ret->size);
+        /* Every profile must parse, whichever boots: an image some profile
+         * of which `keel uki inspect` refuses never runs. */
+        for (unsigned p = uki_count_profiles(&ret->pe); r == KEEL_OK && p-- > 0;)
+                r = uki_find_profile_sections(&ret->pe, p, &ret->sections);
         if (r == KEEL_OK)
                 r = uki_find_sections(&ret->pe, &ret->sections);
         if (r != KEEL_OK) {
@@ -33,6 +54,14 @@ static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret
                  * file: an image they refuse never runs either. */
                 efi_print("keel: refusing to run: this image's own headers are invalid: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;
+        }
+        if (ret->profile == 0 || !uki_is_uki(&ret->sections))
+                return EFI_SUCCESS;
+        r = uki_find_profile_sections(&ret->pe, ret->profile, &ret->sections);
+        if (r != KEEL_OK) {
+                /* systemd-stub refuses a profile the image does not have. */
+                efi_print("keel: refusing to boot profile @%u: %s\n", ret->profile, keel_strerror(r));
+                return EFI_NOT_FOUND;
         }
         return EFI_SUCCESS;
 }

@@ -13,6 +13,9 @@ static const struct {
 } extra_files[STUB_EXTRA_FILES_MAX] = {
         { UKI_SECTION_PCRSIG, "tpm2-pcr-signature.json" },
         { UKI_SECTION_PCRPKEY, "tpm2-pcr-public-key.pem" },
+        /* systemd 257: the booted profile's .osrel and .profile (not measured: both are in PCR 11). */
+        { UKI_SECTION_OSREL, "os-release" },
+        { UKI_SECTION_PROFILE, "profile" },
 };
 
 /* One archive: counted first, then written into a buffer of exactly that size. */

@@ -13,7 +13,7 @@
 #include "../efi/initrd.h"
 #include "../efi/self.h"
 
-#define STUB_EXTRA_FILES_MAX 2
+#define STUB_EXTRA_FILES_MAX 4
 
 struct stub_extra_files {
         struct initrd_piece archives[STUB_EXTRA_FILES_MAX];

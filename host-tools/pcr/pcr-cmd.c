@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* keel pcr predict / keel pcr sign: PCR 11 of a UKI as keel's stub (and
  * systemd-stub) will measure it, in systemd-measure's formats. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct pcr_options {
         const char *public_key_path;
         const char *output_path;
         const char *root;       /* --root: the volume of a thin UKI's content */
+        unsigned profile;       /* --profile N (predict): a multi-profile UKI's profile, 0 by default */
 };
 
 static void options_free(struct pcr_options *o) {
@@ -68,6 +70,7 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                 { "private-key", required_argument, NULL, 'k' }, { "public-key", required_argument, NULL, 'K' },
                 { "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, 'R' },
+                { "profile", required_argument, NULL, 'N' },
                 {},
         };
         int c, index = -1;
@@ -103,6 +106,20 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                 case 'R':
                         o->root = optarg;
                         break;
+                case 'N': {
+                        /* Decimal, as the stub reads "@N"; a profile the UKI lacks is refused by predict(). */
+                        char *end;
+                        unsigned long v;
+                        if (sign)
+                                return log_error("%s: unknown option --profile", command);
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v >= UKI_PROFILES_MAX)
+                                return log_error("%s: --profile %s: not a profile number (0..%d)", command, optarg,
+                                                 UKI_PROFILES_MAX - 1);
+                        o->profile = (unsigned) v;
+                        break;
+                }
                 case 'h':
                         return 1;
                 case ':':
@@ -142,7 +159,7 @@ static int predict(const struct pcr_options *o, struct pcr_value pcr11[_PCR_BANK
         }
         /* Malformed images are left to pcr11_predict_file_thin() to name. */
         if (pe_parse_headers(m.data, m.size, pe) == KEEL_OK && pe_check_file_layout(pe, m.size) == KEEL_OK &&
-            uki_find_sections(pe, &u) == KEEL_OK && uki_is_thin(&u)) {
+            uki_find_profile_sections(pe, o->profile, &u) == KEEL_OK && uki_is_thin(&u)) {
                 is_thin = true;
                 r = uki_read_thin_refs(&u, m.data, m.size, &refs);
                 if (r != KEEL_OK)
@@ -156,8 +173,8 @@ static int predict(const struct pcr_options *o, struct pcr_value pcr11[_PCR_BANK
         }
         /* The headers are read through the mapping, the sections with pread(). */
         fd = open(o->uki_path, O_RDONLY | O_CLOEXEC);
-        r = pcr11_predict_file_thin(o->uki_path, fd, m.data, m.size, is_thin ? &thin.content : NULL, o->bank_mask,
-                                    pcr11);
+        r = pcr11_predict_file_profile(o->uki_path, fd, m.data, m.size, is_thin ? &thin.content : NULL, o->profile,
+                                       o->bank_mask, pcr11);
         if (fd >= 0)
                 close(fd);
 out:
@@ -176,11 +193,13 @@ int pcr_predict_main(int argc, char **argv) {
         r = parse_options("pcr predict", argc, argv, false, &o);
         if (r > 0) {
                 printf("Usage: keel pcr predict UKI [--bank sha1,sha256,sha384,sha512] [--phase PHASE]... [--root DIR]\n"
+                       "                        [--profile N]\n"
                        "Prints PCR 11 after booting UKI, as systemd-measure calculate does: one line\n"
                        "11:BANK=HEX per bank and phase. --phase= is the value before any systemd-pcrphase\n"
                        "word; the default phases are those systemd-measure uses.\n"
                        "A thin UKI is predicted with the content it names (the fat UKI's PCR 11), found on\n"
-                       "DIR, or on the volume the UKI is in when it is in .../EFI/Linux/.\n");
+                       "DIR, or on the volume the UKI is in when it is in .../EFI/Linux/.\n"
+                       "--profile N: the PCR 11 of a multi-profile UKI booted as \"@N\" (default 0).\n");
                 options_free(&o);
                 return 0;
         }

@@ -316,6 +316,12 @@ int pcr11_predict_file(const char *what, int fd, const uint8_t *image, size_t le
 int pcr11_predict_file_thin(const char *what, int fd, const uint8_t *image, size_t len,
                             const struct measure_thin_content *thin, unsigned bank_mask,
                             struct pcr_value ret[_PCR_BANK_MAX]) {
+        return pcr11_predict_file_profile(what, fd, image, len, thin, 0, bank_mask, ret);
+}
+
+int pcr11_predict_file_profile(const char *what, int fd, const uint8_t *image, size_t len,
+                               const struct measure_thin_content *thin, unsigned profile, unsigned bank_mask,
+                               struct pcr_value ret[_PCR_BANK_MAX]) {
         struct measure_event events[MEASURE_UKI_EVENTS_MAX];
         struct uki_sections sections;
         struct pe_image *pe;
@@ -330,7 +336,7 @@ int pcr11_predict_file_thin(const char *what, int fd, const uint8_t *image, size
         if (r == KEEL_OK)
                 r = pe_check_file_layout(pe, len);
         if (r == KEEL_OK)
-                r = uki_find_sections(pe, &sections);
+                r = uki_find_profile_sections(pe, profile, &sections);
         if (r == KEEL_OK)
                 r = measure_uki_events(&sections, image, len, MEASURE_LAYOUT_FILE, thin, events, &n);
         if (r != KEEL_OK) {

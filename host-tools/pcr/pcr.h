@@ -73,6 +73,12 @@ int pcr11_predict_file_thin(const char *what, int fd, const uint8_t *image, size
                             const struct measure_thin_content *thin, unsigned bank_mask,
                             struct pcr_value ret[_PCR_BANK_MAX]);
 
+/* The same for one profile of a multi-profile UKI (0 is what the others
+ * predict; common/uki.h: uki_find_profile_sections()). */
+int pcr11_predict_file_profile(const char *what, int fd, const uint8_t *image, size_t len,
+                               const struct measure_thin_content *thin, unsigned profile, unsigned bank_mask,
+                               struct pcr_value ret[_PCR_BANK_MAX]);
+
 /* The same for a list of events (unit tests and the image variant). */
 int pcr_replay_events(const struct measure_event *events, size_t n, unsigned bank_mask,
                       struct pcr_value ret[_PCR_BANK_MAX]);

@@ -34,6 +34,8 @@
 #define STUB_MAX_SIZE (64u * 1024 * 1024)
 #define MAX_INITRDS 64
 #define MAX_PIECES (2 * MAX_INITRDS)
+/* Each profile adds .profile, .osrel and .cmdline at most. */
+#define MAX_SECTIONS (_UKI_SECTION_MAX + 3 * UKI_BUILD_PROFILES_MAX)
 
 /* A section's content as a list of pieces: bytes in memory, or a whole
  * input file (data NULL, file set). */
@@ -48,6 +50,16 @@ struct section_content {
         struct piece pieces[MAX_PIECES];
         size_t n_pieces;
         uint64_t size;
+};
+
+/* One profile's own sections (text, NULL when the profile inherits the base's). */
+struct profile_inputs {
+        char *text;
+        size_t text_size;
+        char *cmdline;
+        size_t cmdline_size;
+        char *os_release;
+        size_t os_release_size;
 };
 
 struct build_inputs {
@@ -66,7 +78,8 @@ struct build_inputs {
         char tlinux[THIN_REF_TEXT_MAX], tinitrd[THIN_REF_TEXT_MAX]; /* .tlinux/.tinitrd text */
         size_t tlinux_size, tinitrd_size;
         struct uki_pcr_signing pcr_signing;
-        struct section_content sections[_UKI_SECTION_MAX];
+        struct profile_inputs profiles[UKI_BUILD_PROFILES_MAX];
+        struct section_content sections[MAX_SECTIONS];
         size_t n_sections;
 };
 
@@ -136,7 +149,9 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
-                "                      [--devicetree DTB] [--thin ROOT] -o OUTPUT\n"
+                "                      [--devicetree DTB] [--thin ROOT]\n"
+                "                      [--profile TEXT|@FILE [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]]...\n"
+                "                      -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
                 "--devicetree DTB adds a flattened device tree as .dtb (its header is checked).\n"
                 "STUB defaults to the keel stub for the kernel's architecture (keelx64.efi, keelaa64.efi)\n"
@@ -152,7 +167,11 @@ static void usage(FILE *f) {
                 "kernel and the initrds (concatenated, each padded to 4 bytes) are stored once as\n"
                 "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
                 "(.tlinux/.tinitrd: SHA-256, size, path) instead of carrying them. The keel stub\n"
-                "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n");
+                "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n"
+                "--profile TEXT (repeatable) makes a multi-profile UKI (systemd 257): each adds a .profile\n"
+                "section (os-release style: ID=..., TITLE=...) after the shared sections; a --cmdline or\n"
+                "--os-release after a --profile is that profile's own and overrides the shared one. The\n"
+                "first --profile is profile 0 (booted by default), the next @1 and so on.\n");
 }
 
 static struct section_content *add_section(struct build_inputs *in, enum uki_section kind) {
@@ -323,22 +342,71 @@ static int check_cmdline_reaches_kernel(const char *text, size_t len, bool verit
         return 0;
 }
 
-static int load_cmdline(const struct uki_build_request *req, struct build_inputs *in) {
+/* The final .cmdline text for a --cmdline (the base's or a profile's). */
+static int make_cmdline(const struct build_inputs *in, const char *text, char **ret, size_t *ret_size) {
         bool verity_words = in->verity.roothash[0] || in->verity.usrhash[0];
 
-        if (req->cmdline) {
-                in->cmdline_size = strlen(req->cmdline);
-                in->cmdline = strdup(req->cmdline);
-                if (!in->cmdline)
+        if (text) {
+                *ret_size = strlen(text);
+                *ret = strdup(text);
+                if (!*ret)
                         return log_error("out of memory");
                 /* Lines become words; a file's final newline, folded to a
                  * space, goes with the other trailing whitespace. */
-                in->cmdline_size = fold_line_breaks(in->cmdline, in->cmdline_size);
-                in->cmdline_size = strip_trailing_whitespace(in->cmdline, in->cmdline_size);
+                *ret_size = fold_line_breaks(*ret, *ret_size);
+                *ret_size = strip_trailing_whitespace(*ret, *ret_size);
         }
-        if (verity_uki_extend_cmdline(&in->verity, &in->cmdline, &in->cmdline_size) < 0)
+        if (verity_uki_extend_cmdline(&in->verity, ret, ret_size) < 0)
                 return -1;
-        return check_cmdline_reaches_kernel(in->cmdline, in->cmdline_size, verity_words);
+        return check_cmdline_reaches_kernel(*ret, *ret_size, verity_words);
+}
+
+static int load_cmdline(const struct uki_build_request *req, struct build_inputs *in) {
+        return make_cmdline(in, req->cmdline, &in->cmdline, &in->cmdline_size);
+}
+
+/* A .profile is os-release-like text (ID=, TITLE=) that the loader shows and
+ * the stub hands to the OS as /.extra/profile: printable UTF-8 lines. */
+static int check_profile_text(size_t index, const char *text) {
+        char id[UKI_PROFILE_VALUE_MAX], title[UKI_PROFILE_VALUE_MAX];
+        size_t len = strlen(text);
+
+        if (len == 0)
+                return log_error("uki build: --profile #%zu is empty (give at least ID=...)", index + 1);
+        for (size_t i = 0; i < len; i++)
+                if ((uint8_t) text[i] < 0x20 && text[i] != '\n' && text[i] != '\t')
+                        return log_error("uki build: --profile #%zu has a control character", index + 1);
+        if (uki_profile_info(text, len, id, title) != KEEL_OK)
+                return log_error("uki build: --profile #%zu: a value is longer than %d bytes", index + 1,
+                                 UKI_PROFILE_VALUE_MAX - 1);
+        return 0;
+}
+
+static int load_profiles(const struct uki_build_request *req, struct build_inputs *in) {
+        if (req->n_profiles > UKI_BUILD_PROFILES_MAX)
+                return log_error("uki build: too many --profile (%zu, at most %d)", req->n_profiles,
+                                 UKI_BUILD_PROFILES_MAX);
+        if (req->n_profiles > 0 && req->pcr_private_key_path)
+                return log_error("uki build: --pcr-private-key with --profile is not supported (one signature "
+                                 "per profile is needed)");
+        for (size_t i = 0; i < req->n_profiles; i++) {
+                const struct uki_build_profile *p = &req->profiles[i];
+                struct profile_inputs *o = &in->profiles[i];
+
+                if (!p->text || check_profile_text(i, p->text) < 0)
+                        return p->text ? -1 : log_error("uki build: internal error: profile without text");
+                if (!(o->text = strdup(p->text)))
+                        return log_error("out of memory");
+                o->text_size = strlen(o->text);
+                if (p->cmdline && make_cmdline(in, p->cmdline, &o->cmdline, &o->cmdline_size) < 0)
+                        return -1;
+                if (p->os_release) {
+                        o->os_release_size = strlen(p->os_release);
+                        if (!(o->os_release = strdup(p->os_release)))
+                                return log_error("out of memory");
+                }
+        }
+        return 0;
 }
 
 static void hex_prefix(const uint8_t *d, char out[17]) {
@@ -414,6 +482,8 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
         if (load_thin_refs(req, in) < 0)
                 return -1;
         if (load_cmdline(req, in) < 0)
+                return -1;
+        if (load_profiles(req, in) < 0)
                 return -1;
         if (req->os_release) {
                 in->os_release_size = strlen(req->os_release);
@@ -494,6 +564,17 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         break;
                 }
         }
+        /* Each profile after the base, as systemd-stub reads them: its
+         * .profile, then the sections it overrides (ukify's layout). */
+        for (size_t i = 0; i < req->n_profiles; i++) {
+                const struct profile_inputs *p = &in->profiles[i];
+
+                add_piece(add_section(in, UKI_SECTION_PROFILE), p->text, p->text_size);
+                if (p->os_release)
+                        add_piece(add_section(in, UKI_SECTION_OSREL), p->os_release, p->os_release_size);
+                if (p->cmdline)
+                        add_piece(add_section(in, UKI_SECTION_CMDLINE), p->cmdline, p->cmdline_size);
+        }
         return 0;
 }
 
@@ -505,6 +586,11 @@ static void free_inputs(struct build_inputs *in) {
                 input_file_close(&in->initrds[i]);
         free(in->cmdline);
         free(in->os_release);
+        for (size_t i = 0; i < UKI_BUILD_PROFILES_MAX; i++) {
+                free(in->profiles[i].text);
+                free(in->profiles[i].cmdline);
+                free(in->profiles[i].os_release);
+        }
         uki_pcr_signing_done(&in->pcr_signing);
 }
 
@@ -544,6 +630,8 @@ static int verify_output(struct atomic_file *f, const struct pe_append_plan *pla
         r = pe_parse_headers(head, plan->prefix_size, &pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, plan->file_size);
+        for (unsigned p = uki_count_profiles(&pe); r == KEEL_OK && p-- > 0;)
+                r = uki_find_profile_sections(&pe, p, &found);
         if (r == KEEL_OK)
                 r = uki_find_sections(&pe, &found);
         if (r == KEEL_OK && !uki_is_uki(&found))
@@ -586,7 +674,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
         struct measure_thin_content thin = {};
         void *maps[2] = {};
         bool is_thin = req->thin_linux || req->thin_initrd;
-        struct pe_new_section new_sections[_UKI_SECTION_MAX];
+        struct pe_new_section new_sections[MAX_SECTIONS];
         struct pe_append_plan plan;
         struct atomic_file f;
         struct pe_checksum c;
@@ -754,10 +842,16 @@ int uki_build_main(int argc, char **argv) {
                 { "key", required_argument, NULL, 'S' },     { "cert", required_argument, NULL, 'C' },
                 { "pcrpkey", required_argument, NULL, 'P' }, { "pcr-private-key", required_argument, NULL, 'K' },
                 { "thin", required_argument, NULL, 'T' },
+                { "profile", required_argument, NULL, 'p' },
                 {},
         };
         const char *initrd_paths[MAX_INITRDS];
         const char *cmdline_arg = NULL, *os_release_arg = NULL, *thin_root = NULL;
+        /* Per profile: the --profile, --cmdline and --os-release arguments that follow it. */
+        const char *profile_args[UKI_BUILD_PROFILES_MAX][3] = {};
+        char *profile_texts[UKI_BUILD_PROFILES_MAX][3] = {};
+        struct uki_build_profile profiles[UKI_BUILD_PROFILES_MAX] = {};
+        size_t n_profiles = 0;
         struct uki_build_request req = { .initrd_paths = initrd_paths };
         struct thin_ref linux_ref, initrd_ref;
         struct verity_uki_options verity = {};
@@ -780,8 +874,24 @@ int uki_build_main(int argc, char **argv) {
                                 return log_error("too many --initrd (at most %d)", MAX_INITRDS), 1;
                         initrd_paths[req.n_initrds++] = optarg;
                         break;
-                case 'c': cmdline_arg = optarg; break;
-                case 'r': os_release_arg = optarg; break;
+                case 'c':
+                case 'r': {
+                        /* After a --profile: that profile's own section. */
+                        const char **slot = n_profiles == 0 ? (c == 'c' ? &cmdline_arg : &os_release_arg)
+                                                            : &profile_args[n_profiles - 1][c == 'c' ? 1 : 2];
+                        if (n_profiles > 0 && *slot)
+                                return log_error("uki build: %s given twice for --profile #%zu",
+                                                 c == 'c' ? "--cmdline" : "--os-release", n_profiles),
+                                       1;
+                        *slot = optarg;
+                        break;
+                }
+                case 'p':
+                        if (n_profiles == UKI_BUILD_PROFILES_MAX)
+                                return log_error("uki build: too many --profile (at most %d)", UKI_BUILD_PROFILES_MAX),
+                                       1;
+                        profile_args[n_profiles++][0] = optarg;
+                        break;
                 case 'u': req.uname = optarg; break;
                 case 'o': req.output_path = optarg; break;
                 case VERITY_UKI_OPT_ROOTHASH:
@@ -827,7 +937,17 @@ int uki_build_main(int argc, char **argv) {
                         { "--cmdline", cmdline_arg && cmdline_arg[0] == '@' ? cmdline_arg + 1 : NULL },
                         { "--os-release", os_release_arg && os_release_arg[0] == '@' ? os_release_arg + 1 : NULL },
                 };
-                if (check_output_is_no_input(&req, text_files, ARRAY_SIZE(text_files)) < 0)
+                struct named_input all[2 + 3 * UKI_BUILD_PROFILES_MAX];
+                size_t n = 0;
+                static const char *const names[3] = { "--profile", "--cmdline", "--os-release" };
+
+                for (size_t i = 0; i < ARRAY_SIZE(text_files); i++)
+                        all[n++] = text_files[i];
+                for (size_t i = 0; i < n_profiles; i++)
+                        for (size_t k = 0; k < 3; k++)
+                                if (profile_args[i][k] && profile_args[i][k][0] == '@')
+                                        all[n++] = (struct named_input) { names[k], profile_args[i][k] + 1 };
+                if (check_output_is_no_input(&req, all, n) < 0)
                         return 1;
         }
         if (pe_sign_check_options(req.sign_key_path, req.sign_cert_path) < 0)
@@ -846,6 +966,23 @@ int uki_build_main(int argc, char **argv) {
         }
         req.cmdline = cmdline;
         req.os_release = os_release;
+        for (size_t i = 0; i < n_profiles; i++) {
+                static const char *const names[3] = { "--profile", "--cmdline", "--os-release" };
+                for (size_t k = 0; k < 3; k++) {
+                        if (!profile_args[i][k])
+                                continue;
+                        if (text_arg_load(names[k], profile_args[i][k], &profile_texts[i][k], &size) < 0)
+                                goto out;
+                        if (strlen(profile_texts[i][k]) != size) {
+                                log_error("uki build: %s of --profile #%zu has a NUL byte", names[k], i + 1);
+                                goto out;
+                        }
+                }
+                profiles[i] = (struct uki_build_profile) { profile_texts[i][0], profile_texts[i][1],
+                                                           profile_texts[i][2] };
+        }
+        req.profiles = profiles;
+        req.n_profiles = n_profiles;
 
         if (thin_root) {
                 /* The content is stored before the UKI that names it is
@@ -886,5 +1023,8 @@ out:
                 close(initrd_temp);
         free(cmdline);
         free(os_release);
+        for (size_t i = 0; i < UKI_BUILD_PROFILES_MAX; i++)
+                for (size_t k = 0; k < 3; k++)
+                        free(profile_texts[i][k]);
         return r < 0 ? 1 : 0;
 }

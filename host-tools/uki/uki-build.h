@@ -10,6 +10,15 @@
 
 struct signer;
 
+/* A profile of a multi-profile UKI (systemd 257): its .profile text and the
+ * sections it overrides (NULL: the base's apply). */
+#define UKI_BUILD_PROFILES_MAX 16
+struct uki_build_profile {
+        const char *text;                       /* .profile: ID=..., TITLE=... */
+        const char *cmdline;                    /* final text (no @FILE), or NULL */
+        const char *os_release;                 /* text, or NULL */
+};
+
 struct uki_build_request {
         const char *stub_path;                  /* required */
         const char *linux_path;                 /* required: the kernel (for a thin UKI: its content file) */
@@ -34,6 +43,10 @@ struct uki_build_request {
          * --pcr-private-key, and never copied into the UKI. */
         const struct thin_ref *thin_linux;
         const struct thin_ref *thin_initrd;
+        /* Profiles, in order (0, 1, ...): each .profile follows the base
+         * sections, with its own sections after it. None: no .profile. */
+        const struct uki_build_profile *profiles;
+        size_t n_profiles;
         const char *output_path;                /* written atomically (temporary, fsync, rename) */
 };
 

@@ -74,6 +74,79 @@ static const char *machine_name(uint16_t machine) {
         }
 }
 
+/* One profile of a multi-profile UKI: its .profile's ID= and TITLE= and the
+ * command line it boots with (its own or the base's). */
+struct profile_view {
+        char id[UKI_PROFILE_VALUE_MAX], title[UKI_PROFILE_VALUE_MAX];
+        char *text, *cmdline, *osrel;
+};
+
+static int profile_view(const struct pe_image *pe, const struct mapped_file *f, unsigned n, struct profile_view *ret) {
+        struct uki_sections u;
+        const struct pe_section *s;
+        int r = uki_find_profile_sections(pe, n, &u);
+
+        memset(ret, 0, sizeof(*ret));
+        if (r != KEEL_OK)
+                return r;
+        s = u.section[UKI_SECTION_PROFILE];
+        if (s) {
+                r = uki_profile_info(f->data + s->raw_offset, pe_section_file_size(s), ret->id, ret->title);
+                if (r != KEEL_OK)
+                        return r;
+        }
+        ret->text = section_text(f, s);
+        ret->cmdline = section_text(f, u.section[UKI_SECTION_CMDLINE]);
+        ret->osrel = section_text(f, u.section[UKI_SECTION_OSREL]);
+        return KEEL_OK;
+}
+
+static void profile_view_done(struct profile_view *v) {
+        free(v->text);
+        free(v->cmdline);
+        free(v->osrel);
+}
+
+static void print_profiles(const struct pe_image *pe, const struct mapped_file *f) {
+        unsigned n = uki_count_profiles(pe);
+
+        if (n == 0)
+                return;
+        printf("profiles: %u\n", n);
+        for (unsigned i = 0; i < n; i++) {
+                struct profile_view v;
+                if (profile_view(pe, f, i, &v) != KEEL_OK)
+                        continue;
+                printf("profile @%u:%s%s%s%s\n", i, v.id[0] ? " id " : "", v.id, v.title[0] ? " title " : "",
+                       v.title);
+                if (v.cmdline)
+                        printf("  cmdline: %s\n", v.cmdline);
+                profile_view_done(&v);
+        }
+}
+
+static json_object *profiles_json(const struct pe_image *pe, const struct mapped_file *f) {
+        json_object *a = json_object_new_array();
+        unsigned n = uki_count_profiles(pe);
+
+        for (unsigned i = 0; a && i < n; i++) {
+                struct profile_view v;
+                json_object *o;
+                if (profile_view(pe, f, i, &v) != KEEL_OK)
+                        continue;
+                o = json_object_new_object();
+                json_object_object_add(o, "profile", json_object_new_int64(i));
+                json_object_object_add(o, "id", v.id[0] ? json_object_new_string(v.id) : NULL);
+                json_object_object_add(o, "title", v.title[0] ? json_object_new_string(v.title) : NULL);
+                json_object_object_add(o, "text", v.text ? json_object_new_string(v.text) : NULL);
+                json_object_object_add(o, "cmdline", v.cmdline ? json_object_new_string(v.cmdline) : NULL);
+                json_object_object_add(o, "os_release", v.osrel ? json_object_new_string(v.osrel) : NULL);
+                json_object_array_add(a, o);
+                profile_view_done(&v);
+        }
+        return a;
+}
+
 static void print_text(const struct pe_image *pe, const struct mapped_file *f, const struct uki_sections *u,
                        const char *path, const struct thin_info *t) {
         char *cmdline = section_text(f, u->section[UKI_SECTION_CMDLINE]);
@@ -107,6 +180,7 @@ static void print_text(const struct pe_image *pe, const struct mapped_file *f, c
                 for (char *line = strtok(osrel, "\n"); line; line = strtok(NULL, "\n"))
                         printf("  %s\n", line);
         }
+        print_profiles(pe, f);
         free(cmdline);
         free(osrel);
         free(uname);
@@ -157,6 +231,7 @@ static int print_json(const struct pe_image *pe, const struct mapped_file *f, co
                 json_object_array_add(sections, o);
         }
         json_object_object_add(root, "sections", sections);
+        json_object_object_add(root, "profiles", profiles_json(pe, f));
         for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
                 char *t = section_text(f, u->section[texts[i].which]);
                 json_object_object_add(root, texts[i].key, t ? json_object_new_string(t) : NULL);
@@ -202,6 +277,18 @@ int uki_inspect_main(int argc, char **argv) {
         r = pe_parse_headers(f.data, f.size, &pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, f.size);
+        /* Every profile must parse (the stub refuses the image otherwise),
+         * and each profile's .cmdline must show what the firmware loads. */
+        for (unsigned p = uki_count_profiles(&pe); r == KEEL_OK && p-- > 0;) {
+                r = uki_find_profile_sections(&pe, p, &u);
+                if (r == KEEL_OK)
+                        r = uki_check_file_view(&u, f.data, f.size);
+                if (r == KEEL_OK && u.section[UKI_SECTION_PROFILE]) {
+                        char id[UKI_PROFILE_VALUE_MAX], title[UKI_PROFILE_VALUE_MAX];
+                        const struct pe_section *s = u.section[UKI_SECTION_PROFILE];
+                        r = uki_profile_info(f.data + s->raw_offset, pe_section_file_size(s), id, title);
+                }
+        }
         if (r == KEEL_OK)
                 r = uki_find_sections(&pe, &u);
         if (r == KEEL_OK)
