@@ -88,7 +88,8 @@ int cpio_add_directory(struct cpio_writer *w, const char *path, uint32_t permiss
 
         if (!path_is_valid(path, len))
                 return KEEL_E_CPIO_BAD_NAME;
-        return add_entry(w, path, len, CPIO_MODE_DIRECTORY | (permissions & 07777), 2, NULL, 0);
+        /* nlink 1, as systemd-stub writes directories. */
+        return add_entry(w, path, len, CPIO_MODE_DIRECTORY | (permissions & 07777), 1, NULL, 0);
 }
 
 int cpio_add_file(struct cpio_writer *w, const char *path, uint32_t permissions, const void *data, size_t len) {
@@ -101,31 +102,77 @@ int cpio_add_file(struct cpio_writer *w, const char *path, uint32_t permissions,
         return add_entry(w, path, path_len, CPIO_MODE_REGULAR | (permissions & 07777), 1, data, len);
 }
 
+/* The trailer exactly as systemd-stub writes it (inode 0, nlink 1, its name
+ * size in upper-case hex): the archives of credentials and extensions are
+ * measured whole, so every byte must be systemd-stub's for PCR 12 and 13 to
+ * be what its users predict. */
+static const char cpio_trailer[] = "070701"
+                                   "00000000" "00000000" "00000000" "00000000" "00000001" "00000000" "00000000"
+                                   "00000000" "00000000" "00000000" "00000000" "0000000B" "00000000"
+                                   CPIO_TRAILER_NAME "\0\0\0";
+
 int cpio_add_trailer(struct cpio_writer *w) {
-        return add_entry(w, CPIO_TRAILER_NAME, sizeof(CPIO_TRAILER_NAME) - 1, 0, 1, NULL, 0);
+        /* 110 header bytes, the name with its NUL, padded to 4: 124. */
+        size_t n = sizeof(cpio_trailer);
+
+        if (n > w->size - w->used)
+                return KEEL_E_CPIO_NO_ROOM;
+        put(w, cpio_trailer, n);
+        return KEEL_OK;
 }
 
-int cpio_pack_file_in_directory(struct cpio_writer *w, const char *dir, uint32_t dir_permissions, const char *name,
-                                uint32_t file_permissions, const void *data, size_t len) {
-        char joined[CPIO_JOINED_MAX];
-        size_t d = dir ? strlen(dir) : 0, n = name ? strlen(name) : 0;
-        size_t mark = w->used;
-        uint32_t inode_mark = w->next_inode;
+int cpio_add_prefix(struct cpio_writer *w, const char *path, uint32_t dir_permissions) {
+        char part[CPIO_JOINED_MAX];
+        size_t len = path ? strlen(path) : 0;
         int r;
+
+        if (len == 0 || len > CPIO_PATH_MAX)
+                return KEEL_E_CPIO_BAD_NAME;
+        /* Every leading directory 0555 (as mkdir -p would need them), the
+         * last one with its own mode; empty components ("a//b") skipped. */
+        for (size_t i = 1; i < len; i++) {
+                if (path[i] != '/' || path[i - 1] == '/')
+                        continue;
+                memcpy(part, path, i);
+                part[i] = '\0';
+                r = cpio_add_directory(w, part, 0555);
+                if (r != KEEL_OK)
+                        return r;
+        }
+        return cpio_add_directory(w, path, dir_permissions);
+}
+
+/* dir + '/' + name into out (room for CPIO_JOINED_MAX). */
+static int join_path(const char *dir, const char *name, char *out) {
+        size_t d = dir ? strlen(dir) : 0, n = name ? strlen(name) : 0;
 
         if (d == 0 || n == 0 || d > CPIO_PATH_MAX - 1 || n > CPIO_PATH_MAX - d - 1)
                 return KEEL_E_CPIO_BAD_NAME;
         for (size_t i = 0; i < n; i++)
                 if (name[i] == '/')
                         return KEEL_E_CPIO_BAD_NAME;
-        memcpy(joined, dir, d);
-        joined[d] = '/';
-        memcpy(joined + d + 1, name, n);
-        joined[d + 1 + n] = '\0';
+        memcpy(out, dir, d);
+        out[d] = '/';
+        memcpy(out + d + 1, name, n);
+        out[d + 1 + n] = '\0';
+        return KEEL_OK;
+}
 
-        r = cpio_add_directory(w, dir, dir_permissions);
-        if (r == KEEL_OK)
-                r = cpio_add_file(w, joined, file_permissions, data, len);
+int cpio_pack_directory(struct cpio_writer *w, const char *dir, uint32_t dir_permissions, uint32_t file_permissions,
+                        const struct cpio_file *files, size_t n_files) {
+        char joined[CPIO_JOINED_MAX];
+        size_t mark = w->used;
+        uint32_t inode_mark = w->next_inode;
+        int r;
+
+        if (n_files > 0 && !files)
+                return KEEL_E_INVALID_ARGUMENT;
+        r = cpio_add_prefix(w, dir, dir_permissions);
+        for (size_t i = 0; r == KEEL_OK && i < n_files; i++) {
+                r = join_path(dir, files[i].name, joined);
+                if (r == KEEL_OK)
+                        r = cpio_add_file(w, joined, file_permissions, files[i].data, files[i].size);
+        }
         if (r == KEEL_OK)
                 r = cpio_add_trailer(w);
         if (r != KEEL_OK) {
@@ -134,4 +181,15 @@ int cpio_pack_file_in_directory(struct cpio_writer *w, const char *dir, uint32_t
                 w->next_inode = inode_mark;
         }
         return r;
+}
+
+int cpio_pack_file_in_directory(struct cpio_writer *w, const char *dir, uint32_t dir_permissions, const char *name,
+                                uint32_t file_permissions, const void *data, size_t len) {
+        struct cpio_file f = { .name = name, .data = data, .size = len };
+
+        /* One file: a name that is missing or has a '/' is the caller's error
+         * even before the directory is looked at. */
+        if (!name || !name[0])
+                return KEEL_E_CPIO_BAD_NAME;
+        return cpio_pack_directory(w, dir, dir_permissions, file_permissions, &f, 1);
 }

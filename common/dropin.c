@@ -57,6 +57,9 @@ enum dropin_verdict dropin_check_name(const uint16_t *name, size_t max_units, co
         for (size_t i = 0; i < len; i++)
                 if (name[i] == '/' || name[i] == '\\')
                         return DROPIN_SEPARATOR;
+        for (size_t i = 0; i < len; i++)
+                if (name[i] < 0x20 || name[i] == 0x7f)
+                        return DROPIN_CONTROL;
         return DROPIN_TAKE;
 }
 
@@ -68,6 +71,8 @@ const char *dropin_verdict_text(enum dropin_verdict v) {
                 return "name is longer than 255 characters";
         case DROPIN_SEPARATOR:
                 return "name holds a path separator";
+        case DROPIN_CONTROL:
+                return "name holds a control character";
         default:
                 return "";
         }

@@ -7,7 +7,8 @@
  * of this kind and are passed over without a word; of the others, names
  * that are not ASCII or longer than 255 characters (Linux's NAME_MAX) are
  * refused. keel also refuses a name holding '/' or '\' (a crafted file
- * system can have one; in a cpio archive it would be a path). Names are
+ * system can have one; in a cpio archive it would be a path) or a control
+ * character (no FAT long name has one). Names are
  * sorted by UTF-16 code units (systemd's strcmp16), so that what is
  * measured never depends on the firmware's directory order. */
 #pragma once
@@ -23,6 +24,7 @@ enum dropin_verdict {
         DROPIN_NOT_ASCII,      /* a character above U+007F */
         DROPIN_TOO_LONG,       /* more than DROPIN_NAME_MAX characters */
         DROPIN_SEPARATOR,      /* a '/' or '\' */
+        DROPIN_CONTROL,        /* a control character (FAT allows none; it would drive the console) */
 };
 
 /* Judges name (at most max_units units are looked at; a name not

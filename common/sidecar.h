@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* What systemd-stub hands the OS from beside the UKI, as data: per kind of
+ * file, where it is found, where it lands in the initrd, its modes, the PCR
+ * and the event description its archive is measured with, and keel's
+ * limits (systemd-stub has none but memory: these keep a hostile ESP from
+ * exhausting it). Shared by the stub (stub/sidecar.c) and its tests. */
+#pragma once
+
+#include "util.h"
+
+enum sidecar_flag {
+        SIDECAR_FLAG_PARAMETERS,  /* StubPcrKernelParameters */
+        SIDECAR_FLAG_SYSEXTS,     /* StubPcrInitRDSysExts */
+        SIDECAR_FLAG_CONFEXTS,    /* StubPcrInitRDConfExts */
+};
+
+struct sidecar_kind {
+        const char *dir;             /* volume path with '\', NULL: the UKI's own <path>.extra.d */
+        const char *suffix;          /* case-insensitive */
+        const char *exclude_suffix;  /* NULL: none */
+        const char *target;          /* directory in the initrd, no leading '/' */
+        uint32_t dir_mode, file_mode;
+        uint32_t pcr;
+        const char *description;     /* the EV_IPL event's text */
+        enum sidecar_flag flag;
+        size_t max_file_size;        /* bytes */
+        size_t max_files;            /* per directory */
+};
+
+/* Credentials: systemd refuses an encrypted credential over 1 MiB + 128 KiB
+ * (CREDENTIAL_ENCRYPTED_SIZE_MAX), so a larger file is no credential. */
+#define SIDECAR_CREDENTIAL_SIZE_MAX (1024u * 1024u + 128u * 1024u)
+#define SIDECAR_CREDENTIALS_MAX 128u
+/* Extension images: at most 32 per directory, 1 GiB each. */
+#define SIDECAR_EXTENSION_SIZE_MAX (1024u * 1024u * 1024u)
+#define SIDECAR_EXTENSIONS_MAX 32u
+/* All files of all kinds together, in memory at once. */
+#define SIDECAR_TOTAL_SIZE_MAX (UINT64_C(1) << 30)
+
+/* In systemd-stub's order (generate_sidecar_initrds()): the archives are
+ * measured and appended to the initrd in this order. */
+#define SIDECAR_KINDS 6
+extern const struct sidecar_kind sidecar_kinds[SIDECAR_KINDS];
+
+/* Whether a file of size bytes can still be taken when used bytes of the
+ * total are taken already (no overflow for any inputs). */
+bool sidecar_size_fits(const struct sidecar_kind *k, uint64_t size, uint64_t used);
