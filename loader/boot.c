@@ -7,6 +7,7 @@
 #include "../efi/tpm.h"
 #include "../efi/initrd.h"
 #include "../efi/devicetree.h"
+#include "../efi/smbios.h"
 #include "../common/error.h"
 #include "../common/fdt.h"
 
@@ -23,6 +24,41 @@ static CHAR16 *options_to_utf16(const char *options) {
         out = efi_alloc((len + 1) * sizeof(CHAR16));
         if (out)
                 utf8_to_utf16(options, len, out);
+        return out;
+}
+
+/* systemd-boot 256+: a Type #1 `linux` entry's options get SMBIOS type 11
+ * io.systemd.boot.kernel-cmdline-extra= appended (after one space), before
+ * they are measured. keel takes it only with Secure Boot off: nothing signs
+ * the hypervisor's string. Returns the new options (the old freed), or the
+ * old ones when there is nothing to add. */
+static CHAR16 *append_smbios_extra(CHAR16 *options) {
+        CHAR16 *extra, *out;
+        size_t a, b;
+
+        extra = smbios_oem_string("io.systemd.boot.kernel-cmdline-extra=");
+        if (!extra)
+                return options;
+        if (secure_boot_enabled()) {
+                efi_print("keel: Secure Boot is on: ignoring SMBIOS io.systemd.boot.kernel-cmdline-extra=\n");
+                efi_free(extra);
+                return options;
+        }
+        a = options ? utf16_strnlen(options, SIZE_MAX / 4) : 0;
+        b = utf16_strnlen(extra, SIZE_MAX / 4);
+        out = efi_alloc((a + 1 + b + 1) * sizeof(CHAR16));
+        if (!out) {
+                efi_free(extra);
+                return options;
+        }
+        if (a > 0) {
+                memcpy(out, options, a * sizeof(CHAR16));
+                out[a++] = ' ';
+        }
+        memcpy(out + a, extra, b * sizeof(CHAR16));
+        out[a + b] = 0;
+        efi_free(extra);
+        efi_free(options);
         return out;
 }
 
@@ -222,6 +258,7 @@ out:
 
 EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, const struct boot_entry *e,
                             const struct boot_options *o) {
+        char profile_options[ENTRY_BOOT_OPTIONS_MAX]; /* "@N" and an edit, for a UKI profile */
         CHAR16 *options = NULL;
         uint8_t *initrd = NULL;
         size_t initrd_size = 0;
@@ -240,7 +277,8 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 /* A UKI gets no command line unless the user edited one, so
                  * that its own signed .cmdline applies and PCR 12 stays
                  * predictable. */
-                options = options_to_utf16(o->edited_options);
+                options = options_to_utf16(entry_boot_options(e, o->edited_options, profile_options,
+                                                              sizeof(profile_options)));
                 err = start_image(parent, part->device, e->efi_path, options, false, NULL, 0, NULL,
                                   o->watchdog_seconds);
                 break;
@@ -254,6 +292,7 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                                           o->watchdog_seconds);
                         break;
                 }
+                options = append_smbios_extra(options);
                 err = check_initrds_allowed(part->root, e);
                 if (err == EFI_SUCCESS)
                         err = read_initrds(part->root, e, &initrd, &initrd_size);

@@ -11,11 +11,39 @@
 #include "../efi/initrd.h"
 #include "../efi/self.h"
 
-/* The StubFeatures bits this file implements. */
-#define STUB_ADDON_FEATURES UINT64_C(0)
+/* The StubFeatures bits this file implements (systemd's numbering):
+ * CMDLINE_ADDONS, CMDLINE_SMBIOS, DEVICETREE_ADDONS. */
+#define STUB_FEATURE_CMDLINE_ADDONS (UINT64_C(1) << 5)
+#define STUB_FEATURE_CMDLINE_SMBIOS (UINT64_C(1) << 6)
+#define STUB_FEATURE_DEVICETREE_ADDONS (UINT64_C(1) << 7)
+#define STUB_ADDON_FEATURES \
+        (STUB_FEATURE_CMDLINE_ADDONS | STUB_FEATURE_CMDLINE_SMBIOS | STUB_FEATURE_DEVICETREE_ADDONS)
+
+/* At most this many device trees, and this many microcode + initrd blobs
+ * from addons (the initrd list has room for INITRD_PIECES_MAX parts in all);
+ * further ones are skipped with a console line. */
+#define STUB_ADDON_BLOBS_MAX 8
+
+/* A blob copied out of an addon (the addon image is unloaded at once). */
+struct stub_addon_blob {
+        CHAR16 *name;   /* the addon's file name, for the event log */
+        void *data;
+        size_t size;
+};
 
 struct stub_addons {
-        size_t n_addons;
+        size_t n_addons;                /* addons used */
+        CHAR16 *cmdline;                /* their .cmdline joined (NULL: none) */
+        size_t cmdline_units;
+        /* The UKI has a .cmdline: words that could override its dm-verity
+         * settings are dropped from whatever is appended to it. */
+        bool bind_verity;
+        struct stub_addon_blob dtbs[STUB_ADDON_BLOBS_MAX];
+        size_t n_dtbs;
+        struct stub_addon_blob ucodes[STUB_ADDON_BLOBS_MAX];
+        size_t n_ucodes;
+        struct stub_addon_blob initrds[STUB_ADDON_BLOBS_MAX];
+        size_t n_initrds;
 };
 
 /* Loads the global, then the per-UKI addons; never fails the boot (an addon
