@@ -607,6 +607,34 @@ bool entry_uki_path(struct slice filename, char *out, size_t out_size) {
 
 bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
                        size_t osrel_len, const void *cmdline, size_t cmdline_len) {
+        return entries_add_type2_profile(l, source, filename, 0, NULL, 0, osrel, osrel_len, cmdline, cmdline_len);
+}
+
+/* The title systemd-boot 257 gives a profile: "NAME (TITLE)", else for a
+ * profile past the first "NAME (ID)" or "NAME (Profile #N+1)", else NAME. */
+static void profile_title(char *out, size_t out_size, const char *name, unsigned profile, const char *id,
+                          const char *title) {
+        size_t o = 0;
+
+        text_append(out, out_size, &o, name);
+        if (!title[0] && profile == 0)
+                return;
+        text_append(out, out_size, &o, " (");
+        if (title[0] || id[0])
+                text_append(out, out_size, &o, title[0] ? title : id);
+        else {
+                text_append(out, out_size, &o, "Profile #");
+                text_append_number(out, out_size, &o, (uint64_t) profile + 1);
+        }
+        text_append(out, out_size, &o, ")");
+}
+
+bool entries_add_type2_profile(struct entry_list *l, enum entry_source source, struct slice filename,
+                               unsigned profile, const void *profile_text, size_t profile_len, const void *osrel,
+                               size_t osrel_len, const void *cmdline, size_t cmdline_len) {
+        char profile_id[UKI_PROFILE_VALUE_MAX], ptitle[UKI_PROFILE_VALUE_MAX];
+        char full_title[OSREL_VALUE_MAX + UKI_PROFILE_VALUE_MAX + 32], id[ENTRY_ID_MAX + 16];
+        size_t o = 0;
         static const char *const title_keys[] = { "PRETTY_NAME", "IMAGE_ID", "NAME", "ID", NULL };
         static const char *const version_keys[] = { "IMAGE_VERSION", "VERSION", "VERSION_ID", "BUILD_ID", NULL };
         static const char *const sort_key_keys[] = { "IMAGE_ID", "ID", NULL };
@@ -636,6 +664,20 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
         osrel_first(l, filename, osrel, osrel_len, sort_key_keys, sort_key, sizeof(sort_key), &too_long);
         if (too_long)
                 goto refuse;
+        profile_id[0] = ptitle[0] = '\0';
+        if (profile_text && uki_profile_info(profile_text, profile_len, profile_id, ptitle) != KEEL_OK) {
+                warn(l, filename, "a .profile value is too long, ignoring this profile");
+                goto refuse;
+        }
+        profile_title(full_title, sizeof(full_title), title, profile, profile_id, ptitle);
+        /* Profiles past the first are "ID@N" (systemd-boot 257), the first keeps the UKI's ID. */
+        if (profile > 0) {
+                text_append(id, sizeof(id), &o, e->id);
+                text_append(id, sizeof(id), &o, "@");
+                text_append_number(id, sizeof(id), &o, profile);
+                e->id = arena_strdup(l, slice_from_cstr(id), &ok);
+        }
+        e->profile = profile;
 
         options = slice_strip(slice_from(cmdline ? cmdline : "", cmdline ? cmdline_len : 0));
         for (size_t i = 0; i < options.len; i++)
@@ -650,7 +692,7 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
                 goto refuse;
         e->type = ENTRY_TYPE2;
         e->source = source;
-        e->title = arena_strdup(l, slice_from_cstr(title), &ok);
+        e->title = arena_strdup(l, slice_from_cstr(full_title), &ok);
         e->version = arena_strdup_optional(l, slice_from_cstr(version), &ok);
         e->sort_key = arena_strdup_optional(l, slice_from_cstr(sort_key), &ok);
         e->efi_path = arena_strdup(l, slice_from_cstr(path), &ok);
@@ -660,6 +702,23 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
 refuse:
         l->arena_used = arena_mark;
         return false;
+}
+
+const char *entry_boot_options(const struct boot_entry *e, const char *edited, char *out, size_t out_size) {
+        size_t o = 0, need;
+
+        if (e->type != ENTRY_TYPE2 || e->profile == 0)
+                return edited;
+        if (out_size < 16)
+                return NULL;
+        text_append(out, out_size, &o, "@");
+        text_append_number(out, out_size, &o, e->profile);
+        need = edited ? strlen(edited) + 1 : 0;
+        if (edited && need < out_size - o) {
+                text_append(out, out_size, &o, " ");
+                text_append(out, out_size, &o, edited);
+        }
+        return out;
 }
 
 bool entries_add_auto_firmware(struct entry_list *l) {

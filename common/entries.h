@@ -13,6 +13,7 @@
 #include "bootcount.h"
 #include "loader-conf.h"
 #include "strutil.h"
+#include "uki.h"
 
 enum entry_type {
         ENTRY_TYPE1,          /* \loader\entries\*.conf */
@@ -45,6 +46,7 @@ struct boot_entry {
         const char *options;     /* Type #1 options joined; a UKI's .cmdline; NULL if none */
         int64_t tries_left;      /* BOOTCOUNT_UNKNOWN without a counter */
         int64_t tries_done;
+        unsigned profile;        /* Type #2: the UKI profile it boots ("@N" load options when > 0) */
         /* The entry's strings in the list's arena, one block per entry (for
          * the list itself: a ranked list moves blocks to reuse the space of
          * entries it dropped). */
@@ -153,6 +155,25 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
  * be NULL/0). */
 bool entries_add_type2(struct entry_list *l, enum entry_source source, struct slice filename, const void *osrel,
                        size_t osrel_len, const void *cmdline, size_t cmdline_len);
+
+/* The same for one profile of a multi-profile UKI (systemd-boot 257): the
+ * sections of that profile (uki_find_profile_sections()) and its .profile
+ * text (NULL for a UKI without profiles). Profile 0 keeps the UKI's ID,
+ * profile N > 0 is "ID@N"; the title is the OS name followed by the
+ * profile's TITLE= (else, past profile 0, its ID= or "Profile #N+1") in
+ * parentheses. */
+bool entries_add_type2_profile(struct entry_list *l, enum entry_source source, struct slice filename,
+                               unsigned profile, const void *profile_text, size_t profile_len, const void *osrel,
+                               size_t osrel_len, const void *cmdline, size_t cmdline_len);
+
+/* The load options a Type #2 entry is started with: for profile 0 the
+ * edited command line (NULL when none: the UKI's own .cmdline applies);
+ * for profile N > 0 "@N", followed by " " and the edited command line when
+ * there is one (systemd-boot 257), written to out (ENTRY_BOOT_OPTIONS_MAX
+ * bytes hold any edit the menu makes; an edit that does not fit is
+ * dropped rather than cut). */
+#define ENTRY_BOOT_OPTIONS_MAX (8192 + 16)
+const char *entry_boot_options(const struct boot_entry *e, const char *edited, char *out, size_t out_size);
 
 /* Whether the loader reads a UKI's section (".osrel", ".cmdline") of this
  * size; when not, why, as a warning's text ("its .cmdline section is 70000

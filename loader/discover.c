@@ -101,14 +101,49 @@ static bool section_fits(const char *name, const char *section_name, const struc
         return false;
 }
 
+/* One profile's entry (systemd-boot 257 lists each profile of a UKI as its
+ * own entry); false when the UKI has no such profile. */
+static bool add_type2_profile(struct entry_list *l, EFI_FILE *f, const struct pe_image *pe, unsigned profile,
+                              enum entry_source source, const char *name) {
+        struct uki_sections u;
+        char *osrel = NULL, *cmdline = NULL, *text = NULL;
+        size_t osrel_size = 0, cmdline_size = 0, text_size = 0;
+        EFI_STATUS err;
+        int r = uki_find_profile_sections(pe, profile, &u);
+
+        if (r == KEEL_E_UKI_NO_SUCH_PROFILE)
+                return false;
+        if (r != KEEL_OK) {
+                efi_print("keel: %s: %s, ignoring it\n", name, keel_strerror(r));
+                return false;
+        }
+        if (!section_fits(name, ".osrel", u.section[UKI_SECTION_OSREL]) ||
+            !section_fits(name, ".cmdline", u.section[UKI_SECTION_CMDLINE]) ||
+            !section_fits(name, ".profile", u.section[UKI_SECTION_PROFILE]))
+                return true;
+        err = read_section(f, u.section[UKI_SECTION_OSREL], &osrel, &osrel_size);
+        if (err == EFI_SUCCESS)
+                err = read_section(f, u.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_size);
+        if (err == EFI_SUCCESS)
+                err = read_section(f, u.section[UKI_SECTION_PROFILE], &text, &text_size);
+        if (err != EFI_SUCCESS)
+                efi_print("keel: %s: cannot read its .osrel/.cmdline/.profile (%s), ignoring it\n", name,
+                          efi_status_text(err));
+        else
+                entries_add_type2_profile(l, source, slice_from_cstr(name), profile, text, text_size, osrel,
+                                          osrel_size, cmdline, cmdline_size);
+        efi_free(osrel);
+        efi_free(cmdline);
+        efi_free(text);
+        return err == EFI_SUCCESS;
+}
+
 static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source source, const CHAR16 *path,
                       const char *name) {
         EFI_FILE *f = NULL;
         struct pe_image *pe = efi_alloc(sizeof(*pe));
         uint8_t *head = efi_alloc(PE_FILE_HEADERS_MAX);
         struct uki_sections u;
-        char *osrel = NULL, *cmdline = NULL;
-        size_t osrel_size = 0, cmdline_size = 0;
         uint64_t size = 0;
         EFI_STATUS err;
         int r;
@@ -133,22 +168,12 @@ static void add_type2(struct entry_list *l, EFI_FILE *root, enum entry_source so
                 efi_print("keel: %s: %s, ignoring it\n", name, keel_strerror(r));
                 goto out;
         }
-        if (!section_fits(name, ".osrel", u.section[UKI_SECTION_OSREL]) ||
-            !section_fits(name, ".cmdline", u.section[UKI_SECTION_CMDLINE]))
-                goto out;
-        err = read_section(f, u.section[UKI_SECTION_OSREL], &osrel, &osrel_size);
-        if (err == EFI_SUCCESS)
-                err = read_section(f, u.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_size);
-        if (err != EFI_SUCCESS) {
-                efi_print("keel: %s: cannot read its .osrel/.cmdline (%s), ignoring it\n", name, efi_status_text(err));
-                goto out;
-        }
-        entries_add_type2(l, source, slice_from_cstr(name), osrel, osrel_size, cmdline, cmdline_size);
+        /* Profile 0 is the UKI itself when it has no .profile. */
+        for (unsigned p = 0; p < UKI_PROFILES_MAX && add_type2_profile(l, f, pe, p, source, name); p++)
+                ;
 out:
         if (f)
                 f->Close(f);
-        efi_free(osrel);
-        efi_free(cmdline);
         efi_free(head);
         efi_free(pe);
 }

@@ -186,8 +186,11 @@ static bool section_fits(const char *path, const char *section_name, const struc
 
 /* esp_read_uki_metadata(), also saying whether a section was left out for
  * its size: the loader then ignores the whole UKI, and so must the host. */
-static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osrel, size_t *ret_osrel_len,
-                             char **ret_cmdline, size_t *ret_cmdline_len, bool *ret_too_large) {
+/* One profile's sections (the loader's per-profile entries); returns 1
+ * when the UKI has no such profile. ret_profile may be NULL. */
+static int read_uki_profile(const char *path, uint16_t machine, unsigned profile, char **ret_osrel,
+                            size_t *ret_osrel_len, char **ret_cmdline, size_t *ret_cmdline_len, char **ret_profile,
+                            size_t *ret_profile_len, bool *ret_too_large) {
         struct input_file *f = malloc(sizeof(*f));
         struct pe_image *pe = malloc(sizeof(*pe));
         struct uki_sections u;
@@ -195,6 +198,10 @@ static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osre
 
         *ret_osrel = *ret_cmdline = NULL;
         *ret_osrel_len = *ret_cmdline_len = 0;
+        if (ret_profile) {
+                *ret_profile = NULL;
+                *ret_profile_len = 0;
+        }
         *ret_too_large = false;
         if (!f || !pe)
                 goto out;
@@ -208,10 +215,21 @@ static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osre
                 k = pe_check_machine(pe, machine);
         if (k == KEEL_OK)
                 k = uki_find_sections(pe, &u);
+        if (k == KEEL_OK && profile > 0)
+                k = uki_find_profile_sections(pe, profile, &u);
+        if (k == KEEL_E_UKI_NO_SUCH_PROFILE) {
+                r = 1;
+                goto out;
+        }
         if (k != KEEL_OK) {
                 log_warning("%s: %s, ignoring", path, keel_strerror(k));
                 goto out;
         }
+        if (ret_profile && !section_fits(path, ".profile", u.section[UKI_SECTION_PROFILE]))
+                *ret_too_large = true;
+        else if (ret_profile && u.section[UKI_SECTION_PROFILE] &&
+                 read_section(f->fd, u.section[UKI_SECTION_PROFILE], ret_profile, ret_profile_len) < 0)
+                log_warning("%s: cannot read .profile", path);
         if (!section_fits(path, ".osrel", u.section[UKI_SECTION_OSREL]))
                 *ret_too_large = true;
         else if (u.section[UKI_SECTION_OSREL] &&
@@ -229,6 +247,12 @@ out:
         free(f);
         free(pe);
         return r;
+}
+
+static int read_uki_metadata(const char *path, uint16_t machine, char **ret_osrel, size_t *ret_osrel_len,
+                             char **ret_cmdline, size_t *ret_cmdline_len, bool *ret_too_large) {
+        return read_uki_profile(path, machine, 0, ret_osrel, ret_osrel_len, ret_cmdline, ret_cmdline_len, NULL, NULL,
+                                ret_too_large);
 }
 
 int esp_read_uki_metadata(const char *path, char **ret_osrel, size_t *ret_osrel_len, char **ret_cmdline,
@@ -333,19 +357,24 @@ static void discover_type2(struct entry_list *l, const char *root, enum entry_so
 
         for (size_t i = 0; i < n; i++) {
                 struct slice name = slice_from_cstr(names[i]);
-                char *path, *osrel, *cmdline;
-                size_t osrel_len, cmdline_len;
+                char *path, *osrel, *cmdline, *profile;
+                size_t osrel_len, cmdline_len, profile_len;
                 bool too_large;
 
                 if (!entry_filename_is_type2(name))
                         continue;
                 path = join_path(dir, names[i]);
-                if (path && is_regular(path) &&
-                    read_uki_metadata(path, l->machine, &osrel, &osrel_len, &cmdline, &cmdline_len, &too_large) == 0) {
+                /* Each profile is an entry of its own, as in the loader. */
+                for (unsigned p = 0; p < UKI_PROFILES_MAX && path && is_regular(path) &&
+                                     read_uki_profile(path, l->machine, p, &osrel, &osrel_len, &cmdline, &cmdline_len,
+                                                      &profile, &profile_len, &too_large) == 0;
+                     p++) {
                         if (!too_large)
-                                entries_add_type2(l, source, name, osrel, osrel_len, cmdline, cmdline_len);
+                                entries_add_type2_profile(l, source, name, p, profile, profile_len, osrel, osrel_len,
+                                                          cmdline, cmdline_len);
                         free(osrel);
                         free(cmdline);
+                        free(profile);
                 }
                 free(path);
         }
