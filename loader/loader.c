@@ -9,6 +9,7 @@
 #include "discover.h"
 #include "enroll.h"
 #include "menu.h"
+#include "random-seed.h"
 #include "xbootldr.h"
 #include "../common/glob.h"
 #include "../efi/arch.h"
@@ -20,7 +21,7 @@
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
-         LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY)
+         LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_RANDOM_SEED)
 
 struct loader {
         EFI_HANDLE image;
@@ -206,6 +207,11 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
         err = count_boot_try(part, e);
         if (err != EFI_SUCCESS)
                 return err;
+        /* As systemd-boot: only for what starts Linux (a UKI or a Type #1
+         * kernel), with the seed file on the loader's own ESP, refreshed on
+         * disk before anything of the entry runs. */
+        if (e->type == ENTRY_TYPE2 || (e->type == ENTRY_TYPE1 && e->linux_path))
+                (void) random_seed_process(L->esp.root);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
         return boot_entry_start(L->image, part, e, &o);
 }
