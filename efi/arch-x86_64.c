@@ -18,3 +18,7 @@ uint64_t arch_ticks(void) {
 uint64_t arch_ticks_per_second(void) {
         return 0;
 }
+
+/* x86 keeps instruction fetches coherent with stores. */
+void arch_sync_icache(const void *p _unused_, size_t size _unused_) {
+}

@@ -6,6 +6,7 @@
  * architecture. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The PE machine type of images this binary can start (a UKI's kernel, a
@@ -27,3 +28,8 @@ uint64_t arch_ticks(void);
 /* arch_ticks()' frequency in Hz when the CPU states it (cntfrq_el0), 0 when
  * it must be measured against the firmware's Stall() (x86). */
 uint64_t arch_ticks_per_second(void);
+
+/* Makes instructions just written to [p, p + size) the ones the CPU fetches
+ * (arm64: clean the data cache, invalidate the instruction cache to the
+ * point of unification; x86: coherent already, nothing to do). */
+void arch_sync_icache(const void *p, size_t size);

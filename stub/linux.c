@@ -2,14 +2,22 @@
 #include "linux.h"
 #include "secure-boot.h"
 #include "../efi/arch.h"
+#include "../efi/pe-loader.h"
 #include "../common/error.h"
-#include "../common/pe.h"
+#include "../common/pe-load.h"
 #include "../common/utf.h"
 
 #define DP_TYPE_MEDIA 0x04
 #define DP_SUBTYPE_VENDOR 0x03
 #define DP_TYPE_END 0x7f
 #define DP_SUBTYPE_END_ENTIRE 0xff
+
+/* shim's protocols (rhboot/shim): the lock protocol of every shim, the
+ * image loader of shim 16 and later, which also takes over LoadImage(). */
+#define SHIM_LOCK_GUID \
+        { 0x605dab50, 0xe046, 0x4300, { 0xab, 0xb6, 0x3d, 0xd8, 0x10, 0xdd, 0x8b, 0x23 } }
+#define SHIM_IMAGE_LOADER_GUID \
+        { 0x1f492041, 0xfadb, 0x4e59, { 0x9e, 0x57, 0x7c, 0xaf, 0xe7, 0x3a, 0x55, 0xab } }
 
 /* Describes the in-memory kernel to LoadImage; the GUID is keel's own. */
 static const struct {
@@ -23,15 +31,21 @@ static const struct {
         .end = { DP_TYPE_END, DP_SUBTYPE_END_ENTIRE, { sizeof(EFI_DEVICE_PATH), 0 } },
 };
 
+/* Large (96 section headers): not on the firmware's stack. */
+static struct pe_image kernel_pe;
+
+static int check_kernel(const void *kernel, size_t kernel_size, struct pe_load_info *ret) {
+        int r = pe_parse_headers(kernel, kernel_size, &kernel_pe);
+        if (r != KEEL_OK)
+                return r;
+        return pe_load_check(&kernel_pe, kernel, kernel_size, arch_pe_machine, ret);
+}
+
 EFI_STATUS linux_check(const void *kernel, size_t kernel_size) {
-        struct pe_image pe;
+        struct pe_load_info info;
         int r;
 
-        r = pe_parse_headers(kernel, kernel_size, &pe);
-        if (r == KEEL_OK)
-                r = pe_check_file_layout(&pe, kernel_size);
-        if (r == KEEL_OK)
-                r = pe_check_machine(&pe, arch_pe_machine);
+        r = check_kernel(kernel, kernel_size, &info);
         if (r != KEEL_OK) {
                 efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;
@@ -39,17 +53,27 @@ EFI_STATUS linux_check(const void *kernel, size_t kernel_size) {
         return EFI_SUCCESS;
 }
 
-EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size, const CHAR16 *cmdline) {
+static bool have_protocol(EFI_GUID guid) {
+        void *p = NULL;
+        return BS->LocateProtocol(&guid, NULL, &p) == EFI_SUCCESS && p;
+}
+
+/* The firmware's LoadImage(), for shim only: under Secure Boot shim adds
+ * its own policy (SBAT, MokListX) to every image it is asked to load, and
+ * shim 16's LoadImage() knows the kernel as a section of the UKI it
+ * verified. Older shims need the security hook as systemd-stub 258 does. */
+static EFI_STATUS exec_via_firmware(EFI_HANDLE parent, const void *kernel, size_t kernel_size, const CHAR16 *cmdline,
+                                    bool hook) {
         EFI_HANDLE kernel_image = NULL;
         EFI_LOADED_IMAGE *li;
         EFI_STATUS err;
 
-        /* The UKI's signature covers the kernel: only this one LoadImage()
-         * skips the firmware's db check, and the hook is gone right after. */
-        security_override_install((const EFI_DEVICE_PATH *) &kernel_device_path, kernel, kernel_size);
+        if (hook)
+                security_override_install((const EFI_DEVICE_PATH *) &kernel_device_path, kernel, kernel_size);
         err = BS->LoadImage(FALSE, parent, (EFI_DEVICE_PATH *) &kernel_device_path, (void *) kernel, kernel_size,
                             &kernel_image);
-        security_override_uninstall();
+        if (hook)
+                security_override_uninstall();
         if (err != EFI_SUCCESS) {
                 efi_print("keel: firmware refused to load the kernel: %s\n", efi_status_text(err));
                 /* EFI_SECURITY_VIOLATION leaves a loaded image behind. */
@@ -76,5 +100,40 @@ EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size,
 
 err_unload:
         BS->UnloadImage(kernel_image);
+        return err;
+}
+
+EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size, const CHAR16 *cmdline) {
+        struct pe_load_info info;
+        struct pe_loaded *loaded;
+        EFI_STATUS err;
+        int r;
+
+        /* Checked again on the very bytes that are loaded. */
+        r = check_kernel(kernel, kernel_size, &info);
+        if (r != KEEL_OK) {
+                efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
+                return EFI_LOAD_ERROR;
+        }
+
+        if (secure_boot_enabled()) {
+                if (have_protocol((EFI_GUID) SHIM_IMAGE_LOADER_GUID))
+                        return exec_via_firmware(parent, kernel, kernel_size, cmdline, false);
+                if (have_protocol((EFI_GUID) SHIM_LOCK_GUID))
+                        return exec_via_firmware(parent, kernel, kernel_size, cmdline, true);
+        }
+
+        loaded = efi_alloc(sizeof(*loaded));
+        if (!loaded)
+                return EFI_OUT_OF_RESOURCES;
+        err = pe_loader_load(&kernel_pe, &info, kernel, kernel_size, loaded);
+        if (err == EFI_SUCCESS) {
+                err = pe_loader_start(parent, loaded, cmdline);
+                efi_print("keel: kernel returned: %s\n", efi_status_text(err));
+                if (err == EFI_SUCCESS)
+                        err = EFI_LOAD_ERROR; /* a kernel that comes back did not boot */
+                pe_loader_free(loaded);
+        }
+        efi_free(loaded);
         return err;
 }
