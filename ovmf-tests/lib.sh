@@ -166,11 +166,16 @@ esp_ls() {
 # the initramfs report on WORKDIR/report.log. Returns QEMU's status; 124 on
 # timeout.
 qemu_boot() {
-        local work=$1 disk=$2 rc=0 tpm_args=() reboot_args=(-no-reboot)
+        local work=$1 disk=$2 rc=0 tpm_args=() reboot_args=(-no-reboot) smbios_args=() v
         local console_args=(-serial file:"$work/console.log") disk_ro=""
         shift 2
         [ "${QEMU_REBOOT:-0}" = 1 ] && reboot_args=()
         [ "${QEMU_DISK_READONLY:-0}" = 1 ] && disk_ro=",readonly=on"
+        # QEMU_SMBIOS_TYPE11: SMBIOS type 11 OEM strings, one per line (commas
+        # are escaped for QEMU's option parser).
+        while IFS= read -r v; do
+                if [ -n "$v" ]; then smbios_args+=(-smbios "type=11,value=${v//,/,,}"); fi
+        done <<<"${QEMU_SMBIOS_TYPE11:-}"
         if [ "${QEMU_CONSOLE_SOCKET:-0}" = 1 ]; then
                 rm -f "$work/console.sock"
                 console_args=(-chardev "socket,id=con0,path=$work/console.sock,server=on,wait=off,logfile=$work/console.log"
@@ -193,7 +198,7 @@ qemu_boot() {
                 -drive if=pflash,format=raw,unit=1,file="$work/OVMF_VARS.fd" \
                 -drive if=none,id=disk0,format=raw,file="$disk"$disk_ro -device virtio-blk-pci,drive=disk0,bootindex=1 \
                 "${console_args[@]}" -serial file:"$work/report.log" \
-                -net none "${tpm_args[@]}" "$@" </dev/null >"$work/qemu.log" 2>&1 || rc=$?
+                -net none "${tpm_args[@]}" "${smbios_args[@]}" "$@" </dev/null >"$work/qemu.log" 2>&1 || rc=$?
         if [ -f "$work/tpm/pid" ]; then
                 kill "$(cat "$work/tpm/pid")" 2>/dev/null || true
                 rm -f "$work/tpm/pid"

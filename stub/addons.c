@@ -384,25 +384,3 @@ void stub_addons_free(struct stub_addons *addons) {
         efi_free(addons->cmdline);
         *addons = (struct stub_addons) {};
 }
-
-/* Until efi/dropin.c (the helper "sidecar") is in the tree: no drop-in
- * files at all. Weak, so that its real functions replace these at link
- * time; to be removed once it is. */
-__attribute__((weak)) EFI_STATUS dropin_list(EFI_LOADED_IMAGE *image _unused_, const CHAR16 *path _unused_,
-                                             const CHAR16 *suffix _unused_, const CHAR16 *exclude_suffix _unused_,
-                                             size_t max_names _unused_, struct dropin_list *ret) {
-        *ret = (struct dropin_list) {};
-        return EFI_SUCCESS;
-}
-__attribute__((weak)) EFI_STATUS dropin_read(const struct dropin_list *l _unused_, size_t i _unused_,
-                                             size_t max_size _unused_, void **ret_data, size_t *ret_size) {
-        *ret_data = NULL;
-        *ret_size = 0;
-        return EFI_NOT_FOUND;
-}
-__attribute__((weak)) CHAR16 *dropin_path(const struct dropin_list *l _unused_, size_t i _unused_) {
-        return NULL;
-}
-__attribute__((weak)) void dropin_list_free(struct dropin_list *l) {
-        *l = (struct dropin_list) {};
-}

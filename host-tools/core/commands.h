@@ -5,6 +5,7 @@
 
 int uki_build_main(int argc, char **argv);
 int uki_inspect_main(int argc, char **argv);
+int addon_build_main(int argc, char **argv);
 int sign_main(int argc, char **argv);
 int verify_main(int argc, char **argv);
 int keys_create_main(int argc, char **argv);

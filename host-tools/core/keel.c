@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
         { "uki", "build", uki_build_main, "pack a kernel, initrds and metadata into a UKI" },
         { "uki", "inspect", uki_inspect_main, "list a UKI's sections, command line and os-release" },
+        { "addon", "build", addon_build_main, "make a UKI addon: extra command line, device tree, microcode, initrd" },
         { NULL, "sign", sign_main, "add an Authenticode signature to a UEFI image" },
         { NULL, "verify", verify_main, "check a UEFI image's Authenticode signature against a certificate" },
         { "keys", "create", keys_create_main, "create Secure Boot PK, KEK and db keys and their .esl/.auth" },

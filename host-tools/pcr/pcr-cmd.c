@@ -12,6 +12,7 @@
 #include "host-tools/core/commands.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
+#include "host-tools/pcr/pcr-addon.h"
 #include "host-tools/pcr/pcr-sign.h"
 #include "host-tools/pcr/pcr.h"
 #include "host-tools/uki/thin-content.h"
@@ -29,6 +30,8 @@ struct pcr_options {
         const char *output_path;
         const char *root;       /* --root: the volume of a thin UKI's content */
         unsigned profile;       /* --profile N (predict): a multi-profile UKI's profile, 0 by default */
+        const char *addons[128]; /* --addon FILE (predict): PCR 12 with these addons */
+        size_t n_addons;
 };
 
 static void options_free(struct pcr_options *o) {
@@ -71,6 +74,7 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                 { "output", required_argument, NULL, 'o' },      { "help", no_argument, NULL, 'h' },
                 { "root", required_argument, NULL, 'R' },
                 { "profile", required_argument, NULL, 'N' },
+                { "addon", required_argument, NULL, 'A' },
                 {},
         };
         int c, index = -1;
@@ -120,6 +124,13 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                         o->profile = (unsigned) v;
                         break;
                 }
+                case 'A':
+                        if (sign)
+                                return log_error("%s: unknown option --addon", command);
+                        if (o->n_addons == ARRAY_SIZE(o->addons))
+                                return log_error("%s: too many --addon (at most %zu)", command, ARRAY_SIZE(o->addons));
+                        o->addons[o->n_addons++] = optarg;
+                        break;
                 case 'h':
                         return 1;
                 case ':':
@@ -188,6 +199,7 @@ out:
 int pcr_predict_main(int argc, char **argv) {
         struct pcr_options o = {};
         struct pcr_value pcr11[_PCR_BANK_MAX];
+        struct pcr_value pcr12[_PCR_BANK_MAX];
         int r;
 
         r = parse_options("pcr predict", argc, argv, false, &o);
@@ -199,12 +211,18 @@ int pcr_predict_main(int argc, char **argv) {
                        "word; the default phases are those systemd-measure uses.\n"
                        "A thin UKI is predicted with the content it names (the fat UKI's PCR 11), found on\n"
                        "DIR, or on the volume the UKI is in when it is in .../EFI/Linux/.\n"
-                       "--profile N: the PCR 11 of a multi-profile UKI booted as \"@N\" (default 0).\n");
+                       "--profile N: the PCR 11 of a multi-profile UKI booted as \"@N\" (default 0).\n"
+                       "--addon FILE (repeatable, in the order the stub finds them: \\loader\\addons\\ by name,\n"
+                       "then <uki>.efi.extra.d\\ by name) also prints 12:BANK=HEX: PCR 12 after booting UKI\n"
+                       "directly (its own command line) with these addons and no other PCR 12 input.\n");
                 options_free(&o);
                 return 0;
         }
         if (r == 0)
                 r = predict(&o, pcr11);
+        /* Computed before anything is printed: a bad addon gives one line and no output. */
+        if (r == 0 && o.n_addons > 0)
+                r = pcr12_predict_addons(o.uki_path, o.profile, o.addons, o.n_addons, o.bank_mask, pcr12);
         for (size_t p = 0; r == 0 && p < o.n_phases; p++) {
                 if (isatty(STDERR_FILENO))
                         fprintf(stderr, "# PCR[11] Phase <%s>\n", o.phases[p][0] ? o.phases[p] : ":");
@@ -217,6 +235,16 @@ int pcr_predict_main(int argc, char **argv) {
                         printf("11:%s=", pcr_bank_name(v.bank));
                         for (size_t i = 0; i < v.size; i++)
                                 printf("%02x", v.digest[i]);
+                        printf("\n");
+                }
+        }
+        if (r == 0 && o.n_addons > 0) {
+                for (size_t b = 0; r == 0 && b < _PCR_BANK_MAX; b++) {
+                        if (!(o.bank_mask & (1u << b)))
+                                continue;
+                        printf("12:%s=", pcr_bank_name(pcr12[b].bank));
+                        for (size_t i = 0; i < pcr12[b].size; i++)
+                                printf("%02x", pcr12[b].digest[i]);
                         printf("\n");
                 }
         }

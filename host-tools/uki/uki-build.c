@@ -69,6 +69,8 @@ struct build_inputs {
         struct input_file initrds[MAX_INITRDS];
         uint8_t *dtb;
         size_t dtb_size;
+        uint8_t *ucode;         /* --microcode */
+        size_t ucode_size;
         struct verity_uki_options verity; /* roothash, usrhash */
         char *cmdline;
         size_t cmdline_size;
@@ -102,6 +104,7 @@ static size_t list_input_files(const struct uki_build_request *req, struct named
                 { "--stub", req->stub_path },
                 { "--linux", req->linux_path },
                 { "--devicetree", req->devicetree_path },
+                { "--microcode", req->microcode_path },
                 { "--pcrpkey", req->pcrpkey_path },
                 { "--pcr-private-key", req->pcr_private_key_path },
                 { "--key", req->sign_key_path },
@@ -149,11 +152,12 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
-                "                      [--devicetree DTB] [--thin ROOT]\n"
+                "                      [--devicetree DTB] [--microcode CPIO] [--thin ROOT]\n"
                 "                      [--profile TEXT|@FILE [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]]...\n"
                 "                      -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
                 "--devicetree DTB adds a flattened device tree as .dtb (its header is checked).\n"
+                "--microcode CPIO adds an early-microcode cpio archive as .ucode (before .initrd).\n"
                 "STUB defaults to the keel stub for the kernel's architecture (keelx64.efi, keelaa64.efi)\n"
                 "next to the keel binary (or in ../lib/keel/); a kernel and a stub for different machines\n"
                 "are refused.\n"
@@ -503,6 +507,15 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         return log_error("uki build: --devicetree %s: %zu bytes, the tree's header says %zu",
                                          req->devicetree_path, in->dtb_size, total);
         }
+        if (req->microcode_path) {
+                if (read_file(req->microcode_path, 256u * 1024 * 1024, &in->ucode, &in->ucode_size) < 0)
+                        return -1;
+                /* The kernel finds early microcode only in a newc cpio archive. */
+                if (in->ucode_size < 6 ||
+                    (memcmp(in->ucode, "070701", 6) != 0 && memcmp(in->ucode, "070702", 6) != 0))
+                        return log_error("uki build: --microcode %s is not a cpio archive (newc)",
+                                         req->microcode_path);
+        }
         if (req->uname)
                 snprintf(in->uname, sizeof(in->uname), "%s", req->uname);
         else {
@@ -528,6 +541,9 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         break;
                 case UKI_SECTION_DTB:
                         add_piece(add_section(in, UKI_SECTION_DTB), in->dtb, in->dtb_size);
+                        break;
+                case UKI_SECTION_UCODE:
+                        add_piece(add_section(in, UKI_SECTION_UCODE), in->ucode, in->ucode_size);
                         break;
                 case UKI_SECTION_TINITRD:
                         if (req->thin_initrd)
@@ -582,6 +598,7 @@ static void free_inputs(struct build_inputs *in) {
         free(in->stub);
         input_file_close(&in->kernel);
         free(in->dtb);
+        free(in->ucode);
         for (size_t i = 0; i < MAX_INITRDS; i++)
                 input_file_close(&in->initrds[i]);
         free(in->cmdline);
@@ -834,7 +851,7 @@ static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, 
 int uki_build_main(int argc, char **argv) {
         static const struct option long_options[] = {
                 { "stub", required_argument, NULL, 's' },    { "linux", required_argument, NULL, 'l' },
-                { "devicetree", required_argument, NULL, 'D' },
+                { "devicetree", required_argument, NULL, 'D' }, { "microcode", required_argument, NULL, 'U' },
                 { "initrd", required_argument, NULL, 'i' },  { "cmdline", required_argument, NULL, 'c' },
                 { "os-release", required_argument, NULL, 'r' }, { "uname", required_argument, NULL, 'u' },
                 { "output", required_argument, NULL, 'o' },  { "help", no_argument, NULL, 'h' },
@@ -869,6 +886,7 @@ int uki_build_main(int argc, char **argv) {
                 case 's': req.stub_path = optarg; break;
                 case 'l': req.linux_path = optarg; break;
                 case 'D': req.devicetree_path = optarg; break;
+                case 'U': req.microcode_path = optarg; break;
                 case 'i':
                         if (req.n_initrds == MAX_INITRDS)
                                 return log_error("too many --initrd (at most %d)", MAX_INITRDS), 1;

@@ -28,6 +28,7 @@ struct uki_build_request {
         const char *os_release;                 /* text, or NULL */
         const char *uname;                      /* NULL: from the kernel's setup header */
         const char *devicetree_path;            /* NULL, or a flattened device tree for .dtb */
+        const char *microcode_path;             /* NULL, or an early-microcode cpio for .ucode */
         const char *roothash, *usrhash;         /* NULL or hex, as --roothash/--usrhash */
         const char *sign_key_path;              /* NULL: unsigned; a path or a pkcs11: URI */
         const char *sign_cert_path;
