@@ -803,6 +803,16 @@ static int strcmp_ptr(const char *a, const char *b) {
         return cmp_int(a != NULL, b != NULL);
 }
 
+/* "ID" of an "ID@N" profile entry (N > 0); the ID itself otherwise. */
+static struct slice id_without_profile(const struct boot_entry *e) {
+        struct slice id = opt(e->id);
+
+        if (e->type == ENTRY_TYPE2 && e->profile > 0)
+                while (id.len > 0 && id.ptr[--id.len] != '@')
+                        ;
+        return id;
+}
+
 static int entry_compare(const struct boot_entry *a, const struct boot_entry *b) {
         int r;
 
@@ -823,7 +833,12 @@ static int entry_compare(const struct boot_entry *a, const struct boot_entry *b)
                 if (r != 0)
                         return r;
         }
-        r = -version_compare(opt(a->id), opt(b->id));
+        /* A UKI's profiles sort together, by their number (systemd-boot
+         * 257 compares the ID without "@N", then the profile). */
+        r = -version_compare(id_without_profile(a), id_without_profile(b));
+        if (r != 0)
+                return r;
+        r = cmp_int(a->profile, b->profile);
         if (r != 0)
                 return r;
         /* IDs that differ only in characters the version rules ignore

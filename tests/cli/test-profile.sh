@@ -141,6 +141,9 @@ assert e["multi.efi@2"]["title"] == "Rescue OS (rescue)"
 assert e["multi.efi@1"]["options"] == "console=ttyS0 debug" and e["multi.efi@2"]["options"] == "rescue"
 assert all(x["efi"] == "\\EFI\\Linux\\multi.efi" for x in e.values())
 ' "$T/entries.json"
+        order=$("$KEEL" entries --esp "$MNT" --json | python3 -c 'import json,sys; print(" ".join(e["id"] for e in json.load(sys.stdin)))')
+        check "keel entries: profiles in order 0, 1, 2, as systemd-boot 257 sorts them ($order)" \
+                [ "$order" = "multi.efi multi.efi@1 multi.efi@2" ]
         # bootctl 252 does not know profiles: it refuses a UKI with a
         # section name twice ("Duplicate section .cmdline, ignoring.") and
         # lists nothing, where keel lists the three profiles.
