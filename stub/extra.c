@@ -55,6 +55,10 @@ EFI_STATUS stub_extra_files_pack(const struct self_image *self, struct stub_extr
                 /* An empty section hands over nothing, as with systemd-stub. */
                 if (!data || size == 0)
                         continue;
+                /* os-release only for a multi-profile UKI (systemd 257 hands it to every UKI; keel keeps
+                 * UKIs without .profile exactly as systemd-stub 252 boots them). */
+                if (extra_files[i].section == UKI_SECTION_OSREL && !self->sections.section[UKI_SECTION_PROFILE])
+                        continue;
                 err = pack_one(data, size, extra_files[i].file_name, &ret->archives[ret->n_archives]);
                 if (err != EFI_SUCCESS)
                         return err;
