@@ -51,11 +51,13 @@ static int section_copy(const struct mapped_file *m, const struct pe_section *s,
         return 0;
 }
 
+/* The sections point into *ret_pe (caller frees it and unmaps m). */
 static int read_sections(const char *what, const char *path, unsigned profile, struct mapped_file *m,
-                         struct uki_sections *ret) {
+                         struct pe_image **ret_pe, struct uki_sections *ret) {
         struct pe_image *pe = malloc(sizeof(*pe));
         int r;
 
+        *ret_pe = NULL;
         if (!pe)
                 return log_error("out of memory");
         if (map_pe_file(path, m) < 0) {
@@ -67,11 +69,12 @@ static int read_sections(const char *what, const char *path, unsigned profile, s
                 r = pe_check_file_layout(pe, m->size);
         if (r == KEEL_OK)
                 r = uki_find_profile_sections(pe, profile, ret);
-        free(pe);
         if (r != KEEL_OK) {
+                free(pe);
                 unmap_file(m);
                 return log_error("pcr predict: %s %s: %s", what, path, keel_strerror(r));
         }
+        *ret_pe = pe;
         return 0;
 }
 
@@ -91,20 +94,20 @@ static void keep(struct blob *blobs, size_t *n, size_t *pieces, bool counts, uin
 static int take_addon(const char *path, const char *uki_uname, size_t uki_uname_len, struct addon_state *a) {
         struct mapped_file m;
         struct uki_sections s;
+        struct pe_image *pe;
         uint8_t *data, *uname;
         size_t size, uname_len, pieces;
         int r;
 
-        if (read_sections("--addon", path, 0, &m, &s) < 0)
+        if (read_sections("--addon", path, 0, &m, &pe, &s) < 0)
                 return -1;
-        if (section_copy(&m, s.section[UKI_SECTION_UNAME], &uname, &uname_len) < 0) {
-                unmap_file(&m);
-                return log_error("out of memory");
-        }
+        if (section_copy(&m, s.section[UKI_SECTION_UNAME], &uname, &uname_len) < 0)
+                goto oom;
         r = addon_check(&s, (const char *) uname, uname_len, uki_uname, uki_uname_len);
         free(uname);
         if (r != KEEL_OK) {
                 unmap_file(&m);
+                free(pe);
                 return log_error("pcr predict: --addon %s: %s (the stub skips it)", path, keel_strerror(r));
         }
         if (section_copy(&m, s.section[UKI_SECTION_CMDLINE], &data, &size) < 0)
@@ -135,9 +138,11 @@ static int take_addon(const char *path, const char *uki_uname, size_t uki_uname_
                 goto oom;
         keep(a->ucodes, &a->n_ucodes, &pieces, true, data, size);
         unmap_file(&m);
+        free(pe);
         return 0;
 oom:
         unmap_file(&m);
+        free(pe);
         return log_error("out of memory");
 }
 
@@ -208,6 +213,7 @@ int pcr12_predict_addons(const char *uki_path, unsigned profile, const char *con
         struct addon_state a = {};
         struct mapped_file uki;
         struct uki_sections s;
+        struct pe_image *pe;
         uint8_t *uname = NULL, *cmdline = NULL;
         size_t uname_len = 0, cmdline_len = 0;
         int r = 0;
@@ -216,12 +222,13 @@ int pcr12_predict_addons(const char *uki_path, unsigned profile, const char *con
                 pcr_value_init(&ret[b], (enum pcr_bank) b);
         if (n > ADDONS_MAX)
                 return log_error("pcr predict: too many --addon (at most %d)", ADDONS_MAX);
-        if (read_sections("UKI", uki_path, profile, &uki, &s) < 0)
+        if (read_sections("UKI", uki_path, profile, &uki, &pe, &s) < 0)
                 return -1;
         if (section_copy(&uki, s.section[UKI_SECTION_UNAME], &uname, &uname_len) < 0 ||
             section_copy(&uki, s.section[UKI_SECTION_CMDLINE], &cmdline, &cmdline_len) < 0)
                 r = log_error("pcr predict: UKI %s: cannot read its sections", uki_path);
         unmap_file(&uki);
+        free(pe);
         /* The stub measures a profile other than 0 first (its number as
          * UTF-16 with the NUL). */
         if (r == 0 && profile != 0) {
