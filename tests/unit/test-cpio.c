@@ -159,6 +159,106 @@ static void test_empty_file(void **state) {
         assert_int_equal(w.used, 110 + 6); /* "empty" and its NUL end 4-aligned: no padding */
 }
 
+/* What systemd-stub's pack_cpio() writes for a drop-in directory: the
+ * prefix directories (.extra 0555, .extra/credentials 0500), the files
+ * 0400 in the order given, and systemd's trailer — GNU cpio unpacks it to
+ * those names, modes and bytes. */
+static void test_pack_directory(void **state) {
+        static const struct cpio_file files[] = {
+                { "Two.CRED", "two", 3 },
+                { "a..b.cred", "", 0 },
+                { "one.cred", "secret-one\n", 11 },
+        };
+        char dir[] = "/tmp/keel-cpio-XXXXXX", cmd[768], path[256];
+        struct cpio_writer w;
+        struct stat st;
+        uint8_t *buf;
+        size_t size;
+        (void) state;
+
+        cpio_writer_init(&w, NULL, 0);
+        assert_keel(cpio_pack_directory(&w, ".extra/credentials", 0500, 0400, files, 3), KEEL_OK);
+        size = w.used;
+        buf = malloc(size);
+        assert_non_null(buf);
+        cpio_writer_init(&w, buf, size);
+        assert_keel(cpio_pack_directory(&w, ".extra/credentials", 0500, 0400, files, 3), KEEL_OK);
+        assert_int_equal(w.used, size);
+        assert_int_equal(size % 4, 0);
+        /* One byte less: nothing written, counter as before. */
+        cpio_writer_init(&w, buf, size - 1);
+        assert_keel(cpio_pack_directory(&w, ".extra/credentials", 0500, 0400, files, 3), KEEL_E_CPIO_NO_ROOM);
+        assert_int_equal(w.used, 0);
+        assert_int_equal(w.next_inode, 1);
+        /* A file name with a '/' spoils the whole archive. */
+        {
+                struct cpio_file bad = { "a/b", "x", 1 };
+                cpio_writer_init(&w, NULL, 0);
+                assert_keel(cpio_pack_directory(&w, ".extra/sysext", 0555, 0444, &bad, 1), KEEL_E_CPIO_BAD_NAME);
+                assert_int_equal(w.used, 0);
+                assert_keel(cpio_pack_directory(&w, ".extra/sysext", 0555, 0444, NULL, 1), KEEL_E_INVALID_ARGUMENT);
+                /* No files: the directories and the trailer (systemd-stub when no file could be read). */
+                assert_keel(cpio_pack_directory(&w, ".extra/sysext", 0555, 0444, NULL, 0), KEEL_OK);
+        }
+
+        if (run("command -v cpio >/dev/null") != 0) {
+                printf("# GNU cpio not installed, skipping the unpacking\n");
+                free(buf);
+                return;
+        }
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/archive.cpio", dir);
+        write_file(path, buf, size);
+        snprintf(cmd, sizeof(cmd), "cd %s && test \"$(cpio -it --quiet -H newc <archive.cpio | tr '\\n' ' ')\" = "
+                                   "'.extra .extra/credentials .extra/credentials/Two.CRED .extra/credentials/a..b.cred "
+                                   ".extra/credentials/one.cred '", dir);
+        assert_int_equal(run(cmd), 0);
+        snprintf(cmd, sizeof(cmd), "cd %s && mkdir out && cd out && cpio -idm --quiet -H newc <../archive.cpio", dir);
+        assert_int_equal(run(cmd), 0);
+        snprintf(path, sizeof(path), "%s/out/.extra", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0555);
+        snprintf(path, sizeof(path), "%s/out/.extra/credentials", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(st.st_mode & 07777, 0500);
+        snprintf(path, sizeof(path), "%s/out/.extra/credentials/one.cred", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0400);
+        assert_int_equal(st.st_size, 11);
+        snprintf(cmd, sizeof(cmd), "cd %s/out/.extra/credentials && test \"$(cat one.cred)\" = secret-one && "
+                                   "test \"$(cat Two.CRED)\" = two && test ! -s a..b.cred", dir);
+        assert_int_equal(run(cmd), 0);
+        snprintf(cmd, sizeof(cmd), "chmod -R u+w %s && rm -rf %s", dir, dir);
+        assert_int_equal(run(cmd), 0);
+        free(buf);
+}
+
+/* The trailer is systemd-stub 252's, byte for byte: found in its binary. */
+static void test_trailer_is_systemd_stubs(void **state) {
+        struct cpio_writer w;
+        uint8_t trailer[124], *bin;
+        size_t size;
+        bool found = false;
+        (void) state;
+
+        cpio_writer_init(&w, trailer, sizeof(trailer));
+        assert_keel(cpio_add_trailer(&w), KEEL_OK);
+        assert_int_equal(w.used, 124);
+        bin = slurp("/usr/lib/systemd/boot/efi/linuxx64.efi.stub", &size);
+        if (!bin) {
+                printf("# systemd-stub 252 not installed, skipping\n");
+                skip();
+        }
+        for (size_t i = 0; !found && i + sizeof(trailer) <= size; i++)
+                found = memcmp(bin + i, trailer, sizeof(trailer)) == 0;
+        free(bin);
+        assert_true(found);
+        cpio_writer_init(&w, trailer, 123);
+        assert_keel(cpio_add_trailer(&w), KEEL_E_CPIO_NO_ROOM);
+        assert_int_equal(w.used, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_gnu_cpio_reads_it),
@@ -166,6 +266,8 @@ int main(void) {
                 cmocka_unit_test(test_no_room),
                 cmocka_unit_test(test_bad_names),
                 cmocka_unit_test(test_empty_file),
+                cmocka_unit_test(test_pack_directory),
+                cmocka_unit_test(test_trailer_is_systemd_stubs),
         };
         return cmocka_run_group_tests_name("cpio", tests, NULL, NULL);
 }
