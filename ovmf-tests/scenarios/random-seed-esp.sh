@@ -1,6 +1,6 @@
 #!/bin/bash
 # The loader's random seed (\loader\random-seed, LoaderSystemToken, the
-# LINUX_EFI_RANDOM_SEED table) over seven boots of one machine (one
+# LINUX_EFI_RANDOM_SEED table) over eight boots of one machine (one
 # variable store), the ESP changed from the host between boots:
 #  1. a seed file but no system token and no RNG: nothing to mix in (as
 #     systemd-boot): file untouched, no table, one console line; the booted
@@ -11,7 +11,9 @@
 #  3. a 100-byte file: the first 32 bytes replaced, the rest zeroed;
 #  4. no file, virtio-rng (EFI_RNG_PROTOCOL): the file is created;
 #  5. a 40000-byte file (over 32 KiB), 6. a directory, 7. a read-only
-#     disk: no table, the file untouched, one console line, the boot goes on.
+#     disk: no table, the file untouched, one console line, the boot goes on;
+#  8. systemd-boot 252 on the same ESP reads the file keel left and passes
+#     its successor as LoaderRandomSeed only (252 predates the table).
 # Every seed written and passed differs from every other.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
@@ -25,6 +27,10 @@ V=/sys/firmware/efi/efivars
 G=4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
 hex() { tail -c +5 "$1" | od -An -tx1 -v | tr -d ' \n'; }
 echo "EFILINE=$(dmesg | grep -m1 -E 'efi: .*(ACPI|SMBIOS)=')"
+# When the kernel's pool was first ready: the seed table, credited, makes
+# it ready while the kernel parses the EFI tables, before anything else.
+echo "CRNG=$(dmesg | grep -m1 'crng init done' | sed 's/^\[ *\([0-9.]*\)\].*/\1/')"
+echo "CRNG-AFTER-EFI=$(dmesg | grep -E -m2 'crng init done|efi: .*(ACPI|SMBIOS)=' | tail -n 1 | grep -c crng)"
 [ -e $V/LoaderRandomSeed-$G ] && echo "SEEDVAR=$(hex $V/LoaderRandomSeed-$G)"
 if [ -e $V/LoaderSystemToken-$G ]; then
         echo "TOKEN=$(hex $V/LoaderSystemToken-$G)"
@@ -47,6 +53,14 @@ seed_put() { esp_put "$DISK" "$1" /loader/random-seed; }
 seed_rm() { mdel -i "$DISK@@1M" ::/loader/random-seed 2>/dev/null || mdeltree -i "$DISK@@1M" ::/loader/random-seed; }
 has_table() { report_value "$1" EFILINE | grep -q ' RNG=0x'; }
 no_table() { ! has_table "$1"; }
+# The kernel credited the table: its pool was ready at the very time it
+# parsed the EFI tables (without a seed, under TCG, not before the report).
+credited() {
+        local efi_t
+        efi_t=$(report_value "$1" EFILINE | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
+        [ -n "$efi_t" ] && [ "$(report_value "$1" CRNG)" = "$efi_t" ] && [ "$(report_value "$1" CRNG-AFTER-EFI)" = 1 ]
+}
+not_credited() { ! credited "$1"; }
 console_has() { tr -d '\r' <"$1/console.log" | grep -qF -- "$2"; }
 console_quiet() { ! tr -d '\r' <"$1/console.log" | grep -q "keel: random seed"; }
 SEEN=()
@@ -79,6 +93,7 @@ expect_eq "LoaderFeatures has the random-seed bit (1 << 6)" \
         $(( 0x$(report_value "$WORK/b1" "EFIVAR LoaderFeatures" | cut -c1-2) & 0x40 )) 64
 expect_eq "the seed file is untouched" "$(seed_hex)" "${SEEN[0]}"
 expect_true "no seed table reached the kernel" no_table "$WORK/b1"
+expect_true "the kernel's pool was not ready at the EFI tables" not_credited "$WORK/b1"
 expect_true "the kernel's efi: line was reported" test -n "$(report_value "$WORK/b1" EFILINE)"
 expect_true "one console line says why" console_has "$WORK/b1" \
         "keel: random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more; no random seed passed"
@@ -93,6 +108,7 @@ expect_eq "the token is there" "$(report_value "$WORK/b2" TOKEN | wc -c)" 65
 s2=$(seed_hex)
 expect_new "boot 2: the new seed file" "$s2"
 expect_true "boot 2: the kernel got the seed table (RNG= in its efi: line)" has_table "$WORK/b2"
+expect_true "boot 2: the kernel credited it (crng ready at the EFI tables)" credited "$WORK/b2"
 expect_new "boot 2: LoaderRandomSeed" "$(report_value "$WORK/b2" SEEDVAR)"
 expect_true "boot 2: no console line" console_quiet "$WORK/b2"
 
@@ -101,10 +117,12 @@ echo "== 3: a 100-byte seed file"
 seed_put "$WORK/seed3"
 boot 3
 s3=$(seed_hex)
+mcopy -n -i "$DISK@@1M" ::/loader/random-seed - | head -c 32 >"$WORK/b3-seed"
 expect_eq "boot 3: the file keeps its 100 bytes" "${#s3}" 200
 expect_new "boot 3: its first 32 bytes" "${s3:0:64}"
 expect_eq "boot 3: the 68 bytes after them are zeros" "${s3:64}" "$(printf '0%.0s' $(seq 136))"
 expect_true "boot 3: the kernel got the seed table" has_table "$WORK/b3"
+expect_true "boot 3: the kernel credited it" credited "$WORK/b3"
 expect_new "boot 3: LoaderRandomSeed" "$(report_value "$WORK/b3" SEEDVAR)"
 
 echo "== 4: no seed file, the firmware's RNG (virtio-rng)"
@@ -121,6 +139,7 @@ seed_put "$WORK/seed5"
 boot 5
 expect_true "boot 5: the file is untouched" cmp -s "$WORK/seed5" <(mcopy -n -i "$DISK@@1M" ::/loader/random-seed -)
 expect_true "boot 5: no seed table" no_table "$WORK/b5"
+expect_true "boot 5: nothing credited at the EFI tables" not_credited "$WORK/b5"
 expect_eq "boot 5: no LoaderRandomSeed" "$(report_value "$WORK/b5" SEEDVAR)" ""
 expect_true "boot 5: one console line" console_has "$WORK/b5" \
         "keel: random seed: the random-seed file is larger than 32 KiB; no random seed passed"
@@ -144,4 +163,13 @@ expect_eq "boot 7: no LoaderRandomSeed" "$(report_value "$WORK/b7" SEEDVAR)" ""
 expect_true "boot 7: one console line" console_has "$WORK/b7" \
         "keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed"
 expect_eq "boot 7: the token survived every boot" "$(report_value "$WORK/b7" TOKEN)" "$(report_value "$WORK/b2" TOKEN)"
+
+echo "== 8: systemd-boot 252 on the same ESP takes keel's seed file"
+seed_put "$WORK/b3-seed"
+esp_put "$DISK" "$SYSTEMD_BOOT_EFI" /EFI/BOOT/BOOTX64.EFI
+boot 8
+expect_true "boot 8: systemd-boot 252 was the loader" grep -q "EFIVAR LoaderInfo=systemd-boot 252" "$WORK/b8/report.log"
+expect_new "boot 8: the seed file systemd-boot 252 wrote" "$(seed_hex)"
+expect_new "boot 8: its LoaderRandomSeed (252 passes only the variable)" "$(report_value "$WORK/b8" SEEDVAR)"
+expect_true "boot 8: systemd-boot 252 installs no seed table" no_table "$WORK/b8"
 exit $((FAILURES > 0))
