@@ -146,6 +146,9 @@ static void print_json(const struct entry_list *l, size_t def, const char *esp, 
                                        e->tries_left >= 0 ? json_object_new_int64(e->tries_left) : NULL);
                 json_object_object_add(o, "tries_done",
                                        e->tries_done >= 0 ? json_object_new_int64(e->tries_done) : NULL);
+                /* A UKI's profile (multi-profile UKIs: "ID@N" for N > 0); null for other entries. */
+                json_object_object_add(o, "profile",
+                                       e->type == ENTRY_TYPE2 ? json_object_new_int64(e->profile) : NULL);
                 json_object_object_add(o, "is_default", json_object_new_boolean(i == def));
                 json_object_array_add(array, o);
                 free(path);

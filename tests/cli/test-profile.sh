@@ -140,6 +140,7 @@ assert e["multi.efi@1"]["title"] == "Test OS (Debugging)"
 assert e["multi.efi@2"]["title"] == "Rescue OS (rescue)"
 assert e["multi.efi@1"]["options"] == "console=ttyS0 debug" and e["multi.efi@2"]["options"] == "rescue"
 assert all(x["efi"] == "\\EFI\\Linux\\multi.efi" for x in e.values())
+assert [e[i]["profile"] for i in ("multi.efi", "multi.efi@1", "multi.efi@2")] == [0, 1, 2]
 ' "$T/entries.json"
         order=$("$KEEL" entries --esp "$MNT" --json | python3 -c 'import json,sys; print(" ".join(e["id"] for e in json.load(sys.stdin)))')
         check "keel entries: profiles in order 0, 1, 2, as systemd-boot 257 sorts them ($order)" \
