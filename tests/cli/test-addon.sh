@@ -15,7 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
 need_build "${1:-build}"
-need_tools objdump aarch64-linux-gnu-objdump objcopy sbverify osslsigncode dtc cpio openssl
+need_tools objdump aarch64-linux-gnu-objdump objcopy sbverify osslsigncode dtc cpio openssl softhsm2-util
 
 sec() { objcopy -O binary --only-section="$2" "$1" "$T/sec.bin" 2>/dev/null && cat "$T/sec.bin"; }
 has_section() { objdump -h "$1" | awk '{print $2}' | grep -qx -- "$2"; }
@@ -67,6 +67,23 @@ run "signed addon: keel verify" "$KEEL" verify --cert "$T/db.crt" "$T/signed.add
 "$KEEL" addon build --cmdline "keel.signed=1" -o "$T/unsigned.addon.efi"
 "$KEEL" sign --key "$T/db.key" --cert "$T/db.crt" -o "$T/signed-later.addon.efi" "$T/unsigned.addon.efi"
 check "signed addon = keel sign of the unsigned one" cmp -s "$T/signed.addon.efi" "$T/signed-later.addon.efi"
+
+# The same key in a PKCS#11 token (SoftHSM2), as keel uki build takes it:
+# the same signature bytes (RSA PKCS#1 v1.5 is deterministic).
+mkdir "$T/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/tokens" >"$T/softhsm2.conf"
+export SOFTHSM2_CONF=$T/softhsm2.conf
+unset KEEL_PKCS11_MODULE
+openssl pkcs8 -topk8 -nocrypt -in "$T/db.key" -out "$T/db.pk8"
+if softhsm2-util --init-token --free --label addon-test --pin 1234 --so-pin 5678 >/dev/null 2>&1 &&
+   softhsm2-util --import "$T/db.pk8" --label db --id 01 --pin 1234 --token addon-test >/dev/null 2>&1; then
+        run "addon build --key pkcs11:... (SoftHSM2)" "$KEEL" addon build --cmdline "keel.signed=1" \
+                --key "pkcs11:token=addon-test;object=db;type=private?pin-value=1234" --cert "$T/db.crt" \
+                -o "$T/p11.addon.efi"
+        check "PKCS#11-signed addon = PEM-signed addon" cmp -s "$T/p11.addon.efi" "$T/signed.addon.efi"
+else
+        fail "SoftHSM2 token for the PKCS#11 case"
+fi
 
 # Bad input: one line, no output.
 expect_error "addon build: nothing to put in it" "$T/bad.efi" "$KEEL" addon build --uname 6.1 -o "$T/bad.efi"
