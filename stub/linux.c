@@ -31,26 +31,37 @@ static const struct {
         .end = { DP_TYPE_END, DP_SUBTYPE_END_ENTIRE, { sizeof(EFI_DEVICE_PATH), 0 } },
 };
 
-/* Large (96 section headers): not on the firmware's stack. */
-static struct pe_image kernel_pe;
+/* The parsed headers (96 section headers: allocated, neither on the
+ * firmware's stack nor in the binary's .data) and what pe_load_check()
+ * found; says why on the console when the kernel cannot be loaded. */
+static EFI_STATUS check_kernel(const void *kernel, size_t kernel_size, struct pe_image **ret_pe,
+                               struct pe_load_info *ret_info) {
+        struct pe_image *pe = efi_alloc(sizeof(*pe));
+        int r;
 
-static int check_kernel(const void *kernel, size_t kernel_size, struct pe_load_info *ret) {
-        int r = pe_parse_headers(kernel, kernel_size, &kernel_pe);
-        if (r != KEEL_OK)
-                return r;
-        return pe_load_check(&kernel_pe, kernel, kernel_size, arch_pe_machine, ret);
+        if (!pe)
+                return EFI_OUT_OF_RESOURCES;
+        r = pe_parse_headers(kernel, kernel_size, pe);
+        if (r == KEEL_OK)
+                r = pe_load_check(pe, kernel, kernel_size, arch_pe_machine, ret_info);
+        if (r != KEEL_OK) {
+                efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
+                efi_free(pe);
+                return EFI_LOAD_ERROR;
+        }
+        *ret_pe = pe;
+        return EFI_SUCCESS;
 }
 
 EFI_STATUS linux_check(const void *kernel, size_t kernel_size) {
         struct pe_load_info info;
-        int r;
+        struct pe_image *pe;
+        EFI_STATUS err;
 
-        r = check_kernel(kernel, kernel_size, &info);
-        if (r != KEEL_OK) {
-                efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
-                return EFI_LOAD_ERROR;
-        }
-        return EFI_SUCCESS;
+        err = check_kernel(kernel, kernel_size, &pe, &info);
+        if (err == EFI_SUCCESS)
+                efi_free(pe);
+        return err;
 }
 
 static bool have_protocol(EFI_GUID guid) {
@@ -105,16 +116,9 @@ err_unload:
 
 EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size, const CHAR16 *cmdline) {
         struct pe_load_info info;
+        struct pe_image *pe;
         struct pe_loaded *loaded;
         EFI_STATUS err;
-        int r;
-
-        /* Checked again on the very bytes that are loaded. */
-        r = check_kernel(kernel, kernel_size, &info);
-        if (r != KEEL_OK) {
-                efi_print("keel: embedded kernel is not a usable EFI image: %s\n", keel_strerror(r));
-                return EFI_LOAD_ERROR;
-        }
 
         if (secure_boot_enabled()) {
                 if (have_protocol((EFI_GUID) SHIM_IMAGE_LOADER_GUID))
@@ -123,10 +127,17 @@ EFI_STATUS linux_exec(EFI_HANDLE parent, const void *kernel, size_t kernel_size,
                         return exec_via_firmware(parent, kernel, kernel_size, cmdline, true);
         }
 
+        /* Checked again on the very bytes that are loaded. */
+        err = check_kernel(kernel, kernel_size, &pe, &info);
+        if (err != EFI_SUCCESS)
+                return err;
         loaded = efi_alloc(sizeof(*loaded));
-        if (!loaded)
+        if (!loaded) {
+                efi_free(pe);
                 return EFI_OUT_OF_RESOURCES;
-        err = pe_loader_load(&kernel_pe, &info, kernel, kernel_size, loaded);
+        }
+        err = pe_loader_load(pe, &info, kernel, kernel_size, loaded);
+        efi_free(pe);
         if (err == EFI_SUCCESS) {
                 err = pe_loader_start(parent, loaded, cmdline);
                 efi_print("keel: kernel returned: %s\n", efi_status_text(err));

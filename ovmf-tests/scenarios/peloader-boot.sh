@@ -15,42 +15,11 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
+source "$(dirname "$0")/../peloader-lib.sh"
 WORK=$1
 CMDLINE="console=ttyS0 loglevel=1 panic=-1 keel.test=peloader"
 
-AUTHENTICODE=$WORK/authenticode.py
-cat >"$AUTHENTICODE" <<'PY'
-# authenticode.py FILE: SHA-256 Authenticode digest (what EDK II extends into
-# PCR 4 for an image it loads).
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3C)[0]
-nsec, optsz = struct.unpack_from("<H", b, pe + 6)[0], struct.unpack_from("<H", b, pe + 20)[0]
-opt = pe + 24
-soh = struct.unpack_from("<I", b, opt + 60)[0]
-cks, certdir = opt + 64, opt + 112 + 8 * 4
-cert_size = struct.unpack_from("<I", b, certdir + 4)[0]
-h = hashlib.sha256(b[:cks] + b[cks + 4:certdir] + b[certdir + 8:soh])
-total = soh
-for ro, rs in sorted(struct.unpack_from("<II", b, opt + optsz + 40 * i + 16)[::-1] for i in range(nsec)):
-    if rs:
-        h.update(b[ro:ro + rs])
-        total += rs
-if len(b) - cert_size > total:
-    h.update(b[total:len(b) - cert_size])
-print(h.hexdigest())
-PY
-pcr4_applications() { # WORKDIR: sha256 of each EV_EFI_BOOT_SERVICES_APPLICATION in PCR 4
-        python3 - "$1/eventlog.yaml" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("\npcrs:\n", 1)[0]
-for block in re.split(r"\n- EventNum: ", text)[1:]:
-    if int(re.search(r"PCRIndex: (\d+)", block).group(1)) == 4 and \
-            re.search(r"EventType: (\S+)", block).group(1) == "EV_EFI_BOOT_SERVICES_APPLICATION":
-        print(dict(re.findall(r"AlgorithmId: (\w+)\n\s+Digest: \"([0-9a-f]+)\"", block))["sha256"])
-PY
-}
-kernel_hash=$(python3 "$AUTHENTICODE" "$(kernel_image)")
+kernel_hash=$(authenticode "$(kernel_image)")
 
 echo "-- 1. Secure Boot, snakeoil-signed UKI"
 printf 'snakeoil\n' >"$WORK/passphrase"
@@ -67,7 +36,7 @@ expect_eq "SecureBoot is on" "$(report_value "$W" SECUREBOOT)" "01"
 expect_eq "kernel command line is the signed .cmdline" "$(report_value "$W" CMDLINE)" "$CMDLINE"
 expect_true "tpm2_eventlog parses the event log" eventlog_parse "$W"
 pcr4_applications "$W" >"$W/pcr4.txt"
-expect_true "PCR 4 has the signed UKI" grep -qx "$(python3 "$AUTHENTICODE" "$WORK/uki-snakeoil.efi")" "$W/pcr4.txt"
+expect_true "PCR 4 has the signed UKI" grep -qx "$(authenticode "$WORK/uki-snakeoil.efi")" "$W/pcr4.txt"
 expect_true "PCR 4 lacks the kernel: keel loaded it without LoadImage()" bash -c "! grep -qx '$kernel_hash' '$W/pcr4.txt'"
 expect_eq "PCR 4 applications: the UKI alone" "$(wc -l <"$W/pcr4.txt")" 1
 
@@ -80,43 +49,5 @@ esp_put "$W.img" "$WORK/uki.efi" /EFI/Linux/uki.efi
 qemu_boot "$W" "$W.img" || true
 expect_report_complete "$W"
 expect_eq "kernel command line is the UKI's .cmdline" "$(report_value "$W" CMDLINE)" "$CMDLINE"
-expect_true "the protocol was offered" console_has "$W" "MEMATTR: protocol installed"
-tr -d '\r' <"$W/console.log" | grep -a '^MEMATTR: \(set\|clear\) ' >"$W/calls.txt" || true
-# What keel must have asked for, relative to the image base, from the
-# kernel's own headers (UEFI 2.10: RO 0x20000, XP 0x4000).
-python3 - "$(kernel_image)" >"$W/expected.txt" <<'PY'
-import struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3C)[0]
-nsec, optsz = struct.unpack_from("<H", b, pe + 6)[0], struct.unpack_from("<H", b, pe + 20)[0]
-opt = pe + 24
-assert struct.unpack_from("<H", b, opt + 70)[0] & 0x100, "kernel is not NX_COMPAT"
-page = lambda n: (n + 0xFFF) & ~0xFFF
-print("ALIGN %x" % struct.unpack_from("<I", b, opt + 32)[0])
-print("set 0 %x 24000" % page(struct.unpack_from("<I", b, opt + 60)[0]))
-for i in range(nsec):
-    vs, va, rs = struct.unpack_from("<III", b, opt + optsz + 40 * i + 8)
-    c = struct.unpack_from("<I", b, opt + optsz + 40 * i + 36)[0]
-    size = page(vs or rs)
-    if not size:
-        continue
-    if c & 0x20000020:
-        print("set %x %x 20000\nclear %x %x 4000" % (va, size, va, size))
-    elif c & 0x80000000:
-        print("set %x %x 4000\nclear %x %x 20000" % (va, size, va, size))
-    else:
-        print("set %x %x 24000" % (va, size))
-PY
-align=$(sed -n 's/^ALIGN //p' "$W/expected.txt")
-base=$(awk 'NR == 1 { print $3 }' "$W/calls.txt")
-expect_true "the image base 0x$base is aligned to SectionAlignment 0x$align" \
-        python3 -c "import sys; sys.exit(int('${base:-1}', 16) % int('$align', 16) != 0)"
-n=$(grep -vc '^ALIGN' "$W/expected.txt")
-expect_eq "keel's first $n calls: each range of the kernel protected as its section says" \
-        "$(head -n "$n" "$W/calls.txt" | python3 -c "
-import sys
-base = int('${base:-0}', 16)
-for line in sys.stdin:
-    _, op, addr, length, attr = line.split()
-    print(op, '%x' % (int(addr, 16) - base), '%x' % int(length, 16), '%x' % int(attr, 16))")" "$(grep -v '^ALIGN' "$W/expected.txt")"
+expect_protections "$W" "$(kernel_image)"
 exit $((FAILURES > 0))

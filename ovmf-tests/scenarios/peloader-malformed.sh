@@ -13,63 +13,8 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
+source "$(dirname "$0")/../peloader-lib.sh"
 WORK=$1
-
-AUTHENTICODE=$WORK/authenticode.py
-cat >"$AUTHENTICODE" <<'PY'
-# authenticode.py FILE: SHA-256 Authenticode digest (the PE/COFF hash EDK II
-# extends into PCR 4 for each image it loads): the headers without CheckSum
-# and the certificate directory entry, the sections' raw data in file order,
-# then what follows them, without the certificate table.
-import hashlib, struct, sys
-b = open(sys.argv[1], "rb").read()
-pe = struct.unpack_from("<I", b, 0x3C)[0]
-nsec, optsz = struct.unpack_from("<H", b, pe + 6)[0], struct.unpack_from("<H", b, pe + 20)[0]
-opt = pe + 24
-soh = struct.unpack_from("<I", b, opt + 60)[0]
-cks, certdir = opt + 64, opt + 112 + 8 * 4
-cert_size = struct.unpack_from("<I", b, certdir + 4)[0]
-h = hashlib.sha256(b[:cks] + b[cks + 4:certdir] + b[certdir + 8:soh])
-total = soh
-for ro, rs in sorted(struct.unpack_from("<II", b, opt + optsz + 40 * i + 16)[::-1] for i in range(nsec)):
-    if rs:
-        h.update(b[ro:ro + rs])
-        total += rs
-if len(b) - cert_size > total:
-    h.update(b[total:len(b) - cert_size])
-print(h.hexdigest())
-PY
-
-# patch_kernel UKI MODE: breaks the embedded kernel's PE image in place.
-patch_kernel() {
-        local offset
-        offset=$("$KEEL" uki inspect --json "$1" | python3 -c \
-                'import json,sys; print([s["raw_offset"] for s in json.load(sys.stdin)["sections"] if s["name"] == ".linux"][0])')
-        python3 - "$1" "$offset" "$2" <<'PY'
-import struct, sys
-path, base, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-b = bytearray(open(path, "rb").read())
-pe = base + struct.unpack_from("<I", b, base + 0x3C)[0]
-opt = pe + 24
-nsec, optsz = struct.unpack_from("<HH", b, pe + 6)[0], struct.unpack_from("<H", b, pe + 20)[0]
-secs = [struct.unpack_from("<8sIIII", b, opt + optsz + 40 * i) + struct.unpack_from("<I", b, opt + optsz + 40 * i + 36)
-        for i in range(nsec)]
-data = [s for s in secs if s[5] & 0x80000000][0]   # the writable .data section
-soi = struct.unpack_from("<I", b, opt + 56)[0]
-if mode == "machine":
-    struct.pack_into("<H", b, pe + 4, 0xAA64)
-elif mode == "outside":
-    struct.pack_into("<I", b, opt + 56, soi - 0x10000)
-elif mode in ("reloc-type", "reloc-outside"):
-    # A relocation block in .data's first bytes, named by the directory.
-    page, entry = (data[2], 3 << 12) if mode == "reloc-type" else (soi - 0x1000, (10 << 12) | 0xFFC)
-    struct.pack_into("<IIHH", b, base + data[4], page, 12, entry, 0)
-    struct.pack_into("<II", b, opt + 112 + 8 * 5, data[2], 12)
-elif mode == "entry":
-    struct.pack_into("<I", b, opt + 16, data[2])
-open(path, "wb").write(b)
-PY
-}
 
 make_keel_uki "$WORK/good.efi" keeltest 1 good
 esp_image_create "$WORK/disk.img"
@@ -117,23 +62,14 @@ expect_eq "PCR 11 = systemd-measure model for the good UKI" "$(booted_pcr "$WORK
 # PCR 4: what the firmware's LoadImage() measured.
 expect_true "tpm2_eventlog parses the event log" eventlog_parse "$WORK"
 expect_replay_matches "$WORK"
-python3 - "$WORK/eventlog.yaml" >"$WORK/pcr4.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read().split("\npcrs:\n", 1)[0]
-for block in re.split(r"\n- EventNum: ", text)[1:]:
-    if int(re.search(r"PCRIndex: (\d+)", block).group(1)) != 4:
-        continue
-    if re.search(r"EventType: (\S+)", block).group(1) != "EV_EFI_BOOT_SERVICES_APPLICATION":
-        continue
-    print(dict(re.findall(r"AlgorithmId: (\w+)\n\s+Digest: \"([0-9a-f]+)\"", block))["sha256"])
-PY
-kernel_hash=$(python3 "$AUTHENTICODE" "$(kernel_image)")
+pcr4_applications "$WORK" >"$WORK/pcr4.txt"
+kernel_hash=$(authenticode "$(kernel_image)")
 expect_eq "the Authenticode hash computed here = osslsigncode's for the signed kernel" "$kernel_hash" \
         "$(osslsigncode verify -in "$(kernel_image)" 2>&1 | sed -n 's/^Current message digest *: *\([0-9A-F]*\).*/\1/p' | tr A-F a-f)"
-expect_true "PCR 4 has the loader" grep -qx "$(python3 "$AUTHENTICODE" "$KEEL_EFI")" "$WORK/pcr4.txt"
-expect_true "PCR 4 has the good UKI (LoadImage() by the loader)" grep -qx "$(python3 "$AUTHENTICODE" "$WORK/good.efi")" "$WORK/pcr4.txt"
+expect_true "PCR 4 has the loader" grep -qx "$(authenticode "$KEEL_EFI")" "$WORK/pcr4.txt"
+expect_true "PCR 4 has the good UKI (LoadImage() by the loader)" grep -qx "$(authenticode "$WORK/good.efi")" "$WORK/pcr4.txt"
 for m in "${MODES[@]}"; do
-        expect_true "PCR 4 has the $m UKI" grep -qx "$(python3 "$AUTHENTICODE" "$WORK/$m.efi")" "$WORK/pcr4.txt"
+        expect_true "PCR 4 has the $m UKI" grep -qx "$(authenticode "$WORK/$m.efi")" "$WORK/pcr4.txt"
 done
 expect_true "PCR 4 lacks the kernel: keel loaded it without LoadImage()" \
         bash -c "! grep -qx '$kernel_hash' '$WORK/pcr4.txt'"
