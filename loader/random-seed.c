@@ -38,26 +38,26 @@ static bool volume_read_only(EFI_FILE *root) {
         return ro;
 }
 
-/* A previous boot stage's table, bounded before it is read. */
-static bool previous_table(struct random_seed_input *in, void **ret_table) {
+/* A previous boot stage's table (another loader before keel), bounded
+ * before it is read; merged into the new seed, then replaced. */
+static void previous_table(struct random_seed_input *in, void **ret_table) {
         void *t = config_table_find(&linux_random_seed_table_guid);
         uint32_t size;
 
         *ret_table = NULL;
         if (!t)
-                return true;
+                return;
         size = read_le32(t);
         if (size > RANDOM_SEED_TABLE_MAX) {
                 efi_print("keel: random seed: ignoring a previous seed table of %u bytes (over %u)\n", size,
                           RANDOM_SEED_TABLE_MAX);
-                return true;
+                return;
         }
         if (random_seed_table_parse(t, RANDOM_SEED_TABLE_HEADER + size, &in->previous_table_seed,
                                     &in->previous_table_size) != KEEL_OK)
-                return true;
+                return;
         in->has_previous_table = true;
         *ret_table = t;
-        return true;
 }
 
 static void report(int r) {
@@ -183,7 +183,7 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
                 }
         }
         if (err != EFI_SUCCESS && err != EFI_NOT_FOUND) {
-                efi_print("keel: random seed: cannot read \\loader\\random-seed: %s; no random seed passed\n",
+                efi_print("keel: random seed: cannot open or read \\loader\\random-seed: %s; no random seed passed\n",
                           efi_status_text(err));
                 goto out;
         }
