@@ -7,6 +7,7 @@
 #     PCR 12/13 values, the event log (type, description, digest of each
 #     archive) and the StubPcr*/StubFeatures variables equal an
 #     independent model (sidecar-model.py, from systemd's stub.c/cpio.c).
+#     Without a TPM the same files arrive and no StubPcr* variable is set.
 #  2. systemd-stub 252 on the same ESP, the same kernel and initramfs: its
 #     /.extra tree, PCR 12/13 and events equal the same model in its 252
 #     semantics (no confexts, no \loader\extensions) — so the model is
@@ -105,6 +106,15 @@ expect_true "keel: StubFeatures has credentials, sysexts (bits 1, 2) and confext
         python3 -c 'import sys; v = int.from_bytes(bytes.fromhex(sys.argv[1]), "little"); sys.exit(0 if v & 0x106 == 0x106 else 1)' "$features"
 expect_true "keel: no console line about the files that are not drop-ins" \
         bash -c "! grep -a 'keel: skipping' '$WORK/keel/console.log'"
+
+echo "-- 1b. keel without a TPM: the same files reach the OS, no StubPcr* variable"
+KEEL_NO_TPM=1 qemu_boot "$WORK/keel-notpm" "$WORK/keel.img" || true
+expect_report_complete "$WORK/keel-notpm"
+expect_eq "no TPM: /.extra tree = model" \
+        "$(tr -d '\r' <"$WORK/keel-notpm/report.log" | sed -n 's/^SIDECAR //p')" "$(cat "$WORK/model-keel/tree.txt")"
+expect_eq "no TPM: no StubPcrKernelParameters, StubPcrInitRDSysExts, StubPcrInitRDConfExts" \
+        "$(tr -d '\r' <"$WORK/keel-notpm/report.log" | grep -ac '^EFIVAR StubPcr\(KernelParameters\|InitRDSysExts\|InitRDConfExts\)=')" 0
+expect_eq "no TPM: one console line says so" "$(grep -ac 'keel: no TPM 2.0 found' "$WORK/keel-notpm/console.log")" 1
 
 echo "-- 2. systemd-stub 252, the same ESP"
 $MODEL "$T" /EFI/Linux/sc.efi 252 "$WORK/model-252"
