@@ -93,8 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         check(s >= pe.sections && s < pe.sections + pe.number_of_sections);
                         check(strcmp(s->name, uki_section_name((enum uki_section) k)) == 0);
                 }
-                check(uki_is_uki(&u) ==
-                      (pe_find_section(&pe, ".linux") != NULL || pe_find_section(&pe, ".tlinux") != NULL));
+                /* (uki_find_sections() is profile 0: with .profile sections a
+                 * kernel may be in another profile only.) */
+                check(uki_is_uki(&u) ? pe_find_section(&pe, ".linux") != NULL || pe_find_section(&pe, ".tlinux") != NULL
+                                     : uki_count_profiles(&pe) > 0 || (pe_find_section(&pe, ".linux") == NULL &&
+                                                                        pe_find_section(&pe, ".tlinux") == NULL));
         } else
                 memset(&u, 0, sizeof(u));
 
