@@ -8,7 +8,9 @@
 #  2. a 5-byte (too short) file: treated as fresh, a 32-byte seed written,
 #     the kernel gets the table (its "efi:" line shows RNG=),
 #     LoaderRandomSeed set;
-#  3. a 100-byte file: the first 32 bytes replaced, the rest zeroed;
+#  3. a 100-byte file: the first 32 bytes replaced, the rest zeroed; a
+#     newer entry fails, and the fallback merges the table keel installed
+#     for it into the next seed;
 #  4. no file, virtio-rng (EFI_RNG_PROTOCOL): the file is created;
 #  5. a 40000-byte file (over 32 KiB), 6. a directory, 7. a read-only
 #     disk: no table, the file untouched, one console line, the boot goes on;
@@ -112,10 +114,19 @@ expect_true "boot 2: the kernel credited it (crng ready at the EFI tables)" cred
 expect_new "boot 2: LoaderRandomSeed" "$(report_value "$WORK/b2" SEEDVAR)"
 expect_true "boot 2: no console line" console_quiet "$WORK/b2"
 
-echo "== 3: a 100-byte seed file"
+echo "== 3: a 100-byte seed file; a newer entry whose kernel is corrupt"
 { mcopy -n -i "$DISK@@1M" ::/loader/random-seed -; head -c 68 /dev/zero | tr '\0' '\377'; } >"$WORK/seed3"
 seed_put "$WORK/seed3"
+# keel passes a seed before trying keeltest-2, whose stub then fails; the
+# fallback to keeltest-1 derives the next one from the table keel itself
+# installed (merged, wiped and freed as a previous stage's table).
+make_keel_uki "$WORK/uki2.efi" keeltest 2 corrupt "$WORK/seed.cpio"
+corrupt_uki_kernel "$WORK/uki2.efi"
+esp_put "$DISK" "$WORK/uki2.efi" /EFI/Linux/keeltest-2.efi
 boot 3
+expect_true "boot 3: keel fell back from the corrupt entry" console_has "$WORK/b3" "keel: trying the next entry: keeltest-1.efi"
+expect_true "boot 3: no random-seed line" console_quiet "$WORK/b3"
+mdel -i "$DISK@@1M" ::/EFI/Linux/keeltest-2.efi
 s3=$(seed_hex)
 mcopy -n -i "$DISK@@1M" ::/loader/random-seed - | head -c 32 >"$WORK/b3-seed"
 expect_eq "boot 3: the file keeps its 100 bytes" "${#s3}" 200
