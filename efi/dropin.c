@@ -100,6 +100,8 @@ EFI_STATUS dropin_list(EFI_LOADED_IMAGE *image, const CHAR16 *path, const CHAR16
         EFI_FILE_INFO *info = NULL;
         const CHAR16 **names = NULL;
         size_t n = 0, refused = 0, over = 0;
+        uint64_t dir_size;
+        bool is_dir = false;
         EFI_STATUS err;
 
         *ret = (struct dropin_list) {};
@@ -115,7 +117,16 @@ EFI_STATUS dropin_list(EFI_LOADED_IMAGE *image, const CHAR16 *path, const CHAR16
                 /* No file system on the image's device (a network boot, a
                  * loader's memory image): nothing beside the image. */
                 return EFI_SUCCESS;
-        err = root->Open(root, &dir, ret->dir, EFI_FILE_MODE_READ, 0);
+        /* A file where the directory should be: Read() on it would return
+         * its bytes, which must never be taken for directory entries. */
+        err = file_stat(root, ret->dir, &is_dir, &dir_size);
+        if (err == EFI_SUCCESS && !is_dir) {
+                efi_print("keel: %ls is not a directory; ignored\n", ret->dir);
+                root->Close(root);
+                return EFI_SUCCESS;
+        }
+        if (err == EFI_SUCCESS)
+                err = root->Open(root, &dir, ret->dir, EFI_FILE_MODE_READ, 0);
         if (err != EFI_SUCCESS) {
                 if (err != EFI_NOT_FOUND)
                         efi_print("keel: cannot open %ls: %s\n", ret->dir, efi_status_text(err));
@@ -143,9 +154,14 @@ EFI_STATUS dropin_list(EFI_LOADED_IMAGE *image, const CHAR16 *path, const CHAR16
                         break;
                 if (info->Attribute & EFI_FILE_DIRECTORY)
                         goto next;
+                /* Never past dir_next()'s buffer (at least 256 units of name
+                 * after the header), whatever Size the entry claims: 257
+                 * units tell a name of 255 or fewer from a longer one. */
                 max_units = info->Size > offsetof(EFI_FILE_INFO, FileName)
                                     ? (info->Size - offsetof(EFI_FILE_INFO, FileName)) / sizeof(CHAR16)
                                     : 0;
+                if (max_units > DROPIN_NAME_MAX + 2)
+                        max_units = DROPIN_NAME_MAX + 2;
                 v = dropin_check_name(info->FileName, max_units, suffix, exclude_suffix);
                 if (v == DROPIN_OTHER)
                         goto next;

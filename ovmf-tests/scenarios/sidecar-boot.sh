@@ -15,7 +15,7 @@
 #     feature (the credential and sysext archives are the same bytes).
 #  3. keel on a hostile ESP: 10,000 *.cred in sc.efi.extra.d, a credential
 #     over the size limit, non-ASCII names, a directory named *.cred, a
-#     hidden file: the boot goes on, a bounded number of console lines, the
+#     hidden file, \loader\extensions as a file: the boot goes on, a bounded number of console lines, the
 #     first 128 credentials by name, PCR 12 as the model says.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
@@ -141,6 +141,7 @@ printf 'u' >"$H/EFI/Linux/sc.efi.extra.d/0-ünï.cred"
 printf 'h' >"$H/EFI/Linux/sc.efi.extra.d/.h.cred"
 mkdir -p "$H/EFI/Linux/sc.efi.extra.d/0dir.cred"
 printf 'g' >"$H/loader/credentials/ok.cred"
+printf 'a file, not a directory' >"$H/loader/extensions"   # its bytes must not be read as entries
 head -c 4096 /dev/urandom >"$H/EFI/Linux/sc.efi.extra.d/s.raw"
 $MODEL "$H" /EFI/Linux/sc.efi keel "$WORK/model-hostile"
 esp_image_create "$WORK/hostile.img"
@@ -148,7 +149,7 @@ esp_put "$WORK/hostile.img" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
 esp_write "$WORK/hostile.img" /loader/loader.conf $'timeout 0\n'
 esp_put "$WORK/hostile.img" "$WORK/keel-uki.efi" /EFI/Linux/sc.efi
 mcopy -s -o -i "$WORK/hostile.img@@1M" "$H/EFI/Linux/sc.efi.extra.d" ::/EFI/Linux/
-mcopy -s -o -i "$WORK/hostile.img@@1M" "$H/loader/credentials" ::/loader/
+mcopy -s -o -i "$WORK/hostile.img@@1M" "$H/loader/credentials" "$H/loader/extensions" ::/loader/
 start=$(date +%s)
 qemu_boot "$WORK/hostile" "$WORK/hostile.img" || true
 echo "  firmware to power-off in $(( $(date +%s) - start )) s"
@@ -161,6 +162,8 @@ expect_true "hostile: the non-ASCII names are named on the console" \
         bash -c "[ \$(grep -ac 'name is not ASCII' '$WORK/hostile/console.log') = 2 ]"
 expect_true "hostile: the credentials past 128 are summed up in one line" \
         grep -aq 'has more than 128 .cred files: the 9873 that sort last are skipped' "$WORK/hostile/console.log"
+expect_true "hostile: \\loader\\extensions as a file is named on the console, twice (sysexts, confexts)" \
+        bash -c "[ \$(grep -ac 'keel: .loader.extensions is not a directory; ignored' '$WORK/hostile/console.log') = 2 ]"
 expect_true "hostile: at most 10 keel lines on the console" \
         bash -c "[ \$(grep -ac '^keel: ' '$WORK/hostile/console.log') -le 10 ]"
 exit $((FAILURES > 0))
