@@ -71,6 +71,9 @@ static void make_stub(const struct keel_arch *arch, uint8_t out[STUB_FILE_SIZE])
         write_le32(out + opt + PE_OPT_SIZE_OF_IMAGE, STUB_IMAGE_SIZE);
         write_le32(out + opt + PE_OPT_SIZE_OF_HEADERS, STUB_HEADERS_SIZE);
         write_le16(out + opt + PE_OPT_SUBSYSTEM, EFI_SUBSYSTEM_APPLICATION);
+        /* NX_COMPAT: no section is both writable and executable (firmware
+         * that enforces W^X loads only such images). */
+        write_le16(out + opt + PE_OPT_SUBSYSTEM + 2, 0x0100);
         write_le64(out + opt + 72, 0x10000);            /* stack reserve/commit, heap reserve/commit */
         write_le64(out + opt + 80, 0x10000);
         write_le64(out + opt + 88, 0x10000);

@@ -54,6 +54,8 @@ check "addon build: .initrd is the archives, each padded to 4" cmp -s "$T/got.in
 check "addon build: the entry point is in .text, subsystem EFI application" bash -c \
         "objdump -p '$T/full.addon.efi' | grep -q 'Subsystem.*0000000a' &&
          objdump -p '$T/full.addon.efi' | grep -q 'AddressOfEntryPoint.*0000000000001000'"
+check "addon build: NX_COMPAT (no section both writable and executable)" bash -c \
+        "objdump -p '$T/full.addon.efi' | grep -q NX_COMPAT && ! objdump -h '$T/full.addon.efi' | grep CODE | grep -qv READONLY"
 check "addon build: uki inspect calls it no UKI" bash -c "'$KEEL' uki inspect '$T/full.addon.efi' | grep -q 'not a UKI'"
 "$KEEL" addon build --cmdline "x=1" --arch aa64 -o "$T/aa64.addon.efi"
 check "addon build --arch aa64: an arm64 PE (aarch64 binutils)" \
