@@ -212,9 +212,10 @@ static bool check_type1(const struct boot_entry *e, const char *root, char *why,
 }
 
 /* A UKI file is complete: it parses as the loader and stub read it and,
- * when thin, the content it names on volume has its size and SHA-256. */
-static bool check_uki(const char *path, const char *volume, uint16_t machine, bool *ret_other_machine, char *why,
-                      size_t why_size) {
+ * when thin, the content it names on volume has its size and SHA-256 — for
+ * the profile the entry boots (0: the UKI itself when it has no .profile). */
+static bool check_uki(const char *path, unsigned profile, const char *volume, uint16_t machine,
+                      bool *ret_other_machine, char *why, size_t why_size) {
         struct pe_image *pe = malloc(sizeof(*pe));
         struct uki_thin_refs refs;
         struct uki_sections u;
@@ -246,7 +247,7 @@ static bool check_uki(const char *path, const char *volume, uint16_t machine, bo
         if (r == KEEL_OK)
                 r = pe_check_machine(pe, machine);
         if (r == KEEL_OK)
-                r = uki_find_sections(pe, &u);
+                r = uki_find_profile_sections(pe, profile, &u);
         if (r == KEEL_OK)
                 r = uki_check_file_view(&u, map, (size_t) st.st_size);
         if (r == KEEL_OK && !uki_is_uki(&u))
@@ -351,7 +352,7 @@ static void check_unlisted_ukis(struct check_results *c, const char *root, uint1
                         continue;
                 /* A UKI for another machine is not this menu's (the loader
                  * of that machine shows it), so not a broken entry. */
-                if (!has_result_path(c, path) && !check_uki(path, root, machine, &other_machine, why, sizeof(why)) &&
+                if (!has_result_path(c, path) && !check_uki(path, 0, root, machine, &other_machine, why, sizeof(why)) &&
                     !other_machine &&
                     (r = add_result(c, de->d_name, path))) {
                         r->ok = false;
@@ -401,7 +402,8 @@ static int run_check(const struct entry_list *menu, size_t def, const char *esp,
                 if (res && e->type == ENTRY_TYPE1)
                         res->ok = check_type1(e, root, res->reason, sizeof(res->reason));
                 else if (res)
-                        res->ok = path && check_uki(path, root, menu->machine, NULL, res->reason, sizeof(res->reason));
+                        res->ok = path && check_uki(path, e->profile, root, menu->machine, NULL, res->reason,
+                                                        sizeof(res->reason));
                 free(path);
         }
         for (size_t s = 0; s < 2; s++)
