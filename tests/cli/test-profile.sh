@@ -105,6 +105,19 @@ assert "Rescue OS" in p[2]["os_release"] and "Test OS" in p[1]["os_release"]
 check "uki inspect --json: no profiles in a plain UKI" python3 -c '
 import json, sys; assert json.load(open(sys.argv[1]))["profiles"] == []' "$T/single.json"
 
+# --roothash binds every profile's own command line too (the stub binds the
+# booted profile's .cmdline); a profile without one inherits the base's.
+RH=$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')
+"$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --cmdline "base" --roothash "$RH" \
+        --profile ID=a --profile ID=b --cmdline "own" -o "$T/verity.efi"
+"$KEEL" uki inspect --json "$T/verity.efi" >"$T/verity.json"
+check "--roothash: both profiles' command lines carry roothash=" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["profiles"]
+assert [x["cmdline"].split()[0] for x in p] == ["base", "own"], p
+assert all("roothash=" + sys.argv[2] in x["cmdline"].split() for x in p), p
+' "$T/verity.json" "$RH"
+
 # Bad input: one line, no output.
 expect_error_saying "--profile with a control character" "$T/bad.efi" "control character" \
         "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --profile $'ID=a\x01' -o "$T/bad.efi"
