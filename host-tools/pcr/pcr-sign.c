@@ -353,6 +353,7 @@ int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size, con
         size_t json_size;
         uint8_t *map;
         uint8_t checksum[4];
+        unsigned n_profiles;
         int r = -1;
 
         if (!s->sign)
@@ -365,25 +366,38 @@ int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size, con
                 log_error("out of memory");
                 goto out;
         }
-        if (pe_parse_headers(map, (size_t) size, pe) != KEEL_OK || uki_find_sections(pe, &sections) != KEEL_OK ||
-            !(sig = sections.section[UKI_SECTION_PCRSIG]) || sig->virtual_size != s->pcrsig_size ||
-            pe_section_file_size(sig) != s->pcrsig_size) {
-                log_error("internal error: the UKI written has no .pcrsig placeholder");
+        if (pe_parse_headers(map, (size_t) size, pe) != KEEL_OK) {
+                log_error("internal error: the UKI written does not parse");
                 goto out;
         }
-        /* The sections exactly as they are in the file, through the code `keel pcr predict` runs. */
-        if (pcr11_predict_file_thin("UKI being written", fd, map, (size_t) size, thin, PCR_BANK_MASK_ALL, pcr11) < 0)
-                goto out;
-        if (pcr_sign_json(&s->signer, pcr11, PCR_BANK_MASK_ALL, pcr_default_phases,
-                          sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]), &json, &json_size) < 0)
-                goto out;
-        if (json_size != s->pcrsig_size) {
-                log_error("internal error: signed policy is %zu bytes, %zu were reserved", json_size, s->pcrsig_size);
-                goto out;
-        }
-        if (pwrite(fd, json, json_size, sig->raw_offset) != (ssize_t) json_size) {
-                log_errno(errno, "cannot write .pcrsig");
-                goto out;
+        /* A multi-profile UKI has a .pcrsig in each profile (ukify's layout),
+         * each signing the PCR 11 of booting that profile. */
+        n_profiles = uki_count_profiles(pe);
+        for (unsigned p = 0; p < (n_profiles ? n_profiles : 1); p++) {
+                if (uki_find_profile_sections(pe, p, &sections) != KEEL_OK ||
+                    !(sig = sections.section[UKI_SECTION_PCRSIG]) || sig->virtual_size != s->pcrsig_size ||
+                    pe_section_file_size(sig) != s->pcrsig_size) {
+                        log_error("internal error: the UKI written has no .pcrsig placeholder");
+                        goto out;
+                }
+                /* The sections exactly as they are in the file, through the code `keel pcr predict` runs. */
+                if (pcr11_predict_file_profile("UKI being written", fd, map, (size_t) size, thin, p, PCR_BANK_MASK_ALL,
+                                               pcr11) < 0)
+                        goto out;
+                free(json);
+                json = NULL;
+                if (pcr_sign_json(&s->signer, pcr11, PCR_BANK_MASK_ALL, pcr_default_phases,
+                                  sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]), &json, &json_size) < 0)
+                        goto out;
+                if (json_size != s->pcrsig_size) {
+                        log_error("internal error: signed policy is %zu bytes, %zu were reserved", json_size,
+                                  s->pcrsig_size);
+                        goto out;
+                }
+                if (pwrite(fd, json, json_size, sig->raw_offset) != (ssize_t) json_size) {
+                        log_errno(errno, "cannot write .pcrsig");
+                        goto out;
+                }
         }
         /* The shared mapping sees the new bytes: recompute the checksum over them. */
         write_le32(checksum, pe_checksum_buffer(map, (size_t) size, pe->optional_header_offset + PE_OPT_CHECKSUM));

@@ -34,8 +34,8 @@
 #define STUB_MAX_SIZE (64u * 1024 * 1024)
 #define MAX_INITRDS 64
 #define MAX_PIECES (2 * MAX_INITRDS)
-/* Each profile adds .profile, .osrel and .cmdline at most. */
-#define MAX_SECTIONS (_UKI_SECTION_MAX + 3 * UKI_BUILD_PROFILES_MAX)
+/* Each profile adds .profile, .osrel, .cmdline and .pcrsig at most. */
+#define MAX_SECTIONS (_UKI_SECTION_MAX + 4 * UKI_BUILD_PROFILES_MAX)
 
 /* A section's content as a list of pieces: bytes in memory, or a whole
  * input file (data NULL, file set). */
@@ -390,9 +390,6 @@ static int load_profiles(const struct uki_build_request *req, struct build_input
         if (req->n_profiles > UKI_BUILD_PROFILES_MAX)
                 return log_error("uki build: too many --profile (%zu, at most %d)", req->n_profiles,
                                  UKI_BUILD_PROFILES_MAX);
-        if (req->n_profiles > 0 && req->pcr_private_key_path)
-                return log_error("uki build: --pcr-private-key with --profile is not supported (one signature "
-                                 "per profile is needed)");
         for (size_t i = 0; i < req->n_profiles; i++) {
                 const struct uki_build_profile *p = &req->profiles[i];
                 struct profile_inputs *o = &in->profiles[i];
@@ -572,9 +569,11 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                                   in->pcr_signing.pcrpkey_size);
                         break;
                 case UKI_SECTION_PCRSIG:
-                        /* A placeholder of the signed JSON's size; signed once the image is written. */
-                        add_piece(add_section(in, UKI_SECTION_PCRSIG), in->pcr_signing.pcrsig_placeholder,
-                                  in->pcr_signing.pcrsig_size);
+                        /* A placeholder of the signed JSON's size; signed once the image is written.
+                         * With profiles, each profile has its own (below). */
+                        if (req->n_profiles == 0)
+                                add_piece(add_section(in, UKI_SECTION_PCRSIG), in->pcr_signing.pcrsig_placeholder,
+                                          in->pcr_signing.pcrsig_size);
                         break;
                 default:
                         break;
@@ -590,6 +589,9 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         add_piece(add_section(in, UKI_SECTION_OSREL), p->os_release, p->os_release_size);
                 if (p->cmdline)
                         add_piece(add_section(in, UKI_SECTION_CMDLINE), p->cmdline, p->cmdline_size);
+                /* ukify's layout: each profile's .pcrsig signs that profile's PCR 11. */
+                add_piece(add_section(in, UKI_SECTION_PCRSIG), in->pcr_signing.pcrsig_placeholder,
+                          in->pcr_signing.pcrsig_size);
         }
         return 0;
 }

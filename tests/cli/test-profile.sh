@@ -118,6 +118,68 @@ assert [x["cmdline"].split()[0] for x in p] == ["base", "own"], p
 assert all("roothash=" + sys.argv[2] in x["cmdline"].split() for x in p), p
 ' "$T/verity.json" "$RH"
 
+# --pcr-private-key: each profile has its own .pcrsig after its sections
+# (ukify's layout) whose sha256 policies are PolicyPCR (TPM 2.0 spec part 3,
+# computed here in Python) over that profile's PCR 11 (systemd-measure 252
+# over the single-profile twin + the .profile events) after each of
+# systemd-measure's default phases, signed with the key (openssl verifies).
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/priv.pem" 2>/dev/null
+openssl pkey -in "$T/priv.pem" -pubout -out "$T/pub.pem"
+"$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --initrd "$T/initrd" --uname "" \
+        --cmdline "console=ttyS0 base" --os-release "$OSREL" --pcrpkey "$T/pub.pem" --pcr-private-key "$T/priv.pem" \
+        --profile "$P0" --profile "$P1" --cmdline "console=ttyS0 debug" -o "$T/signed.efi"
+names=$(objdump -h "$T/signed.efi" | awk '$1 ~ /^[0-9]+$/ {print $2}' | grep -v '^\.\(text\|data\|reloc\|rodata\|dynamic\|rela\|dynsym\|dynstr\|bss\|sdmagic\|sbat\)' | paste -sd ' ')
+check "signed: a .pcrsig in each profile ($names)" \
+        [ "$names" = ".osrel .cmdline .pcrpkey .initrd .linux .profile .pcrsig .profile .cmdline .pcrsig" ]
+"$KEEL" uki inspect --json "$T/signed.efi" >"$T/signed.json"
+n=0
+for spec in "console=ttyS0 base|$P0" "console=ttyS0 debug|$P1"; do
+        IFS='|' read -r -d '' c p <<<"$spec"
+        p=${p%$'\n'}
+        "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --initrd "$T/initrd" --uname "" \
+                --cmdline "$c" --os-release "$OSREL" --pcrpkey "$T/pub.pem" -o "$T/twin.efi"
+        for sct in linux osrel cmdline initrd pcrpkey; do
+                objcopy -O binary --only-section=.$sct "$T/twin.efi" "$T/twin.$sct"
+        done
+        m=$($MEASURE calculate --linux="$T/twin.linux" --osrel="$T/twin.osrel" --cmdline="$T/twin.cmdline" \
+                --initrd="$T/twin.initrd" --pcrpkey="$T/twin.pcrpkey" --bank=sha256 --phase= 2>/dev/null |
+                sed -n 's/^11:sha256=//p')
+        pcr=$(extend_profile "$m" "$p")
+        check "profile $n: .pcrsig = PolicyPCR(systemd-measure + .profile events, 4 phases), signed (openssl)" \
+                python3 - "$T/signed.efi" "$T/signed.json" "$n" "$pcr" "$T/pub.pem" "$T" <<'PY'
+import base64, hashlib, json, struct, subprocess, sys
+uki, inspect, n, pcr, pub, tmp = sys.argv[1], sys.argv[2], int(sys.argv[3]), bytes.fromhex(sys.argv[4]), sys.argv[5], sys.argv[6]
+sigs = [s for s in json.load(open(inspect))["sections"] if s["name"] == ".pcrsig"]
+s = sigs[n]
+data = open(uki, "rb").read()[s["raw_offset"]:s["raw_offset"] + s["virtual_size"]]
+entries = json.loads(data)["sha256"]
+phases = ["enter-initrd", "enter-initrd:leave-initrd", "enter-initrd:leave-initrd:sysinit",
+          "enter-initrd:leave-initrd:sysinit:ready"]
+want = []
+for ph in phases:
+    v = pcr
+    for w in ph.split(":"):
+        v = hashlib.sha256(v + hashlib.sha256(w.encode()).digest()).digest()
+    sel = struct.pack(">IHB", 1, 0x000B, 3) + bytes([0x00, 0x08, 0x00])  # PCR 11, SHA-256 bank
+    want.append(hashlib.sha256(bytes(32) + struct.pack(">I", 0x17F) + sel + hashlib.sha256(v).digest()).hexdigest())
+got = [e["pol"] for e in entries]
+assert sorted(got) == sorted(want), (got, want)
+for e in entries:
+    assert e["pcrs"] == [11], e
+    open(tmp + "/pol.bin", "wb").write(bytes.fromhex(e["pol"]))
+    open(tmp + "/sig.bin", "wb").write(base64.b64decode(e["sig"]))
+    subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", tmp + "/sig.bin", tmp + "/pol.bin"],
+                   check=True, capture_output=True)
+PY
+        n=$((n + 1))
+done
+check "the profiles' .pcrsig differ" python3 -c '
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sections"] if x["name"] == ".pcrsig"]
+d = open(sys.argv[2], "rb").read()
+a, b = (d[x["raw_offset"]:x["raw_offset"] + x["virtual_size"]] for x in s)
+sys.exit(a == b)' "$T/signed.json" "$T/signed.efi"
+
 # Bad input: one line, no output.
 expect_error_saying "--profile with a control character" "$T/bad.efi" "control character" \
         "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --profile $'ID=a\x01' -o "$T/bad.efi"
@@ -129,10 +191,6 @@ expect_error_saying "--cmdline twice for one profile" "$T/bad.efi" "given twice"
 expect_error_saying "17 profiles" "$T/bad.efi" "too many --profile" \
         "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" $(for i in $(seq 17); do echo --profile ID=p$i; done) \
         -o "$T/bad.efi"
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/priv.pem" 2>/dev/null
-expect_error_saying "--pcr-private-key with --profile (not supported yet)" "$T/bad.efi" "not supported" \
-        "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --profile ID=a \
-        --pcr-private-key "$T/priv.pem" -o "$T/bad.efi"
 expect_error_saying "--profile @missing-file" "$T/bad.efi" "missing" \
         "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --profile @"$T/missing" -o "$T/bad.efi"
 
