@@ -8,7 +8,9 @@
 #   .profile events (hashlib), and = keel pcr predict --profile 1; PCR 12 is
 #   the one tagged event systemd-stub 257 logs for a profile other than 0
 #   (UKI_PROFILE_EVENT_TAG_ID 0x13aed6db, UTF-16 "1"), computed here; the OS
-#   finds /.extra/profile and /.extra/os-release (profile 1's).
+#   finds /.extra/profile and /.extra/os-release (profile 1's) and profile
+#   1's own .pcrsig as /.extra/tpm2-pcr-signature.json, whose enter-initrd
+#   policy is what a TPM (tpm2_policypcr on swtpm) computes for the booted PCR 11.
 # Boot B: a Type #1 entry starts the UKI with "@7" (no such profile): the
 #   stub refuses before measuring anything into PCR 11, the loader falls
 #   back to the next entry (multi.efi, profile 0: StubProfile=0, no tagged
@@ -17,6 +19,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
 WORK=$1
+trap swtpm_host_stop EXIT
 
 BASE="console=ttyS0 loglevel=1 panic=-1 keel.test=profile-0"
 DEBUG="console=ttyS0 loglevel=1 panic=-1 keel.test=profile-1"
@@ -25,15 +28,17 @@ OSREL1=$'ID=keeltest\nVERSION_ID=9\nPRETTY_NAME="Keel Test Debug"\n'
 P0=$'ID=default\nTITLE=Default\n'
 P1=$'ID=debug\nTITLE=Debugging\n'
 P2=$'ID=rescue\n'
+rsa_keypair "$WORK"
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$(shared_initramfs)" \
+        --pcrpkey "$WORK/pub.pem" --pcr-private-key "$WORK/priv.pem" \
         --cmdline "$BASE" --os-release "$OSREL" --profile "$P0" \
         --profile "$P1" --cmdline "$DEBUG" --os-release "$OSREL1" \
         --profile "$P2" --cmdline "console=ttyS0 panic=-1 keel.test=profile-2" -o "$WORK/multi.efi"
 # The twin: profile 1's sections as a UKI without profiles.
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$(shared_initramfs)" \
-        --cmdline "$DEBUG" --os-release "$OSREL1" -o "$WORK/twin1.efi"
+        --pcrpkey "$WORK/pub.pem" --cmdline "$DEBUG" --os-release "$OSREL1" -o "$WORK/twin1.efi"
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$(shared_initramfs)" \
-        --cmdline "$BASE" --os-release "$OSREL" -o "$WORK/twin0.efi"
+        --pcrpkey "$WORK/pub.pem" --cmdline "$BASE" --os-release "$OSREL" -o "$WORK/twin0.efi"
 
 make_disk() { # make_disk IMG DEFAULT
         esp_image_create "$1" 192
@@ -118,6 +123,21 @@ expect_eq "/.extra/profile is profile 1's .profile, 0444" "$(report_value "$A" "
         "444 sha256=$(sha256_hex "$A/p1")"
 expect_eq "/.extra/os-release is profile 1's .osrel, 0444" "$(report_value "$A" "EXTRA os-release mode")" \
         "444 sha256=$(sha256_hex "$A/osrel1")"
+# Profile 1's own .pcrsig (the second one in the table): handed to the OS,
+# and its enter-initrd policy is what a TPM computes for the booted PCR 11.
+"$KEEL" uki inspect --json "$WORK/multi.efi" | python3 -c '
+import json, sys
+s = [x for x in json.load(sys.stdin)["sections"] if x["name"] == ".pcrsig"][1]
+d = open(sys.argv[1], "rb").read()[s["raw_offset"]:s["raw_offset"] + s["virtual_size"]]
+open(sys.argv[2], "wb").write(d)' "$WORK/multi.efi" "$A/pcrsig1.json"
+expect_eq "/.extra/tpm2-pcr-signature.json is profile 1's .pcrsig" \
+        "$(report_value "$A" "EXTRA tpm2-pcr-signature.json mode")" "444 sha256=$(sha256_hex "$A/pcrsig1.json")"
+swtpm_host_start "$WORK/host-tpm"
+after_enter=$($PCR_CHECK phase sha256 "$(booted_pcr "$A" sha256 11)" enter-initrd)
+pols=$(python3 -c 'import json,sys; print(" ".join(e["pol"] for e in json.load(open(sys.argv[1]))["sha256"]))' "$A/pcrsig1.json")
+tpm_pol=$(tpm_policypcr sha256 "$after_enter" "$WORK/host-tpm")
+expect_true "profile 1's .pcrsig has the TPM's PolicyPCR for the booted PCR 11 + enter-initrd" \
+        bash -c "[ -n '$tpm_pol' ] && grep -qw '$tpm_pol' <<<'$pols'"
 
 echo "-- boot B: a Type #1 entry passes @7 (no such profile)"
 make_disk "$WORK/b.img" bad-profile.conf
