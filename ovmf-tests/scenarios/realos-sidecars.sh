@@ -11,7 +11,8 @@
 # in the booted system, with 252's own tools: LoadCredentialEncrypted= (by ID
 # through the credstore search path, and by path) and systemd-creds decrypt
 # open the credentials with the VM's TPM (sealed to the PCR 13 the sysext
-# gives, as the model predicts it); systemd-sysext merged the
+# gives, as the model predicts it; one sealed to another PCR 13 is
+# refused); systemd-sysext merged the
 # extension into /usr; PCR 12 and 13 equal the model of systemd-stub
 # (sidecar-model.py) for the ESP's files.
 source "$(dirname "$0")/../lib.sh"
@@ -107,6 +108,12 @@ systemd-creds encrypt --with-key=tpm2 --tpm2-device="$TCTI" --tpm2-pcrs=13 \
         --name=keel-secret.cred "$WORK/secret" "$E/EFI/Linux/$NAME.efi.extra.d/keel-secret.cred" || rc=$?
 systemd-creds encrypt --with-key=tpm2 --tpm2-device="$TCTI" --tpm2-pcrs=13 \
         --name=keel-global.cred "$WORK/global" "$E/loader/credentials/keel-global.cred" || rc=$?
+# One more, sealed to a PCR 13 the boot will not have (one more extension):
+# systemd-creds must refuse it in the booted system.
+printf 'never shown\n' >"$WORK/wrong"
+tpm2_pcrextend -T "$TCTI" "13:sha256=$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" || rc=$?
+systemd-creds encrypt --with-key=tpm2 --tpm2-device="$TCTI" --tpm2-pcrs=13 \
+        --name=keel-wrong.cred "$WORK/wrong" "$E/EFI/Linux/$NAME.efi.extra.d/keel-wrong.cred" || rc=$?
 kill "$(cat "$WORK/enc-tpm/pid")" 2>/dev/null || true
 [ $rc = 0 ] || { echo "  FAIL: sealing the credentials (tpm2_pcrextend, systemd-creds encrypt)"; exit 1; }
 cp "$KEEL_EFI" "$E/EFI/BOOT/BOOTX64.EFI"
@@ -129,6 +136,7 @@ expect_eq "/var unlocked (the UKI's signed PCR 11 policy)" \
 expect_eq "the initrd's tmpfiles rules copied what the stub handed over" \
         "$(report_values "$WORK/report.log" SIDECAR-RUN | sort)" \
         "$(printf '%s\n' "/run/credstore.encrypted 500" "/run/credstore.encrypted/keel-secret.cred 400" \
+                "/run/credstore.encrypted/keel-wrong.cred 400" \
                 "/run/extensions 555" "/run/extensions/keel-test.raw 444" "/run/keel 700" \
                 "/run/keel/global_credentials 500" "/run/keel/global_credentials/keel-global.cred 400" | sort)"
 expect_eq "keel-sidecar-creds.service ran" "$(report_values "$WORK/report.log" SIDECAR-CREDS-UNIT | sort | tr '\n' ' ')" \
@@ -139,6 +147,9 @@ expect_eq "LoadCredentialEncrypted=keel-global.cred:/run/keel/global_credentials
         "$(report_values "$WORK/report.log" SIDECAR-CREDS | sed -n 's/^keel-global.cred=//p')" "$(cat "$WORK/global")"
 expect_eq "systemd-creds decrypt /run/credstore.encrypted/keel-secret.cred" \
         "$(report_values "$WORK/report.log" SIDECAR-DECRYPT)" "$(cat "$WORK/secret")"
+
+expect_true "systemd-creds refuses the credential sealed to another PCR 13 ($(report_values "$WORK/report.log" SIDECAR-DECRYPT-WRONG | tr '\n' ' '))" \
+        bash -c "tr -d '\r' <'$WORK/report.log' | grep -a '^SIDECAR-DECRYPT-WRONG=exit ' | grep -qv '=exit 0\$'"
 
 # The system extension, merged by systemd-sysext 252 at boot.
 expect_eq "systemd-sysext.service ran" "$(report_values "$WORK/report.log" SIDECAR-SYSEXT-UNIT | sort | tr '\n' ' ')" \
