@@ -8,6 +8,8 @@
  * then one line with the count: 10,000 hostile files must not take minutes
  * of serial console output. */
 #define DROPIN_REPORT_MAX 5
+/* No caller needs more names than this; it bounds the list's allocation. */
+#define DROPIN_NAMES_LIMIT 4096
 
 static size_t str16_len(const CHAR16 *s) {
         return utf16_strnlen(s, SIZE_MAX / sizeof(CHAR16) - 1);
@@ -133,6 +135,8 @@ EFI_STATUS dropin_list(EFI_LOADED_IMAGE *image, const CHAR16 *path, const CHAR16
                 root->Close(root);
                 return err == EFI_NOT_FOUND ? EFI_SUCCESS : err;
         }
+        if (max_names > DROPIN_NAMES_LIMIT)
+                max_names = DROPIN_NAMES_LIMIT;
         /* One more slot than kept, so that insertion never needs room it lacks. */
         names = efi_alloc_zero((max_names + 1) * sizeof(*names));
         if (!names) {

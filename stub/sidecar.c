@@ -45,6 +45,11 @@ static size_t read_files(const struct dropin_list *l, const struct sidecar_kind 
                 else if (SIDECAR_TOTAL_SIZE_MAX - *used < max)
                         max = (size_t) (SIDECAR_TOTAL_SIZE_MAX - *used);
                 err = dropin_read(l, i, max, &data, &size);
+                if (err == EFI_BAD_BUFFER_SIZE && max < k->max_file_size) {
+                        efi_print("keel: skipping %ls\\%ls: the %u MiB keel takes from beside the UKI in all are used up\n",
+                                  l->dir, l->names[i], (unsigned) (SIDECAR_TOTAL_SIZE_MAX >> 20));
+                        continue;
+                }
                 if (err == EFI_BAD_BUFFER_SIZE) {
                         efi_print("keel: skipping %ls\\%ls: larger than the %u bytes keel takes for %s\n", l->dir,
                                   l->names[i], (unsigned) max, k->target);
