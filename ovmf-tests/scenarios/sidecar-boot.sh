@@ -13,6 +13,9 @@
 #     semantics (no confexts, no \loader\extensions) — so the model is
 #     systemd-stub's, byte for byte, and keel equals it where 252 has the
 #     feature (the credential and sysext archives are the same bytes).
+#     And directly, without the model: on an ESP with only what 252 knows,
+#     keel and systemd-stub 252 give the same /.extra tree, PCR 12/13
+#     (sha1, sha256), event log entries and StubPcr* variables.
 #  3. keel on a hostile ESP: 10,000 *.cred in sc.efi.extra.d, a credential
 #     over the size limit, non-ASCII names, a directory named *.cred, a
 #     hidden file, \loader\extensions as a file: the boot goes on, a bounded number of console lines, the
@@ -130,6 +133,40 @@ expect_eq "credential archives: keel = systemd-stub 252" \
 expect_eq "credentials in /.extra: keel = systemd-stub 252" \
         "$(tr -d '\r' <"$WORK/keel/report.log" | grep -a '^SIDECAR /.extra/[a-z_]*credentials')" \
         "$(tr -d '\r' <"$WORK/sd/report.log" | grep -a '^SIDECAR /.extra/[a-z_]*credentials')"
+
+echo "-- 2b. keel and systemd-stub 252 on an ESP with only what 252 knows (credentials, *.raw): equal, directly"
+C=$WORK/compat
+mkdir -p "$C"
+cp -a "$T/EFI" "$T/loader" "$C/"
+rm -rf "$C/loader/extensions" "$C/EFI/Linux/sc.efi.extra.d/conf-a.confext.raw"
+for who in keel sd; do
+        esp_image_create "$WORK/compat-$who.img"
+        esp_put "$WORK/compat-$who.img" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
+        esp_write "$WORK/compat-$who.img" /loader/loader.conf $'timeout 0\n'
+        esp_put "$WORK/compat-$who.img" "$WORK/$who-uki.efi" /EFI/Linux/sc.efi
+        mcopy -s -o -i "$WORK/compat-$who.img@@1M" "$C/EFI/Linux/sc.efi.extra.d" ::/EFI/Linux/
+        mcopy -s -o -i "$WORK/compat-$who.img@@1M" "$C/loader/credentials" ::/loader/
+        qemu_boot "$WORK/compat-$who" "$WORK/compat-$who.img" || true
+        expect_report_complete "$WORK/compat-$who"
+        eventlog_parse "$WORK/compat-$who" || true
+done
+expect_eq "keel = systemd-stub 252: /.extra tree" \
+        "$(tr -d '\r' <"$WORK/compat-keel/report.log" | grep -a '^SIDECAR')" \
+        "$(tr -d '\r' <"$WORK/compat-sd/report.log" | grep -a '^SIDECAR')"
+for bank in sha1 sha256; do
+        for pcr in 12 13; do
+                expect_eq "keel = systemd-stub 252: PCR $pcr ($bank)" "$(booted_pcr "$WORK/compat-keel" $bank $pcr)" \
+                        "$(booted_pcr "$WORK/compat-sd" $bank $pcr)"
+        done
+done
+expect_eq "keel = systemd-stub 252: PCR 12/13 events (type, description, digest)" \
+        "$($MODEL events "$WORK/compat-keel/eventlog.yaml")" "$($MODEL events "$WORK/compat-sd/eventlog.yaml")"
+expect_eq "keel = systemd-stub 252: StubPcrKernelParameters, StubPcrInitRDSysExts" \
+        "$(tr -d '\r' <"$WORK/compat-keel/report.log" | grep -a '^EFIVAR StubPcr' | sort)" \
+        "$(tr -d '\r' <"$WORK/compat-sd/report.log" | grep -a '^EFIVAR StubPcr' | sort)"
+expect_true "the compared trees are not empty (credentials and sysexts)" bash -c \
+        "tr -d '\r' <'$WORK/compat-sd/report.log' | grep -aq '^SIDECAR /.extra/sysext/ext-a.raw ' &&
+         tr -d '\r' <'$WORK/compat-sd/report.log' | grep -aq '^SIDECAR /.extra/global_credentials/g1.cred '"
 
 echo "-- 3. keel, hostile ESP"
 H=$WORK/hostile
