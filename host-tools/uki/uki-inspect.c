@@ -15,7 +15,8 @@
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: keel uki inspect UKI [--json] [--root DIR]\n"
-                   "Lists the sections of a UKI and shows its command line and os-release.\n"
+                   "Lists the sections of a UKI and shows its command line and os-release and, for a\n"
+                   "multi-profile UKI, each profile (@N: its .profile ID= and TITLE=, its command line).\n"
                    "For a thin UKI, its refs (SHA-256, size, path) and whether the content they name\n"
                    "is on the volume (DIR, or the one the UKI is in when it is in .../EFI/Linux/) and\n"
                    "matches; content that differs from its ref is an error.\n");
