@@ -17,6 +17,9 @@
 #define LOADER_FEATURE_RANDOM_SEED (UINT64_C(1) << 6)
 #define LOADER_FEATURE_SORT_KEY (UINT64_C(1) << 8)
 #define LOADER_FEATURE_SAVED_ENTRY (UINT64_C(1) << 9)
+#define LOADER_FEATURE_DEVICETREE (UINT64_C(1) << 10)
+#define LOADER_FEATURE_SECUREBOOT_ENROLL (UINT64_C(1) << 11)
+#define LOADER_FEATURE_MULTI_PROFILE_UKI (UINT64_C(1) << 14)
 
 void bli_export_loader_info(EFI_LOADED_IMAGE *image, uint64_t init_usec, uint64_t features);
 void bli_export_entries(const struct entry_list *l);

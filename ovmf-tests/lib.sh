@@ -246,3 +246,27 @@ expect_report_complete() {
 }
 
 upper() { tr 'a-f' 'A-F' <<<"$1"; }
+
+# efivar_u64_of_bits BIT...: a UINT64 EFI variable with those bits set, as
+# the report prints it (16 hex digits, little-endian bytes).
+efivar_u64_of_bits() {
+        local v=0 b i out=""
+        for b in "$@"; do v=$(( v | (1 << b) )); done
+        for i in 0 1 2 3 4 5 6 7; do out+=$(printf '%02x' $(( (v >> (8 * i)) & 255 ))); done
+        echo "$out"
+}
+
+# The StubFeatures bits (systemd's numbering) for what keel's stub does:
+# 0 sets LoaderDevicePartUUID, 1 credentials, 2 system extensions, 3 three
+# PCRs (11, 12, 13), 5 command-line addons, 6 SMBIOS command line, 7
+# device-tree addons, 8 configuration extensions, 9 multi-profile UKIs. Not
+# 4 (the stub leaves the random seed to the loader), 10 (StubDevicePartUUID),
+# 11 (URLs).
+KEEL_STUB_FEATURE_BITS="0 1 2 3 5 6 7 8 9"
+# The LoaderFeatures bits for what keel's loader does: 0-1 menu timeout
+# (and one-shot), 2-3 default and one-shot entry, 4 boot counting, 5
+# XBOOTLDR, 6 random seed, 8 sort-key, 9 @saved, 10 Type #1 devicetree, 11
+# Secure Boot key enrollment, 14 multi-profile UKIs. Not 7 (drop-in
+# drivers), 12 (retain shim), 13 (menu-disabled), 15 and later (URLs,
+# Type #1 uki, PCR banks).
+KEEL_LOADER_FEATURE_BITS="0 1 2 3 4 5 6 8 9 10 11 14"

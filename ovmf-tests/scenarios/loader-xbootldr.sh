@@ -32,4 +32,6 @@ expect_eq "a Type #1 entry booted from XBOOTLDR" "$(booted_marker "$WORK/boot-xb
 expect_eq "a UKI booted from XBOOTLDR" "$(booted_marker "$WORK/boot-keeltest_2_")" xbootldr-uki
 expect_eq "LoaderFeatures include XBOOTLDR (bit 5)" \
         "$(( 0x$(report_value "$WORK/boot-xb__" "EFIVAR LoaderFeatures" | cut -c1-2) & 0x20 ))" 32
+expect_eq "LoaderFeatures: exactly the bits of what keel's loader does ($KEEL_LOADER_FEATURE_BITS)" \
+        "$(report_value "$WORK/boot-xb__" "EFIVAR LoaderFeatures")" "$(efivar_u64_of_bits $KEEL_LOADER_FEATURE_BITS)"
 exit $((FAILURES > 0))

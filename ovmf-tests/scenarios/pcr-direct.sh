@@ -28,8 +28,8 @@ expect_eq "TPM present" "$(report_value "$WORK" TPM)" "present"
 expect_eq "StubPcrKernelImage" "$(report_value "$WORK" "EFIVAR StubPcrKernelImage")" "11"
 expect_true "no StubPcrKernelParameters without an outside command line" \
         bash -c "! grep -q 'EFIVAR StubPcrKernelParameters=' '$WORK/report.log'"
-expect_eq "StubFeatures: boot partition + three PCRs (bits 0, 3)" \
-        "$(report_value "$WORK" "EFIVAR StubFeatures")" "0900000000000000"
+expect_eq "StubFeatures: exactly the bits of what keel's stub does ($KEEL_STUB_FEATURE_BITS)" \
+        "$(report_value "$WORK" "EFIVAR StubFeatures")" "$(efivar_u64_of_bits $KEEL_STUB_FEATURE_BITS)"
 
 # PCR 11: the model (checked against systemd-measure for the sections it
 # knows) and keel's own prediction.

@@ -16,7 +16,8 @@ qemu_boot "$WORK" "$WORK/disk.img" || true
 expect_report_complete "$WORK"
 expect_eq "kernel command line is the UKI's .cmdline" "$(report_value "$WORK" CMDLINE)" "$CMDLINE"
 expect_eq "StubInfo" "$(report_value "$WORK" "EFIVAR StubInfo")" "keel 0.1"
-expect_eq "StubFeatures (64-bit LE): boot partition + three PCRs" "$(report_value "$WORK" "EFIVAR StubFeatures")" "0900000000000000"
+expect_eq "StubFeatures: exactly the bits of what keel's stub does ($KEEL_STUB_FEATURE_BITS)" \
+        "$(report_value "$WORK" "EFIVAR StubFeatures")" "$(efivar_u64_of_bits $KEEL_STUB_FEATURE_BITS)"
 expect_eq "LoaderDevicePartUUID is the ESP (upper case, as systemd-boot writes it)" "$(report_value "$WORK" "EFIVAR LoaderDevicePartUUID")" "$(upper "$ESP_PARTUUID")"
 expect_eq "LoaderImageIdentifier" "$(report_value "$WORK" "EFIVAR LoaderImageIdentifier")" '\EFI\BOOT\BOOTX64.EFI'
 expect_true "LoaderFirmwareType names UEFI" grep -q "EFIVAR LoaderFirmwareType=UEFI 2\.[0-9][0-9]" "$WORK/report.log"
