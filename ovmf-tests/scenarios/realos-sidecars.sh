@@ -27,36 +27,6 @@ start=$(date +%s)
 realos_base
 kver=$(cat "$REALOS_ROOT/kver")
 
-# The image's root keeps only the modules its boot needs; systemd-sysext
-# needs loop and overlay as well. They are added to a private copy of the
-# root (hard links; the cache is not touched) from the image's own kernel
-# package: this host's /lib/modules when it is the same build (erofs.ko
-# identical), else the package itself (apt-get download, kept in the cache).
-mods=/lib/modules/$kver/kernel
-if ! cmp -s "$mods/fs/erofs/erofs.ko" "$REALOS_TREE/lib/modules/$kver/kernel/fs/erofs/erofs.ko"; then
-        pkg=$REALOS_DIR/sidecar-kernel-$kver
-        if [ ! -f "$pkg/done" ]; then
-                rm -rf "$pkg" && mkdir -p "$pkg"
-                (cd "$pkg" && apt-get download -q "linux-image-$kver" >/dev/null) &&
-                        dpkg-deb -x "$pkg"/linux-image-*.deb "$pkg/x" && rm -f "$pkg"/*.deb && touch "$pkg/done" ||
-                        { echo "  FAIL: cannot get linux-image-$kver for its loop and overlay modules"; exit 1; }
-        fi
-        mods=$pkg/x/lib/modules/$kver/kernel
-        cmp -s "$mods/fs/erofs/erofs.ko" "$REALOS_TREE/lib/modules/$kver/kernel/fs/erofs/erofs.ko" ||
-                { echo "  FAIL: linux-image-$kver is not the image's kernel build"; exit 1; }
-fi
-cp -al "$REALOS_TREE" "$WORK/root"
-for m in drivers/block/loop.ko fs/overlayfs/overlay.ko; do
-        mkdir -p "$WORK/root/lib/modules/$kver/kernel/$(dirname "$m")"
-        cp "$mods/$m" "$WORK/root/lib/modules/$kver/kernel/$m"
-done
-# depmod rewrites the module indexes: copies first, never the cache's links.
-for f in "$WORK/root/lib/modules/$kver"/modules.*; do
-        cp "$f" "$f.copy" && mv "$f.copy" "$f"
-done
-depmod -b "$WORK/root" "$kver"
-REALOS_TREE=$WORK/root
-
 # The initrd's addition, as a systemd 252 user writes it.
 mkdir -p "$WORK/initrd-add/etc/tmpfiles.d"
 cat >"$WORK/initrd-add/etc/tmpfiles.d/keel-sidecars.conf" <<'CONF'
