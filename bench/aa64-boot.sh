@@ -9,16 +9,6 @@ source "$KEEL_SRC/ovmf-tests/aavmf/lib.sh"
 W=$BUILD/bench/aa64-boot
 rm -rf "$W" && mkdir -p "$W"
 
-boot_clock() { # NAME IMG
-        local run=$W/$1 clock
-        mkdir -p "$run"
-        QEMU_CONSOLE_SOCKET=1 qemu_boot "$run" "$2" >/dev/null 2>&1 &
-        clock=$(python3 "$KEEL_SRC/bench/console-clock.py" "$run/console.sock" "BdsDxe: starting" \
-                "EFI stub: Loaded initrd")
-        wait
-        echo "$clock"
-}
-
 make_keel_uki "$W/keel.efi" benchos 1 bench
 make_sdstub_uki "$W/sd.efi" benchos 1 bench
 for loader in keel systemd-boot; do

@@ -27,6 +27,21 @@ ratio() {
         awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f\n", a / b; else print "inf" }'
 }
 
+# boot_clock NAME IMG: boots IMG (qemu_boot of the sourced harness, in
+# $W/NAME) and prints the seconds from the firmware starting its boot option
+# (OVMF/AAVMF's "BdsDxe: starting") to the kernel's EFI stub loading the
+# initrd, on the console's wall clock; "n/a" when either line is missing.
+boot_clock() {
+        local run=$W/$1 clock
+        mkdir -p "$run"
+        rm -rf "$run/tpm"
+        QEMU_CONSOLE_SOCKET=1 qemu_boot "$run" "$2" >/dev/null 2>&1 &
+        clock=$(python3 "$KEEL_SRC/bench/console-clock.py" "$run/console.sock" "BdsDxe: starting" \
+                "EFI stub: Loaded initrd")
+        wait
+        echo "$clock"
+}
+
 # result NAME VALUE: one line for the summary table.
 result() {
         printf '| %s | %s |\n' "$1" "$2" | tee -a "$BUILD/bench/results.md"

@@ -21,18 +21,6 @@ loader_usec() { # WORKDIR: LoaderTimeExecUSec - LoaderTimeInitUSec
 }
 ms() { [ "$1" = n/a ] && echo n/a || awk -v u="$1" 'BEGIN { printf "%.0f ms", u / 1000 }'; }
 
-# boot_clock NAME IMG: seconds from the firmware starting the boot option
-# to the kernel's EFI stub loading the initrd (wall clock on the console).
-boot_clock() {
-        local run=$W/$1 img=$2 clock
-        mkdir -p "$run"
-        QEMU_CONSOLE_SOCKET=1 qemu_boot "$run" "$img" >/dev/null 2>&1 &
-        clock=$(python3 "$KEEL_SRC/bench/console-clock.py" "$run/console.sock" "BdsDxe: starting" \
-                "EFI stub: Loaded initrd")
-        wait
-        echo "$clock"
-}
-
 build_esp() { # IMG N LOADER UKI
         local img=$1 n=$2 loader=$3 uki=$4 i
         esp_image_create "$img" $(( n * ($(stat -c %s "$uki") / 1048576 + 1) + 64 ))

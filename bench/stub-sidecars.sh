@@ -1,6 +1,7 @@
 #!/bin/bash
-# Stub time: from the firmware starting the UKI (OVMF's "BdsDxe: starting")
-# to the kernel's EFI stub loading the initrd the stub offers, with nothing
+# Stub time: from the firmware starting the UKI (OVMF's "BdsDxe: starting";
+# the UKI is the boot option itself) to the kernel's EFI stub loading the
+# initrd the stub offers (boot_clock), with nothing
 # beside the UKI and with 20 credentials + 2 system extensions in its
 # .extra.d (read, measured into PCR 12/13 and packed into the initrd):
 # keel's stub vs systemd-stub 252, the same kernel, initramfs and files on
@@ -11,19 +12,6 @@ source "$KEEL_SRC/ovmf-tests/loader-lib.sh"
 W=$BUILD/bench/stub-sidecars
 rm -rf "$W" && mkdir -p "$W"
 BOOT_RUNS=${BOOT_RUNS:-3}
-
-# stub_clock NAME IMG: seconds from the firmware starting the UKI to the
-# kernel's EFI stub taking its initrd (the console's wall clock).
-stub_clock() {
-        local run=$W/$1 img=$2 clock
-        mkdir -p "$run"
-        rm -rf "$run/tpm"
-        QEMU_CONSOLE_SOCKET=1 qemu_boot "$run" "$img" >/dev/null 2>&1 &
-        clock=$(python3 "$KEEL_SRC/bench/console-clock.py" "$run/console.sock" "BdsDxe: starting" \
-                "EFI stub: Loaded initrd")
-        wait
-        echo "$clock"
-}
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0 || a[1] == "n/a") print "n/a"; else print a[int((NR + 1) / 2)] }'; }
 
@@ -54,7 +42,7 @@ for with in 0 1; do
         done
         for _ in $(seq "$BOOT_RUNS"); do
                 for stub in keel sdstub; do
-                        stub_clock "$stub-$with" "$W/esp-$stub-$with.img" >>"$W/$stub-$with.times"
+                        boot_clock "$stub-$with" "$W/esp-$stub-$with.img" >>"$W/$stub-$with.times"
                 done
         done
         for stub in keel sdstub; do
