@@ -39,6 +39,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st) {
         EFI_GUID global = EFI_GLOBAL_VARIABLE;
         EFI_LOADED_IMAGE *li, *parent;
         EFI_FILE_HANDLE root;
+        EFI_HANDLE esp = NULL;
         UINT8 sb = 0xff;
         UINTN size = sizeof(sb);
         VOID *unsigned_image;
@@ -48,23 +49,33 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st) {
         uefi_call_wrapper(RT->GetVariable, 5, L"SecureBoot", &global, NULL, &size, &sb);
         Print(L"SB-PROBE: started, SecureBoot=%d\n", sb);
 
-        /* Loaded from memory, this image has no device; the stub that
-         * loaded it sits on the ESP. */
-        if (EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (VOID **) &li)) ||
-            EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, li->ParentHandle, &LoadedImageProtocol, (VOID **) &parent)) ||
-            !(root = LibOpenRoot(parent->DeviceHandle))) {
+        /* Run by keel's own PE loader, this image has the stub's handle and
+         * so the stub's device, the ESP; loaded from memory by LoadImage()
+         * (an older stub, shim), it has no device and its parent, the stub,
+         * sits on the ESP. */
+        root = NULL;
+        if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (VOID **) &li))) {
+                if (li->DeviceHandle && (root = LibOpenRoot(li->DeviceHandle)))
+                        esp = li->DeviceHandle;
+                if (!root && li->ParentHandle &&
+                    !EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, li->ParentHandle, &LoadedImageProtocol,
+                                                 (VOID **) &parent)) &&
+                    (root = LibOpenRoot(parent->DeviceHandle)))
+                        esp = parent->DeviceHandle;
+        }
+        if (!root) {
                 Print(L"SB-PROBE: cannot open the ESP\n");
                 goto out;
         }
 
-        try_load(image, L"unsigned image by file path", FileDevicePath(parent->DeviceHandle, L"\\probe\\unsigned.efi"),
+        try_load(image, L"unsigned image by file path", FileDevicePath(esp, L"\\probe\\unsigned.efi"),
                  NULL, 0);
         if (EFI_ERROR(read_file(root, L"\\probe\\unsigned.efi", &unsigned_image, &unsigned_size)))
                 Print(L"SB-PROBE: cannot read \\probe\\unsigned.efi\n");
         else
                 try_load(image, L"unsigned image from memory via keel's kernel path",
                          (EFI_DEVICE_PATH *) &keel_kernel_path, unsigned_image, unsigned_size);
-        try_load(image, L"db-signed image by file path", FileDevicePath(parent->DeviceHandle, L"\\probe\\signed.efi"),
+        try_load(image, L"db-signed image by file path", FileDevicePath(esp, L"\\probe\\signed.efi"),
                  NULL, 0);
 out:
         Print(L"SB-PROBE: done\n");

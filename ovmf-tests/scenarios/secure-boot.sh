@@ -7,13 +7,14 @@
 #    checks every signature (KEK.auth against PK, db.auth against KEK);
 #    payloads signed by the wrong key are refused;
 #  - after the reset SecureBoot=1 and a UKI signed by `keel uki build --key`
-#    boots: its Debian kernel is not signed by our db, so this also shows the
-#    stub's one-image override at work;
+#    boots: its Debian kernel is not signed by our db, so this also shows
+#    keel's own PE loader running only what the UKI's signature covers;
 #  - unsigned, tampered (.linux, .initrd, .cmdline) and other-key UKIs fail
 #    `keel verify` (the firmware's refusal is in secure-boot-loader.sh);
-#  - inside a signed UKI, an unsigned probe in place of the kernel finds the
-#    override gone: unsigned images stay refused, even through keel's own
-#    kernel device path;
+#  - inside a signed UKI, an unsigned probe in place of the kernel (run by
+#    keel's PE loader) finds the firmware's checks intact: unsigned images
+#    stay refused, even through keel's own kernel device path (which the
+#    old LoadImage() hook approved, with shim only now);
 #  - under systemd-boot 252 (signed by keel sign), a Type #1 `efi` entry with
 #    `options` cannot change the signed command line, and a UKI signed twice
 #    (another key, then ours) boots.
@@ -89,7 +90,7 @@ for bad in unsigned flip-linux flip-initrd flip-cmdline other; do
 done
 expect_true "the signed UKI passes keel verify" "$KEEL" verify --cert "$DB_CERT" "$WORK/uki-signed.efi"
 
-echo "-- after the stub's LoadImage() nothing unsigned loads (probe in place of the kernel)"
+echo "-- once the stub runs its kernel nothing unsigned loads (probe in place of the kernel)"
 W=$WORK/probe
 "$KEEL" sign --key "$DB_KEY" --cert "$DB_CERT" -o "$WORK/keel-signed.efi" "$KEEL_EFI"
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$EFI_HELPERS/sb-probe.efi" --cmdline "probe" \
