@@ -1,6 +1,7 @@
 #!/bin/bash
-# The real OS's automatic rollback (realos-rollback) with its ESP written by
-# `keel install`: two NixOS-shaped generations of the real Debian 12 system
+# The real OS's automatic rollback, in ONE QEMU run with reboots and no key
+# press, with its ESP written by `keel install`: two NixOS-shaped
+# generations of the real Debian 12 system
 # (its kernel and dracut initrd, command line from kernelParams, thin UKIs
 # with a PCR 11 policy signed by keel install) installed with --tries 3.
 # Generation 2's health check fails three times; generation 1 boots by
@@ -53,6 +54,8 @@ console=$(tr -d '\r' <"$WORK/console.log")
 expect_eq "four boots in the run" "$(grep -c "BdsDxe: loading Boot" <<<"$console" || true)" 4
 expect_eq "generation 2's health check failed 3 times" \
         "$(grep -c "Failed to start .*keel-healt" <<<"$console" || true)" 3
+expect_eq "each of them rebooted (FailureAction=reboot)" \
+        "$(grep -c "reboot: Restarting system" <<<"$console" || true)" 3
 
 realos_last_report "$WORK"
 expect_report_complete "$LAST"
@@ -66,6 +69,23 @@ expect_true "the volume was activated by the TPM2 token (keel install's signed p
 expect_eq "PCR 11 = keel pcr predict of the installed thin UKI" \
         "$(lower "$(report_value "$LAST" "PCR sha256 11")")" "$expected_pcr"
 expect_true "systemd-bless-boot marked generation 1 good" grep -q "Marked boot as 'good'" <<<"$(values BLESS-JOURNAL)"
+# bootctl list marks the entry in LoaderEntrySelected "(selected)".
+list=$(values BOOTCTL-LIST)
+expect_eq "bootctl: the selected (booted) entry is generation 1" \
+        "$(awk '/^ *title:.*\(selected\)/ { on = 1 } on && /^ *id: / { print $2; exit }' <<<"$list")" nixos-generation-1.efi
+expect_eq "the ESP seen from generation 1" "$(values ESP-LINUX | sort | tr '\n' ' ')" \
+        "nixos-generation-1.efi nixos-generation-2+0-3.efi "
+# bootctl 252 shows a counted entry's tries ("tries: 0 left; 3 done": bad,
+# it has no word "bad" in list) and sorts it after the good one, which it
+# takes as the default.
+gen2_block() { awk '/^ *type:/ { b = "" } { b = b $0 "\n" } /^ *id: / { id = $2 } /^$/ { if (id ~ /-2\.efi$/) printf "%s", b; id = "" } END { if (id ~ /-2\.efi$/) printf "%s", b }' <<<"$list"; }
+echo "$(gen2_block)" >"$WORK/gen2-bootctl.txt"
+not_default_gen2() { ! grep -q "(default)" "$WORK/gen2-bootctl.txt"; }
+expect_eq "bootctl list: generation 2 has no tries left (bad), 3 done" \
+        "$(sed -n 's/^ *tries: *//p' "$WORK/gen2-bootctl.txt")" "0 left; 3 done"
+expect_true "bootctl list: generation 2 is not the default" not_default_gen2
+expect_eq "bootctl list: the default entry is generation 1" \
+        "$(awk '/^ *title:.*\(default\)/ { on = 1 } on && /^ *id: / { print $2; exit }' <<<"$list")" nixos-generation-1.efi
 expect_eq "the ESP after the run" "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
         "nixos-generation-1.efi nixos-generation-2+0-3.efi "
 exit $((FAILURES > 0))
