@@ -23,22 +23,15 @@ DISK=$WORK/disk.img
 
 # The initramfs lists the sidecars below /.extra ("SIDECAR path mode
 # sha256|dir", as sidecar-boot) and the kernel's EFI table line.
-cat >"$WORK/scenario" <<'SCRIPT'
+{
+        cat <<'SCRIPT'
 #!/bin/sh
 echo "EFILINE=$(dmesg | grep -m1 -E 'efi: .*(ACPI|SMBIOS)[ 0-9.]*=')"
 v=/sys/firmware/efi/efivars/LoaderRandomSeed-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
 [ -e $v ] && echo "SEEDVAR=$(tail -c +5 $v | od -An -tx1 -v | tr -d ' \n')"
-[ -d /.extra ] || exit 0
-find /.extra | sort | while read -r p; do
-        [ "$p" = /.extra ] && continue
-        [ -f "$p" ] && [ "$(dirname "$p")" = /.extra ] && continue
-        if [ -d "$p" ]; then
-                echo "SIDECAR $p $(stat -c %a "$p") dir"
-        else
-                echo "SIDECAR $p $(stat -c %a "$p") $(sha256sum <"$p" | cut -d' ' -f1)"
-        fi
-done
 SCRIPT
+        cat "$KEEL_SRC/ovmf-tests/sidecar-list.sh"
+} >"$WORK/scenario"
 build_initramfs "$WORK/initramfs.cpio" "$WORK/scenario"
 BASE=$(aa64_cmdline aa64-profile-0)
 SECOND=$(aa64_cmdline aa64-profile-1)

@@ -26,21 +26,11 @@ WORK=$1
 MODEL="python3 $KEEL_SRC/ovmf-tests/sidecar-model.py"
 
 # The initramfs lists /.extra recursively: "SIDECAR path mode sha256|dir".
-cat >"$WORK/scenario" <<'SCRIPT'
-#!/bin/sh
-[ -d /.extra ] || exit 0
-find /.extra | sort | while read -r p; do
-        [ "$p" = /.extra ] && continue
-        # Files of /.extra itself (.pcrsig, .osrel...) are not sidecars.
-        [ -f "$p" ] && [ "$(dirname "$p")" = /.extra ] && continue
-        if [ -d "$p" ]; then
-                echo "SIDECAR $p $(stat -c %a "$p") dir"
-        else
-                echo "SIDECAR $p $(stat -c %a "$p") $(sha256sum <"$p" | cut -d' ' -f1)"
-        fi
-done
-echo "SIDECAR-COUNT=$(find /.extra -mindepth 2 -type f | wc -l)"
-SCRIPT
+{
+        echo '#!/bin/sh'
+        cat "$KEEL_SRC/ovmf-tests/sidecar-list.sh"
+        echo 'echo "SIDECAR-COUNT=$(find /.extra -mindepth 2 -type f | wc -l)"'
+} >"$WORK/scenario"
 build_initramfs "$WORK/initramfs.cpio" "$WORK/scenario"
 CMDLINE="console=ttyS0 loglevel=1 panic=-1 keel.test=sidecar"
 "$KEEL" uki build --stub "$KEEL_EFI" --linux "$(kernel_image)" --initrd "$WORK/initramfs.cpio" \
