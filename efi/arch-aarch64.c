@@ -42,3 +42,46 @@ void arch_sync_icache(const void *p, size_t size) {
                 __asm__ volatile("ic ivau, %0" : : "r"(a) : "memory");
         __asm__ volatile("dsb ish\n\tisb" : : : "memory");
 }
+
+/* struct arch_context: x19-x28, the frame pointer and the link register
+ * (words 0-11), the stack pointer (12), d8-d15 (13-20): AAPCS64's
+ * callee-saved registers. */
+__asm__(".text\n"
+        ".globl arch_context_save\n"
+        ".type arch_context_save, %function\n"
+        "arch_context_save:\n"
+        "        stp x19, x20, [x0, #0]\n"
+        "        stp x21, x22, [x0, #16]\n"
+        "        stp x23, x24, [x0, #32]\n"
+        "        stp x25, x26, [x0, #48]\n"
+        "        stp x27, x28, [x0, #64]\n"
+        "        stp x29, x30, [x0, #80]\n"
+        "        mov x2, sp\n"
+        "        str x2, [x0, #96]\n"
+        "        stp d8, d9, [x0, #104]\n"
+        "        stp d10, d11, [x0, #120]\n"
+        "        stp d12, d13, [x0, #136]\n"
+        "        stp d14, d15, [x0, #152]\n"
+        "        mov x0, #0\n"
+        "        ret\n"
+        ".size arch_context_save, .-arch_context_save\n"
+        "\n"
+        ".globl arch_context_restore\n"
+        ".type arch_context_restore, %function\n"
+        "arch_context_restore:\n"
+        "        ldp x19, x20, [x0, #0]\n"
+        "        ldp x21, x22, [x0, #16]\n"
+        "        ldp x23, x24, [x0, #32]\n"
+        "        ldp x25, x26, [x0, #48]\n"
+        "        ldp x27, x28, [x0, #64]\n"
+        "        ldp x29, x30, [x0, #80]\n"
+        "        ldr x2, [x0, #96]\n"
+        "        mov sp, x2\n"
+        "        ldp d8, d9, [x0, #104]\n"
+        "        ldp d10, d11, [x0, #120]\n"
+        "        ldp d12, d13, [x0, #136]\n"
+        "        ldp d14, d15, [x0, #152]\n"
+        "        cmp w1, #0\n"
+        "        csinc w0, w1, wzr, ne\n"
+        "        ret\n"
+        ".size arch_context_restore, .-arch_context_restore\n");

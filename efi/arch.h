@@ -33,3 +33,19 @@ uint64_t arch_ticks_per_second(void);
  * (arm64: clean the data cache, invalidate the instruction cache to the
  * point of unification; x86: coherent already, nothing to do). */
 void arch_sync_icache(const void *p, size_t size);
+
+/* The registers a function may rely on across a call, saved by
+ * arch_context_save() and put back by arch_context_restore(): the calling
+ * convention's callee-saved registers (on x86-64 those of both the System V
+ * and the Microsoft ABI: the firmware that called keel uses the latter),
+ * the stack pointer and the return address. Used only to come back from an
+ * image that leaves by Exit() (efi/exit-guard.c). */
+struct arch_context {
+        uint64_t words[32];
+} __attribute__((aligned(16)));
+
+/* Returns 0 when called; returns again, with value (1 if value is 0), each
+ * time arch_context_restore() is called on ctx. The function that called it
+ * must not have returned in between. */
+int arch_context_save(struct arch_context *ctx) __attribute__((returns_twice));
+__attribute__((noreturn)) void arch_context_restore(const struct arch_context *ctx, int value);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pe-loader.h"
 #include "arch.h"
+#include "exit-guard.h"
 #include "../common/error.h"
 #include "../common/utf.h"
 
@@ -160,7 +161,7 @@ EFI_STATUS pe_loader_start(EFI_HANDLE image, const struct pe_loaded *l, const CH
         li->LoadOptionsSize =
                 options ? (uint32_t) ((utf16_strnlen(options, UINT32_MAX / 2 - 1) + 1) * sizeof(CHAR16)) : 0;
 
-        err = entry(image, ST);
+        err = exit_guard_call(image, entry);
 
         *li = saved;
         return err;

@@ -30,7 +30,8 @@ EFI_STATUS pe_loader_load(const struct pe_image *pe, const struct pe_load_info *
 /* Runs the image on keel's own image handle, its LoadedImage protocol
  * describing the kernel for the duration of the call (ImageBase, ImageSize,
  * FilePath, LoadOptions = options), and puts the protocol back when the
- * image returns. Returns what the entry point returned. */
+ * image returns or leaves through Exit() on that handle (efi/exit-guard.h).
+ * Returns what the entry point returned or the status it passed to Exit(). */
 EFI_STATUS pe_loader_start(EFI_HANDLE image, const struct pe_loaded *l, const CHAR16 *options);
 
 /* Gives the memory back (writable and not executable again first: the

@@ -12,8 +12,8 @@ EFI_HELPERS=$BUILD/efi-helpers
 # OVMF prints this once every boot option failed; it then waits for a key.
 SB_ALL_FAILED="No bootable option or device was found"
 
-# efi_helpers: builds the test-only helpers (enroll.efi, sb-probe.efi,
-# initrd-inject.efi) into $EFI_HELPERS.
+# efi_helpers: builds the test-only helpers (ovmf-tests/efi-helpers/*.c)
+# into $EFI_HELPERS.
 efi_helpers() {
         make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$EFI_HELPERS" >&2
 }

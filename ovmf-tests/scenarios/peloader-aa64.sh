@@ -11,6 +11,10 @@
 #     (built for arm64; AAVMF 2022.11 has none, and its LoadImage() would
 #     not call one), the kernel is placed at a 64 KiB boundary and
 #     protected as its section table says: keel's loader ran.
+#  3. Kernels that leave through BS->Exit() on the handle they were given
+#     (efi-helpers/exit-kernel.c built for arm64, as Linux's arm64 EFI stub
+#     fails): keel comes back from each (arch_context_save/restore on
+#     arm64), takes its initrd back, and the loader boots the good UKI.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
@@ -69,4 +73,30 @@ qemu_boot "$W" "$W.img" || true
 expect_report_complete "$W"
 expect_eq "an arm64 kernel reported" "$(report_value "$W" ARCH)" aarch64
 expect_protections "$W" "$(kernel_image)"
+
+echo "-- 3. kernels that leave through Exit(): nothing left behind, the good UKI boots"
+W=$WORK/exit
+mkdir -p "$W"
+exit_kernel=$(aa64_efi_helper exit-kernel)
+esp_image_create "$W.img"
+esp_put "$W.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
+esp_write "$W.img" /loader/loader.conf $'timeout 0\n'
+esp_put "$W.img" "$WORK/fallback/good.efi" /EFI/Linux/keeltest-1.efi
+mmd -i "$W.img@@1M" ::/EFI/keel
+for mode in exit exit-data; do
+        "$KEEL" uki build --stub "$KEEL_EFI" --linux "$exit_kernel" --initrd "$(shared_initramfs)" \
+                --cmdline "keel.exit=$mode" -o "$W/$mode.efi"
+        esp_write "$W.img" "/loader/entries/fail-$mode.conf" \
+                "$(printf '%s\n' "title fails: $mode" "sort-key a-$mode" "efi /EFI/keel/$mode.efi")"
+        esp_put "$W.img" "$W/$mode.efi" "/EFI/keel/$mode.efi"
+done
+qemu_boot "$W" "$W.img" || true
+for mode in exit exit-data; do
+        expect_true "kernel '$mode' ran, with its stub's initrd offered and no other LoadFile2 handle" \
+                console_shows "$W" "EXIT-KERNEL: mode=$mode initrd-offered=yes loadfile2-handles=1"
+done
+expect_true "the stub came back from both (keel: kernel returned)" \
+        bash -c "[ \$(tr -d '\r' <'$W/console.log' | grep -ac 'keel: kernel returned:') = 2 ]"
+expect_report_complete "$W"
+expect_eq "the good UKI booted, unattended" "$(booted_marker "$W")" good
 exit $((FAILURES > 0))
