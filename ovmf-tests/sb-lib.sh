@@ -128,15 +128,15 @@ sbsign_snakeoil() {
         rm -f "$key" "$key.log"
 }
 
-# attack_esp IMG: the signed keel loader with loader.conf `timeout 0`, and
+# attack_esp IMG [SIZE_MB]: the signed keel loader with loader.conf `timeout 0`, and
 # the good UKI \EFI\Linux\keeltest-1.efi (signed, command line
 # $SB_GOOD_CMDLINE). A Type #2 entry's sort key is its os-release ID
 # ("keeltest"), so Type #1 attack entries with `sort-key a...` come first.
 # Attack files go in \EFI\keel\.
 attack_esp() {
-        local img=$1 tmp
+        local img=$1 size=${2:-192} tmp
         tmp=$(mktemp -d)
-        esp_image_create "$img" 192
+        esp_image_create "$img" "$size"
         snakeoil_sign "$KEEL_EFI" "$tmp/keel.efi"
         esp_put "$img" "$tmp/keel.efi" /EFI/BOOT/BOOTX64.EFI
         esp_write "$img" /loader/loader.conf $'timeout 0\n'

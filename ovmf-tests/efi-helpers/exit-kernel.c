@@ -15,7 +15,9 @@
  * Every mode first says on the console whether an initrd is offered on
  * Linux's initrd device path, as a kernel would find it, and how many
  * handles carry LoadFile2 at all: a stale one left by an earlier attempt
- * counts even when its device path now lies in freed memory. */
+ * counts even when its device path now lies in freed memory — and how
+ * much memory is free (MiB of EfiConventionalMemory), which shows whether
+ * what an earlier attempt allocated was given back. */
 #include <efi.h>
 #include <efilib.h>
 
@@ -51,6 +53,23 @@ static UINTN load_file2_handles(void) {
                 return 0;
         FreePool(handles);
         return n;
+}
+
+static UINT64 free_mib(void) {
+        UINTN entries, key, desc_size;
+        UINT32 desc_version;
+        EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&entries, &key, &desc_size, &desc_version), *d;
+        UINT64 pages = 0;
+
+        if (!map)
+                return 0;
+        for (UINTN i = 0; i < entries; i++) {
+                d = (EFI_MEMORY_DESCRIPTOR *) ((UINT8 *) map + i * desc_size);
+                if (d->Type == EfiConventionalMemory)
+                        pages += d->NumberOfPages;
+        }
+        FreePool(map);
+        return pages / 256;
 }
 
 /* The value of keel.exit= in the load options, copied to out; "" if none. */
@@ -99,8 +118,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st) {
                 Print(L"EXIT-CHILD: leaving through Exit() on its own handle\n");
                 return uefi_call_wrapper(BS->Exit, 4, image, EFI_ABORTED, 0, NULL);
         }
-        Print(L"EXIT-KERNEL: mode=%s initrd-offered=%s loadfile2-handles=%d\n", mode,
-              initrd_offered() ? L"yes" : L"no", load_file2_handles());
+        Print(L"EXIT-KERNEL: mode=%s initrd-offered=%s loadfile2-handles=%d free-mib=%ld\n", mode,
+              initrd_offered() ? L"yes" : L"no", load_file2_handles(), free_mib());
 
         if (StrCmp(mode, L"return") == 0)
                 return EFI_LOAD_ERROR;

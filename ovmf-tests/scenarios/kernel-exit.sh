@@ -43,7 +43,7 @@ W=$WORK/boot
 sb_boot "$W" "$IMG" "$SB_SNAKEOIL_VARS" || true
 for mode in $MODES; do
         expect_console "$W" "kernel '$mode' ran, with its stub's initrd offered and no other LoadFile2 handle" \
-                "EXIT-KERNEL: mode=$mode initrd-offered=yes loadfile2-handles=1\$"
+                "EXIT-KERNEL: mode=$mode initrd-offered=yes loadfile2-handles=1 "
 done
 expect_console "$W" "exit-child: the child's Exit() on its own handle reached its parent" \
         "EXIT-KERNEL: the child came back with: Aborted"

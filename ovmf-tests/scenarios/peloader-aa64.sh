@@ -93,7 +93,7 @@ done
 qemu_boot "$W" "$W.img" || true
 for mode in exit exit-data; do
         expect_true "kernel '$mode' ran, with its stub's initrd offered and no other LoadFile2 handle" \
-                console_shows "$W" "EXIT-KERNEL: mode=$mode initrd-offered=yes loadfile2-handles=1"
+                console_shows "$W" "EXIT-KERNEL: mode=$mode initrd-offered=yes loadfile2-handles=1 "
 done
 expect_true "the stub came back from both (keel: kernel returned)" \
         bash -c "[ \$(tr -d '\r' <'$W/console.log' | grep -ac 'keel: kernel returned:') = 2 ]"
