@@ -70,7 +70,33 @@ static size_t match_key(const uint16_t *w, size_t len, size_t i, const char *pat
         return i;
 }
 
-static bool verity_key_at(const uint16_t *w, size_t len, size_t i) {
+/* A key a word may start with: exactly this key (followed by '=' or the
+ * end of the word), or any key with this prefix. */
+struct key_pattern {
+        const char *key;
+        bool prefix;
+};
+
+/* dm-verity: what ties the kernel to the UKI's root and /usr hashes. */
+static const struct key_pattern verity_keys[] = {
+        { "systemd.verity", true },
+        { "roothash", false },
+        { "usrhash", false },
+};
+
+/* What picks the root and /usr file systems and mounts over them: with the
+ * UKI's roothash=/usrhash= bound, any of these from outside could still
+ * point the kernel at another file system (root=/dev/evil mounts it as /
+ * and leaves the verified device unused). */
+static const struct key_pattern mount_keys[] = {
+        { "root", false },          { "rootfstype", false },    { "rootflags", false },
+        { "mount.usr", false },     { "mount.usrfstype", false }, { "mount.usrflags", false },
+        { "systemd.mount-extra", false },
+};
+
+/* Whether one of the patterns starts at w[i], also after "rd." (systemd
+ * strips it in the initrd). */
+static bool key_at(const uint16_t *w, size_t len, size_t i, const struct key_pattern *keys, size_t n_keys) {
         size_t after_rd = match_key(w, len, i, "rd.");
         size_t starts[2] = { i, after_rd };
 
@@ -79,12 +105,12 @@ static bool verity_key_at(const uint16_t *w, size_t len, size_t i) {
 
                 if (at > len)
                         continue;
-                if (match_key(w, len, at, "systemd.verity") <= len)
-                        return true;
-                for (size_t n = 0; n < 2; n++) {
-                        size_t end = match_key(w, len, at, n == 0 ? "roothash" : "usrhash");
+                for (size_t n = 0; n < n_keys; n++) {
+                        size_t end = match_key(w, len, at, keys[n].key);
                         if (end > len)
                                 continue;
+                        if (keys[n].prefix)
+                                return true;
                         while (end < len && (w[end] == '"' || w[end] == '\''))
                                 end++;
                         if (end == len || !is_key_char(w[end]))
@@ -94,14 +120,45 @@ static bool verity_key_at(const uint16_t *w, size_t len, size_t i) {
         return false;
 }
 
-/* True when some reader of /proc/cmdline could find a verity key in this
+/* True when some reader of /proc/cmdline could find one of the keys in this
  * word: at its start, after whitespace inside quotes (shell-style splitting)
  * or after a non-ASCII character (Linux splits on the byte 0xa0). */
-static bool word_is_verity(const uint16_t *w, size_t len) {
+static bool word_has_key(const uint16_t *w, size_t len, const struct key_pattern *keys, size_t n_keys) {
         for (size_t i = 0; i < len; i++)
-                if ((i == 0 || is_space(w[i - 1]) || w[i - 1] >= 0x80) && verity_key_at(w, len, i))
+                if ((i == 0 || is_space(w[i - 1]) || w[i - 1] >= 0x80) && key_at(w, len, i, keys, n_keys))
                         return true;
         return false;
+}
+
+static bool word_is_verity(const uint16_t *w, size_t len) {
+        return word_has_key(w, len, verity_keys, ARRAY_SIZE(verity_keys));
+}
+
+static bool word_is_mount(const uint16_t *w, size_t len) {
+        return word_has_key(w, len, mount_keys, ARRAY_SIZE(mount_keys));
+}
+
+static bool contains_ascii(const uint16_t *w, size_t len, const char *needle) {
+        size_t n = strlen(needle);
+
+        for (size_t i = 0; n <= len && i <= len - n; i++) {
+                size_t j = 0;
+                while (j < n && w[i + j] == (uint8_t) needle[j])
+                        j++;
+                if (j == n)
+                        return true;
+        }
+        return false;
+}
+
+/* A word that names a file for Linux's EFI stub to load from the boot
+ * volume: it looks for "initrd=" (x86, arm64, ...) and "dtb=" (arm64)
+ * anywhere in its load options, not only at the start of a word. initrdmem=
+ * (an initrd at a physical address) goes too. None of it is covered by the
+ * UKI's signature or PCR 11. */
+static bool word_loads_file(const uint16_t *w, size_t len) {
+        return contains_ascii(w, len, "initrd=") || contains_ascii(w, len, "initrdmem=") ||
+               contains_ascii(w, len, "dtb=");
 }
 
 /* A word that Linux and systemd split and unquote the same way, and that
@@ -131,13 +188,28 @@ static size_t append_word(uint16_t *out, size_t o, const uint16_t *w, size_t len
         return o + len;
 }
 
-static size_t append_verity_words(uint16_t *out, size_t o, const uint16_t *uki, size_t uki_len) {
+/* The UKI's own words that outside text must not override: its verity
+ * words, and its mount words when it binds a hash (see mount_keys). */
+static bool uki_word_is_bound(const uint16_t *w, size_t len, bool binds_hash) {
+        return word_is_verity(w, len) || (binds_hash && word_is_mount(w, len));
+}
+
+static size_t append_uki_words(uint16_t *out, size_t o, const uint16_t *uki, size_t uki_len, bool binds_hash) {
+        size_t pos = 0, start, end;
+
+        while (next_word(uki, uki_len, &pos, &start, &end))
+                if (uki_word_is_bound(uki + start, end - start, binds_hash))
+                        o = append_word(out, o, uki + start, end - start);
+        return o;
+}
+
+static bool uki_binds_hash(const uint16_t *uki, size_t uki_len) {
         size_t pos = 0, start, end;
 
         while (next_word(uki, uki_len, &pos, &start, &end))
                 if (word_is_verity(uki + start, end - start))
-                        o = append_word(out, o, uki + start, end - start);
-        return o;
+                        return true;
+        return false;
 }
 
 /* What Linux's EFI stub counts: 1, 2 or 3 UTF-8 bytes per unit (a
@@ -160,34 +232,65 @@ int cmdline_check_kernel_limits(const uint16_t *s, size_t units, size_t *ret_byt
         return bytes >= CMDLINE_KERNEL_MAX_BYTES ? KEEL_E_CMDLINE_TOO_LONG : KEEL_OK;
 }
 
-int cmdline_bind_verity(const uint16_t *loader, size_t loader_units, const uint16_t *uki, size_t uki_units,
-                        uint16_t *out, size_t out_units, size_t *ret_units) {
-        size_t loader_len = loader ? utf16_strnlen(loader, loader_units) : 0;
-        size_t uki_len = uki ? utf16_strnlen(uki, uki_units) : 0;
-        size_t pos = 0, start, end, o = 0;
-        bool inserted = false;
+/* Whether the outside word may reach the kernel. */
+static bool outside_word_allowed(const uint16_t *w, size_t len, bool binding, bool binds_hash) {
+        if (word_loads_file(w, len))
+                return false;
+        if (!binding)
+                return true;
+        return word_is_clean(w, len) && !word_is_verity(w, len) && !(binds_hash && word_is_mount(w, len));
+}
 
-        if (!out || loader_units > SIZE_MAX / 4 || uki_units > SIZE_MAX / 4 ||
-            out_units < CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units))
+int cmdline_check_no_file_words(const uint16_t *s, size_t units) {
+        size_t len = s ? utf16_strnlen(s, units) : 0, pos = 0, start, end;
+
+        while (next_word(s, len, &pos, &start, &end))
+                if (word_loads_file(s + start, end - start))
+                        return KEEL_E_CMDLINE_LOADS_FILE;
+        return KEEL_OK;
+}
+
+int cmdline_bind(const uint16_t *outside, size_t outside_units, const uint16_t *uki, size_t uki_units,
+                 enum cmdline_bind_mode mode, uint16_t *out, size_t out_units, size_t *ret_units,
+                 size_t *ret_dropped) {
+        size_t outside_len = outside ? utf16_strnlen(outside, outside_units) : 0;
+        size_t uki_len = uki ? utf16_strnlen(uki, uki_units) : 0;
+        size_t pos = 0, start, end, o = 0, dropped = 0;
+        bool binding = uki_len > 0, binds_hash = binding && uki_binds_hash(uki, uki_len);
+        bool insert = binding && mode == CMDLINE_BIND_REPLACE, inserted = false;
+
+        if (!out || outside_units > SIZE_MAX / 4 || uki_units > SIZE_MAX / 4 ||
+            out_units < CMDLINE_BIND_MAX_UNITS(outside_units, uki_units) ||
+            (mode != CMDLINE_BIND_REPLACE && mode != CMDLINE_BIND_APPEND))
                 return KEEL_E_INVALID_ARGUMENT;
 
-        while (next_word(loader, loader_len, &pos, &start, &end)) {
-                const uint16_t *w = loader + start;
+        while (next_word(outside, outside_len, &pos, &start, &end)) {
+                const uint16_t *w = outside + start;
                 size_t len = end - start;
 
-                if (!inserted && word_is_end_of_options(w, len)) {
-                        o = append_verity_words(out, o, uki, uki_len);
+                if (insert && !inserted && word_is_end_of_options(w, len)) {
+                        o = append_uki_words(out, o, uki, uki_len, binds_hash);
                         inserted = true;
                         o = append_word(out, o, w, len);
-                } else if (word_is_clean(w, len) && !word_is_verity(w, len))
+                } else if (outside_word_allowed(w, len, binding, binds_hash))
                         o = append_word(out, o, w, len);
+                else
+                        dropped++;
         }
-        if (!inserted)
-                o = append_verity_words(out, o, uki, uki_len);
+        if (insert && !inserted)
+                o = append_uki_words(out, o, uki, uki_len, binds_hash);
+        /* Text the UKI does not bind reaches the kernel as it came, when
+         * nothing had to go. */
+        if (!binding && dropped == 0) {
+                memcpy(out, outside, outside_len * sizeof(uint16_t));
+                o = outside_len;
+        }
         out[o] = 0;
 
-        if (utf8_bytes(out, o) >= CMDLINE_KERNEL_MAX_BYTES)
+        if (binding && utf8_bytes(out, o) >= CMDLINE_KERNEL_MAX_BYTES)
                 return KEEL_E_CMDLINE_TOO_LONG;
         *ret_units = o;
+        if (ret_dropped)
+                *ret_dropped = dropped;
         return KEEL_OK;
 }

@@ -34,25 +34,58 @@ enum cmdline_source cmdline_choose(bool secure_boot, bool uki_has_cmdline, size_
  * NULL) is the UTF-8 length the kernel would count. */
 int cmdline_check_kernel_limits(const uint16_t *s, size_t units, size_t *ret_bytes);
 
-/* What cmdline_bind_verity() may write, in UTF-16 units with the NUL. */
-#define CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units) ((loader_units) + (uki_units) + 2)
+/* KEEL_E_CMDLINE_LOADS_FILE when a word of s (up to its first NUL or
+ * units) names a file for Linux's EFI stub to load ("initrd=", "initrdmem=",
+ * "dtb=" anywhere in it), KEEL_OK otherwise. Such a file would be read from
+ * the boot volume, covered by neither the UKI's signature nor PCR 11. */
+int cmdline_check_no_file_words(const uint16_t *s, size_t units);
 
-/* Binds the dm-verity words of the UKI's own .cmdline to a command line
- * accepted from the loader, so that the kernel sees exactly the UKI's values:
- * every word of the loader's line that anyone reading /proc/cmdline could
- * take for roothash=, usrhash= or systemd.verity*= (also with the rd. prefix,
- * quoted, or hidden after a space inside quotes or after a non-ASCII
- * character, which Linux's parser splits on) is dropped, and so is every word
- * the kernel's and systemd's parsers could split differently (an odd number
- * of double quotes, a single quote, a backslash, a control character), since
- * such a word could swallow what follows it. The UKI's verity words are then
+/* What cmdline_bind() may write, in UTF-16 units with the NUL. */
+#define CMDLINE_BIND_MAX_UNITS(outside_units, uki_units) ((outside_units) + (uki_units) + 2)
+
+/* How text from outside a UKI joins the kernel's command line. */
+enum cmdline_bind_mode {
+        /* It is the whole command line (a loader's LoadOptions, which replace
+         * the UKI's .cmdline): the UKI's bound words are inserted into it. */
+        CMDLINE_BIND_REPLACE,
+        /* It is appended after a command line that has the UKI's words
+         * already (an addon's .cmdline, SMBIOS's kernel-cmdline-extra). */
+        CMDLINE_BIND_APPEND,
+};
+
+/* What of a command line from outside a UKI (the loader's, an addon's,
+ * SMBIOS's) may reach the UKI's kernel, given the UKI's own .cmdline.
+ *
+ * Always dropped: every word that names a file for Linux's EFI stub to load
+ * from the boot volume ("initrd=", "initrdmem=", "dtb=" anywhere in the
+ * word, as the stub searches for them): neither the signature nor PCR 11
+ * covers such a file.
+ *
+ * When the UKI has a .cmdline, it is bound: every word that anyone reading
+ * /proc/cmdline could take for roothash=, usrhash= or systemd.verity*=
+ * (also with the rd. prefix, quoted, or hidden after a space inside quotes
+ * or after a non-ASCII character, which Linux's parser splits on) is
+ * dropped; when the UKI's .cmdline has such a word (it binds a root or /usr
+ * hash), so is every word that picks or mounts over the root or /usr file
+ * system (root=, rootfstype=, rootflags=, mount.usr=, mount.usrfstype=,
+ * mount.usrflags=, systemd.mount-extra=), since root=/dev/evil would mount
+ * another file system and leave the verified one unused; and so is every
+ * word the kernel's and systemd's parsers could split differently (an odd
+ * number of double quotes, a single quote, a backslash, a control
+ * character), since such a word could swallow what follows it. With
+ * CMDLINE_BIND_REPLACE, the UKI's own words of those kinds are then
  * inserted, in their order, at the end (before a "--" that hands the rest to
- * init, when there is one). Words are joined by single spaces.
+ * init, when there is one). Words are joined by single spaces. A UKI without
+ * a .cmdline binds nothing: the text is kept as it came unless a word had to
+ * be dropped.
  *
  * Both inputs end at their first NUL or after their size in units. out must
- * have room for CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units) units;
- * it is NUL-terminated and *ret_units excludes the NUL. Fails with
- * KEEL_E_CMDLINE_TOO_LONG when the result, as Linux's EFI stub converts it to
- * UTF-8, would not fit in CMDLINE_KERNEL_MAX_BYTES. Never allocates. */
-int cmdline_bind_verity(const uint16_t *loader, size_t loader_units, const uint16_t *uki, size_t uki_units,
-                        uint16_t *out, size_t out_units, size_t *ret_units);
+ * have room for CMDLINE_BIND_MAX_UNITS(outside_units, uki_units) units; it is
+ * NUL-terminated and *ret_units excludes the NUL; *ret_dropped (may be NULL)
+ * counts the outside words dropped. Fails with KEEL_E_CMDLINE_TOO_LONG when
+ * the UKI binds and the result, as Linux's EFI stub converts it to UTF-8,
+ * would not fit in CMDLINE_KERNEL_MAX_BYTES (the kernel would cut off the
+ * words inserted at the end). Never allocates. */
+int cmdline_bind(const uint16_t *outside, size_t outside_units, const uint16_t *uki, size_t uki_units,
+                 enum cmdline_bind_mode mode, uint16_t *out, size_t out_units, size_t *ret_units,
+                 size_t *ret_dropped);

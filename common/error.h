@@ -77,6 +77,7 @@
         X(KEEL_E_VERITY_BAD_UUID, "malformed UUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)") \
         X(KEEL_E_CMDLINE_TOO_LONG, "command line would exceed the kernel's 2048-byte limit")            \
         X(KEEL_E_CMDLINE_NEWLINE, "command line has a newline (the kernel ignores everything after it)") \
+        X(KEEL_E_CMDLINE_LOADS_FILE, "command line names a file for the kernel's EFI stub to load (initrd=, dtb=)") \
         X(KEEL_E_UKI_THIN_AND_FAT_LINUX, "UKI has both .linux and .tlinux (an embedded and a referenced kernel)") \
         X(KEEL_E_UKI_THIN_AND_FAT_INITRD, "UKI has both .initrd and .tinitrd (an embedded and a referenced initrd)") \
         X(KEEL_E_THIN_BAD_HASH, "thin UKI reference: SHA-256 is not 64 lower-case hex digits followed by a space") \

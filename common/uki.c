@@ -46,6 +46,11 @@ static int find_in_range(const struct pe_image *pe, size_t from, size_t to, stru
         return KEEL_OK;
 }
 
+bool uki_image_has_kernel(const struct pe_image *pe) {
+        return pe_find_section(pe, uki_section_name(UKI_SECTION_LINUX)) ||
+               pe_find_section(pe, uki_section_name(UKI_SECTION_TLINUX));
+}
+
 unsigned uki_count_profiles(const struct pe_image *pe) {
         unsigned n = 0;
 

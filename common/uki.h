@@ -86,6 +86,12 @@ static inline bool uki_is_uki(const struct uki_sections *s) {
         return s->section[UKI_SECTION_LINUX] != NULL || s->section[UKI_SECTION_TLINUX] != NULL;
 }
 
+/* The rule for the whole image, whatever profile boots: an image with a
+ * .linux or .tlinux section anywhere (in the base or in any profile) is a
+ * UKI. keel runs as its stub then, and a loader must treat it as one (no
+ * Type #1 `initrd` for it). */
+bool uki_image_has_kernel(const struct pe_image *pe);
+
 /* A UKI that names its kernel or its initrd on its volume (common/thin.h). */
 static inline bool uki_is_thin(const struct uki_sections *s) {
         return s->section[UKI_SECTION_TLINUX] != NULL || s->section[UKI_SECTION_TINITRD] != NULL;

@@ -32,12 +32,6 @@ static void choose_profile(EFI_LOADED_IMAGE *li, struct self_image *ret) {
         ret->load_options_size = li->LoadOptionsSize - skip * sizeof(CHAR16);
 }
 
-/* The role: a stub when the image carries (or names) a kernel in any
- * profile, as before profiles existed; the loader otherwise. */
-static bool image_has_kernel(const struct pe_image *pe) {
-        return pe_find_section(pe, ".linux") || pe_find_section(pe, ".tlinux");
-}
-
 static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret) {
         int r;
 
@@ -61,7 +55,9 @@ static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret
                 efi_print("keel: refusing to run: this image's own headers are invalid: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;
         }
-        if (!image_has_kernel(&ret->pe))
+        /* The role: a stub when the image carries (or names) a kernel in any
+         * profile, as before profiles existed; the loader otherwise. */
+        if (!uki_image_has_kernel(&ret->pe))
                 return EFI_SUCCESS;
         r = uki_find_profile_sections(&ret->pe, ret->profile, &ret->sections);
         if (r == KEEL_OK && !uki_is_uki(&ret->sections))
@@ -93,7 +89,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table) {
         if (err != EFI_SUCCESS)
                 return err;
 
-        if (image_has_kernel(&self.pe))
+        if (uki_image_has_kernel(&self.pe))
                 return stub_run(image, &self);
         return loader_run(image, &self);
 }

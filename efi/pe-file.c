@@ -48,7 +48,7 @@ EFI_STATUS pe_file_is_plain_kernel(EFI_FILE *root, const CHAR16 *path, bool *ret
         if (err != EFI_SUCCESS)
                 goto out;
         if (pe_file_read_headers(f, size, head, pe, &err) == KEEL_OK)
-                *ret_plain = uki_find_sections(pe, &sections) == KEEL_OK && !uki_is_uki(&sections);
+                *ret_plain = uki_find_sections(pe, &sections) == KEEL_OK && !uki_image_has_kernel(pe);
 out:
         if (f)
                 f->Close(f);

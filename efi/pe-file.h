@@ -20,8 +20,8 @@ int pe_file_read_headers(EFI_FILE *f, uint64_t file_size, uint8_t *head, struct 
                          EFI_STATUS *ret_err);
 
 /* Whether the file at path is a plain EFI kernel: a PE image for this
- * machine that keel can read and that is not a UKI (no .linux, no doubled
- * well-known section). Only such a kernel may be given a Type #1 entry's
+ * machine that keel can read and that is not a UKI (no .linux or .tlinux in
+ * any profile: uki_image_has_kernel(); no doubled well-known section). Only such a kernel may be given a Type #1 entry's
  * initrds: a UKI boots with its own signed .initrd, and an image keel cannot
  * read could be anything. EFI_SUCCESS with *ret_plain set; an error when the
  * file cannot be read. */

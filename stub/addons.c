@@ -196,55 +196,74 @@ static void load_directory(EFI_HANDLE image, const struct self_image *self, cons
 }
 
 void stub_addons_load(EFI_HANDLE image, const struct self_image *self, struct stub_addons *ret) {
-        size_t uname_len, cmdline_len;
+        size_t uname_len;
         const char *uname = self_section(self, UKI_SECTION_UNAME, &uname_len);
 
         *ret = (struct stub_addons) {};
-        self_section(self, UKI_SECTION_CMDLINE, &cmdline_len);
-        ret->bind_verity = cmdline_len > 0;
+        ret->uki_cmdline = self_section(self, UKI_SECTION_CMDLINE, &ret->uki_cmdline_len);
         /* Global ones first, then the UKI's own: "most hardcoded" to "most
          * specific", systemd-stub's order. */
         load_directory(image, self, L"\\loader\\addons", uname, uname_len, ret);
         load_directory(image, self, NULL, uname, uname_len, ret);
 }
 
+/* extra (mangled, NUL-terminated) as cmdline_bind() lets it follow the
+ * UKI's own command line: without the words that name a file for Linux's
+ * EFI stub to load and, when the UKI has a .cmdline, without those that
+ * could override its dm-verity (and root, /usr) settings or swallow what
+ * follows. A fresh string in *ret (NULL when nothing is left or it cannot
+ * be used, said on the console). */
+static EFI_STATUS bind_extra(const struct stub_addons *a, const CHAR16 *extra, size_t units, const char *what,
+                             CHAR16 **ret, size_t *ret_units) {
+        CHAR16 *uki16, *bound;
+        size_t uki_units, size, dropped = 0;
+        int r;
+
+        *ret = NULL;
+        uki16 = efi_alloc((a->uki_cmdline_len + 1) * sizeof(CHAR16));
+        if (!uki16)
+                return EFI_OUT_OF_RESOURCES;
+        uki_units = utf8_to_utf16(a->uki_cmdline ? a->uki_cmdline : "", a->uki_cmdline_len, uki16);
+        size = CMDLINE_BIND_MAX_UNITS(units, uki_units);
+        bound = efi_alloc(size * sizeof(CHAR16));
+        if (!bound) {
+                efi_free(uki16);
+                return EFI_OUT_OF_RESOURCES;
+        }
+        r = cmdline_bind(extra, units, uki16, uki_units, CMDLINE_BIND_APPEND, bound, size, ret_units, &dropped);
+        efi_free(uki16);
+        if (r != KEEL_OK) {
+                efi_print("keel: ignoring the %s: %s\n", what, keel_strerror(r));
+                efi_free(bound);
+                return EFI_SUCCESS;
+        }
+        if (dropped > 0)
+                efi_print("keel: dropped %u words from the %s that a UKI takes from no one else "
+                          "(initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped, what);
+        if (*ret_units == 0) {
+                efi_free(bound);
+                return EFI_SUCCESS;
+        }
+        *ret = bound;
+        return EFI_SUCCESS;
+}
+
 /* Appends extra (mangled, NUL-terminated, changed here) to *cmdline after
- * one space, and measures it into PCR 12 as it is appended. When the UKI
- * has a .cmdline, words that could override its dm-verity settings (and
- * words the parsers could split differently) are dropped from extra
- * first, as from a loader's command line (cmdline_bind_verity() with no
- * words of the UKI's to insert): the UKI's words were placed already and
- * must win. What does not fit on the kernel's command line is not used. */
+ * one space, bound as bind_extra() says, and measures what is appended into
+ * PCR 12. What does not fit on the kernel's command line is not used. */
 static EFI_STATUS append_extra(const struct stub_addons *a, CHAR16 *extra, const char *what, CHAR16 **cmdline,
                                struct stub_measurements *m) {
-        size_t units = addon_cmdline_mangle(extra), base_units, total, n;
+        size_t units = addon_cmdline_mangle(extra), base_units, total;
         CHAR16 *bound = NULL, *joined;
+        EFI_STATUS err;
         int r;
 
         if (units == 0)
                 return EFI_SUCCESS;
-        if (a->bind_verity) {
-                static const CHAR16 none[1] = { 0 };
-
-                bound = efi_alloc(CMDLINE_BIND_VERITY_MAX_UNITS(units, 0) * sizeof(CHAR16));
-                if (!bound)
-                        return EFI_OUT_OF_RESOURCES;
-                r = cmdline_bind_verity(extra, units, none, 0, bound, CMDLINE_BIND_VERITY_MAX_UNITS(units, 0), &n);
-                if (r != KEEL_OK) {
-                        efi_print("keel: ignoring the %s: %s\n", what, keel_strerror(r));
-                        efi_free(bound);
-                        return EFI_SUCCESS;
-                }
-                if (n != units)
-                        efi_print("keel: dropped words from the %s that could override the UKI's dm-verity "
-                                  "settings\n", what);
-                extra = bound;
-                units = n;
-                if (units == 0) {
-                        efi_free(bound);
-                        return EFI_SUCCESS;
-                }
-        }
+        err = bind_extra(a, extra, units, what, &bound, &units);
+        if (err != EFI_SUCCESS || !bound)
+                return err;
+        extra = bound;
         base_units = *cmdline ? utf16_strnlen(*cmdline, SIZE_MAX / 4) : 0;
         total = base_units + (base_units > 0) + units;
         joined = efi_alloc((total + 1) * sizeof(CHAR16));

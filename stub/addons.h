@@ -35,9 +35,10 @@ struct stub_addons {
         size_t n_addons;                /* addons used */
         CHAR16 *cmdline;                /* their .cmdline joined (NULL: none) */
         size_t cmdline_units;
-        /* The UKI has a .cmdline: words that could override its dm-verity
-         * settings are dropped from whatever is appended to it. */
-        bool bind_verity;
+        /* The UKI's own .cmdline (UTF-8, in the image; NULL: none), which
+         * binds what is appended to it (cmdline_bind()). */
+        const char *uki_cmdline;
+        size_t uki_cmdline_len;
         struct stub_addon_blob dtbs[STUB_ADDON_BLOBS_MAX];
         size_t n_dtbs;
         struct stub_addon_blob ucodes[STUB_ADDON_BLOBS_MAX];

@@ -31,29 +31,32 @@ static void export_stub_variables(const struct self_image *self) {
         stub_profile_export(self);
 }
 
-/* A command line accepted from the loader gets the UKI's own dm-verity words
- * in place of any it carried (see cmdline_bind_verity()), so that a loader
- * cannot point a signed kernel at another root file system. When the result
- * would be too long for the kernel, the UKI's own command line is used and
- * *source says so. On success *cmdline is replaced (the old string freed);
- * on failure it is left for the caller to free. */
-static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHAR16 **cmdline,
-                                    enum cmdline_source *source) {
-        size_t loader_units = utf16_strnlen(*cmdline, SIZE_MAX / 4), uki_units, size, n;
+/* A command line accepted from the loader loses every word that names a
+ * file for Linux's EFI stub to load (an initrd or device tree no signature
+ * and no PCR 11 covers) and, when the UKI has a .cmdline, gets the UKI's
+ * own dm-verity words (and, when it binds a root or /usr hash, its root and
+ * /usr words) in place of any it carried (see cmdline_bind()), so that a
+ * loader cannot point a signed kernel at another root file system. When the
+ * result would be too long for the kernel, the UKI's own command line is
+ * used and *source says so. On success *cmdline is replaced (the old string
+ * freed); on failure it is left for the caller to free. */
+static EFI_STATUS bind_loader_cmdline(const char *uki_cmdline, size_t uki_len, CHAR16 **cmdline,
+                                      enum cmdline_source *source) {
+        size_t loader_units = utf16_strnlen(*cmdline, SIZE_MAX / 4), uki_units, size, n, dropped = 0;
         CHAR16 *uki16 = efi_alloc((uki_len + 1) * sizeof(CHAR16)), *bound;
         int r;
 
         if (!uki16)
                 return EFI_OUT_OF_RESOURCES;
         uki_units = utf8_to_utf16(uki_cmdline, uki_len, uki16);
-        size = CMDLINE_BIND_VERITY_MAX_UNITS(loader_units, uki_units);
+        size = CMDLINE_BIND_MAX_UNITS(loader_units, uki_units);
         bound = efi_alloc(size * sizeof(CHAR16));
         if (!bound) {
                 efi_free(uki16);
                 return EFI_OUT_OF_RESOURCES;
         }
-        r = cmdline_bind_verity(*cmdline, loader_units, uki16, uki_units, bound, size, &n);
-        if (r == KEEL_E_CMDLINE_TOO_LONG) {
+        r = cmdline_bind(*cmdline, loader_units, uki16, uki_units, CMDLINE_BIND_REPLACE, bound, size, &n, &dropped);
+        if (r == KEEL_E_CMDLINE_TOO_LONG && uki_units > 0) {
                 efi_print("keel: the loader's command line leaves no room for the UKI's verity settings; "
                           "using the UKI's own command line\n");
                 efi_free(bound);
@@ -61,11 +64,13 @@ static EFI_STATUS bind_verity_words(const char *uki_cmdline, size_t uki_len, CHA
                 uki16 = NULL;
                 *source = CMDLINE_SOURCE_UKI;
         } else if (r != KEEL_OK) {
-                efi_print("keel: cannot bind the command line to the UKI's verity settings: %s\n", keel_strerror(r));
+                efi_print("keel: cannot bind the command line to the UKI: %s\n", keel_strerror(r));
                 efi_free(bound);
                 efi_free(uki16);
                 return EFI_INVALID_PARAMETER;
-        }
+        } else if (dropped > 0)
+                efi_print("keel: dropped %u words from the loader's command line that a UKI takes from no one "
+                          "else (initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped);
         efi_free(uki16);
         efi_free(*cmdline);
         *cmdline = bound;
@@ -121,12 +126,10 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
                         return EFI_OUT_OF_RESOURCES;
                 memcpy(out, self->load_options, units * sizeof(CHAR16));
                 out[units] = 0;
-                if (uki_len > 0) {
-                        err = bind_verity_words(uki_cmdline, uki_len, &out, ret_source);
-                        if (err != EFI_SUCCESS) {
-                                efi_free(out);
-                                return err;
-                        }
+                err = bind_loader_cmdline(uki_cmdline, uki_len, &out, ret_source);
+                if (err != EFI_SUCCESS) {
+                        efi_free(out);
+                        return err;
                 }
                 break;
         default:

@@ -154,24 +154,31 @@ static int extend_all(struct pcr_value ret[_PCR_BANK_MAX], unsigned bank_mask, c
 }
 
 /* The joined command line as the stub appends it to the UKI's own: mangled,
- * stripped of dm-verity words when the UKI has a .cmdline, not used when it
- * would not fit; measured as UTF-16 with its NUL. */
+ * bound by cmdline_bind() (CMDLINE_BIND_APPEND) to the UKI's .cmdline, not
+ * used when it would not fit; measured as UTF-16 with its NUL. */
 static int extend_cmdline(struct pcr_value ret[_PCR_BANK_MAX], unsigned bank_mask, struct addon_state *a,
                           const uint8_t *uki_cmdline, size_t uki_cmdline_len) {
-        static const uint16_t none[1] = { 0 };
-        uint16_t *extra = a->cmdline, *bound = NULL, *all = NULL;
-        size_t units, base, n;
+        uint16_t *extra = a->cmdline, *bound = NULL, *all = NULL, *uki16 = NULL;
+        size_t units, base, n, uki_units;
         int r = 0;
 
         if (!extra)
                 return 0;
         units = addon_cmdline_mangle(extra);
-        if (units > 0 && uki_cmdline_len > 0) {
-                bound = malloc(CMDLINE_BIND_VERITY_MAX_UNITS(units, 0) * sizeof(uint16_t));
-                if (!bound)
+        if (units > 0) {
+                uki16 = malloc((uki_cmdline_len + 1) * sizeof(uint16_t));
+                if (!uki16)
                         return log_error("out of memory");
-                if (cmdline_bind_verity(extra, units, none, 0, bound, CMDLINE_BIND_VERITY_MAX_UNITS(units, 0), &n) !=
-                    KEEL_OK) {
+                uki_units = utf8_to_utf16((const char *) uki_cmdline, uki_cmdline_len, uki16);
+                bound = malloc(CMDLINE_BIND_MAX_UNITS(units, uki_units) * sizeof(uint16_t));
+                if (!bound) {
+                        free(uki16);
+                        return log_error("out of memory");
+                }
+                r = cmdline_bind(extra, units, uki16, uki_units, CMDLINE_BIND_APPEND, bound,
+                                 CMDLINE_BIND_MAX_UNITS(units, uki_units), &n, NULL);
+                free(uki16);
+                if (r != KEEL_OK) {
                         log_warning("pcr predict: the stub ignores the addons' command line (too long)");
                         free(bound);
                         return 0;

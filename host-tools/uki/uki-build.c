@@ -337,6 +337,8 @@ static int check_cmdline_reaches_kernel(const char *text, size_t len, bool verit
                 return log_error("out of memory");
         n = utf8_to_utf16(text, len, units);
         r = cmdline_check_kernel_limits(units, n, &bytes);
+        if (r == KEEL_OK)
+                r = cmdline_check_no_file_words(units, n);
         free(units);
         if (r == KEEL_E_CMDLINE_TOO_LONG)
                 return log_error("uki build: the command line%s is %zu bytes, the kernel keeps at most %d",

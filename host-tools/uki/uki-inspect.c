@@ -155,7 +155,10 @@ static void print_text(const struct pe_image *pe, const struct mapped_file *f, c
         char *uname = section_text(f, u->section[UKI_SECTION_UNAME]);
 
         printf("%s: %s PE32+ image, %u sections, %s\n", path, machine_name(pe->machine), pe->number_of_sections,
-               uki_is_thin(u) ? "a thin UKI" : uki_is_uki(u) ? "a UKI" : "not a UKI (no .linux)");
+               uki_is_thin(u)           ? "a thin UKI"
+               : uki_is_uki(u)          ? "a UKI"
+               : uki_image_has_kernel(pe) ? "a UKI (no kernel in profile 0)"
+                                        : "not a UKI (no .linux)");
         printf("%-9s %10s %10s %10s %10s\n", "section", "vaddr", "vsize", "offset", "rawsize");
         for (size_t i = 0; i < pe->number_of_sections; i++) {
                 const struct pe_section *s = &pe->sections[i];
@@ -217,7 +220,7 @@ static int print_json(const struct pe_image *pe, const struct mapped_file *f, co
         if (!root || !sections)
                 return log_error("out of memory");
         json_object_object_add(root, "machine", json_object_new_string(machine_name(pe->machine)));
-        json_object_object_add(root, "is_uki", json_object_new_boolean(uki_is_uki(u)));
+        json_object_object_add(root, "is_uki", json_object_new_boolean(uki_image_has_kernel(pe)));
         json_object_object_add(root, "is_thin", json_object_new_boolean(uki_is_thin(u)));
         json_object_object_add(root, "tlinux", thin_json(t, 0));
         json_object_object_add(root, "tinitrd", thin_json(t, 1));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cmdline_bind_verity(): the stub's guarantee that a command line accepted
- * from the loader carries exactly the UKI's roothash=/usrhash=/
- * systemd.verity*= words. Hand-written cases pin the rules; a randomized
+/* cmdline_bind(): the stub's guarantee that a command line accepted from
+ * the loader carries exactly the UKI's roothash=/usrhash=/systemd.verity*=
+ * words (and, when the UKI binds a hash, its root and /usr words), and that
+ * no text from outside a UKI names a file for Linux's EFI stub to load. Hand-written cases pin the rules; a randomized
  * check parses the result the way Linux, systemd and a shell script do (each
  * written here from their documented behaviour, independently of the code
  * under test) and requires that every one of them finds only the UKI's
@@ -33,16 +34,20 @@ static uint16_t *u16(const char *s, size_t len, size_t *ret_units) {
         return out;
 }
 
-/* Runs the binding; returns its code and (on success) the result as UTF-8. */
-static int bind(const char *loader, size_t loader_len, const char *uki, char **ret) {
-        size_t lu, uu, n = 0, bound;
+/* Runs the binding; returns its code and (on success) the result as UTF-8
+ * and how many words were dropped. */
+static int bind_mode(const char *loader, size_t loader_len, const char *uki, enum cmdline_bind_mode mode, char **ret,
+                     size_t *ret_dropped) {
+        size_t lu, uu, n = 0, bound, dropped = 0;
         uint16_t *l = u16(loader, loader_len, &lu), *u = u16(uki, strlen(uki), &uu), *out;
         int r;
 
-        bound = CMDLINE_BIND_VERITY_MAX_UNITS(lu, uu);
+        bound = CMDLINE_BIND_MAX_UNITS(lu, uu);
         out = malloc(bound * sizeof(uint16_t));
         assert_non_null(out);
-        r = cmdline_bind_verity(l, lu, u, uu, out, bound, &n);
+        r = cmdline_bind(l, lu, u, uu, mode, out, bound, &n, &dropped);
+        if (ret_dropped)
+                *ret_dropped = dropped;
         *ret = NULL;
         if (r == KEEL_OK) {
                 assert_true(n < bound);
@@ -55,6 +60,10 @@ static int bind(const char *loader, size_t loader_len, const char *uki, char **r
         free(l);
         free(u);
         return r;
+}
+
+static int bind(const char *loader, size_t loader_len, const char *uki, char **ret) {
+        return bind_mode(loader, loader_len, uki, CMDLINE_BIND_REPLACE, ret, NULL);
 }
 
 #define UKI "console=ttyS0 roothash=00112233 quiet usrhash=aabbccdd systemd.verity_root_options=panic-on-corruption"
@@ -99,8 +108,8 @@ static void test_keeps_lookalikes(void **state) {
         (void) state;
         expect_bound("xroothash=1 roothashx=2 myusrhash=3 usrhash_extra=4 roothash.x=5", UKI,
                      "xroothash=1 roothashx=2 myusrhash=3 usrhash_extra=4 roothash.x=5 " UKI_VERITY);
-        expect_bound("root=/dev/sda1 rootflags=ro systemd.unit=x systemd.veritysetup=x.service", UKI,
-                     "root=/dev/sda1 rootflags=ro systemd.unit=x " UKI_VERITY);
+        expect_bound("rootwait rootdelay=5 root_x=1 mount.usrx=2 systemd.unit=x systemd.veritysetup=x.service", UKI,
+                     "rootwait rootdelay=5 root_x=1 mount.usrx=2 systemd.unit=x " UKI_VERITY);
         expect_bound("foo.roothash=1 rd.foo=2 rdroothash=3 rd-roothash=4", UKI,
                      "foo.roothash=1 rd.foo=2 rdroothash=3 rd-roothash=4 " UKI_VERITY);
         expect_bound("a=roothash=1 b=\"x\"", UKI, "a=roothash=1 b=\"x\" " UKI_VERITY);
@@ -200,6 +209,80 @@ static void test_length_limit(void **state) {
         free(loader);
 }
 
+static void expect_mode(const char *outside, const char *uki, enum cmdline_bind_mode mode, const char *expected,
+                        size_t expected_dropped) {
+        size_t dropped;
+        char *got;
+        int r = bind_mode(outside, strlen(outside), uki, mode, &got, &dropped);
+
+        if (r != KEEL_OK)
+                fail_msg("outside '%s': %s", outside, keel_strerror(r));
+        if (strcmp(got, expected) != 0)
+                fail_msg("outside '%s'\n  got:      '%s'\n  expected: '%s'", outside, got, expected);
+        if (dropped != expected_dropped)
+                fail_msg("outside '%s': %zu words dropped, expected %zu", outside, dropped, expected_dropped);
+        free(got);
+}
+
+/* Linux's EFI stub loads "initrd=" (and on arm64 "dtb=") files from the boot
+ * volume, searching the whole load options for the text: any word holding
+ * it goes, with or without a .cmdline in the UKI, in every mode. */
+static void test_drops_file_words(void **state) {
+        static const char *const evil =
+                "initrd=\\evil.cpio a initrd=/evil dtb=\\evil.dtb foo.initrd=x \"x initrd=y\" initrdmem=0x1000,4096 "
+                "rd.dtb=1 b";
+        (void) state;
+        expect_mode(evil, UKI, CMDLINE_BIND_REPLACE, "a b " UKI_VERITY, 7);
+        expect_mode(evil, UKI, CMDLINE_BIND_APPEND, "a b", 7);
+        expect_mode(evil, "", CMDLINE_BIND_REPLACE, "a b", 7);
+        expect_mode(evil, "", CMDLINE_BIND_APPEND, "a b", 7);
+        /* Linux matches the text exactly. */
+        expect_mode("INITRD=x Dtb=y initrd dtb", "", CMDLINE_BIND_REPLACE, "INITRD=x Dtb=y initrd dtb", 0);
+}
+
+/* A UKI without a .cmdline binds nothing: the text comes through as it
+ * came, root= and verity words included, unless a word had to go. */
+static void test_uki_without_cmdline(void **state) {
+        (void) state;
+        expect_mode("  root=/dev/sda2\troothash=1  \"a b ", "", CMDLINE_BIND_REPLACE,
+                    "  root=/dev/sda2\troothash=1  \"a b ", 0);
+        expect_mode("root=/dev/sda2  initrd=x  roothash=1", "", CMDLINE_BIND_REPLACE, "root=/dev/sda2 roothash=1", 1);
+}
+
+#define UKI_ROOT "console=ttyS0 roothash=00112233 root=/dev/mapper/root rootfstype=erofs quiet"
+#define UKI_ROOT_BOUND "roothash=00112233 root=/dev/mapper/root rootfstype=erofs"
+
+/* With a hash bound, the words that choose or mount over / and /usr are the
+ * UKI's alone: root=/dev/evil would mount another file system as root and
+ * leave the verified device unused. */
+static void test_binds_mount_words(void **state) {
+        (void) state;
+        expect_mode("quiet root=/dev/sda2 rootfstype=ext4 rootflags=rw mount.usr=/dev/x mount.usrfstype=ext4 "
+                    "mount.usrflags=rw systemd.mount-extra=/dev/x:/usr rd.systemd.mount_extra=/dev/y:/usr x",
+                    UKI_ROOT, CMDLINE_BIND_REPLACE, "quiet x " UKI_ROOT_BOUND, 8);
+        expect_mode("\"root=/dev/evil\" ro\"ot\"=/dev/evil a=\"b root=/dev/evil\" x", UKI_ROOT, CMDLINE_BIND_REPLACE,
+                    "x " UKI_ROOT_BOUND, 3);
+        expect_mode("root=/dev/evil quiet", UKI_ROOT, CMDLINE_BIND_APPEND, "quiet", 1);
+        expect_mode("mount.usr=/dev/evil", UKI, CMDLINE_BIND_APPEND, "", 1);
+        /* A UKI with a .cmdline but no hash leaves the root to whoever boots it. */
+        expect_mode("root=/dev/sda2 mount.usr=/dev/sda3 roothash=1 x", "console=ttyS0 quiet", CMDLINE_BIND_REPLACE,
+                    "root=/dev/sda2 mount.usr=/dev/sda3 x", 1);
+        expect_mode("root=/dev/sda2 roothash=1 x", "console=ttyS0 root=/dev/sda1", CMDLINE_BIND_REPLACE,
+                    "root=/dev/sda2 x", 1);
+        /* The UKI's mount words go before a "--" too; the outside's after it
+         * still go (systemd reads the whole of /proc/cmdline). */
+        expect_mode("a -- root=/dev/evil b", UKI_ROOT, CMDLINE_BIND_REPLACE, "a " UKI_ROOT_BOUND " -- b", 1);
+}
+
+/* Appended text never gets the UKI's words again: they are in the line it
+ * follows already. */
+static void test_append_inserts_nothing(void **state) {
+        (void) state;
+        expect_mode("quiet roothash=evil", UKI, CMDLINE_BIND_APPEND, "quiet", 1);
+        expect_mode("", UKI, CMDLINE_BIND_APPEND, "", 0);
+        expect_mode("a -- b", UKI, CMDLINE_BIND_APPEND, "a -- b", 0);
+}
+
 /* What the stub checks before passing its own .cmdline: Linux's EFI stub
  * stops at a newline or a NUL and keeps fewer than 2048 bytes of UTF-8. */
 static void test_kernel_limits(void **state) {
@@ -239,12 +322,18 @@ static void test_output_bound_checked(void **state) {
         size_t n;
         (void) state;
 
-        assert_keel(cmdline_bind_verity(loader, 3, uki, 10, out, CMDLINE_BIND_VERITY_MAX_UNITS(3, 10) - 1, &n),
+        assert_keel(cmdline_bind(loader, 3, uki, 10, CMDLINE_BIND_REPLACE, out, CMDLINE_BIND_MAX_UNITS(3, 10) - 1, &n,
+                                 NULL),
                     KEEL_E_INVALID_ARGUMENT);
-        assert_keel(cmdline_bind_verity(loader, 3, uki, 10, NULL, 100, &n), KEEL_E_INVALID_ARGUMENT);
-        assert_keel(cmdline_bind_verity(NULL, 0, uki, 10, out, CMDLINE_BIND_VERITY_MAX_UNITS(0, 10), &n), KEEL_OK);
+        assert_keel(cmdline_bind(loader, 3, uki, 10, CMDLINE_BIND_REPLACE, NULL, 100, &n, NULL),
+                    KEEL_E_INVALID_ARGUMENT);
+        assert_keel(cmdline_bind(loader, 3, uki, 10, (enum cmdline_bind_mode) 7, out, 100, &n, NULL),
+                    KEEL_E_INVALID_ARGUMENT);
+        assert_keel(cmdline_bind(NULL, 0, uki, 10, CMDLINE_BIND_REPLACE, out, CMDLINE_BIND_MAX_UNITS(0, 10), &n, NULL),
+                    KEEL_OK);
         assert_int_equal(n, 10);
-        assert_keel(cmdline_bind_verity(loader, 3, NULL, 0, out, CMDLINE_BIND_VERITY_MAX_UNITS(3, 0), &n), KEEL_OK);
+        assert_keel(cmdline_bind(loader, 3, NULL, 0, CMDLINE_BIND_REPLACE, out, CMDLINE_BIND_MAX_UNITS(3, 0), &n, NULL),
+                    KEEL_OK);
         assert_int_equal(n, 3);
 }
 
@@ -265,26 +354,31 @@ static void seen_add(struct seen *s, const char *word, size_t len) {
                 s->n++;
 }
 
-/* Is key (up to '=' or end) a verity key to a systemd in the initrd, where
- * "rd." is stripped and '-' equals '_'? */
+/* key (len bytes) with '-' read as '_', as systemd compares keys. */
+static bool key_is(const char *key, size_t len, const char *want) {
+        if (len != strlen(want))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if ((key[i] == '-' ? '_' : key[i]) != (want[i] == '-' ? '_' : want[i]))
+                        return false;
+        return true;
+}
+
+/* Is key (up to '=' or end) one a UKI that binds a root hash keeps for
+ * itself, to a systemd in the initrd, where "rd." is stripped and '-'
+ * equals '_'? The verity keys, and those that choose or mount over the root
+ * and /usr file systems. */
 static bool systemd_verity_key(const char *key, size_t len) {
-        static const char *const exact[] = { "roothash", "usrhash" };
+        static const char *const exact[] = { "roothash", "usrhash", "root", "rootfstype", "rootflags", "mount.usr",
+                                             "mount.usrfstype", "mount.usrflags", "systemd.mount-extra" };
         if (len >= 3 && memcmp(key, "rd.", 3) == 0) {
                 key += 3;
                 len -= 3;
         }
-        for (size_t i = 0; i < 2; i++)
-                if (len == strlen(exact[i]) && memcmp(key, exact[i], len) == 0)
+        for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+                if (key_is(key, len, exact[i]))
                         return true;
-        if (len >= 14) {
-                for (size_t i = 0; i < 14; i++) {
-                        char a = key[i] == '-' ? '_' : key[i], b = "systemd.verity"[i];
-                        if (a != b)
-                                return false;
-                }
-                return true;
-        }
-        return false;
+        return len >= 14 && key_is(key, 14, "systemd.verity");
 }
 
 static void record_if_verity(struct seen *s, const char *word, size_t len, bool (*is_key)(const char *, size_t)) {
@@ -392,8 +486,11 @@ static void test_random_hostile_lines(void **state) {
                 "roothash=", "usrhash=", "rd.", "systemd.verity", "_root_data=", "-root-hash=", "systemd.verity=0",
                 "\"", "\"", "'", "\\", " ", " ", " ", "\t", "\n", "\r", "\v", "x", "a=", "=", "--", "-", "_", ".",
                 "\xc3\xa0", "\xc2\xa0", "\xe2\x80\x83", "evil", "0123", "xroothash=", "\"roothash=e\"", "rd.usrhash=",
+                "root=", "rootflags=", "mount.usr=", "systemd.mount-extra=", "rootwait", "initrd=", "dtb=", "initrd",
+                "initrdmem=",
         };
-        const char *uki = "console=ttyS0 roothash=00112233 usrhash=aabbccdd systemd.verity_root_options=panic";
+        const char *uki = "console=ttyS0 roothash=00112233 usrhash=aabbccdd systemd.verity_root_options=panic "
+                          "root=/dev/mapper/root";
         struct seen want_systemd = {}, want_kernel = {}, want_shell = {};
         uint64_t seed = 0x9e3779b97f4a7c15ull;
         char loader[2048];
@@ -402,7 +499,7 @@ static void test_random_hostile_lines(void **state) {
         systemd_view(uki, &want_systemd);
         kernel_view(uki, &want_kernel);
         shell_view(uki, &want_shell);
-        assert_int_equal(want_systemd.n, 3);
+        assert_int_equal(want_systemd.n, 4);
 
         for (int iter = 0; iter < 30000; iter++) {
                 size_t len = 0, n_pieces;
@@ -425,6 +522,10 @@ static void test_random_hostile_lines(void **state) {
                 loader[len] = '\0';
                 assert_keel(bind(loader, len, uki, &out), KEEL_OK);
                 assert_null(strchr(out, '\n'));
+                /* Linux's EFI stub searches the whole text for these. */
+                if (strstr(out, "initrd=") || strstr(out, "dtb="))
+                        fail_msg("a file for the kernel's EFI stub to load survived\n  loader: '%s'\n  result: '%s'",
+                                 loader, out);
                 systemd_view(out, &got_systemd);
                 kernel_view(out, &got_kernel);
                 shell_view(out, &got_shell);
@@ -448,6 +549,10 @@ int main(void) {
                 cmocka_unit_test(test_uki_word_order),
                 cmocka_unit_test(test_embedded_nul),
                 cmocka_unit_test(test_length_limit),
+                cmocka_unit_test(test_drops_file_words),
+                cmocka_unit_test(test_uki_without_cmdline),
+                cmocka_unit_test(test_binds_mount_words),
+                cmocka_unit_test(test_append_inserts_nothing),
                 cmocka_unit_test(test_kernel_limits),
                 cmocka_unit_test(test_output_bound_checked),
                 cmocka_unit_test(test_random_hostile_lines),

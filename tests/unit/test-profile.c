@@ -116,6 +116,45 @@ static void test_profile_duplicates_and_thin(void **state) {
         free(pe);
 }
 
+/* Whether an image is a UKI is decided on the whole image, not on profile
+ * 0: the stub's role and the loader's "no Type #1 initrd for a UKI" rule
+ * both use uki_image_has_kernel(). */
+static void test_image_has_kernel(void **state) {
+        const char *const *const ukis[] = {
+                (const char *const[]) { ".text", ".linux", NULL },
+                (const char *const[]) { ".text", ".tlinux", NULL },
+                /* Only in profile 1: profile 0 has no kernel, the image is still a UKI. */
+                (const char *const[]) { ".text", ".osrel", ".profile", ".profile", ".linux", NULL },
+                (const char *const[]) { ".profile", ".cmdline", ".profile", ".profile", ".tlinux", NULL },
+        };
+        const char *const *const plain[] = {
+                (const char *const[]) { ".setup", ".reloc", ".compat", ".text", NULL },
+                (const char *const[]) { ".text", ".osrel", ".cmdline", ".profile", ".profile", NULL },
+                (const char *const[]) { ".text", ".linuxx", ".linu", "linux", NULL },
+        };
+        struct uki_sections u;
+        (void) state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(ukis); i++) {
+                struct pe_image *pe = image_of(ukis[i]);
+                assert_true(uki_image_has_kernel(pe));
+                free(pe);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+                struct pe_image *pe = image_of(plain[i]);
+                assert_false(uki_image_has_kernel(pe));
+                free(pe);
+        }
+        /* The case the old profile-0 check missed. */
+        {
+                struct pe_image *pe = image_of(ukis[2]);
+                assert_keel(uki_find_sections(pe, &u), KEEL_OK);
+                assert_false(uki_is_uki(&u));
+                assert_true(uki_image_has_kernel(pe));
+                free(pe);
+        }
+}
+
 static void test_profile_is_measured(void **state) {
         (void) state;
         assert_string_equal(uki_section_name(UKI_SECTION_PROFILE), ".profile");
@@ -237,6 +276,7 @@ int main(void) {
                 cmocka_unit_test(test_no_profiles),
                 cmocka_unit_test(test_profiles),
                 cmocka_unit_test(test_profile_duplicates_and_thin),
+                cmocka_unit_test(test_image_has_kernel),
                 cmocka_unit_test(test_profile_is_measured),
                 cmocka_unit_test(test_prefix),
                 cmocka_unit_test(test_profile_info),
