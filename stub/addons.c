@@ -238,8 +238,9 @@ static EFI_STATUS bind_extra(const struct stub_addons *a, const CHAR16 *extra, s
                 return EFI_SUCCESS;
         }
         if (dropped > 0)
-                efi_print("keel: dropped %u words from the %s that a UKI takes from no one else "
-                          "(initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped, what);
+                efi_print("keel: dropped %u word%s from the %s that only the UKI may set "
+                          "(initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped,
+                          dropped == 1 ? "" : "s", what);
         if (*ret_units == 0) {
                 efi_free(bound);
                 return EFI_SUCCESS;

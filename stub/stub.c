@@ -69,8 +69,9 @@ static EFI_STATUS bind_loader_cmdline(const char *uki_cmdline, size_t uki_len, C
                 efi_free(uki16);
                 return EFI_INVALID_PARAMETER;
         } else if (dropped > 0)
-                efi_print("keel: dropped %u words from the loader's command line that a UKI takes from no one "
-                          "else (initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped);
+                efi_print("keel: dropped %u word%s from the loader's command line that only the UKI may set "
+                          "(initrd=, dtb=, dm-verity, root and /usr file system)\n", (unsigned) dropped,
+                          dropped == 1 ? "" : "s");
         efi_free(uki16);
         efi_free(*cmdline);
         *cmdline = bound;

@@ -200,7 +200,7 @@ for bad in "20-aa64.addon.efi: not a loadable PE image" "30-notpe.addon.efi: not
 done
 expect_eq "A: README.txt is not looked at" "$(grep -ac 'README' <<<"$c")" 0
 expect_eq "A: the global addon's roothash= was dropped, with one line" \
-        "$(grep -ac "dropped words from the addons' command line" <<<"$c")" 1
+        "$(grep -ac "dropped 1 word from the addons' command line" <<<"$c")" 1
 
 # B: SMBIOS type 11 strings from QEMU.
 QEMU_SMBIOS_TYPE11="io.systemd.credential:keel=not-a-cmdline

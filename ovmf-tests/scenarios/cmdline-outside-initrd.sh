@@ -51,8 +51,8 @@ expect_true "no attacker initramfs ran" report_lacks "$W" "$EVIL_MARKER"
 expect_true "Linux's EFI stub never loaded an initrd named on its command line" \
         bash -c "! tr -d '\r' <'$W/console.log' | grep -aq 'Loaded initrd from command line option'"
 expect_eq "keel dropped initrd= from the loader's options (a1, a2)" \
-        "$(console | grep -ac "keel: dropped 1 words from the loader's command line")" 2
-expect_true "keel dropped initrd= from SMBIOS's extra" console_has "$W" "keel: dropped 1 words from the SMBIOS"
+        "$(console | grep -ac "keel: dropped 1 word from the loader's command line")" 2
+expect_true "keel dropped initrd= from SMBIOS's extra" console_has "$W" "keel: dropped 1 word from the SMBIOS"
 expect_eq "each attack kernel started and found no initrd" "$(console | grep -ac 'VFS: Unable to mount root fs')" 2
 expect_report_complete "$W"
 expect_eq "the good UKI booted, unattended" "$(report_value "$W" "EFIVAR LoaderEntrySelected")" keeltest-1.efi
