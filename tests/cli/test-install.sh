@@ -235,6 +235,41 @@ printf 'timeout 3\nconsole-mode keep\n' >"$T/loader.conf"
 run "install with --loader-conf" install_ --esp "$T/xesp" --xbootldr "$T/xbl" --loader-conf "$T/loader.conf" $(gen_links 1)
 check "loader.conf installed" cmp -s "$T/loader.conf" "$T/xesp/loader/loader.conf"
 
+# ---- files keel did not write, next to the ones it does -----------------------------
+# Names of someone else's backups that look like "<a name keel writes>.<6
+# characters>": keel must never take them for its own leftover temporaries.
+new_esp "$T/foreign"
+HEX0=$(printf '%064d' 0)
+FOREIGN="EFI/BOOT/BOOTX64.EFI.backup EFI/BOOT/bootx64.efi.shim15 loader/loader.conf.backup
+         EFI/keel/keelx64.efi.before EFI/Linux/nixos-generation-1.efi.backup EFI/keel/content/$HEX0.linux.backup"
+for f in $FOREIGN; do
+        mkdir -p "$(dirname "$T/foreign/$f")"
+        head -c 100 /dev/urandom >"$T/foreign/$f"
+done
+foreign_sums() { (cd "$T/foreign" && sha256sum $FOREIGN 2>&1); }
+FOREIGN_BEFORE=$(foreign_sums)
+mkgen 1
+run "install next to others' backups" install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1)
+check "BOOTX64.EFI.backup, bootx64.efi.shim15, loader.conf.backup, ... are all still there, unchanged" \
+        test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+# A run stopped right after writing a temporary leaves keel's own leftover;
+# the next run removes it, and still nothing else.
+mkgen 2 "$T/kernel-b"
+leftover=
+for k in $(seq 1 60); do
+        KEEL_INSTALL_CRASH_AFTER=$k install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1 2) \
+                >/dev/null 2>&1
+        [ $? = 99 ] || break
+        leftover=$(cd "$T/foreign" && find . -name '*.keel-tmp-*' | head -1)
+        [ -z "$leftover" ] || break
+done
+check "a crashed run leaves keel's temporary (*.keel-tmp-XXXXXX: $leftover)" test -n "$leftover"
+check "... and the others' backups" test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+run "the re-run after the crash" install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1 2)
+check "the re-run removed keel's leftover temporary" test -z "$(cd "$T/foreign" && find . -name '*.keel-tmp-*')"
+check "the re-run left every backup as it was" test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+run "the ESP checks out" "$KEEL" entries --esp "$T/foreign" --check
+
 # ---- full ESP ----------------------------------------------------------------------
 new_esp "$T/small" 4m
 for n in 1 2; do mkgen $n; done
