@@ -709,8 +709,12 @@ static void report_content_removed(const char *name, void *userdata) {
         report_string(userdata, "removed-content", name);
 }
 
+/* Content any entry on the ESP or XBOOTLDR names stays: keel's generations,
+ * and thin UKIs made by hand that Type #1 entries start. */
 static int collect_content(struct install *in) {
-        return content_gc(in->entries_volume, ENTRIES_DIR, CONTENT_DIR, report_content_removed, in);
+        const char *volumes[] = { in->esp.root, in->o.xbootldr ? in->xbootldr.root : NULL };
+
+        return content_gc(in->entries_volume, volumes, 2, CONTENT_DIR, report_content_removed, in);
 }
 
 /* What GC keeps, decided before anything is written: a generation GC

@@ -518,6 +518,83 @@ int uki_read_thin_refs(const struct uki_sections *u, const uint8_t *image, size_
         return KEEL_OK;
 }
 
+static int add_file_ref(struct thin_file_refs *r, const struct thin_ref *ref, bool initrd, unsigned profile) {
+        struct thin_file_ref *grown = realloc(r->refs, (r->n + 1) * sizeof(*grown));
+
+        if (!grown)
+                return -1;
+        r->refs = grown;
+        r->refs[r->n++] = (struct thin_file_ref) { .ref = *ref, .initrd = initrd, .profile = profile };
+        return 0;
+}
+
+/* The refs of every profile of an image whose headers parsed. */
+static int collect_profile_refs(const struct pe_image *pe, const uint8_t *map, size_t size,
+                                struct thin_file_refs *ret, char *why, size_t why_size) {
+        unsigned n_profiles = uki_count_profiles(pe);
+
+        for (unsigned p = 0; p < (n_profiles ? n_profiles : 1); p++) {
+                struct uki_sections u;
+                struct uki_thin_refs t;
+                int r = uki_find_profile_sections(pe, p, &u);
+
+                if (r == KEEL_OK)
+                        r = uki_read_thin_refs(&u, map, size, &t);
+                if (r != KEEL_OK) {
+                        snprintf(why, why_size, "profile %u: %s", p, keel_strerror(r));
+                        return -1;
+                }
+                if ((t.has_linux && add_file_ref(ret, &t.linux_ref, false, p) < 0) ||
+                    (t.has_initrd && add_file_ref(ret, &t.initrd_ref, true, p) < 0)) {
+                        snprintf(why, why_size, "out of memory");
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+int thin_refs_of_file(const char *path, struct thin_file_refs *ret, char *why, size_t why_size) {
+        struct pe_image *pe = malloc(sizeof(*pe));
+        uint8_t *map = MAP_FAILED;
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+
+        *ret = (struct thin_file_refs) {};
+        if (!pe) {
+                snprintf(why, why_size, "out of memory");
+                goto out;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(why, why_size, "cannot be read as a file");
+                goto out;
+        }
+        if (st.st_size > 0)
+                map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (st.st_size > 0 && map == MAP_FAILED) {
+                snprintf(why, why_size, "cannot be mapped: %s", strerror(errno));
+                goto out;
+        }
+        r = 0;
+        if (map == MAP_FAILED || pe_parse_headers(map, (size_t) st.st_size, pe) != KEEL_OK)
+                goto out; /* no PE image: no stub runs it */
+        ret->is_pe = true;
+        r = collect_profile_refs(pe, map, (size_t) st.st_size, ret, why, why_size);
+out:
+        if (r < 0)
+                thin_file_refs_done(ret);
+        if (map != MAP_FAILED)
+                munmap(map, (size_t) st.st_size);
+        if (fd >= 0)
+                close(fd);
+        free(pe);
+        return r;
+}
+
+void thin_file_refs_done(struct thin_file_refs *r) {
+        free(r->refs);
+        *r = (struct thin_file_refs) {};
+}
+
 char *thin_volume_for(const char *what, const char *uki_path, const char *root) {
         char *volume = root ? strdup(root) : thin_volume_of_uki(uki_path);
 

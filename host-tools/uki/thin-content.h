@@ -87,6 +87,28 @@ struct uki_thin_refs {
 };
 int uki_read_thin_refs(const struct uki_sections *u, const uint8_t *image, size_t len, struct uki_thin_refs *ret);
 
+/* What a PE image file names on its volume, whichever of its profiles
+ * boots: the .tlinux/.tinitrd refs of every profile (a profile of a
+ * multi-profile UKI may have its own). */
+struct thin_file_ref {
+        struct thin_ref ref;
+        bool initrd;               /* .tinitrd; else .tlinux */
+        unsigned profile;
+};
+struct thin_file_refs {
+        bool is_pe;                /* false: no PE image keel reads (so no UKI the stub would start): names nothing */
+        struct thin_file_ref *refs; /* malloc'd */
+        size_t n;
+};
+
+/* Reads the refs of the file at path. Returns 0 with ret filled (n == 0 for
+ * a PE image that is no thin UKI, or a file that is no PE image at all), or
+ * -1 with the reason in why (why_size bytes) when the file cannot be read,
+ * or is a PE image whose UKI sections or refs do not parse: what it names
+ * cannot be known. Does not log. */
+int thin_refs_of_file(const char *path, struct thin_file_refs *ret, char *why, size_t why_size);
+void thin_file_refs_done(struct thin_file_refs *r);
+
 /* The volume to resolve uki_path's refs on: root when given, else
  * thin_volume_of_uki(). A malloc'd path; logs one line ("WHAT: a thin UKI
  * outside .../EFI/Linux/: give --root DIR") and returns NULL when neither. */
