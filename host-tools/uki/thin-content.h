@@ -26,9 +26,13 @@ void thin_digest_prefetch(const char *const *paths, size_t n);
 /* The digests kept between runs (keel install: an unchanged re-run then
  * hashes nothing): loaded from path if it is the caller's own file, not
  * writable by others, of the right form; saved atomically (mode 0600) when
- * new digests were computed. The same rule applies as within a run: a
- * digest counts only for a file of the same device, inode, size, ctime and
- * mtime. */
+ * new digests were computed. As within a run, a digest counts only for a
+ * file of the same device, inode, size, ctime and mtime; across runs only
+ * for one on a local file system whose timestamps the running kernel sets
+ * (ext4, XFS, Btrfs, tmpfs, F2FS, ZFS, bcachefs) with a ctime that has a
+ * sub-second part. Files anywhere else (squashfs, erofs, overlayfs, NFS...)
+ * or with a whole-second ctime are never kept: a new image can repeat all
+ * of their stat data with other bytes. */
 void thin_digest_cache_load(const char *path);
 
 /* Hashes path anew (no cache) and checks it against ref: what is about to

@@ -75,7 +75,7 @@ tamper_cache() {
         python3 - "$KEEL_CACHE_DIR/install-digests" <<'PY'
 import sys
 p = sys.argv[1]; d = bytearray(open(p, "rb").read())
-magic = len(b"keel digest cache 1\n")
+magic = len(b"keel digest cache 2\n")
 for end in range(magic + 88, len(d) + 1, 88):   # the last digest byte of every record
     d[end - 1] ^= 0xff
 open(p, "wb").write(d)
