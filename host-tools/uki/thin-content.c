@@ -66,8 +66,8 @@ out:
  * generation shares its kernel; the UKI build checks the content it was
  * given; the ESP's copy is checked before it is trusted): the digest of a
  * file is kept while the file is provably unchanged — same device, inode,
- * size, ctime and mtime to the nanosecond. A file written within the last
- * second is hashed anew: a write in the same clock tick could leave the
+ * size, ctime and mtime to the nanosecond. A file written within the last 2
+ * seconds is hashed anew: a write in the same clock tick could leave the
  * times as they were.
  *
  * Between runs (keel install's cache file) that proof needs more: a ctime
@@ -127,20 +127,16 @@ static bool same_file_state(const struct cached_digest *c, const struct stat *st
                c->mtime.tv_sec == st->st_mtim.tv_sec && c->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-/* The cached digest of the file fd is open on, if one may be used. */
+/* The cached digest of the file fd is open on, if one may be used: one
+ * hashed in this run, or one from the cache file for a file whose identity
+ * survives runs. */
 static bool cached_digest_of(int fd, const struct stat *st, uint8_t ret_digest[THIN_SHA256_SIZE]) {
-        bool found = false, provable = false, asked = false;
+        bool from_earlier_runs_ok = identity_survives_runs(fd, st), found = false;
 
         pthread_mutex_lock(&digest_cache_lock);
         for (size_t i = 0; !found && i < digest_cache_used; i++) {
                 const struct cached_digest *c = &digest_cache[i];
-                if (!same_file_state(c, st))
-                        continue;
-                if (!c->hashed_this_run && !asked) {
-                        provable = identity_survives_runs(fd, st);
-                        asked = true;
-                }
-                if (c->hashed_this_run || provable) {
+                if (same_file_state(c, st) && (c->hashed_this_run || from_earlier_runs_ok)) {
                         memcpy(ret_digest, c->digest, THIN_SHA256_SIZE);
                         found = true;
                 }
