@@ -172,9 +172,7 @@ static bool begin_entry(struct entry_list *l, struct slice filename, struct boot
         return ok;
 }
 
-/* Paths in entry files are relative to the partition root; a ".." component
- * or a control character has no business there. */
-static bool path_is_safe(struct slice p) {
+bool entry_path_is_safe(struct slice p) {
         size_t start = 0;
 
         for (size_t i = 0; i <= p.len; i++) {
@@ -501,12 +499,13 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
         for (size_t i = 0; i < b.n_initrds; i++)
                 if (!field_fits(l, filename, b.initrds[i], ENTRY_FIELD_MAX))
                         goto refuse;
-        if (!path_is_safe(b.linux_path) || !path_is_safe(b.efi_path) || !path_is_safe(b.devicetree)) {
+        if (!entry_path_is_safe(b.linux_path) || !entry_path_is_safe(b.efi_path) ||
+            !entry_path_is_safe(b.devicetree)) {
                 warn(l, filename, "a path leaves the partition ('..'), ignoring entry");
                 goto refuse;
         }
         for (size_t i = 0; i < b.n_initrds; i++)
-                if (!path_is_safe(b.initrds[i])) {
+                if (!entry_path_is_safe(b.initrds[i])) {
                         warn(l, filename, "a path leaves the partition ('..'), ignoring entry");
                         goto refuse;
                 }

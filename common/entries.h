@@ -138,6 +138,11 @@ void entry_list_set_architecture(struct entry_list *l, const char *architecture,
  * (an empty initrd is fine). NULL turns the check off. */
 void entry_list_set_file_check(struct entry_list *l, entry_file_fn fn, void *userdata);
 
+/* Paths in entry files are relative to the partition root; a ".." component
+ * or a control character has no business there: such an entry is never
+ * booted. */
+bool entry_path_is_safe(struct slice p);
+
 /* Whether a directory entry name is a candidate at all (extension, hidden
  * files, reserved "auto-" names) — lets the caller skip reading the file. */
 bool entry_filename_is_type1(struct slice filename);

@@ -143,18 +143,21 @@ void input_file_close(struct input_file *f) {
         f->fd = -1;
 }
 
+#define TEMP_SUFFIX ATOMIC_FILE_TEMP_INFIX "XXXXXX"
+#define TEMP_RANDOM_LEN 6
+
 int atomic_file_open(const char *path, struct atomic_file *ret) {
         size_t len = strlen(path);
 
         ret->fd = -1;
         ret->final_path = strdup(path);
-        ret->temp_path = malloc(len + sizeof(".XXXXXX"));
+        ret->temp_path = malloc(len + sizeof(TEMP_SUFFIX));
         if (!ret->final_path || !ret->temp_path) {
                 atomic_file_abort(ret);
                 return log_error("out of memory");
         }
         memcpy(ret->temp_path, path, len);
-        memcpy(ret->temp_path + len, ".XXXXXX", sizeof(".XXXXXX"));
+        memcpy(ret->temp_path + len, TEMP_SUFFIX, sizeof(TEMP_SUFFIX));
         ret->fd = mkostemp(ret->temp_path, O_CLOEXEC);
         if (ret->fd < 0) {
                 int e = errno;
@@ -164,6 +167,30 @@ int atomic_file_open(const char *path, struct atomic_file *ret) {
                 return log_errno(e, "cannot create %s", path);
         }
         return 0;
+}
+
+/* mkstemp()'s replacement characters (glibc: [A-Za-z0-9]). */
+static bool is_temp_random_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool atomic_file_temporary_of(const char *name, char *ret_final, size_t final_size) {
+        const size_t infix = strlen(ATOMIC_FILE_TEMP_INFIX);
+        size_t len = strlen(name), final_len;
+
+        if (len <= infix + TEMP_RANDOM_LEN)
+                return false;
+        final_len = len - infix - TEMP_RANDOM_LEN;
+        if (memcmp(name + final_len, ATOMIC_FILE_TEMP_INFIX, infix) != 0)
+                return false;
+        for (size_t i = len - TEMP_RANDOM_LEN; i < len; i++)
+                if (!is_temp_random_char(name[i]))
+                        return false;
+        if (final_len >= final_size)
+                return false;
+        memcpy(ret_final, name, final_len);
+        ret_final[final_len] = '\0';
+        return true;
 }
 
 /* Writes all of data at offset, or at the file position when offset < 0. */

@@ -2,6 +2,7 @@
 /* File input and crash-safe output for the host tools. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,7 +44,11 @@ int input_file_open(const char *path, struct input_file *ret);
 void input_file_close(struct input_file *f);
 
 /* Output that appears under its final name only once it is complete and on
- * disk: written to a temporary in the same directory, fsync'd, renamed. */
+ * disk: written to a temporary in the same directory, fsync'd, renamed.
+ * The temporary is "<path>.keel-tmp-XXXXXX" (mkstemp's six characters of
+ * [A-Za-z0-9]): a name no one but keel makes, so that a crashed run's
+ * leftovers can be told from anyone else's files (a "BOOTX64.EFI.backup"). */
+#define ATOMIC_FILE_TEMP_INFIX ".keel-tmp-"
 struct atomic_file {
         int fd;
         char *final_path;
@@ -62,6 +67,12 @@ int atomic_file_append_file(struct atomic_file *f, int in_fd, uint64_t size,
 int atomic_file_commit(struct atomic_file *f, mode_t mode);
 /* Removes the temporary; safe after a failed or successful commit. */
 void atomic_file_abort(struct atomic_file *f);
+
+/* Whether name (a file name without a directory) is a temporary that
+ * atomic_file_open() makes: "<final>.keel-tmp-" and six characters of
+ * [A-Za-z0-9], with a non-empty <final>. If so, <final> is copied to
+ * ret_final (final_size bytes with its NUL; false when it does not fit). */
+bool atomic_file_temporary_of(const char *name, char *ret_final, size_t final_size);
 
 /* Writes a whole buffer to path atomically. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);

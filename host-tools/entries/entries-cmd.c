@@ -31,7 +31,8 @@ static void usage(FILE *f) {
                    "architecture of the loader at \\EFI\\BOOT\\BOOT<ARCH>.EFI on the ESP, else the host's.\n"
                    "Reads LoaderEntryOneShot/LoaderEntryDefault from efivarfs when present.\n"
                    "--check verifies that every entry's files are there and complete (Type #1: linux,\n"
-                   "initrd, efi, devicetree; UKIs parse; a thin UKI's content has its size and SHA-256),\n"
+                   "initrd, efi, devicetree; UKIs parse; a thin UKI's content, also that of one a Type #1\n"
+                   "linux or efi names, has its size and SHA-256),\n"
                    "including entries the loader would hide for a missing file: one line \"ID PATH: REASON\"\n"
                    "per broken entry (and \"no default entry to boot\" when there is none); exit status 1\n"
                    "if any. With --json: {\"ok\", \"default\", \"entries\": [{\"id\", \"path\", \"ok\", \"reason\"}]}.\n",
@@ -198,10 +199,47 @@ static bool check_named_file(const char *root, const char *key, const char *path
         return ok;
 }
 
-static bool check_type1(const struct boot_entry *e, const char *root, char *why, size_t why_size) {
-        if (e->linux_path && !check_named_file(root, "linux", e->linux_path, true, why, why_size))
+/* A `linux` or `efi` that is a thin UKI boots only with the content its
+ * refs name, on the entry's own volume (where its stub looks): each ref of
+ * each profile is checked. A file that is no PE image names nothing. */
+static bool check_thin_target(const char *root, const char *key, const char *path, char *why, size_t why_size) {
+        char *p = esp_path_nocase(root, path), reason[256];
+        struct thin_file_refs t;
+        bool ok = true;
+
+        if (!p || thin_refs_of_file(p, &t, reason, sizeof(reason)) < 0) {
+                snprintf(why, why_size, "%s %s: %s", key, path, p ? reason : "is missing");
+                free(p);
                 return false;
-        if (e->efi_path && !check_named_file(root, "efi", e->efi_path, true, why, why_size))
+        }
+        for (size_t i = 0; ok && i < t.n; i++) {
+                const struct thin_file_ref *r = &t.refs[i];
+                struct thin_content c;
+
+                if (thin_content_check(root, &r->ref, &c) < 0) {
+                        snprintf(why, why_size, "%s %s: cannot check its content", key, path);
+                        ok = false;
+                } else if (c.state != THIN_CONTENT_OK) {
+                        char profile[32] = "";
+                        if (r->profile > 0)
+                                snprintf(profile, sizeof(profile), "profile %u: ", r->profile);
+                        snprintf(why, why_size, "%s %s: %s%s content %s: %s", key, path, profile,
+                                 r->initrd ? ".tinitrd" : ".tlinux", r->ref.path, thin_content_state_string(c.state));
+                        ok = false;
+                }
+                thin_content_done(&c);
+        }
+        thin_file_refs_done(&t);
+        free(p);
+        return ok;
+}
+
+static bool check_type1(const struct boot_entry *e, const char *root, char *why, size_t why_size) {
+        if (e->linux_path && (!check_named_file(root, "linux", e->linux_path, true, why, why_size) ||
+                              !check_thin_target(root, "linux", e->linux_path, why, why_size)))
+                return false;
+        if (e->efi_path && (!check_named_file(root, "efi", e->efi_path, true, why, why_size) ||
+                            !check_thin_target(root, "efi", e->efi_path, why, why_size)))
                 return false;
         for (size_t i = 0; i < e->n_initrds; i++)
                 if (!check_named_file(root, "initrd", e->initrds[i], false, why, why_size))

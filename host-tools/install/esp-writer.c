@@ -245,22 +245,6 @@ bool esp_writer_same(const struct esp_writer *w, const char *relative, const voi
         return same;
 }
 
-/* "<name>.XXXXXX" as atomic_file_open() makes them: six characters of
- * [A-Za-z0-9] after the final name. */
-static bool temporary_of(const char *name, char *ret_final, size_t final_size) {
-        size_t len = strlen(name);
-
-        if (len < 8 || name[len - 7] != '.' || len - 7 >= final_size)
-                return false;
-        for (size_t i = len - 6; i < len; i++)
-                if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-                      (name[i] >= '0' && name[i] <= '9')))
-                        return false;
-        memcpy(ret_final, name, len - 7);
-        ret_final[len - 7] = '\0';
-        return true;
-}
-
 int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relative,
                                         bool (*keel_owned)(const char *name)) {
         char *dir = esp_writer_path(w, relative);
@@ -273,7 +257,7 @@ int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relati
         d = opendir(dir);
         while (d && r == 0 && (de = readdir(d))) {
                 char final[256], *rel = NULL;
-                if (!temporary_of(de->d_name, final, sizeof(final)) || !keel_owned(final))
+                if (!atomic_file_temporary_of(de->d_name, final, sizeof(final)) || !keel_owned(final))
                         continue;
                 if (asprintf(&rel, "%s/%s", relative, de->d_name) < 0)
                         r = log_error("out of memory");

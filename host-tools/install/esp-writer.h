@@ -56,7 +56,9 @@ bool esp_writer_same(const struct esp_writer *w, const char *relative, const voi
                      uint64_t size);
 
 /* Removes temporaries a crashed run left in directory relative: names
- * "<file>.XXXXXX" where <file> is something keel_owned() accepts. Counted
+ * "<file>.keel-tmp-XXXXXX" as atomic_file_open() makes them (a form only
+ * keel writes), where <file> is a name keel_owned() says keel writes there.
+ * Nothing else is touched: "BOOTX64.EFI.backup" is someone else's. Counted
  * like any removal. */
 int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relative, bool (*keel_owned)(const char *name));
 

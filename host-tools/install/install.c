@@ -502,14 +502,22 @@ static int scan_installed(struct install *in, struct generation_entry **ret, cha
         return 0;
 }
 
-/* Names keel install writes: a temporary "<name>.XXXXXX" of one of them
- * is a leftover of an interrupted run. */
+/* The file names keel install writes (FAT: ignoring case): only a
+ * temporary of one of them, in atomic_file_open()'s form, is a leftover of
+ * an interrupted run that may be removed. */
 static bool keel_owned_name(const char *name) {
         struct generation_entry e;
 
-        return generation_entry_parse(name, &e) || content_file_name_is_keels(name) ||
-               strcasecmp(name, "loader.conf") == 0 || strncasecmp(name, "keel", 4) == 0 ||
-               strncasecmp(name, "BOOT", 4) == 0;
+        if (generation_entry_parse(name, &e) || content_file_name_is_keels(name) ||
+            strcasecmp(name, "loader.conf") == 0)
+                return true;
+        for (unsigned i = 0; i < keel_n_arches; i++) {
+                const char *removable = strrchr(keel_arches[i].removable_path, '/');
+                if (strcasecmp(name, keel_arches[i].keel_binary) == 0 ||
+                    (removable && strcasecmp(name, removable + 1) == 0))
+                        return true;
+        }
+        return false;
 }
 
 static void content_path(const struct thin_ref *ref, char *out, size_t size) {
@@ -701,8 +709,12 @@ static void report_content_removed(const char *name, void *userdata) {
         report_string(userdata, "removed-content", name);
 }
 
+/* Content any entry on the ESP or XBOOTLDR names stays: keel's generations,
+ * and thin UKIs made by hand that Type #1 entries start. */
 static int collect_content(struct install *in) {
-        return content_gc(in->entries_volume, ENTRIES_DIR, CONTENT_DIR, report_content_removed, in);
+        const char *volumes[] = { in->esp.root, in->o.xbootldr ? in->xbootldr.root : NULL };
+
+        return content_gc(in->entries_volume, volumes, 2, CONTENT_DIR, report_content_removed, in);
 }
 
 /* What GC keeps, decided before anything is written: a generation GC

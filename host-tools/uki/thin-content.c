@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +66,21 @@ out:
  * generation shares its kernel; the UKI build checks the content it was
  * given; the ESP's copy is checked before it is trusted): the digest of a
  * file is kept while the file is provably unchanged — same device, inode,
- * size and change time (ctime, which no one can set back) to the
- * nanosecond. A file written within the last second is hashed anew: a
- * write in the same clock tick could leave the times as they were. */
+ * size, ctime and mtime to the nanosecond. A file written within the last 2
+ * seconds is hashed anew: a write in the same clock tick could leave the
+ * times as they were.
+ *
+ * Between runs (keel install's cache file) that proof needs more: a ctime
+ * the running kernel set itself, which no one can set back. That holds on
+ * the local file systems below, where the kernel stamps every change to the
+ * nanosecond — and not where timestamps come from elsewhere: an image file
+ * system (squashfs, erofs, iso9660, an overlay of one), whose next image can
+ * repeat every stat field of the last one with other bytes (a Nix store
+ * built with fixed timestamps), or a network file system, whose server says
+ * what ctime is. A ctime without a sub-second part was written by someone
+ * (faketime, SOURCE_DATE_EPOCH, an image builder; ext4's small inodes keep
+ * no nanoseconds): not proof either. Such files are hashed in every run;
+ * within one run their digests are kept (the same file, the same mount). */
 #define DIGEST_CACHE_SIZE 64
 struct cached_digest {
         dev_t dev;
@@ -75,16 +88,78 @@ struct cached_digest {
         off_t size;
         struct timespec ctime, mtime;
         uint8_t digest[THIN_SHA256_SIZE];
+        bool hashed_this_run;   /* false: loaded from the cache file */
+        bool keep_across_runs;  /* written to the cache file */
 };
 static struct cached_digest digest_cache[DIGEST_CACHE_SIZE];
 static size_t digest_cache_used, digest_cache_next;
 static bool digest_cache_dirty;
 static pthread_mutex_t digest_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Local file systems whose ctime only the running kernel sets, in
+ * nanoseconds (linux/magic.h, and ZFS's and bcachefs' own). */
+static const unsigned long STAMPED_BY_KERNEL[] = {
+        0xEF53,         /* ext2/3/4 */
+        0x58465342,     /* XFS */
+        0x9123683E,     /* Btrfs */
+        0x01021994,     /* tmpfs */
+        0xF2F52010,     /* F2FS */
+        0x2FC12FC1,     /* ZFS */
+        0xCA451A4E,     /* bcachefs */
+};
+
+/* Whether st (of fd) proves, in a later run, that the file is the one
+ * hashed now (see above). */
+static bool identity_survives_runs(int fd, const struct stat *st) {
+        struct statfs fs;
+
+        if (st->st_ctim.tv_nsec == 0 || fstatfs(fd, &fs) < 0)
+                return false;
+        for (size_t i = 0; i < sizeof(STAMPED_BY_KERNEL) / sizeof(STAMPED_BY_KERNEL[0]); i++)
+                if ((unsigned long) fs.f_type == STAMPED_BY_KERNEL[i])
+                        return true;
+        return false;
+}
+
 static bool same_file_state(const struct cached_digest *c, const struct stat *st) {
         return c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
                c->ctime.tv_sec == st->st_ctim.tv_sec && c->ctime.tv_nsec == st->st_ctim.tv_nsec &&
                c->mtime.tv_sec == st->st_mtim.tv_sec && c->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* The cached digest of the file fd is open on, if one may be used: one
+ * hashed in this run, or one from the cache file for a file whose identity
+ * survives runs. */
+static bool cached_digest_of(int fd, const struct stat *st, uint8_t ret_digest[THIN_SHA256_SIZE]) {
+        bool from_earlier_runs_ok = identity_survives_runs(fd, st), found = false;
+
+        pthread_mutex_lock(&digest_cache_lock);
+        for (size_t i = 0; !found && i < digest_cache_used; i++) {
+                const struct cached_digest *c = &digest_cache[i];
+                if (same_file_state(c, st) && (c->hashed_this_run || from_earlier_runs_ok)) {
+                        memcpy(ret_digest, c->digest, THIN_SHA256_SIZE);
+                        found = true;
+                }
+        }
+        pthread_mutex_unlock(&digest_cache_lock);
+        return found;
+}
+
+static void remember_digest(int fd, const struct stat *st, const uint8_t digest[THIN_SHA256_SIZE]) {
+        bool across_runs = identity_survives_runs(fd, st);
+
+        pthread_mutex_lock(&digest_cache_lock);
+        digest_cache[digest_cache_next] = (struct cached_digest) {
+                .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                .ctime = st->st_ctim, .mtime = st->st_mtim,
+                .hashed_this_run = true, .keep_across_runs = across_runs,
+        };
+        memcpy(digest_cache[digest_cache_next].digest, digest, THIN_SHA256_SIZE);
+        digest_cache_next = (digest_cache_next + 1) % DIGEST_CACHE_SIZE;
+        if (digest_cache_used < DIGEST_CACHE_SIZE)
+                digest_cache_used++;
+        digest_cache_dirty |= across_runs;
+        pthread_mutex_unlock(&digest_cache_lock);
 }
 
 static int hash_fd_cached(int fd, uint8_t ret_digest[THIN_SHA256_SIZE], uint64_t *ret_size) {
@@ -94,39 +169,25 @@ static int hash_fd_cached(int fd, uint8_t ret_digest[THIN_SHA256_SIZE], uint64_t
 
         if (fstat(fd, &before) < 0)
                 return hash_fd(fd, ret_digest, ret_size);
-        pthread_mutex_lock(&digest_cache_lock);
-        for (size_t i = 0; i < digest_cache_used; i++)
-                if (same_file_state(&digest_cache[i], &before)) {
-                        memcpy(ret_digest, digest_cache[i].digest, THIN_SHA256_SIZE);
-                        *ret_size = (uint64_t) before.st_size;
-                        pthread_mutex_unlock(&digest_cache_lock);
-                        return 0;
-                }
-        pthread_mutex_unlock(&digest_cache_lock);
+        if (cached_digest_of(fd, &before, ret_digest)) {
+                *ret_size = (uint64_t) before.st_size;
+                return 0;
+        }
         r = hash_fd(fd, ret_digest, ret_size);
         if (r < 0 || fstat(fd, &after) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
                 return r;
         if (after.st_ctim.tv_sec != before.st_ctim.tv_sec || after.st_ctim.tv_nsec != before.st_ctim.tv_nsec ||
             *ret_size != (uint64_t) after.st_size || now.tv_sec - after.st_ctim.tv_sec < 2)
                 return r;
-        pthread_mutex_lock(&digest_cache_lock);
-        digest_cache[digest_cache_next] = (struct cached_digest) {
-                .dev = after.st_dev, .ino = after.st_ino, .size = after.st_size,
-                .ctime = after.st_ctim, .mtime = after.st_mtim,
-        };
-        memcpy(digest_cache[digest_cache_next].digest, ret_digest, THIN_SHA256_SIZE);
-        digest_cache_next = (digest_cache_next + 1) % DIGEST_CACHE_SIZE;
-        if (digest_cache_used < DIGEST_CACHE_SIZE)
-                digest_cache_used++;
-        digest_cache_dirty = true;
-        pthread_mutex_unlock(&digest_cache_lock);
+        remember_digest(fd, &after, ret_digest);
         return r;
 }
 
 /* The cache on disk: a magic line, then records of seven little-endian
  * 64-bit numbers (device, inode, size, ctime s/ns, mtime s/ns) and the
- * digest. Anything else in the file makes it ignored as a whole. */
-#define DIGEST_CACHE_MAGIC "keel digest cache 1\n"
+ * digest. Anything else in the file makes it ignored as a whole. Version 1
+ * kept files of any file system: such a cache is ignored. */
+#define DIGEST_CACHE_MAGIC "keel digest cache 2\n"
 #define DIGEST_RECORD_SIZE (7 * 8 + THIN_SHA256_SIZE)
 
 void thin_digest_cache_load(const char *path) {
@@ -155,6 +216,7 @@ void thin_digest_cache_load(const char *path) {
         for (size_t i = 0; i < n && digest_cache_used < DIGEST_CACHE_SIZE; i++) {
                 const uint8_t *r = data + magic + i * DIGEST_RECORD_SIZE;
                 struct cached_digest *c = &digest_cache[digest_cache_used++];
+                *c = (struct cached_digest) { .keep_across_runs = true };
                 c->dev = (dev_t) read_le64(r);
                 c->ino = (ino_t) read_le64(r + 8);
                 c->size = (off_t) read_le64(r + 16);
@@ -178,9 +240,12 @@ void thin_digest_cache_save(const char *path) {
                 return;
         }
         memcpy(data, DIGEST_CACHE_MAGIC, magic);
-        for (size_t i = 0; i < digest_cache_used; i++, size += DIGEST_RECORD_SIZE) {
+        for (size_t i = 0; i < digest_cache_used; i++) {
                 const struct cached_digest *c = &digest_cache[i];
                 uint8_t *r = data + size;
+                if (!c->keep_across_runs)
+                        continue;
+                size += DIGEST_RECORD_SIZE;
                 write_le64(r, (uint64_t) c->dev);
                 write_le64(r + 8, (uint64_t) c->ino);
                 write_le64(r + 16, (uint64_t) c->size);
@@ -516,6 +581,83 @@ int uki_read_thin_refs(const struct uki_sections *u, const uint8_t *image, size_
                 ret->has_initrd = true;
         }
         return KEEL_OK;
+}
+
+static int add_file_ref(struct thin_file_refs *r, const struct thin_ref *ref, bool initrd, unsigned profile) {
+        struct thin_file_ref *grown = realloc(r->refs, (r->n + 1) * sizeof(*grown));
+
+        if (!grown)
+                return -1;
+        r->refs = grown;
+        r->refs[r->n++] = (struct thin_file_ref) { .ref = *ref, .initrd = initrd, .profile = profile };
+        return 0;
+}
+
+/* The refs of every profile of an image whose headers parsed. */
+static int collect_profile_refs(const struct pe_image *pe, const uint8_t *map, size_t size,
+                                struct thin_file_refs *ret, char *why, size_t why_size) {
+        unsigned n_profiles = uki_count_profiles(pe);
+
+        for (unsigned p = 0; p < (n_profiles ? n_profiles : 1); p++) {
+                struct uki_sections u;
+                struct uki_thin_refs t;
+                int r = uki_find_profile_sections(pe, p, &u);
+
+                if (r == KEEL_OK)
+                        r = uki_read_thin_refs(&u, map, size, &t);
+                if (r != KEEL_OK) {
+                        snprintf(why, why_size, "profile %u: %s", p, keel_strerror(r));
+                        return -1;
+                }
+                if ((t.has_linux && add_file_ref(ret, &t.linux_ref, false, p) < 0) ||
+                    (t.has_initrd && add_file_ref(ret, &t.initrd_ref, true, p) < 0)) {
+                        snprintf(why, why_size, "out of memory");
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+int thin_refs_of_file(const char *path, struct thin_file_refs *ret, char *why, size_t why_size) {
+        struct pe_image *pe = malloc(sizeof(*pe));
+        uint8_t *map = MAP_FAILED;
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1;
+
+        *ret = (struct thin_file_refs) {};
+        if (!pe) {
+                snprintf(why, why_size, "out of memory");
+                goto out;
+        }
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(why, why_size, "cannot be read as a file");
+                goto out;
+        }
+        if (st.st_size > 0)
+                map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (st.st_size > 0 && map == MAP_FAILED) {
+                snprintf(why, why_size, "cannot be mapped: %s", strerror(errno));
+                goto out;
+        }
+        r = 0;
+        if (map == MAP_FAILED || pe_parse_headers(map, (size_t) st.st_size, pe) != KEEL_OK)
+                goto out; /* no PE image: no stub runs it */
+        ret->is_pe = true;
+        r = collect_profile_refs(pe, map, (size_t) st.st_size, ret, why, why_size);
+out:
+        if (r < 0)
+                thin_file_refs_done(ret);
+        if (map != MAP_FAILED)
+                munmap(map, (size_t) st.st_size);
+        if (fd >= 0)
+                close(fd);
+        free(pe);
+        return r;
+}
+
+void thin_file_refs_done(struct thin_file_refs *r) {
+        free(r->refs);
+        *r = (struct thin_file_refs) {};
 }
 
 char *thin_volume_for(const char *what, const char *uki_path, const char *root) {

@@ -26,9 +26,13 @@ void thin_digest_prefetch(const char *const *paths, size_t n);
 /* The digests kept between runs (keel install: an unchanged re-run then
  * hashes nothing): loaded from path if it is the caller's own file, not
  * writable by others, of the right form; saved atomically (mode 0600) when
- * new digests were computed. The same rule applies as within a run: a
- * digest counts only for a file of the same device, inode, size, ctime and
- * mtime. */
+ * new digests were computed. As within a run, a digest counts only for a
+ * file of the same device, inode, size, ctime and mtime; across runs only
+ * for one on a local file system whose timestamps the running kernel sets
+ * (ext4, XFS, Btrfs, tmpfs, F2FS, ZFS, bcachefs) with a ctime that has a
+ * sub-second part. Files anywhere else (squashfs, erofs, overlayfs, NFS...)
+ * or with a whole-second ctime are never kept: a new image can repeat all
+ * of their stat data with other bytes. */
 void thin_digest_cache_load(const char *path);
 
 /* Hashes path anew (no cache) and checks it against ref: what is about to
@@ -86,6 +90,28 @@ struct uki_thin_refs {
         struct thin_ref linux_ref, initrd_ref;
 };
 int uki_read_thin_refs(const struct uki_sections *u, const uint8_t *image, size_t len, struct uki_thin_refs *ret);
+
+/* What a PE image file names on its volume, whichever of its profiles
+ * boots: the .tlinux/.tinitrd refs of every profile (a profile of a
+ * multi-profile UKI may have its own). */
+struct thin_file_ref {
+        struct thin_ref ref;
+        bool initrd;               /* .tinitrd; else .tlinux */
+        unsigned profile;
+};
+struct thin_file_refs {
+        bool is_pe;                /* false: no PE image keel reads (so no UKI the stub would start): names nothing */
+        struct thin_file_ref *refs; /* malloc'd */
+        size_t n;
+};
+
+/* Reads the refs of the file at path. Returns 0 with ret filled (n == 0 for
+ * a PE image that is no thin UKI, or a file that is no PE image at all), or
+ * -1 with the reason in why (why_size bytes) when the file cannot be read,
+ * or is a PE image whose UKI sections or refs do not parse: what it names
+ * cannot be known. Does not log. */
+int thin_refs_of_file(const char *path, struct thin_file_refs *ret, char *why, size_t why_size);
+void thin_file_refs_done(struct thin_file_refs *r);
 
 /* The volume to resolve uki_path's refs on: root when given, else
  * thin_volume_of_uki(). A malloc'd path; logs one line ("WHAT: a thin UKI

@@ -49,7 +49,7 @@ check() { # check NAME CMD...
 # fails_cleanly OUTPUT CMD...: CMD fails cleanly — an exit status below
 # 126, exactly one "keel: ..." line on stderr (left in $T/stderr), nothing
 # on stdout — and leaves neither OUTPUT (when given) nor a temporary next to
-# it (OUTPUT.XXXXXX, .keel-*) behind. Otherwise sets WHY and returns 1.
+# it (OUTPUT.keel-tmp-XXXXXX, .keel-*) behind. Otherwise sets WHY and returns 1.
 fails_cleanly() {
         local out=$1 rc=0 dir leftovers
         shift
@@ -92,7 +92,7 @@ expect_error_saying() {
 # expect_error_untouched NAME FILE CMD...: like expect_error, for a CMD that
 # is given FILE (an existing file, typically one of its inputs) as its
 # output: FILE keeps its inode, contents and modification time, and no
-# temporary (FILE.XXXXXX) is left next to it.
+# temporary (FILE.keel-tmp-XXXXXX) is left next to it.
 expect_error_untouched() {
         local name=$1 file=$2 before leftovers
         shift 2

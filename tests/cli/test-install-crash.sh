@@ -10,6 +10,8 @@
 #   - the default entry is the new generation or the one booted before;
 #   - the booted and the last known good generations are still there;
 #   - the loader files are the old or the new bytes, never anything else;
+#   - files keel did not write (others' backups named like its temporaries)
+#     are all there, unchanged;
 # and a plain re-run from there ends in the same ESP as an uninterrupted run.
 #
 #   tests/cli/test-install-crash.sh BUILD_DIR
@@ -40,6 +42,16 @@ mv "$T/pre/EFI/Linux/nixos-generation-3+3.efi" "$T/pre/EFI/Linux/nixos-generatio
 cp "$T/kernel-c" "$T/pre/EFI/BOOT/BOOTX64.EFI"
 cp "$T/kernel-c" "$T/pre/EFI/keel/keelx64.efi"
 printf 'timeout 5\n' >"$T/loader.conf"
+# Files keel did not write whose names look like "<a name keel writes>.<6
+# characters>": no crash state and no re-run may remove or change them.
+FOREIGN="EFI/BOOT/BOOTX64.EFI.backup EFI/BOOT/bootx64.efi.shim15 loader/loader.conf.backup
+         EFI/Linux/nixos-generation-2+0-3.efi.backup"
+for f in $FOREIGN; do
+        mkdir -p "$(dirname "$T/pre/$f")"
+        head -c 64 /dev/urandom >"$T/pre/$f"
+done
+foreign_sums() { (cd "$1" && sha256sum $FOREIGN 2>&1); }
+FOREIGN_SUMS=$(foreign_sums "$T/pre")
 
 # ---- the run: generation 4 (new kernel), limit 1, 3 booted ----------------------
 mkgen 4 "$T/kernel-b"
@@ -56,7 +68,7 @@ total=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["operati
 check "the run makes many operations ($total)" test "$total" -ge 10
 final=$(content "$T/full")
 check "uninterrupted run: 4 (new) and 3 (booted) kept, 1 (last good) kept, 2 gone" test \
-        "$(ls "$T/full/EFI/Linux" | sort | tr '\n' ' ')" = \
+        "$(ls "$T/full/EFI/Linux" | grep '\.efi$' | sort | tr '\n' ' ')" = \
         "nixos-generation-1.efi nixos-generation-3+2-1.efi nixos-generation-4+3.efi "
 
 old_loader=$(sha256sum <"$T/kernel-c")
@@ -76,6 +88,7 @@ check_state() {
         for must in nixos-generation-1.efi nixos-generation-3.efi; do
                 [[ " $ids " == *" $must "* ]] || why+="$must is gone; "
         done
+        [ "$(foreign_sums "$d")" = "$FOREIGN_SUMS" ] || why+="a file keel did not write was removed or changed; "
         for l in EFI/BOOT/BOOTX64.EFI EFI/keel/keelx64.efi; do
                 case "$(sha256sum <"$d/$l")" in
                 "$old_loader" | "$new_loader") ;;
@@ -105,6 +118,9 @@ for k in $(seq 1 "$total"); do
         [ "$k" = $((total / 2)) ] && { rm -rf "$T/sample"; cp -a "$T/crash" "$T/sample"; }
         if ! install_ --esp "$T/crash" "${ARGS[@]}" >/dev/null 2>"$T/rerun.err"; then
                 fail "crash point $k: the re-run failed: $(head -c 200 "$T/rerun.err")"
+                broken=$((broken + 1))
+        elif ! why=$(check_state "$T/crash"); then
+                fail "crash point $k: after the re-run: $why"
                 broken=$((broken + 1))
         elif [ "$(content "$T/crash")" != "$final" ]; then
                 fail "crash point $k: the re-run ends elsewhere than an uninterrupted run"

@@ -75,7 +75,7 @@ tamper_cache() {
         python3 - "$KEEL_CACHE_DIR/install-digests" <<'PY'
 import sys
 p = sys.argv[1]; d = bytearray(open(p, "rb").read())
-magic = len(b"keel digest cache 1\n")
+magic = len(b"keel digest cache 2\n")
 for end in range(magic + 88, len(d) + 1, 88):   # the last digest byte of every record
     d[end - 1] ^= 0xff
 open(p, "wb").write(d)
@@ -234,6 +234,94 @@ check "entries and content on XBOOTLDR, loader on the ESP" test -f "$T/xbl/EFI/L
 printf 'timeout 3\nconsole-mode keep\n' >"$T/loader.conf"
 run "install with --loader-conf" install_ --esp "$T/xesp" --xbootldr "$T/xbl" --loader-conf "$T/loader.conf" $(gen_links 1)
 check "loader.conf installed" cmp -s "$T/loader.conf" "$T/xesp/loader/loader.conf"
+
+# ---- thin UKIs started by Type #1 entries ------------------------------------------
+# A rescue UKI made by hand with `keel uki build --thin`, outside \EFI\Linux,
+# started by a Type #1 entry (`efi`, or `linux` with '\' separators): GC
+# keeps its content, `keel entries --check` checks it. The same on XBOOTLDR.
+{ cat "$STUB"; printf 'rescue'; } >"$T/kernel-r"
+{ cat "$STUB"; printf 'rescue-2'; } >"$T/kernel-s"
+head -c 700 /dev/urandom >"$T/initrd-r"   # a multiple of 4: its content file is its own bytes
+# rescue_uki VOLUME PATH KERNEL: a thin UKI at VOLUME/PATH, its content on VOLUME.
+rescue_uki() {
+        mkdir -p "$(dirname "$1/$2")"
+        "$KEEL" uki build --stub "$STUB" --linux "$3" --initrd "$T/initrd-r" --cmdline rescue --thin "$1" -o "$1/$2"
+}
+content_of() { printf '%s/EFI/keel/content/%s.%s' "$1" "$(sha256sum <"$2" | cut -c1-64)" "$3"; }
+new_esp "$T/t1"
+mkgen 1
+mkgen 2 "$T/kernel-b"
+install_ --esp "$T/t1" --tries 3 $(gen_links 1) >/dev/null     # counted: not kept as the last good one
+rescue_uki "$T/t1" EFI/rescue/rescue.efi "$T/kernel-r"
+rescue_uki "$T/t1" EFI/rescue/rescue2.efi "$T/kernel-s"
+mkdir -p "$T/t1/loader/entries"
+printf 'title Rescue\nefi /EFI/rescue/rescue.efi\n' >"$T/t1/loader/entries/rescue.conf"
+printf 'title Rescue 2\nlinux \\EFI\\RESCUE\\rescue2.efi\n' >"$T/t1/loader/entries/rescue-2.conf"
+run "Type #1 entries starting thin UKIs check out" "$KEEL" entries --esp "$T/t1" --check
+run "install generation 2, limit 1 (GC of generation 1 and its content)" \
+        install_ --esp "$T/t1" --configuration-limit 1 $(gen_links 1 2)
+check "generation 1 is gone" test ! -e "$T/t1/EFI/Linux/nixos-generation-1.efi"
+check "GC kept the content of the UKI an 'efi' line starts (kernel, initrd)" \
+        test -f "$(content_of "$T/t1" "$T/kernel-r" linux)" -a -f "$(content_of "$T/t1" "$T/initrd-r" initrd)"
+check "GC kept the kernel of the UKI a 'linux' line starts" test -f "$(content_of "$T/t1" "$T/kernel-s" linux)"
+check "GC removed generation 1's kernel (kernel-a: no entry names it)" test ! -e "$(content_of "$T/t1" "$T/kernel-a" linux)"
+run "and the ESP checks out" "$KEEL" entries --esp "$T/t1" --check
+mv "$(content_of "$T/t1" "$T/kernel-r" linux)" "$T/r.linux"
+check "--check: the 'efi' entry's missing kernel is reported" sh -c \
+        "! '$KEEL' entries --esp '$T/t1' --check >'$T/check.out' 2>&1 && grep -q 'rescue.conf.*\.tlinux.*missing' '$T/check.out'"
+mv "$T/r.linux" "$(content_of "$T/t1" "$T/kernel-r" linux)"
+printf 'X' | dd of="$(content_of "$T/t1" "$T/kernel-s" linux)" bs=1 seek=64 conv=notrunc status=none
+check "--check: the 'linux' entry's changed kernel is reported" sh -c \
+        "! '$KEEL' entries --esp '$T/t1' --check >'$T/check.out' 2>&1 && grep -q 'rescue-2.conf.*\.tlinux.*SHA-256 differs' '$T/check.out'"
+new_esp "$T/t2"
+new_esp "$T/t2x"
+install_ --esp "$T/t2" --xbootldr "$T/t2x" --tries 3 $(gen_links 1) >/dev/null
+rescue_uki "$T/t2x" EFI/rescue/rescue.efi "$T/kernel-r"
+mkdir -p "$T/t2x/loader/entries"
+printf 'title Rescue\nefi /EFI/rescue/rescue.efi\n' >"$T/t2x/loader/entries/rescue.conf"
+run "XBOOTLDR: install generation 2, limit 1" \
+        install_ --esp "$T/t2" --xbootldr "$T/t2x" --configuration-limit 1 $(gen_links 1 2)
+check "XBOOTLDR: GC kept the content of the UKI its Type #1 entry starts, removed generation 1's" \
+        test -f "$(content_of "$T/t2x" "$T/kernel-r" linux)" -a ! -e "$(content_of "$T/t2x" "$T/kernel-a" linux)"
+run "XBOOTLDR: checks out" "$KEEL" entries --esp "$T/t2" --xbootldr "$T/t2x" --check
+rm "$(content_of "$T/t2x" "$T/kernel-r" linux)"
+check "XBOOTLDR: --check reports the Type #1 entry's missing kernel" sh -c \
+        "! '$KEEL' entries --esp '$T/t2' --xbootldr '$T/t2x' --check >'$T/check.out' 2>&1 && grep -q 'rescue.conf.*\.tlinux.*missing' '$T/check.out'"
+
+# ---- files keel did not write, next to the ones it does -----------------------------
+# Names of someone else's backups that look like "<a name keel writes>.<6
+# characters>": keel must never take them for its own leftover temporaries.
+new_esp "$T/foreign"
+HEX0=$(printf '%064d' 0)
+FOREIGN="EFI/BOOT/BOOTX64.EFI.backup EFI/BOOT/bootx64.efi.shim15 loader/loader.conf.backup
+         EFI/keel/keelx64.efi.before EFI/Linux/nixos-generation-1.efi.backup EFI/keel/content/$HEX0.linux.backup"
+for f in $FOREIGN; do
+        mkdir -p "$(dirname "$T/foreign/$f")"
+        head -c 100 /dev/urandom >"$T/foreign/$f"
+done
+foreign_sums() { (cd "$T/foreign" && sha256sum $FOREIGN 2>&1); }
+FOREIGN_BEFORE=$(foreign_sums)
+mkgen 1
+run "install next to others' backups" install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1)
+check "BOOTX64.EFI.backup, bootx64.efi.shim15, loader.conf.backup, ... are all still there, unchanged" \
+        test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+# A run stopped right after writing a temporary leaves keel's own leftover;
+# the next run removes it, and still nothing else.
+mkgen 2 "$T/kernel-b"
+leftover=
+for k in $(seq 1 60); do
+        KEEL_INSTALL_CRASH_AFTER=$k install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1 2) \
+                >/dev/null 2>&1
+        [ $? = 99 ] || break
+        leftover=$(cd "$T/foreign" && find . -name '*.keel-tmp-*' | head -1)
+        [ -z "$leftover" ] || break
+done
+check "a crashed run leaves keel's temporary (*.keel-tmp-XXXXXX: $leftover)" test -n "$leftover"
+check "... and the others' backups" test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+run "the re-run after the crash" install_ --esp "$T/foreign" --loader-conf "$T/loader.conf" $(gen_links 1 2)
+check "the re-run removed keel's leftover temporary" test -z "$(cd "$T/foreign" && find . -name '*.keel-tmp-*')"
+check "the re-run left every backup as it was" test "$(foreign_sums)" = "$FOREIGN_BEFORE"
+run "the ESP checks out" "$KEEL" entries --esp "$T/foreign" --check
 
 # ---- full ESP ----------------------------------------------------------------------
 new_esp "$T/small" 4m

@@ -13,7 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
 need_build "${1:-build}"
-need_tools kernel-install bootctl sbverify objcopy cpio openssl unshare make
+need_tools kernel-install bootctl sbverify objcopy objdump cpio openssl unshare chroot make
 umask 022
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -187,13 +187,55 @@ check "without -v: silent" test ! -s "$T/out"
 ki -v add "$KVER" "$KERNEL" "$T/initrd-a" >"$T/out" 2>&1
 check "-v: says what it installs" grep -qxF "Installing $LINUX/$TOK-$KVER.efi" "$T/out"
 
-# ---- no initrd given or staged: the generators' own places --------------------
-rm -rf "$LINUX"
-cp "$T/initrd-b" "$ESP/initramfs-$KVER.img"
-run "kernel-install add without an initrd" ki add "$KVER" "$KERNEL"
-check "BOOT_ROOT/initramfs-KVER.img used" \
-        bash -c "cmp -s <(section '$LINUX/$TOK-$KVER.efi' .initrd) <(pad4 '$T/initrd-b')"
-rm "$ESP/initramfs-$KVER.img"
+# ---- no initrd given or staged: none in the UKI --------------------------------
+# Only what kernel-install passes goes in: its INITRD arguments and the
+# staging area's initrd* (kernel-install >= 251). Files that merely lie
+# around -- /initrd.img and /initrd.img.old (Debian's links), an
+# initramfs-KVER.img left in BOOT_ROOT or /boot -- may be another kernel's
+# or stale. kernel-install runs in a fake root (a tmpfs in a private mount
+# namespace: the host's /usr, /etc, /proc, /dev and /tmp bound in, a /boot with the kernel,
+# plus its own /initrd.img, /initrd.img.old and /boot/initramfs-KVER.img),
+# once as 252 runs plugins and once as systemd 250 did, without
+# KERNEL_INSTALL_STAGING_AREA (a wrapper unsets it for the plugin).
+cat >"$T/no-staging.install" <<EOF
+#!/bin/sh
+exec env -u KERNEL_INSTALL_STAGING_AREA '$PLUGIN' "\$@"
+EOF
+chmod +x "$T/no-staging.install"
+head -c 2001 /dev/urandom >"$T/initrd-stray"
+# ki_fake_root PLUGIN: kernel-install add KVER KERNEL (no initrd) in the fake root.
+ki_fake_root() {
+        local fake=$T/fakeroot rc=0
+        mkdir -p "$fake"
+        cp "$T/initrd-stray" "$ESP/initramfs-$KVER.img"
+        unshare --mount sh -ec "
+                mount -t tmpfs -o size=64m tmpfs '$fake'
+                cd '$fake'
+                for link in bin sbin lib lib32 lib64 libx32; do [ ! -L /\$link ] || cp -P /\$link .; done
+                for dir in usr etc proc dev tmp; do mkdir \$dir; mount --rbind /\$dir \$dir; done
+                mkdir boot
+                cp '$KERNEL' boot/
+                cp '$T/initrd-stray' initrd.img
+                cp '$T/initrd-stray' initrd.img.old
+                cp '$T/initrd-stray' 'boot/initramfs-$KVER.img'
+                exec chroot . env PATH='$ROOT/usr/bin:$PATH' TMPDIR='$T/tmp' KERNEL_INSTALL_CONF_ROOT='$T/etc-kernel' \
+                        BOOT_ROOT='$ESP' MACHINE_ID=$MID KEEL_INSTALL_CONF='$T/keel.conf' KERNEL_INSTALL_PLUGINS='$1' \
+                        kernel-install add '$KVER' '$KERNEL'" || rc=$?
+        rm -f "$ESP/initramfs-$KVER.img"
+        return $rc
+}
+for variant in "252:$PLUGIN" "250, no staging area:$T/no-staging.install"; do
+        rm -rf "$LINUX"
+        if ki_fake_root "${variant#*:}" >"$T/out" 2>&1; then
+                pass "kernel-install ${variant%%:*} add without an initrd, in a fake root with /initrd.img"
+        else
+                fail "kernel-install ${variant%%:*} add without an initrd, in a fake root ($(head -c 300 "$T/out"))"
+        fi
+        check "kernel-install ${variant%%:*}: no .initrd (not /initrd.img, /initrd.img.old or initramfs-KVER.img)" \
+                bash -c "objdump -h '$LINUX/$TOK-$KVER.efi' >'$T/headers' && grep -q ' \.linux ' '$T/headers' &&
+                         ! grep -q ' \.initrd ' '$T/headers'"
+        check "kernel-install ${variant%%:*}: it says there is no initrd" grep -qF "warning: no initrd for $KVER" "$T/out"
+done
 
 # ---- entry token = machine ID: the cmdline carries it (as 90-loaderentry) ------
 printf '%s\n' "$MID" >"$T/etc-kernel/entry-token"

@@ -531,7 +531,7 @@ replace_atomically() {
                 { echo "exit status $? under strace"; return 1; }
         grep -F "\"$d/uki.efi\"" "$T/strace.log" | grep -Ev '^[0-9]+ +(new)?(f|l)?stat(at|x|64)?\(' >"$T/strace.final"
         if [ "$(wc -l <"$T/strace.final")" -ne 1 ] ||
-                ! grep -Eq "rename(at2?)?\(.*\"$d/uki\.efi\.[A-Za-z0-9]{6}\", .*\"$d/uki\.efi\"" "$T/strace.final"; then
+                ! grep -Eq "rename(at2?)?\(.*\"$d/uki\.efi\.keel-tmp-[A-Za-z0-9]{6}\", .*\"$d/uki\.efi\"" "$T/strace.final"; then
                 echo "system calls on the output path:"
                 cat "$T/strace.final"
                 return 1

@@ -23,8 +23,12 @@
  * entry names no path with '..' or a control character and every file it
  * names resolves to a regular file inside its own tree; a Type #2 entry is a
  * UKI file of its tree; the order obeys the sort rules; the default is a
- * good entry whenever one exists. keel's log lines go to /dev/null
- * (KEEL_FUZZ_VERBOSE=1 keeps them). */
+ * good entry whenever one exists. keel install's content GC reads the same
+ * tree (content_references_collect(), both volumes): it either gives up
+ * (what an entry names cannot be known: nothing is removed) or names valid
+ * content paths, among them every .tlinux/.tinitrd ref of every profile of
+ * each listed entry's UKI (Type #2) and of each Type #1 entry's `linux` and
+ * `efi`. keel's log lines go to /dev/null (KEEL_FUZZ_VERBOSE=1 keeps them). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +47,8 @@
 #include "common/pe.h"
 #include "common/uki.h"
 #include "host-tools/entries/esp.h"
+#include "host-tools/install/content-gc.h"
+#include "host-tools/uki/thin-content.h"
 
 #define CAPACITY 6
 #define ARENA_SIZE 4096
@@ -299,6 +305,51 @@ static void check_entry(const struct boot_entry *e) {
         }
 }
 
+/* Every ref of the file an entry starts (relative to root) is kept. */
+static void check_target_kept(const struct content_references *refs, const char *root, const char *target) {
+        char *path = esp_path_nocase(root, target), why[256];
+        struct thin_file_refs t;
+
+        if (!path || !is_regular(path)) {
+                free(path);
+                return;
+        }
+        /* GC read this file too and did not give up: it can be read. */
+        check(thin_refs_of_file(path, &t, why, sizeof(why)) == 0);
+        for (size_t i = 0; i < t.n; i++)
+                check(content_references_contain(refs, t.refs[i].ref.path));
+        thin_file_refs_done(&t);
+        free(path);
+}
+
+static void check_content_references(const struct entry_list *l) {
+        const char *volumes[] = { esp_root, xbootldr_root };
+        struct content_references refs;
+
+        if (content_references_collect(volumes, 2, &refs) < 0) {
+                check(refs.n == 0 && !refs.paths);
+                return;
+        }
+        for (size_t i = 0; i < refs.n; i++)
+                check(thin_path_is_valid(refs.paths[i], strlen(refs.paths[i])));
+        for (size_t i = 0; i < l->n_entries; i++) {
+                const struct boot_entry *e = &l->entries[i];
+                const char *root = e->source == ENTRY_SOURCE_XBOOTLDR ? xbootldr_root : esp_root;
+                char uki[512];
+
+                if (e->type == ENTRY_TYPE2) {
+                        snprintf(uki, sizeof(uki), "EFI/Linux/%s", e->filename);
+                        check_target_kept(&refs, root, uki);
+                        continue;
+                }
+                if (e->linux_path)
+                        check_target_kept(&refs, root, e->linux_path);
+                if (e->efi_path)
+                        check_target_kept(&refs, root, e->efi_path);
+        }
+        content_references_done(&refs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct boot_entry *storage = malloc(CAPACITY * sizeof(struct boot_entry));
         char *arena = malloc(ARENA_SIZE);
@@ -367,6 +418,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         l.entries[i].source == ENTRY_SOURCE_ESP ? "esp" : "xbootldr");
         if (any_good)
                 check(!entry_is_bad(&l.entries[def]));
+        check_content_references(&l);
 
         fuzz_empty_dir(base_dir);
         free(storage);

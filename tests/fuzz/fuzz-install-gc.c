@@ -6,13 +6,17 @@
  * names parse without reading past them; a parsed name's ID is the name
  * without its counter; GC keeps every entry of the booted, the last good,
  * the unreadable and the newest live generations, and removes every entry
- * of a generation that is none of these. */
+ * of a generation that is none of these. Each name is also read as a
+ * possible leftover temporary (host-tools/core/fileio.c): only
+ * "<final>.keel-tmp-" and six of [A-Za-z0-9] is one, and its final name is
+ * exactly what precedes them. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/fuzz/fuzz-host.h"
+#include "host-tools/core/fileio.h"
 #include "host-tools/install/gc.h"
 
 #define MAX_ENTRIES 64
@@ -29,6 +33,24 @@ static size_t parse_list(const char *s, unsigned long *out) {
                 s = *end == ',' ? end + 1 : end;
         }
         return n;
+}
+
+static bool is_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static void check_temporary_name(const char *name, size_t len) {
+        const size_t infix = strlen(ATOMIC_FILE_TEMP_INFIX);
+        char final[64];
+
+        if (!atomic_file_temporary_of(name, final, sizeof(final)))
+                return;
+        check(len > infix + 6);
+        check(strlen(final) == len - infix - 6);
+        check(memcmp(final, name, strlen(final)) == 0);
+        check(memcmp(name + strlen(final), ATOMIC_FILE_TEMP_INFIX, infix) == 0);
+        for (size_t i = len - 6; i < len; i++)
+                check(is_alnum(name[i]));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -59,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 size_t len = strlen(line);
                 char *exact = malloc(len + 1);
                 memcpy(exact, line, len + 1);
+                check_temporary_name(exact, len);
                 if (generation_entry_parse(exact, &entries[n])) {
                         check(strlen(entries[n].id) <= len);
                         check(strncmp(entries[n].id, GENERATION_ENTRY_PREFIX, strlen(GENERATION_ENTRY_PREFIX)) == 0);

@@ -167,6 +167,12 @@ def esp_uki(osrel, cmdline=b"quiet", machine=0x8664):
     return pe.small(sections, machine=machine).build()
 
 
+def thin_ref(digit, size, suffix):
+    """A .tlinux/.tinitrd text naming /EFI/keel/content/<digit x 64>.<suffix>."""
+    digest = digit * 64
+    return b"%s %d /EFI/keel/content/%s.%s\n" % (digest, size, digest, suffix)
+
+
 def esp_seeds():
     out = {}
     conf = b"timeout 3\ndefault os-*\neditor no\nconsole-mode max\nkeel-watchdog-sec 60\n"
@@ -208,6 +214,20 @@ def esp_seeds():
     out["loader-conf-only"] = b"timeout menu-hidden\ndefault \"quoted\"\nauto-entries yes\nauto-firmware no\n" \
                               b"secure-boot-enroll force\nunknown-key value\n"
     out["loader-conf-respelled"] = esp_input(b"", [(b"LOADER/LOADER.CONF", b"timeout 7\n")])
+    # Thin UKIs started by Type #1 entries (`efi`, `linux` with '\\'), a
+    # multi-profile one whose profile names its own kernel (keel install's
+    # GC must keep what every one of them names).
+    rescue = pe.small(pe.stub_sections() + [(".osrel", b"ID=rescue\n"), (".tlinux", thin_ref(b"a", 16, b"linux")),
+                                            (".tinitrd", thin_ref(b"b", 4, b"initrd"))]).build()
+    profiles = pe.small(pe.stub_sections() + [(".osrel", b"ID=p\n"), (".tlinux", thin_ref(b"c", 16, b"linux")),
+                                              (".profile", b"ID=one\n"), (".tlinux", thin_ref(b"d", 16, b"linux"))]).build()
+    out["type1-thin-ukis"] = esp_input(b"", [
+        (b"EFI/rescue/rescue.efi", rescue),
+        (b"loader/entries/rescue.conf", b"title Rescue\nefi /EFI/rescue/rescue.efi\n"),
+        (b"loader/entries/rescue-2.conf", b"title Rescue 2\nlinux \\EFI\\RESCUE\\RESCUE.EFI\n"),
+        (b"X:EFI/Linux/profiles.efi", profiles),
+        (b"X:loader/entries/p.conf", b"title P\nefi /EFI/Linux/profiles.efi\n"),
+    ])
     return out
 
 

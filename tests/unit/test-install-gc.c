@@ -2,9 +2,15 @@
 /* keel install's entry names and GC decision (host-tools/install/gc.c):
  * what a user expects to stay on the ESP after an update — the newest
  * generations, the one running, the last one that booted well — and that
- * files keel did not write are never taken for its own. */
+ * files keel did not write are never taken for its own: not as entries, not
+ * as leftover temporaries (host-tools/core/fileio.c's temporary names,
+ * host-tools/install/esp-writer.c's clean-up, on a real directory). */
 #include "keel-test.h"
 
+#include <unistd.h>
+
+#include "host-tools/core/fileio.h"
+#include "host-tools/install/esp-writer.h"
 #include "host-tools/install/gc.h"
 
 static struct generation_entry parsed(const char *name) {
@@ -199,6 +205,104 @@ static void test_rollback_default_kept(void **state) {
         free(k);
 }
 
+static void test_temporary_names(void **state) {
+        char final[32];
+        (void) state;
+
+        assert_true(atomic_file_temporary_of("BOOTX64.EFI.keel-tmp-a1B2c3", final, sizeof(final)));
+        assert_string_equal(final, "BOOTX64.EFI");
+        assert_true(atomic_file_temporary_of("x.keel-tmp-000000", final, sizeof(final)));
+        assert_string_equal(final, "x");
+
+        /* Others' names, and near misses of keel's own form. */
+        static const char *const foreign[] = {
+                "BOOTX64.EFI.backup", "bootx64.efi.shim15", "loader.conf.backup", "keelx64.efi.orig01",
+                "nixos-generation-1.efi.backup", "x.keel-tmp-abc12", "x.keel-tmp-abc1234", "x.keel-tmp-ab_123",
+                "x.keel-tmp-ab.123", "x.keel-tmp-ab\xc3\xa9" "12", ".keel-tmp-abcdef", "x.KEEL-TMP-abcdef", "x-keel-tmp-abcdef",
+                "x.keel-tmp-", "keel-tmp-abcdef", "", "x.keel-tmp-abcde\n",
+        };
+        for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+                char *copy = (char *) exact_copy(foreign[i], strlen(foreign[i]) + 1);
+                if (atomic_file_temporary_of(copy, final, sizeof(final)))
+                        fail_msg("'%s' taken for keel's temporary of '%s'", foreign[i], final);
+                free(copy);
+        }
+        /* A final name that does not fit is no answer, not a cut one. */
+        assert_false(atomic_file_temporary_of("abcdefgh.keel-tmp-abcdef", final, 8));
+        assert_true(atomic_file_temporary_of("abcdefg.keel-tmp-abcdef", final, 8));
+        assert_string_equal(final, "abcdefg");
+}
+
+static bool names_keels(const char *name) {
+        return strcmp(name, "BOOTX64.EFI") == 0 || strcmp(name, "loader.conf") == 0;
+}
+
+static bool exists_in(const char *dir, const char *name) {
+        char path[384];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return lstat(path, &st) == 0;
+}
+
+static void touch_in(const char *dir, const char *name) {
+        char path[384];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("data", f);
+        fclose(f);
+}
+
+/* What a crashed atomic write really leaves (atomic_file_open()'s own
+ * temporary) goes; files of anyone else, however named, stay. */
+static void test_stale_temporaries_removed_only_if_keels(void **state) {
+        char root[] = "/tmp/keel-test-install-gc.XXXXXX", dir[64], leftover[256] = "", final[128];
+        struct esp_write_log log;
+        struct esp_writer w;
+        struct atomic_file f;
+        static const char *const others[] = {
+                "BOOTX64.EFI.backup", "bootx64.efi.shim15", "BOOTX64.EFI.keel-tmp-abc12", "BOOTX64.EFI.keel-tmp-abc_12",
+                "other.efi.keel-tmp-abcdef", "BOOTX64.EFI", "loader.conf.backup",
+        };
+        (void) state;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(dir, sizeof(dir), "%s/EFI", root);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+                touch_in(dir, others[i]);
+        snprintf(final, sizeof(final), "%s/BOOTX64.EFI", dir);
+        assert_int_equal(atomic_file_open(final, &f), 0);
+        assert_int_equal(atomic_file_write(&f, "half", 4), 0);
+        /* The crash: the temporary stays, nothing is renamed or removed. */
+        close(f.fd);
+        snprintf(leftover, sizeof(leftover), "%s", strrchr(f.temp_path, '/') + 1);
+        assert_true(exists_in(dir, leftover));
+
+        esp_write_log_init(&log);
+        assert_int_equal(esp_writer_init(&w, root, &log), 0);
+        assert_int_equal(esp_writer_remove_stale_temporaries(&w, "EFI", names_keels), 0);
+        esp_writer_done(&w);
+
+        assert_false(exists_in(dir, leftover));
+        assert_int_equal(log.operations, 1);
+        for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+                if (!exists_in(dir, others[i]))
+                        fail_msg("%s was removed", others[i]);
+        for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+                char path[384];
+                snprintf(path, sizeof(path), "%s/%s", dir, others[i]);
+                unlink(path);
+        }
+        free(f.temp_path);
+        free(f.final_path);
+        rmdir(dir);
+        rmdir(root);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),
@@ -210,6 +314,8 @@ int main(void) {
                 cmocka_unit_test(test_unreadable_generations_kept),
                 cmocka_unit_test(test_last_good_judged_before_the_run),
                 cmocka_unit_test(test_rollback_default_kept),
+                cmocka_unit_test(test_temporary_names),
+                cmocka_unit_test(test_stale_temporaries_removed_only_if_keels),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

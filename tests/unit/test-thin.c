@@ -2,16 +2,19 @@
 /* Thin UKI references (common/thin.c): hostile section texts, the path
  * rule, format round trips, the content check; uki_find_sections() on thin
  * and mixed images; measure_uki_events() of a thin UKI equal to those of its
- * fat twin. Content hashes are computed with OpenSSL here, not with keel's
- * SHA-256. */
+ * fat twin; the refs the host reads from a file of any shape
+ * (thin_refs_of_file()). Content hashes are computed with OpenSSL here, not
+ * with keel's SHA-256. */
 #include "keel-test.h"
 #include "pe-builder.h"
 
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include "common/measure.h"
 #include "common/thin.h"
 #include "common/uki.h"
+#include "host-tools/uki/thin-content.h"
 
 #define HASH_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -222,19 +225,24 @@ static void test_check_content(void **state _unused_) {
 
 /* A PE whose sections are named as given; section `text_index` holds text
  * (VirtualSize = its length) instead of the builder's bytes. */
+/* Section index holds text (VirtualSize: its length). */
+static void set_text(struct test_pe *t, unsigned index, const char *text) {
+        uint8_t *h = tpe_section_header(t, index);
+        size_t len = strlen(text);
+        uint32_t raw = read_le32(h + SH_RAW_OFFSET), raw_size = read_le32(h + SH_RAW_SIZE);
+
+        assert_true(len <= raw_size);
+        memset(t->data + raw, 0, raw_size);
+        memcpy(t->data + raw, text, len);
+        write_le32(h + SH_VIRTUAL_SIZE, (uint32_t) len);
+}
+
 static struct test_pe build(const char *const *names, unsigned n, int text_index, const char *text) {
         struct test_pe t = tpe_build(PE_SPEC(n));
         for (unsigned i = 0; i < n; i++)
                 tpe_set_name(&t, i, names[i]);
-        if (text_index >= 0) {
-                uint8_t *h = tpe_section_header(&t, (unsigned) text_index);
-                size_t len = strlen(text);
-                uint32_t raw = read_le32(h + SH_RAW_OFFSET), raw_size = read_le32(h + SH_RAW_SIZE);
-                assert_true(len <= raw_size);
-                memset(t.data + raw, 0, raw_size);
-                memcpy(t.data + raw, text, len);
-                write_le32(h + SH_VIRTUAL_SIZE, (uint32_t) len);
-        }
+        if (text_index >= 0)
+                set_text(&t, (unsigned) text_index, text);
         return t;
 }
 
@@ -401,6 +409,102 @@ static void test_measure_like_fat_twin(void **state _unused_) {
         free(initrd);
 }
 
+#define REF_A HASH_A " 16 /EFI/keel/content/a.linux\n"
+#define REF_B HASH_A " 20 /EFI/keel/content/b.linux\n"
+#define REF_I HASH_A " 4 /EFI/keel/content/i.initrd\n"
+
+/* thin_refs_of_file() (host-tools/uki/thin-content.c) on the file holding
+ * size bytes of data: what keel install's GC and `keel entries --check`
+ * take for the content a file names. */
+static int refs_of(const void *data, size_t size, struct thin_file_refs *ret) {
+        char dir[] = "/tmp/keel-test-thin.XXXXXX", path[64], why[256] = "";
+        FILE *f;
+        int r;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/uki.efi", dir);
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(data, 1, size, f), size);
+        fclose(f);
+        r = thin_refs_of_file(path, ret, why, sizeof(why));
+        if (r < 0) {
+                assert_true(why[0] != '\0');
+                assert_int_equal(ret->n, 0);
+                assert_null(ret->refs);
+        }
+        unlink(path);
+        rmdir(dir);
+        return r;
+}
+
+static void test_refs_of_file(void **state _unused_) {
+        static const char *const fat[] = { ".osrel", ".linux" };
+        static const char *const thin[] = { ".tlinux", ".osrel", ".tinitrd" };
+        static const char *const profiles[] = { ".tlinux", ".profile", ".profile", ".tlinux" };
+        static const char *const both[] = { ".linux", ".tlinux" };
+        struct thin_file_refs r;
+        struct test_pe t;
+
+        /* No PE image (text, nothing): names nothing, no error. */
+        assert_int_equal(refs_of("#!/bin/sh\n", 10, &r), 0);
+        assert_false(r.is_pe);
+        assert_int_equal(r.n, 0);
+        assert_int_equal(refs_of("", 0, &r), 0);
+        assert_false(r.is_pe);
+
+        /* A fat UKI (or a plain kernel): a PE image that names nothing. */
+        t = build(fat, 2, -1, NULL);
+        assert_int_equal(refs_of(t.data, t.size, &r), 0);
+        assert_true(r.is_pe);
+        assert_int_equal(r.n, 0);
+        tpe_free(&t);
+
+        t = build(thin, 3, 0, REF_A);
+        set_text(&t, 2, REF_I);
+        assert_int_equal(refs_of(t.data, t.size, &r), 0);
+        assert_true(r.is_pe);
+        assert_int_equal(r.n, 2);
+        assert_string_equal(r.refs[0].ref.path, "/EFI/keel/content/a.linux");
+        assert_int_equal(r.refs[0].ref.size, 16);
+        assert_false(r.refs[0].initrd);
+        assert_string_equal(r.refs[1].ref.path, "/EFI/keel/content/i.initrd");
+        assert_true(r.refs[1].initrd);
+        assert_int_equal(r.refs[0].profile + r.refs[1].profile, 0);
+        thin_file_refs_done(&r);
+
+        /* A broken ref: what it names cannot be known. */
+        set_text(&t, 2, HASH_A " 4 /EFI/../i.initrd\n");
+        assert_int_equal(refs_of(t.data, t.size, &r), -1);
+        tpe_free(&t);
+
+        /* Profile 0 boots the base's kernel, profile 1 its own: both named. */
+        t = build(profiles, 4, 0, REF_A);
+        set_text(&t, 1, "ID=zero\n");
+        set_text(&t, 2, "ID=one\n");
+        set_text(&t, 3, REF_B);
+        assert_int_equal(refs_of(t.data, t.size, &r), 0);
+        assert_int_equal(r.n, 2);
+        assert_string_equal(r.refs[0].ref.path, "/EFI/keel/content/a.linux");
+        assert_int_equal(r.refs[0].profile, 0);
+        assert_string_equal(r.refs[1].ref.path, "/EFI/keel/content/b.linux");
+        assert_int_equal(r.refs[1].profile, 1);
+        thin_file_refs_done(&r);
+        tpe_free(&t);
+
+        /* .linux and .tlinux: no one knows which boots. */
+        t = build(both, 2, 1, REF_A);
+        assert_int_equal(refs_of(t.data, t.size, &r), -1);
+        tpe_free(&t);
+
+        /* Cut inside the .tlinux text (headers whole: a PE image): its ref
+         * cannot be read, so what it names cannot be known. */
+        t = build(thin, 3, 0, REF_A);
+        set_text(&t, 2, REF_I);
+        assert_int_equal(refs_of(t.data, read_le32(tpe_section_header(&t, 0) + SH_RAW_OFFSET) + 10, &r), -1);
+        tpe_free(&t);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_good),
@@ -414,6 +518,7 @@ int main(void) {
                 cmocka_unit_test(test_check_content),
                 cmocka_unit_test(test_find_sections),
                 cmocka_unit_test(test_measure_like_fat_twin),
+                cmocka_unit_test(test_refs_of_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
