@@ -119,14 +119,15 @@ int pe_data_directory(const struct pe_image *pe, const void *buf, size_t len, en
                       uint32_t *ret_address, uint32_t *ret_size);
 
 /* Base relocation types (PE/COFF "Base Relocation Types") keel knows, with
- * the bytes each changes. Any other — HIGHADJ, which takes two entries, and
+ * the bytes each changes by (part of) the difference between the load
+ * address and ImageBase. Any other — HIGHADJ, which takes two entries, and
  * the ARM, RISC-V, LoongArch and MIPS ones — is refused: no x86_64 or
  * aarch64 image needs one, and keel could not tell what it changes. */
 #define PE_RELOC_ABSOLUTE 0 /* padding: changes nothing */
-#define PE_RELOC_HIGH 1     /* the high 16 bits of a 32-bit field: 2 bytes */
-#define PE_RELOC_LOW 2      /* the low 16 bits: 2 bytes */
-#define PE_RELOC_HIGHLOW 3  /* 4 bytes */
-#define PE_RELOC_DIR64 10   /* 8 bytes */
+#define PE_RELOC_HIGH 1     /* 2 bytes, by the difference's bits 16-31 */
+#define PE_RELOC_LOW 2      /* 2 bytes, by its bits 0-15 */
+#define PE_RELOC_HIGHLOW 3  /* 4 bytes, by its low 32 bits */
+#define PE_RELOC_DIR64 10   /* 8 bytes, by all of it */
 
 /* Where an image's bytes are in a buffer: a file holds each section at its
  * PointerToRawData, an image the firmware loaded at its VirtualAddress. */
