@@ -104,10 +104,16 @@
         X(KEEL_E_PE_LOAD_COFF_RELOCATIONS, "PE image: a section has object-file relocations") \
         X(KEEL_E_PE_LOAD_WX_SECTION, "PE image: asks for W^X (NX_COMPAT) but has a writable executable section") \
         X(KEEL_E_PE_LOAD_BAD_ENTRY_POINT, "PE image: entry point is not in an executable section's initialised data") \
-        X(KEEL_E_PE_LOAD_RELOC_TABLE_OUTSIDE, "PE image: base relocation table is not inside a section's initialised data") \
-        X(KEEL_E_PE_LOAD_RELOC_BAD_BLOCK, "PE image: base relocation block is truncated or has a bad size") \
+        X(KEEL_E_PE_RELOC_TABLE_OUTSIDE, "PE image: base relocation table is not inside a section's initialised data") \
+        X(KEEL_E_PE_RELOC_BAD_BLOCK, "PE image: base relocation block is truncated or has a bad size") \
         X(KEEL_E_PE_LOAD_RELOC_UNSUPPORTED, "PE image: base relocation of a type other than DIR64") \
         X(KEEL_E_PE_LOAD_RELOC_OUTSIDE_IMAGE, "PE image: base relocation target outside SizeOfImage") \
+        X(KEEL_E_PE_RELOC_UNKNOWN_TYPE, "PE image: base relocation of a type keel does not check (it knows ABSOLUTE, HIGH, LOW, HIGHLOW and DIR64)") \
+        X(KEEL_E_PE_RELOC_IN_HEADERS, "PE image: base relocation changes the PE headers in memory") \
+        X(KEEL_E_PE_RELOC_OUTSIDE_SECTIONS, "PE image: base relocation target is in no section (a gap between sections, or past the image)") \
+        X(KEEL_E_PE_RELOC_STRADDLES_SECTIONS, "PE image: base relocation target is only partly inside a section") \
+        X(KEEL_E_PE_RELOC_CHANGES_TABLE, "PE image: base relocation changes the base relocation table itself") \
+        X(KEEL_E_UKI_RELOC_CHANGES_SECTION, "base relocation changes a UKI section (.linux, .cmdline, .sbat, ...) in memory: the firmware would run other bytes than the file shows") \
         X(KEEL_E_RANDOM_SEED_TABLE_BAD, "random seed table of a previous boot stage is shorter than its header or over 512 bytes") \
         X(KEEL_E_RANDOM_SEED_UNTRUSTED, "random seed: Secure Boot is on and the firmware gave no randomness; the ESP's seed alone is not trusted") \
         X(KEEL_E_RANDOM_SEED_NO_ENTROPY, "random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more") \

@@ -7,83 +7,55 @@
 #define PE_OPT_DLL_CHARACTERISTICS 70
 #define PE_SH_POINTER_TO_RELOCATIONS 24 /* in a section header */
 #define PE_SH_NUMBER_OF_RELOCATIONS 32
-#define PE_RELOC_BLOCK_HEADER_SIZE 8
 
 static bool is_code(const struct pe_section *s) {
         return (s->characteristics & (PE_SCN_MEM_EXECUTE | PE_SCN_CNT_CODE)) != 0;
 }
 
-/* The section whose initialised (file-backed) bytes hold [rva, rva + size),
- * or NULL: that is where a table keel reads from the file must be. */
-static const struct pe_section *file_backed_section(const struct pe_image *pe, uint32_t rva, uint32_t size) {
-        for (size_t i = 0; i < pe->number_of_sections; i++) {
-                const struct pe_section *s = &pe->sections[i];
+/* Where keel's loader relocates: the image it builds (NULL to check only). */
+struct relocation_target {
+        uint32_t size_of_image;
+        uint8_t *dest;
+        uint64_t delta;
+};
 
-                if (rva >= s->virtual_address && range_fits(pe_section_file_size(s), rva - s->virtual_address, size))
-                        return s;
-        }
-        return NULL;
-}
+/* Only DIR64 exists on x86_64 and aarch64 images. */
+static int relocate(const struct pe_fixup *fixup, void *userdata) {
+        const struct relocation_target *t = userdata;
 
-/* Walks the base relocation table (size bytes at table, a copy of the
- * file's): checks every block and entry, and applies each DIR64 to dest
- * when dest is not NULL. Only DIR64 exists on x86_64 and aarch64 images;
- * ABSOLUTE entries pad a block to 32 bits. */
-static int walk_relocations(const uint8_t *table, uint32_t size, uint32_t size_of_image, uint8_t *dest,
-                            uint64_t delta) {
-        uint32_t offset = 0;
-
-        while (offset < size) {
-                uint32_t remaining = size - offset, page_rva, block_size;
-
-                if (remaining < PE_RELOC_BLOCK_HEADER_SIZE)
-                        return KEEL_E_PE_LOAD_RELOC_BAD_BLOCK;
-                page_rva = read_le32(table + offset);
-                block_size = read_le32(table + offset + 4);
-                if (block_size < PE_RELOC_BLOCK_HEADER_SIZE || block_size > remaining || block_size % 2 != 0)
-                        return KEEL_E_PE_LOAD_RELOC_BAD_BLOCK;
-
-                for (uint32_t e = PE_RELOC_BLOCK_HEADER_SIZE; e < block_size; e += 2) {
-                        uint16_t entry = read_le16(table + offset + e);
-                        uint64_t target = (uint64_t) page_rva + (entry & 0xfff);
-
-                        switch (entry >> 12) {
-                        case PE_RELOC_ABSOLUTE:
-                                break;
-                        case PE_RELOC_DIR64:
-                                if (!range_fits(size_of_image, target, 8))
-                                        return KEEL_E_PE_LOAD_RELOC_OUTSIDE_IMAGE;
-                                if (dest)
-                                        write_le64(dest + target, read_le64(dest + target) + delta);
-                                break;
-                        default:
-                                return KEEL_E_PE_LOAD_RELOC_UNSUPPORTED;
-                        }
-                }
-                offset += block_size;
-        }
+        if (fixup->type != PE_RELOC_DIR64)
+                return KEEL_E_PE_LOAD_RELOC_UNSUPPORTED;
+        if (!range_fits(t->size_of_image, fixup->rva, fixup->size))
+                return KEEL_E_PE_LOAD_RELOC_OUTSIDE_IMAGE;
+        if (t->dest)
+                write_le64(t->dest + fixup->rva, read_le64(t->dest + fixup->rva) + t->delta);
         return KEEL_OK;
 }
 
+/* The table is read from the file, never from the image being built: a
+ * fixup that lands on the table does not change what is applied next. */
+static int walk_relocations(const struct pe_image *pe, const struct pe_load_info *info, const uint8_t *file,
+                            uint8_t *dest, uint64_t delta) {
+        const struct pe_relocations table = {
+                .data = file + info->reloc_file_offset,
+                .rva = info->reloc_rva,
+                .size = info->reloc_size,
+        };
+        struct relocation_target target = { .size_of_image = pe->size_of_image, .dest = dest, .delta = delta };
+
+        return pe_walk_relocations(&table, relocate, &target);
+}
+
 static int check_relocation_table(const struct pe_image *pe, const void *buf, size_t len, struct pe_load_info *info) {
-        const struct pe_section *s;
-        uint32_t rva, size;
-        int r;
+        struct pe_relocations table;
+        int r = pe_find_relocations(pe, buf, len, PE_VIEW_FILE, &table);
 
-        r = pe_data_directory(pe, buf, len, PE_DIRECTORY_BASERELOC, &rva, &size);
-        if (r == KEEL_E_PE_DATA_DIRECTORY_MISSING || (r == KEEL_OK && size == 0))
-                return KEEL_OK; /* nothing to relocate: the image runs wherever it is */
-        if (r != KEEL_OK)
+        if (r != KEEL_OK || table.size == 0)
                 return r;
-
-        s = file_backed_section(pe, rva, size);
-        if (!s)
-                return KEEL_E_PE_LOAD_RELOC_TABLE_OUTSIDE;
-        info->reloc_rva = rva;
-        info->reloc_size = size;
-        /* Inside the file: pe_check_file_layout() checked the section's raw data. */
-        info->reloc_file_offset = s->raw_offset + (rva - s->virtual_address);
-        return walk_relocations((const uint8_t *) buf + info->reloc_file_offset, size, pe->size_of_image, NULL, 0);
+        info->reloc_rva = table.rva;
+        info->reloc_size = table.size;
+        info->reloc_file_offset = (uint32_t) (table.data - (const uint8_t *) buf);
+        return walk_relocations(pe, info, buf, NULL, 0);
 }
 
 static int check_sections(const struct pe_image *pe, const void *buf, struct pe_load_info *info) {
@@ -167,8 +139,8 @@ int pe_load_copy(const struct pe_image *pe, const struct pe_load_info *info, con
                 return r;
         if (info->reloc_size != 0) {
                 if (!range_fits(len, info->reloc_file_offset, info->reloc_size))
-                        return KEEL_E_PE_LOAD_RELOC_TABLE_OUTSIDE;
-                r = walk_relocations(b + info->reloc_file_offset, info->reloc_size, pe->size_of_image, NULL, 0);
+                        return KEEL_E_PE_RELOC_TABLE_OUTSIDE;
+                r = walk_relocations(pe, info, b, NULL, 0);
                 if (r != KEEL_OK)
                         return r;
         }
@@ -184,8 +156,7 @@ int pe_load_copy(const struct pe_image *pe, const struct pe_load_info *info, con
                 memcpy(d + s->virtual_address, b + s->raw_offset, pe_section_file_size(s));
         }
         if (info->reloc_size != 0)
-                return walk_relocations(b + info->reloc_file_offset, info->reloc_size, pe->size_of_image, d,
-                                        load_address - info->image_base);
+                return walk_relocations(pe, info, b, d, load_address - info->image_base);
         return KEEL_OK;
 }
 

@@ -20,9 +20,6 @@
 #define PE_FILE_RELOCS_STRIPPED 0x0001u
 #define PE_DLL_NX_COMPAT 0x0100u
 
-#define PE_RELOC_ABSOLUTE 0 /* padding, nothing to do */
-#define PE_RELOC_DIR64 10
-
 struct pe_load_info {
         uint64_t image_base;   /* the address the image was linked for */
         uint32_t size_of_image;

@@ -3,6 +3,7 @@
 #include "error.h"
 
 #define PE_OFFSET_LFANEW 0x3c
+#define PE_RELOC_BLOCK_HEADER_SIZE 8
 #define PE_MAX_HEADER_OFFSET \
         (UINT32_MAX - (4 + PE_FILE_HEADER_SIZE + UINT16_MAX + PE_MAX_SECTIONS * PE_SECTION_HEADER_SIZE))
 
@@ -221,4 +222,120 @@ int pe_data_directory(const struct pe_image *pe, const void *buf, size_t len, en
         *ret_address = read_le32((const uint8_t *) buf + offset);
         *ret_size = read_le32((const uint8_t *) buf + offset + 4);
         return KEEL_OK;
+}
+
+/* The section whose initialised (file-backed) bytes hold [rva, rva + size),
+ * or NULL. */
+static const struct pe_section *file_backed_section(const struct pe_image *pe, uint32_t rva, uint32_t size) {
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+
+                if (rva >= s->virtual_address && range_fits(pe_section_file_size(s), rva - s->virtual_address, size))
+                        return s;
+        }
+        return NULL;
+}
+
+int pe_find_relocations(const struct pe_image *pe, const void *buf, size_t len, enum pe_view view,
+                        struct pe_relocations *ret) {
+        const struct pe_section *s;
+        uint32_t rva, size, at;
+        int r;
+
+        *ret = (struct pe_relocations) {};
+        r = pe_data_directory(pe, buf, len, PE_DIRECTORY_BASERELOC, &rva, &size);
+        if (r == KEEL_E_PE_DATA_DIRECTORY_MISSING || (r == KEEL_OK && size == 0))
+                return KEEL_OK; /* nothing to relocate: the image runs wherever it is */
+        if (r != KEEL_OK)
+                return r;
+        s = file_backed_section(pe, rva, size);
+        if (!s)
+                return KEEL_E_PE_RELOC_TABLE_OUTSIDE;
+        /* No overflow: the table is inside the section's raw data, whose end
+         * pe_parse_headers() checked. */
+        at = view == PE_VIEW_FILE ? s->raw_offset + (rva - s->virtual_address) : rva;
+        if (!range_fits(len, at, size))
+                return KEEL_E_PE_RELOC_TABLE_OUTSIDE;
+        *ret = (struct pe_relocations) { .data = (const uint8_t *) buf + at, .rva = rva, .size = size };
+        return KEEL_OK;
+}
+
+static uint32_t fixup_size(unsigned type) {
+        switch (type) {
+        case PE_RELOC_HIGH:
+        case PE_RELOC_LOW:
+                return 2;
+        case PE_RELOC_HIGHLOW:
+                return 4;
+        case PE_RELOC_DIR64:
+                return 8;
+        default:
+                return 0;
+        }
+}
+
+static int walk_block(const uint8_t *block, uint32_t block_size, pe_fixup_visitor visit, void *userdata) {
+        uint32_t page_rva = read_le32(block);
+
+        for (uint32_t e = PE_RELOC_BLOCK_HEADER_SIZE; e < block_size; e += 2) {
+                uint16_t entry = read_le16(block + e);
+                struct pe_fixup f = { .type = entry >> 12, .rva = (uint64_t) page_rva + (entry & 0xfff) };
+                int r;
+
+                if (f.type == PE_RELOC_ABSOLUTE)
+                        continue;
+                f.size = fixup_size(f.type);
+                if (f.size == 0)
+                        return KEEL_E_PE_RELOC_UNKNOWN_TYPE;
+                r = visit(&f, userdata);
+                if (r != KEEL_OK)
+                        return r;
+        }
+        return KEEL_OK;
+}
+
+int pe_walk_relocations(const struct pe_relocations *table, pe_fixup_visitor visit, void *userdata) {
+        uint32_t offset = 0;
+
+        while (offset < table->size) {
+                uint32_t remaining = table->size - offset, block_size;
+                int r;
+
+                if (remaining < PE_RELOC_BLOCK_HEADER_SIZE)
+                        return KEEL_E_PE_RELOC_BAD_BLOCK;
+                block_size = read_le32(table->data + offset + 4);
+                if (block_size < PE_RELOC_BLOCK_HEADER_SIZE || block_size > remaining || block_size % 2 != 0)
+                        return KEEL_E_PE_RELOC_BAD_BLOCK;
+                r = walk_block(table->data + offset, block_size, visit, userdata);
+                if (r != KEEL_OK)
+                        return r;
+                offset += block_size;
+        }
+        return KEEL_OK;
+}
+
+int pe_fixup_section(const struct pe_image *pe, const struct pe_relocations *table, const struct pe_fixup *fixup,
+                     const struct pe_section **ret) {
+        /* rva < 2^32 + 2^12 and size <= 8: no overflow in 64 bits. */
+        uint64_t start = fixup->rva, end = fixup->rva + fixup->size;
+
+        *ret = NULL;
+        if (start < pe->size_of_headers)
+                return KEEL_E_PE_RELOC_IN_HEADERS;
+        /* Sections do not overlap: the first one the fixup reaches is the
+         * only one that can hold all of it. */
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                uint64_t s_start = s->virtual_address, s_end = s_start + pe_section_memory_size(s);
+
+                if (!ranges_overlap(start, fixup->size, s_start, s_end - s_start))
+                        continue;
+                if (start < s_start || end > s_end)
+                        return KEEL_E_PE_RELOC_STRADDLES_SECTIONS;
+                if (ranges_overlap(start, fixup->size, table->rva, table->size))
+                        return KEEL_E_PE_RELOC_CHANGES_TABLE;
+                *ret = s;
+                return KEEL_OK;
+        }
+        return KEEL_E_PE_RELOC_OUTSIDE_SECTIONS;
 }

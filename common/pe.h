@@ -117,3 +117,63 @@ static inline uint32_t pe_section_file_size(const struct pe_section *s) {
  * KEEL_E_PE_DATA_DIRECTORY_MISSING when the image has fewer entries. */
 int pe_data_directory(const struct pe_image *pe, const void *buf, size_t len, enum pe_data_directory index,
                       uint32_t *ret_address, uint32_t *ret_size);
+
+/* Base relocation types (PE/COFF "Base Relocation Types") keel knows, with
+ * the bytes each changes by (part of) the difference between the load
+ * address and ImageBase. Any other — HIGHADJ, which takes two entries, and
+ * the ARM, RISC-V, LoongArch and MIPS ones — is refused: no x86_64 or
+ * aarch64 image needs one, and keel could not tell what it changes. */
+#define PE_RELOC_ABSOLUTE 0 /* padding: changes nothing */
+#define PE_RELOC_HIGH 1     /* 2 bytes, by the difference's bits 16-31 */
+#define PE_RELOC_LOW 2      /* 2 bytes, by its bits 0-15 */
+#define PE_RELOC_HIGHLOW 3  /* 4 bytes, by its low 32 bits */
+#define PE_RELOC_DIR64 10   /* 8 bytes, by all of it */
+
+/* Where an image's bytes are in a buffer: a file holds each section at its
+ * PointerToRawData, an image the firmware loaded at its VirtualAddress. */
+enum pe_view {
+        PE_VIEW_FILE,
+        PE_VIEW_MEMORY,
+};
+
+/* An image's base relocation table: size bytes at data, at rva in memory
+ * (data NULL and size 0 when the image has none). */
+struct pe_relocations {
+        const uint8_t *data;
+        uint32_t rva;
+        uint32_t size;
+};
+
+/* One fixup: the firmware adds (load address - ImageBase), or part of it,
+ * to size bytes at rva. */
+struct pe_fixup {
+        unsigned type;
+        uint64_t rva;  /* the block's page RVA plus the entry's offset */
+        uint32_t size;
+};
+
+/* Finds the base relocation table through its data directory, in buf (len
+ * bytes, seen as view). The firmware reads it from the loaded image, so it
+ * must lie in one section's initialised bytes, and in buf
+ * (KEEL_E_PE_RELOC_TABLE_OUTSIDE). */
+int pe_find_relocations(const struct pe_image *pe, const void *buf, size_t len, enum pe_view view,
+                        struct pe_relocations *ret);
+
+typedef int (*pe_fixup_visitor)(const struct pe_fixup *fixup, void *userdata);
+
+/* Walks the table as the firmware applies it and calls visit for each fixup
+ * in that order, stopping at the first error visit returns. Blocks must fill
+ * the table exactly, each an 8-byte header (page RVA, block size) and 2-byte
+ * entries (KEEL_E_PE_RELOC_BAD_BLOCK); ABSOLUTE entries are skipped, a type
+ * not listed above is KEEL_E_PE_RELOC_UNKNOWN_TYPE. */
+int pe_walk_relocations(const struct pe_relocations *table, pe_fixup_visitor visit, void *userdata);
+
+/* The section whose bytes a fixup changes. Refused wherever the firmware's
+ * image would part from the file's view of it: any byte in the headers
+ * (KEEL_E_PE_RELOC_IN_HEADERS) or in the table itself, which would then
+ * read differently from what was applied (KEEL_E_PE_RELOC_CHANGES_TABLE);
+ * no byte in a section (KEEL_E_PE_RELOC_OUTSIDE_SECTIONS) or only some
+ * (KEEL_E_PE_RELOC_STRADDLES_SECTIONS): nothing that reads the file by
+ * sections would see the change. */
+int pe_fixup_section(const struct pe_image *pe, const struct pe_relocations *table, const struct pe_fixup *fixup,
+                     const struct pe_section **ret);

@@ -153,6 +153,38 @@ int uki_check_file_view(const struct uki_sections *sections, const void *file, s
         return KEEL_OK;
 }
 
+static bool has_uki_section_name(const struct pe_section *s) {
+        for (size_t k = 0; k < _UKI_SECTION_MAX; k++)
+                if (strcmp(s->name, section_names[k]) == 0)
+                        return true;
+        return false;
+}
+
+struct relocation_check {
+        const struct pe_image *pe;
+        const struct pe_relocations *table;
+};
+
+static int check_fixup(const struct pe_fixup *fixup, void *userdata) {
+        const struct relocation_check *c = userdata;
+        const struct pe_section *s;
+        int r = pe_fixup_section(c->pe, c->table, fixup, &s);
+
+        if (r != KEEL_OK)
+                return r;
+        return has_uki_section_name(s) ? KEEL_E_UKI_RELOC_CHANGES_SECTION : KEEL_OK;
+}
+
+int uki_check_relocations(const struct pe_image *pe, const void *image, size_t len, enum pe_view view) {
+        struct pe_relocations table;
+        struct relocation_check c = { .pe = pe, .table = &table };
+        int r = pe_find_relocations(pe, image, len, view, &table);
+
+        if (r != KEEL_OK)
+                return r;
+        return pe_walk_relocations(&table, check_fixup, &c);
+}
+
 int uki_check_image_file(const void *file, size_t len) {
         struct pe_image pe;
         struct uki_sections sections;
@@ -162,5 +194,7 @@ int uki_check_image_file(const void *file, size_t len) {
                 r = uki_find_sections(&pe, &sections);
         if (r == KEEL_OK)
                 r = uki_check_file_view(&sections, file, len);
+        if (r == KEEL_OK)
+                r = uki_check_relocations(&pe, file, len, PE_VIEW_FILE);
         return r;
 }

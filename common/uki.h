@@ -105,7 +105,23 @@ static inline bool uki_is_thin(const struct uki_sections *s) {
  * file holds len bytes of the image file; pe_check_file_layout() passed. */
 int uki_check_file_view(const struct uki_sections *sections, const void *file, size_t len);
 
-/* pe_parse_headers(), uki_find_sections() and uki_check_file_view() on a
- * whole image file (pe_check_file_layout() already passed): for the host
- * tools that take any PE image, a UKI or not. */
+/* Base relocations must not make the image the firmware runs differ from
+ * the file either: the firmware adds (load address - ImageBase) to every
+ * fixup's bytes, so one in .cmdline gives the kernel another command line
+ * than the file shows, and one in .osrel another menu entry. Every fixup
+ * must be placed as pe_fixup_section() allows, and change no byte of a
+ * section with a well-known UKI name (.linux ... .sbat, .profile, of any
+ * profile: KEEL_E_UKI_RELOC_CHANGES_SECTION). Every other section is the
+ * stub's own code and data, which relocations are for (systemd-stub 253
+ * and later, made PE by elf2efi, has them in its code and data; keel's and
+ * systemd-stub 252's table is padding only). image holds len bytes: the
+ * file (PE_VIEW_FILE) or the image as the firmware loaded it
+ * (PE_VIEW_MEMORY: the stub's self-check, an addon). The same function for
+ * the stub, the addons and every host tool that reads a UKI. */
+int uki_check_relocations(const struct pe_image *pe, const void *image, size_t len, enum pe_view view);
+
+/* pe_parse_headers(), uki_find_sections(), uki_check_file_view() and
+ * uki_check_relocations() on a whole image file (pe_check_file_layout()
+ * already passed): for the host tools that take any PE image, a UKI or
+ * not. */
 int uki_check_image_file(const void *file, size_t len);

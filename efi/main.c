@@ -55,6 +55,17 @@ static EFI_STATUS find_own_sections(EFI_LOADED_IMAGE *li, struct self_image *ret
                 efi_print("keel: refusing to run: this image's own headers are invalid: %s\n", keel_strerror(r));
                 return EFI_LOAD_ERROR;
         }
+        /* The firmware has applied the base relocations already: they must
+         * have changed only the stub's own code and data, not what is about
+         * to be measured and booted. (Seen in memory, a table that rewrites
+         * its own bytes or the headers could show something else than was
+         * applied; the same check on the file, by keel sign and verify, is
+         * the one that sees every fixup.) */
+        r = uki_check_relocations(&ret->pe, ret->base, ret->size, PE_VIEW_MEMORY);
+        if (r != KEEL_OK) {
+                efi_print("keel: refusing to run: %s\n", keel_strerror(r));
+                return EFI_LOAD_ERROR;
+        }
         /* The role: a stub when the image carries (or names) a kernel in any
          * profile, as before profiles existed; the loader otherwise. */
         if (!uki_image_has_kernel(&ret->pe))

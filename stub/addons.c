@@ -77,6 +77,10 @@ static void take_addon(const uint8_t *base, size_t image_size, const CHAR16 *pat
         r = pe_parse_headers(base, image_size, pe);
         if (r == KEEL_OK)
                 r = pe_check_memory_layout(pe, image_size);
+        /* The firmware relocated the addon when it loaded it: its sections
+         * must still be what its signed file shows. */
+        if (r == KEEL_OK)
+                r = uki_check_relocations(pe, base, image_size, PE_VIEW_MEMORY);
         if (r == KEEL_OK)
                 r = uki_find_sections(pe, &s);
         if (r == KEEL_OK) {

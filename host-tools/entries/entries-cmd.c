@@ -288,6 +288,8 @@ static bool check_uki(const char *path, unsigned profile, const char *volume, ui
                 r = uki_find_profile_sections(pe, profile, &u);
         if (r == KEEL_OK)
                 r = uki_check_file_view(&u, map, (size_t) st.st_size);
+        if (r == KEEL_OK)
+                r = uki_check_relocations(pe, map, (size_t) st.st_size, PE_VIEW_FILE);
         if (r == KEEL_OK && !uki_is_uki(&u))
                 r = KEEL_E_UKI_NO_LINUX;
         if (r == KEEL_OK && uki_is_thin(&u))

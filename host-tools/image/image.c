@@ -250,6 +250,8 @@ static int uki_bound_hash(const char *path, const char *key, char ret[2 * VERITY
         if (r == KEEL_OK)
                 r = pe_check_file_layout(&pe, f.size);
         if (r == KEEL_OK)
+                r = uki_check_relocations(&pe, f.data, f.size, PE_VIEW_FILE);
+        if (r == KEEL_OK)
                 r = uki_find_sections(&pe, &u);
         if (r == KEEL_OK && !uki_is_uki(&u))
                 r = KEEL_E_UKI_NO_LINUX;

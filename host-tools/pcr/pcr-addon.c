@@ -67,6 +67,9 @@ static int read_sections(const char *what, const char *path, unsigned profile, s
         r = pe_parse_headers(m->data, m->size, pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(pe, m->size);
+        /* The stub skips an addon whose relocations change its sections. */
+        if (r == KEEL_OK)
+                r = uki_check_relocations(pe, m->data, m->size, PE_VIEW_FILE);
         if (r == KEEL_OK)
                 r = uki_find_profile_sections(pe, profile, ret);
         if (r != KEEL_OK) {

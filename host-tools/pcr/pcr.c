@@ -335,6 +335,9 @@ int pcr11_predict_file_profile(const char *what, int fd, const uint8_t *image, s
         r = pe_parse_headers(image, len, pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(pe, len);
+        /* A prediction must not vouch for sections the firmware changes. */
+        if (r == KEEL_OK)
+                r = uki_check_relocations(pe, image, len, PE_VIEW_FILE);
         if (r == KEEL_OK)
                 r = uki_find_profile_sections(pe, profile, &sections);
         if (r == KEEL_OK)

@@ -288,6 +288,10 @@ static int check_stub(const struct build_inputs *in, const char *path, struct pe
         r = pe_parse_headers(in->stub, in->stub_size, ret_pe);
         if (r == KEEL_OK)
                 r = pe_check_file_layout(ret_pe, in->stub_size);
+        /* A fixup past the stub's image would land in the sections appended
+         * there; uki_check_relocations() refuses it as outside every section. */
+        if (r == KEEL_OK)
+                r = uki_check_relocations(ret_pe, in->stub, in->stub_size, PE_VIEW_FILE);
         if (r != KEEL_OK)
                 return log_error("stub %s: %s", path, keel_strerror(r));
         r = uki_find_sections(ret_pe, &found);
@@ -657,6 +661,9 @@ static int verify_output(struct atomic_file *f, const struct pe_append_plan *pla
                 r = uki_find_sections(&pe, &found);
         if (r == KEEL_OK && !uki_is_uki(&found))
                 r = KEEL_E_UKI_NO_LINUX;
+        /* The table is the stub's, in the prefix. */
+        if (r == KEEL_OK)
+                r = uki_check_relocations(&pe, head, plan->prefix_size, PE_VIEW_FILE);
         free(head);
         if (r != KEEL_OK)
                 return log_error("internal error: the UKI written does not parse: %s", keel_strerror(r));

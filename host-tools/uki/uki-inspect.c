@@ -297,6 +297,8 @@ int uki_inspect_main(int argc, char **argv) {
                 r = uki_find_sections(&pe, &u);
         if (r == KEEL_OK)
                 r = uki_check_file_view(&u, f.data, f.size);
+        if (r == KEEL_OK)
+                r = uki_check_relocations(&pe, f.data, f.size, PE_VIEW_FILE);
         if (r != KEEL_OK) {
                 log_error("%s: %s", argv[optind], keel_strerror(r));
                 unmap_file(&f);

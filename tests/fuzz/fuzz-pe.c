@@ -3,8 +3,10 @@
  * and as an image loaded in memory; every byte the reader says is inside a
  * section is then read from the input buffer (which libFuzzer allocates at
  * exactly the input size), so AddressSanitizer reports any bound check that
- * lets a section reach past the buffer. The guarantees pe.h documents are
- * checked and abort() when broken. */
+ * lets a section reach past the buffer. The base relocation table is walked
+ * both ways too, and every fixup pe_fixup_section() places is read where it
+ * says. The guarantees pe.h and uki.h document are checked and abort() when
+ * broken. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,67 @@ static void check_headers_only(const struct pe_image *pe, const uint8_t *data, s
         free(head);
 }
 
+struct fixup_walk {
+        const struct pe_image *pe;
+        const struct pe_relocations *table;
+        const uint8_t *image; /* the loaded image, or NULL for a file */
+        int verdict;          /* the first refusal, as uki_check_relocations() would give it */
+};
+
+static bool has_uki_name(const struct pe_section *s) {
+        for (size_t k = 0; k < _UKI_SECTION_MAX; k++)
+                if (strcmp(s->name, uki_section_name((enum uki_section) k)) == 0)
+                        return true;
+        return false;
+}
+
+/* What pe_fixup_section() promises about a fixup it places: all its bytes
+ * inside that one section, past the headers, off the table. */
+static int check_fixup(const struct pe_fixup *f, void *userdata) {
+        struct fixup_walk *w = userdata;
+        const struct pe_section *s;
+        int r = pe_fixup_section(w->pe, w->table, f, &s);
+
+        check(f->type != 0 && (f->size == 2 || f->size == 4 || f->size == 8));
+        if (r != KEEL_OK) {
+                check(s == NULL);
+                if (w->verdict == KEEL_OK)
+                        w->verdict = r;
+                return KEEL_OK; /* walk on: more fixups, more coverage */
+        }
+        check(s >= w->pe->sections && s < w->pe->sections + w->pe->number_of_sections);
+        check(f->rva >= w->pe->size_of_headers && f->rva >= s->virtual_address);
+        check(f->rva + f->size <= (uint64_t) s->virtual_address + pe_section_memory_size(s));
+        check(f->rva + f->size <= w->table->rva || f->rva >= (uint64_t) w->table->rva + w->table->size);
+        if (w->image)
+                read_bytes(w->image, f->rva, f->size);
+        if (w->verdict == KEEL_OK && has_uki_name(s))
+                w->verdict = KEEL_E_UKI_RELOC_CHANGES_SECTION;
+        return KEEL_OK;
+}
+
+/* The table lies in the buffer, and a walk that goes on past refused
+ * fixups agrees with uki_check_relocations() on the verdict. */
+static void check_relocations(const struct pe_image *pe, const uint8_t *data, size_t size, enum pe_view view) {
+        struct pe_relocations table;
+        struct fixup_walk w = { .pe = pe, .table = &table, .image = view == PE_VIEW_MEMORY ? data : NULL };
+        int expected, r = pe_find_relocations(pe, data, size, view, &table);
+
+        if (r != KEEL_OK) {
+                check(uki_check_relocations(pe, data, size, view) == r);
+                return;
+        }
+        check(table.size == 0 || (table.data >= data && (uint64_t) (table.data - data) + table.size <= size));
+        if (table.size)
+                read_bytes(table.data, 0, table.size);
+        /* The walk stops only at a bad block or an unknown type, so every
+         * fixup it visited comes before that: the first refusal among them
+         * is the first problem in table order. */
+        r = pe_walk_relocations(&table, check_fixup, &w);
+        expected = w.verdict != KEEL_OK ? w.verdict : r;
+        check(uki_check_relocations(pe, data, size, view) == expected);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static struct pe_image pe;
         struct uki_sections u;
@@ -114,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (size_t k = 0; k < _UKI_SECTION_MAX; k++)
                         if (u.section[k])
                                 read_bytes(data, u.section[k]->raw_offset, pe_section_file_size(u.section[k]));
+                check_relocations(&pe, data, size, PE_VIEW_FILE);
         }
 
         /* As a loaded image (the EFI side): SizeOfImage bytes at the image
@@ -122,6 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (size_t i = 0; i < pe.number_of_sections; i++)
                         read_bytes(data, pe.sections[i].virtual_address, pe.sections[i].virtual_size);
                 read_bytes(data, 0, pe.size_of_image);
+                check_relocations(&pe, data, size, PE_VIEW_MEMORY);
         }
         return 0;
 }

@@ -113,6 +113,26 @@ def small(sections, **kw):
     return Image(sections, **kw)
 
 
+def relocated(fixups_of, table=None):
+    """A UKI on a stub with 64 bytes each of .text, .reloc and .data whose
+    relocation table holds fixups_of(section addresses): (type, rva) pairs,
+    one block per page in the order given; or the raw table bytes."""
+    img = small([(".text", b"\xc3" * 64), (".reloc", b"\0" * 64), (".data", b"\0" * 64)] + uki_sections()[2:])
+    va = {s["name"]: s["va"] for s in img.sections}
+    if table is None:
+        blocks = {}
+        for kind, rva in fixups_of(va):
+            blocks.setdefault(rva & ~0xFFF, []).append(kind << 12 | (rva & 0xFFF))
+        table = b""
+        for page, entries in blocks.items():
+            entries += [0] * (len(entries) % 2)  # ABSOLUTE padding to 32 bits
+            table += struct.pack("<II", page, 8 + 2 * len(entries)) + struct.pack("<%dH" % len(entries), *entries)
+    reloc = img.sections[1]
+    img.patch(reloc["raw"], "%ds" % len(table), table)
+    img.directories[5] = (reloc["va"], len(table))
+    return img.build()
+
+
 def seeds():
     out = {}
 
@@ -150,6 +170,20 @@ def seeds():
     img = small([(".text", b"\xc3"), (".bss", b"")])
     img.sections[1]["vsize"] = 0x1000
     out["bss"] = img.build()
+
+    # Base relocation tables, in a stub-like UKI: fixups in the stub's own
+    # code and data, and each kind the checks refuse.
+    out["uki-relocated"] = relocated(lambda va: [(10, va[".text"] + 8), (0, va[".text"] + 0x123),
+                                                 (3, va[".data"]), (2, va[".data"] + 8), (1, va[".data"] + 12)])
+    out["uki-reloc-cmdline"] = relocated(lambda va: [(10, va[".cmdline"] + 4)])
+    out["uki-reloc-sbat"] = relocated(lambda va: [(3, va[".sbat"])])
+    out["uki-reloc-headers"] = relocated(lambda va: [(10, OPT + 112 + 5 * 8)])
+    out["uki-reloc-straddle"] = relocated(lambda va: [(10, va[".text"] + 60)])
+    out["uki-reloc-table"] = relocated(lambda va: [(10, va[".reloc"] + 4)])
+    out["uki-reloc-gap"] = relocated(lambda va: [(10, va[".text"] + 0x800)])
+    out["uki-reloc-unknown-type"] = relocated(lambda va: [(5, va[".text"])])
+    out["uki-reloc-padding-in-headers"] = relocated(lambda va: [(0, 0x374A), (0, 0x374A)])
+    out["uki-reloc-bad-block"] = relocated(lambda va: [], table=struct.pack("<II", 0x1000, 6) + b"\0" * 4)
 
     # Broken ones: each with one field wrong.
     good = small(uki_sections())
