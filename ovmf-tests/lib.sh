@@ -105,13 +105,61 @@ build_initramfs() {
         rm -rf "$root"
 }
 
+# cache_locked NAME COMMAND...: runs COMMAND (in this shell: it may set
+# variables) holding the lock NAME. ovmf-tests/run-all runs scenarios two
+# at a time; whatever they build once and share (an initramfs, the test
+# helpers, the real-OS image) is built under its lock, so the second
+# scenario waits for it and then finds it built.
+cache_locked() {
+        local name=$1 fd rc=0
+        shift
+        mkdir -p "$BUILD/ovmf-tests/locks"
+        exec {fd}>"$BUILD/ovmf-tests/locks/$name"
+        flock "$fd"
+        "$@" || rc=$?
+        exec {fd}>&-
+        return $rc
+}
+
+# host_swtpm_start DIR: a swtpm on the host (for tpm2-tools, systemd-creds,
+# systemd-cryptenroll) with its state in DIR, listening on a free TCP port
+# pair (server, control) of loopback; sets HOST_SWTPM_PORT. The port is
+# chosen and bound under a lock, so scenarios running side by side never
+# pick the same one. host_swtpm_stop DIR stops it.
+host_swtpm_start() {
+        cache_locked host-swtpm-port start_host_swtpm "$1"
+}
+start_host_swtpm() {
+        local dir=$1
+        mkdir -p "$dir"
+        HOST_SWTPM_PORT=$(python3 -c 'import socket
+for p in range(23000, 25000, 2):
+    try:
+        a = socket.socket(); a.bind(("127.0.0.1", p)); b = socket.socket(); b.bind(("127.0.0.1", p + 1))
+        a.close(); b.close(); print(p); break
+    except OSError:
+        pass')
+        swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$HOST_SWTPM_PORT" \
+                --ctrl type=tcp,port=$((HOST_SWTPM_PORT + 1)) --flags not-need-init,startup-clear \
+                --daemon --pid file="$dir/pid" --log file="$dir/swtpm.log"
+}
+host_swtpm_stop() {
+        local pid
+        [ -f "$1/pid" ] || return 0
+        pid=$(cat "$1/pid")
+        kill "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+        rm -f "$1/pid"
+}
+
 # shared_initramfs: the plain reporting initramfs, built once per run.
 shared_initramfs() {
-        mkdir -p "$SHARED"
-        if [ ! -f "$SHARED/initramfs.cpio" ]; then
-                build_initramfs "$SHARED/initramfs.cpio"
-        fi
+        cache_locked shared-initramfs build_shared_initramfs
         echo "$SHARED/initramfs.cpio"
+}
+build_shared_initramfs() {
+        mkdir -p "$SHARED"
+        [ -f "$SHARED/initramfs.cpio" ] || build_initramfs "$SHARED/initramfs.cpio"
 }
 
 # fat_format IMG START_SECTOR SECTORS LABEL: a FAT32 file system inside a

@@ -59,27 +59,13 @@ bin2hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
 
 # A swtpm for tpm2-tools on the host (policy digests), on a free port.
 swtpm_host_start() {
-        local dir=$1
-        mkdir -p "$dir"
-        SWTPM_PORT=$(python3 -c 'import socket
-for p in range(23000, 24000, 2):
-    try:
-        a = socket.socket(); a.bind(("127.0.0.1", p)); b = socket.socket(); b.bind(("127.0.0.1", p + 1))
-        a.close(); b.close(); print(p); break
-    except OSError:
-        pass')
-        swtpm socket --tpm2 --tpmstate dir="$dir" --server type=tcp,port="$SWTPM_PORT" \
-                --ctrl type=tcp,port=$((SWTPM_PORT + 1)) --flags not-need-init,startup-clear \
-                --daemon --pid file="$dir/pid" --log file="$dir/log"
-        export TPM2TOOLS_TCTI="swtpm:port=$SWTPM_PORT"
-        SWTPM_HOST_DIR=$dir
+        host_swtpm_start "$1"
+        export TPM2TOOLS_TCTI="swtpm:port=$HOST_SWTPM_PORT"
+        SWTPM_HOST_DIR=$1
 }
 
 swtpm_host_stop() {
-        if [ -n "${SWTPM_HOST_DIR:-}" ] && [ -f "$SWTPM_HOST_DIR/pid" ]; then
-                kill "$(cat "$SWTPM_HOST_DIR/pid")" 2>/dev/null || true
-                rm -f "$SWTPM_HOST_DIR/pid"
-        fi
+        [ -z "${SWTPM_HOST_DIR:-}" ] || host_swtpm_stop "$SWTPM_HOST_DIR"
 }
 
 # tpm_policypcr BANK VALUE-HEX OUT: the PolicyPCR digest a real TPM computes

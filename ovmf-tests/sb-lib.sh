@@ -15,7 +15,7 @@ SB_ALL_FAILED="No bootable option or device was found"
 # efi_helpers: builds the test-only helpers (ovmf-tests/efi-helpers/*.c)
 # into $EFI_HELPERS.
 efi_helpers() {
-        make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$EFI_HELPERS" >&2
+        cache_locked efi-helpers make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$EFI_HELPERS" >&2
 }
 
 # sb_boot WORKDIR DISK VARS_TEMPLATE [STOP_PATTERN]

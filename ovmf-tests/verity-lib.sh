@@ -91,6 +91,10 @@ make_verity_root() {
 }
 
 verity_initramfs() {
+        cache_locked "$(basename "$VERITY_SHARED")-initramfs" build_verity_initramfs
+        echo "$VERITY_SHARED/initramfs.cpio.zst"
+}
+build_verity_initramfs() {
         local out=$VERITY_SHARED/initramfs.cpio.zst root m
         if [ ! -f "$out" ]; then
                 mkdir -p "$VERITY_SHARED"
@@ -113,13 +117,15 @@ verity_initramfs() {
                 zstd -q -f -10 "$out.cpio" -o "$out"
                 rm -rf "$root" "$out.cpio"
         fi
-        echo "$out"
 }
 
 # verity_base: builds once per run the root tree, the UKI bound to its root
 # hash and the disk image (keel as the loader), and sets
 # VERITY_ROOTHASH, VERITY_UKI, VERITY_DISK.
 verity_base() {
+        cache_locked "$(basename "$VERITY_SHARED")-base" build_verity_base
+}
+build_verity_base() {
         local initrd
         VERITY_UKI=$VERITY_SHARED/keel-verity.efi
         VERITY_DISK=$VERITY_SHARED/disk.img

@@ -88,7 +88,7 @@ aa64_setup() {
         SYSTEMD_STUB=${AA64_DIRS[2]}/usr/lib/systemd/boot/efi/linuxaa64.efi.stub
         AA64_TPM_TIS=$(aa64_tpm_tis "$AA64_KREL" "${AA64_VERSIONS[0]}") || return 1
 }
-aa64_setup || { echo "aavmf: the arm64 harness could not be set up" >&2; exit 1; }
+cache_locked aavmf-setup aa64_setup || { echo "aavmf: the arm64 harness could not be set up" >&2; exit 1; }
 INITRAMFS_BUSYBOX=$AA64_BUSYBOX
 
 kernel_image() {
@@ -148,11 +148,12 @@ initramfs_module_files() {
 }
 
 shared_initramfs() {
-        mkdir -p "$SHARED"
-        if [ ! -f "$SHARED/initramfs-aa64.cpio" ]; then
-                build_initramfs "$SHARED/initramfs-aa64.cpio"
-        fi
+        cache_locked shared-initramfs-aa64 build_shared_initramfs_aa64
         echo "$SHARED/initramfs-aa64.cpio"
+}
+build_shared_initramfs_aa64() {
+        mkdir -p "$SHARED"
+        [ -f "$SHARED/initramfs-aa64.cpio" ] || build_initramfs "$SHARED/initramfs-aa64.cpio"
 }
 
 # qemu_boot WORKDIR DISK [extra qemu args...]: lib.sh's qemu_boot for
@@ -273,6 +274,9 @@ PCR_CHECK="env PATH=$AA64_CACHE/bin:$PATH python3 $KEEL_SRC/ovmf-tests/pcr-check
 # the same pieces as keelaa64.efi (the Makefile's): gnu-efi:arm64 from the
 # build tree, keel's crt0 and linker script. Needs `make BUILD=... all` first.
 aa64_efi_helper() {
+        cache_locked aavmf-efi-helpers build_aa64_efi_helper "$1"
+}
+build_aa64_efi_helper() {
         local name=$1 out=$AA64_CACHE/efi-helpers inc=$BUILD/arm64/gnu-efi/usr/include/efi
         local lib=$BUILD/arm64/gnu-efi/usr/lib crt0=$BUILD/efi-obj-aarch64/efi/crt0-aarch64.o
         local src=$KEEL_SRC/ovmf-tests/efi-helpers/$name.c
@@ -304,6 +308,9 @@ SNAKEOIL_CERT=/usr/share/qemu-efi-aarch64/PkKek-1-snakeoil.pem
 # directory (hard links into the per-package caches), keyed by their
 # versions; prints it.
 aa64_sysroot() {
+        cache_locked aavmf-sysroot build_aa64_sysroot "$@"
+}
+build_aa64_sysroot() {
         local dirs=() p d key out
         aa64_debs $(printf '%s:arm64 ' "$@") || return 1
         dirs=("${AA64_DIRS[@]}")

@@ -136,21 +136,10 @@ realos_keys() {
         fi
 }
 
-# realos_free_port: a TCP port pair for a host swtpm (server, control).
-realos_free_port() {
-        python3 -c 'import socket
-for p in range(24000, 25000, 2):
-    try:
-        a = socket.socket(); a.bind(("127.0.0.1", p)); b = socket.socket(); b.bind(("127.0.0.1", p + 1))
-        a.close(); b.close(); print(p); break
-    except OSError:
-        pass'
-}
-
 # realos_var: the LUKS2 /var image and the swtpm state it is enrolled
 # against. Sets REALOS_VAR (directory with var.luks and tpm/).
 realos_var() {
-        local key out tmp port pid rc=0
+        local key out tmp rc=0
         realos_keys
         key=$( (echo "$REALOS_ROOT"; sha256sum "$REALOS_KEYS/pub.pem"; realos_hash_inputs "$REALOS_SRC/lib.sh") |
                 sha256sum | cut -c1-16)
@@ -180,18 +169,12 @@ realos_var() {
         # same owner seed gives the same primary key), policy = PCR 11
         # signed by our key only; --tpm2-pcrs= empty, or PCR 7 of this host
         # swtpm would be bound too.
-        port=$(realos_free_port)
-        swtpm socket --tpm2 --tpmstate dir="$out/tpm" --server type=tcp,port="$port" \
-                --ctrl type=tcp,port=$((port + 1)) --flags not-need-init,startup-clear \
-                --daemon --pid file="$out/tpm/pid" --log file="$out/tpm/swtpm-enroll.log"
-        pid=$(cat "$out/tpm/pid")
+        host_swtpm_start "$out/tpm"
         systemd-cryptenroll --unlock-key-file="$REALOS_KEYS/var-passphrase" \
-                --tpm2-device="swtpm:host=127.0.0.1,port=$port" --tpm2-pcrs= \
+                --tpm2-device="swtpm:host=127.0.0.1,port=$HOST_SWTPM_PORT" --tpm2-pcrs= \
                 --tpm2-public-key="$REALOS_KEYS/pub.pem" --tpm2-public-key-pcrs=11 \
                 "$tmp" >"$out/cryptenroll.log" 2>&1 || rc=$?
-        kill "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-        rm -f "$out/tpm/pid"
+        host_swtpm_stop "$out/tpm"
         if [ $rc != 0 ]; then
                 cat "$out/cryptenroll.log" >&2
                 realos_log "systemd-cryptenroll failed"
@@ -205,12 +188,15 @@ realos_var() {
 
 # realos_roothash: the root hash of the cached tree as keel image makes it.
 realos_roothash() {
+        cache_locked realos-roothash build_realos_roothash
+        cat "$REALOS_TREE.roothash-$(sha256sum "$KEEL" | cut -c1-16)"
+}
+build_realos_roothash() {
         local f=$REALOS_TREE.roothash-$(sha256sum "$KEEL" | cut -c1-16)
         if [ ! -f "$f" ]; then
                 "$KEEL" image --root "$REALOS_TREE" --roothash-only | sed -n 's/^Root hash:[[:space:]]*//p' >"$f.tmp"
                 mv "$f.tmp" "$f"
         fi
-        cat "$f"
 }
 
 # realos_uki OUT [IMAGE_VERSION [EXTRA_CMDLINE]]: a keel UKI of the cached
@@ -267,6 +253,9 @@ realos_disk() {
 # realos_base: root, /var and the base disk with one counted UKI
 # ($REALOS_UKI_NAME-1+3.efi). Sets REALOS_BASE (disk.img, the UKI, tpm/).
 realos_base() {
+        cache_locked realos build_realos_base
+}
+build_realos_base() {
         local key out
         [ -x "$KEEL" ] && [ -f "$KEEL_EFI" ] || { realos_log "build keel first ($KEEL, $KEEL_EFI)"; return 1; }
         realos_root

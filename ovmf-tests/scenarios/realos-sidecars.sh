@@ -65,11 +65,8 @@ sysext_digest=$(awk '$1 == 13 && /System extension initrd/ { print $NF }' "$WORK
 realos_scenario_tpm "$WORK"
 mkdir -p "$WORK/enc-tpm"
 cp "$WORK/tpm/tpm2-00.permall" "$WORK/enc-tpm/"
-port=$(realos_free_port)
-swtpm socket --tpm2 --tpmstate dir="$WORK/enc-tpm" --server type=tcp,port="$port" \
-        --ctrl type=tcp,port=$((port + 1)) --flags not-need-init,startup-clear \
-        --daemon --pid file="$WORK/enc-tpm/pid" --log file="$WORK/enc-tpm/log"
-TCTI="swtpm:host=127.0.0.1,port=$port"
+host_swtpm_start "$WORK/enc-tpm"
+TCTI="swtpm:host=127.0.0.1,port=$HOST_SWTPM_PORT"
 printf 'secret from beside the UKI\n' >"$WORK/secret"
 printf 'global secret\n' >"$WORK/global"
 rc=0
@@ -84,7 +81,7 @@ printf 'never shown\n' >"$WORK/wrong"
 tpm2_pcrextend -T "$TCTI" "13:sha256=$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" || rc=$?
 systemd-creds encrypt --with-key=tpm2 --tpm2-device="$TCTI" --tpm2-pcrs=13 \
         --name=keel-wrong.cred "$WORK/wrong" "$E/EFI/Linux/$NAME.efi.extra.d/keel-wrong.cred" || rc=$?
-kill "$(cat "$WORK/enc-tpm/pid")" 2>/dev/null || true
+host_swtpm_stop "$WORK/enc-tpm"
 [ $rc = 0 ] || { echo "  FAIL: sealing the credentials (tpm2_pcrextend, systemd-creds encrypt)"; exit 1; }
 cp "$KEEL_EFI" "$E/EFI/BOOT/BOOTX64.EFI"
 printf 'timeout 0\n' >"$E/loader/loader.conf"
