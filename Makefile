@@ -212,14 +212,12 @@ differential-tests: all
 ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)
 
+# Every test of every stage above, on after a failure; ends with
+# "N passed, N failed" (scripts/check).
 check: deps
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) $(UNIT_TESTS) $(FUZZERS)
-	$(MAKE) unit-tests
-	$(MAKE) fuzz-smoke
-	$(MAKE) cli-tests
-	$(MAKE) differential-tests
-	$(MAKE) ovmf-tests
+	scripts/check $(BUILD)
 
 demo: deps
 	$(MAKE) -j$(JOBS) all
