@@ -1,0 +1,49 @@
+# systemd of the newer Debian suites as peers (sourced after lib.sh):
+# systemd-boot/-stub 257 (trixie, Debian 13) and 262 (sid) EFI binaries,
+# and their host tools (bootctl, systemd-measure, ukify) in a small
+# mmdebstrap tree of the suite. Nothing is installed on the host: all of
+# it comes through scripts/debian-suite, cached under $BUILD/debian/ by
+# package versions.
+PEER_SUITES="trixie sid"
+DEBIAN_SUITE=$KEEL_SRC/scripts/debian-suite
+
+# peer_version SUITE: systemd's version in SUITE ("257.13-1~deb13u1").
+peer_version() {
+        "$DEBIAN_SUITE" "$BUILD" "$1" version systemd-boot-efi
+}
+
+# peer_efi SUITE ARCH FILE: a file of SUITE's systemd-boot-efi for ARCH
+# (amd64, arm64): systemd-bootx64.efi, linuxx64.efi.stub, addonx64.efi.stub,
+# systemd-bootaa64.efi, ...
+peer_efi() {
+        local dir
+        dir=$("$DEBIAN_SUITE" "$BUILD" "$1" unpack "systemd-boot-efi:$2") || return 1
+        [ -f "$dir/usr/lib/systemd/boot/efi/$3" ] || { echo "peers: $1 systemd-boot-efi has no $3" >&2; return 1; }
+        echo "$dir/usr/lib/systemd/boot/efi/$3"
+}
+
+# peer_tools SUITE: the tree with SUITE's bootctl, systemd-measure and
+# ukify (systemd-measure is in systemd-tpm from 258 on, in systemd before).
+peer_tools() {
+        local pkgs="systemd-boot-tools systemd-ukify systemd-boot-efi"
+        "$DEBIAN_SUITE" "$BUILD" "$1" version systemd-tpm >/dev/null 2>&1 && pkgs="$pkgs systemd-tpm"
+        "$DEBIAN_SUITE" "$BUILD" "$1" chroot tools $pkgs
+}
+
+# peer_run SUITE [--bind SRC:DEST]... -- CMD...: CMD in peer_tools SUITE.
+peer_run() {
+        local suite=$1 tree
+        shift
+        tree=$(peer_tools "$suite") || return 1
+        "$DEBIAN_SUITE" "$BUILD" "$suite" run "$tree" "$@"
+}
+
+# peer_bootctl SUITE ESP_DIR ARGS...: SUITE's bootctl on the ESP tree
+# ESP_DIR (a directory: SYSTEMD_RELAX_ESP_CHECKS lets bootctl take a path
+# that is not a vfat mount), with --esp-path and --no-pager.
+peer_bootctl() {
+        local suite=$1 esp=$2
+        shift 2
+        peer_run "$suite" --bind "$esp:/esp" -- env SYSTEMD_RELAX_ESP_CHECKS=1 \
+                bootctl --esp-path=/esp --no-pager "$@"
+}
