@@ -168,7 +168,7 @@ static void usage(FILE *f) {
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
                 "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
                 "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
-                "kernel and the initrds (concatenated, each padded to 4 bytes) are stored once as\n"
+                "kernel and the initrd (several: concatenated, each padded to 4 bytes) are stored once as\n"
                 "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
                 "(.tlinux/.tinitrd: SHA-256, size, path) instead of carrying them. The keel stub\n"
                 "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n"
@@ -453,16 +453,12 @@ static int load_thin_refs(const struct uki_build_request *req, struct build_inpu
                 return -1;
         if (!req->thin_initrd)
                 return 0;
-        /* The stub serves the content file as the initrd, as it is: the fat
-         * twin's .initrd is the initrds each padded to 4 bytes, so the
-         * content must already be that one padded file. */
+        /* The stub serves the content file as the initrd, as it is: the
+         * fat twin's .initrd (one initrd as it is, several joined as
+         * ukify joins them) is one file. */
         if (req->n_initrds != 1)
                 return log_error("uki build: a thin initrd needs exactly one initrd file (the concatenation), not %zu",
                                  req->n_initrds);
-        if (in->initrds[0].size % 4 != 0)
-                return log_error("uki build: thin initrd %s is %llu bytes, not a multiple of 4 (pad it as the "
-                                 "concatenation of initrds is padded)",
-                                 req->initrd_paths[0], (unsigned long long) in->initrds[0].size);
         return check_thin_content("initrd", req->initrd_paths[0], &in->initrds[0], req->thin_initrd, in->tinitrd,
                                   &in->tinitrd_size);
 }
@@ -559,11 +555,15 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                 case UKI_SECTION_INITRD:
                         if (req->thin_initrd)
                                 break;
-                        /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
+                        /* One initrd as it is, so that systemd-measure --initrd
+                         * of the same file predicts PCR 11; several concatenated,
+                         * each padded to 4 bytes, as ukify joins them (every
+                         * cpio archive must start 4-aligned). */
                         s = add_section(in, UKI_SECTION_INITRD);
                         for (size_t i = 0; i < req->n_initrds; i++) {
                                 add_file_piece(s, &in->initrds[i]);
-                                add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
+                                if (req->n_initrds > 1)
+                                        add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
                         }
                         break;
                 case UKI_SECTION_LINUX:
@@ -796,9 +796,8 @@ int uki_build(const struct uki_build_request *req) {
         return r;
 }
 
-/* --thin ROOT with several initrds (or one whose size is not a multiple of
- * 4): the content is their concatenation, each padded to 4 bytes, exactly
- * the fat UKI's .initrd. Written to a temporary that is unlinked at once;
+/* --thin ROOT with several initrds: the content is their concatenation,
+ * each padded to 4 bytes, exactly the fat UKI's .initrd. Written to a temporary that is unlinked at once;
  * ret_path names it through /proc/self/fd while fd stays open. */
 static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, char ret_path[64]) {
         static const uint8_t zeros[4];
@@ -1021,11 +1020,8 @@ int uki_build_main(int argc, char **argv) {
                     thin_content_store(thin_root, req.linux_path, &linux_ref) < 0)
                         goto out;
                 req.thin_linux = &linux_ref;
-                if (req.n_initrds == 1 && initrd_paths[0]) {
-                        struct stat st;
-                        if (stat(initrd_paths[0], &st) == 0 && st.st_size % 4 == 0)
-                                thin_initrd_path = initrd_paths[0];
-                }
+                if (req.n_initrds == 1 && initrd_paths[0])
+                        thin_initrd_path = initrd_paths[0];
                 if (req.n_initrds > 0 && !thin_initrd_path) {
                         if (concatenate_initrds(initrd_paths, req.n_initrds, &initrd_temp, initrd_temp_path) < 0)
                                 goto out;
