@@ -50,6 +50,7 @@ struct section_content {
         struct piece pieces[MAX_PIECES];
         size_t n_pieces;
         uint64_t size;
+        bool keep_empty; /* written even with no bytes (a thin UKI's .linux) */
 };
 
 /* One profile's own sections (text, NULL when the profile inherits the base's). */
@@ -567,8 +568,14 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         }
                         break;
                 case UKI_SECTION_LINUX:
+                        /* A thin UKI gets an empty .linux: the mark bootctl
+                         * (systemd 257+: pe_is_uki() wants .osrel and .linux)
+                         * lists it by; keel's readers take a .linux with no
+                         * bytes beside .tlinux as no .linux at all. */
                         if (!req->thin_linux)
                                 add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
+                        else
+                                add_section(in, UKI_SECTION_LINUX)->keep_empty = true;
                         break;
                 case UKI_SECTION_PCRPKEY:
                         add_piece(add_section(in, UKI_SECTION_PCRPKEY), in->pcr_signing.pcrpkey,
@@ -713,6 +720,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
                 snprintf(new_sections[i].name, sizeof(new_sections[i].name), "%s",
                          uki_section_name(in->sections[i].kind));
                 new_sections[i].size = in->sections[i].size;
+                new_sections[i].keep_empty = in->sections[i].keep_empty;
         }
         r = pe_append_plan(in->stub, in->stub_size, new_sections, in->n_sections, &plan);
         if (r != KEEL_OK)
@@ -728,7 +736,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
         r = write_padded(&f, &c, plan.prefix, plan.prefix_size);
         for (size_t i = 0, k = 0; r == 0 && i < in->n_sections; i++) {
                 const struct section_content *s = &in->sections[i];
-                if (s->size == 0)
+                if (s->size == 0 && !s->keep_empty)
                         continue;
                 for (size_t p = 0; r == 0 && p < s->n_pieces; p++) {
                         const struct piece *piece = &s->pieces[p];
