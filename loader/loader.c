@@ -14,6 +14,7 @@
 #include "../common/glob.h"
 #include "../efi/arch.h"
 #include "../efi/file.h"
+#include "../efi/smbios.h"
 #include "../efi/time.h"
 
 #define LOADER_CONF_PATH L"\\loader\\loader.conf"
@@ -22,7 +23,8 @@
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
          LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_RANDOM_SEED |             \
-         LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL | LOADER_FEATURE_MULTI_PROFILE_UKI)
+         LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL | LOADER_FEATURE_MULTI_PROFILE_UKI |       \
+         LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS | LOADER_FEATURE_MEASURE_SMBIOS)
 
 struct loader {
         EFI_HANDLE image;
@@ -248,6 +250,9 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
         struct menu_result result;
         EFI_STATUS err;
 
+        /* First, as systemd-boot: PCR 1 gets the SMBIOS structures before
+         * anything of the ESP is read. */
+        smbios_measure();
         L.esp.device = self->loaded_image->DeviceHandle;
         err = file_open_volume(L.esp.device, &L.esp.root);
         if (err != EFI_SUCCESS) {

@@ -2,6 +2,7 @@
 #include "stub.h"
 #include "../efi/initrd.h"
 #include "../efi/devicetree.h"
+#include "../efi/smbios.h"
 #include "addons.h"
 #include "extra.h"
 #include "linux.h"
@@ -17,17 +18,36 @@
 /* Bits of StubFeatures (systemd's numbering) that keel really implements;
  * each part of the stub names its own (STUB_*_FEATURES in its header).
  * THREE_PCRS: the image goes to PCR 11, what comes from outside it to PCR
- * 12, system extensions to PCR 13. */
+ * 12, system extensions to PCR 13. REPORT_STUB_PARTITION: StubDevicePartUUID
+ * and StubImageIdentifier (systemd 258). */
 #define STUB_FEATURE_REPORT_BOOT_PARTITION (UINT64_C(1) << 0)
 #define STUB_FEATURE_THREE_PCRS (UINT64_C(1) << 3)
+#define STUB_FEATURE_REPORT_STUB_PARTITION (UINT64_C(1) << 10)
+#define STUB_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 12)
 #define KEEL_STUB_FEATURES                                                                                   \
-        (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES | \
-         STUB_PROFILE_FEATURES)
+        (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_FEATURE_REPORT_STUB_PARTITION |     \
+         STUB_FEATURE_MEASURE_SMBIOS | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES | STUB_PROFILE_FEATURES)
+
+/* Where this UKI itself was started from: always set by the stub (the
+ * Loader* ones keep what a loader set), so that the OS can tell the UKI's
+ * partition and path from the loader's. */
+static void export_stub_location(EFI_LOADED_IMAGE *image) {
+        char uuid[37];
+        CHAR16 *path;
+
+        if (devpath_partition_uuid(image->DeviceHandle, uuid) == EFI_SUCCESS)
+                efivar_set_str(&loader_vendor_guid, L"StubDevicePartUUID", uuid, EFI_VARIABLE_VOLATILE_ACCESS);
+        path = devpath_file_path_text(image->FilePath);
+        if (path)
+                efivar_set_str16(&loader_vendor_guid, L"StubImageIdentifier", path, EFI_VARIABLE_VOLATILE_ACCESS);
+        efi_free(path);
+}
 
 static void export_stub_variables(const struct self_image *self) {
         efivar_set_str(&loader_vendor_guid, L"StubInfo", KEEL_VERSION_STRING, EFI_VARIABLE_VOLATILE_ACCESS);
         efivar_set_u64(&loader_vendor_guid, L"StubFeatures", KEEL_STUB_FEATURES, EFI_VARIABLE_VOLATILE_ACCESS);
         export_common_loader_variables(self->loaded_image);
+        export_stub_location(self->loaded_image);
         stub_profile_export(self);
 }
 
@@ -262,6 +282,9 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         err = stub_cmdline_append_extras(&addons, &cmdline, &measured);
         if (err != EFI_SUCCESS)
                 goto out;
+        /* PCR 1, where systemd-stub 262 puts it: after the command lines.
+         * Nothing when a loader (keel's, systemd-boot 261+) did it. */
+        smbios_measure();
         if (dtb) {
                 err = devicetree_install(&dt, dtb, dtb_size);
                 if (err != EFI_SUCCESS)
