@@ -9,11 +9,12 @@
 #include "discover.h"
 #include "enroll.h"
 #include "menu.h"
-#include "random-seed.h"
-#include "xbootldr.h"
+#include "../efi/random-seed.h"
 #include "../common/glob.h"
+#include "../common/gpt.h"
 #include "../efi/arch.h"
 #include "../efi/file.h"
+#include "../efi/partition.h"
 #include "../efi/smbios.h"
 #include "../efi/time.h"
 
@@ -169,7 +170,8 @@ static bool discover(struct loader *L) {
         /* The menu is for this machine: Type #1 entries naming another architecture are hidden. */
         entry_list_set_architecture(&L->entries, arch_bls_architecture, arch_pe_machine);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
-        L->has_xbootldr = xbootldr_open(L->esp.device, &L->xbootldr) == EFI_SUCCESS;
+        L->has_xbootldr = partition_open_by_type(L->esp.device, gpt_type_xbootldr, "XBOOTLDR", &L->xbootldr) ==
+                          EFI_SUCCESS;
         if (L->has_xbootldr)
                 discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&L->entries);
@@ -214,7 +216,7 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
          * kernel), with the seed file on the loader's own ESP, refreshed on
          * disk before anything of the entry runs. */
         if (e->type == ENTRY_TYPE2 || (e->type == ENTRY_TYPE1 && e->linux_path))
-                (void) random_seed_process(L->esp.root);
+                (void) random_seed_process(L->esp.root, false);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
         return boot_entry_start(L->image, part, e, &o);
 }

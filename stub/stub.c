@@ -4,15 +4,19 @@
 #include "../efi/devicetree.h"
 #include "../efi/smbios.h"
 #include "addons.h"
+#include "boot-secret.h"
+#include "console.h"
 #include "extra.h"
 #include "linux.h"
 #include "measure.h"
 #include "profile.h"
+#include "seed.h"
 #include "sidecar.h"
 #include "thin.h"
 #include "../common/cmdline.h"
 #include "../common/error.h"
 #include "../common/fdt.h"
+#include "../common/random-seed.h"
 #include "../common/utf.h"
 
 /* Bits of StubFeatures (systemd's numbering) that keel really implements;
@@ -26,7 +30,8 @@
 #define STUB_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 12)
 #define KEEL_STUB_FEATURES                                                                                   \
         (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_FEATURE_REPORT_STUB_PARTITION |     \
-         STUB_FEATURE_MEASURE_SMBIOS | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES | STUB_PROFILE_FEATURES)
+         STUB_FEATURE_MEASURE_SMBIOS | STUB_FEATURE_RANDOM_SEED | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES |  \
+         STUB_PROFILE_FEATURES)
 
 /* Where this UKI itself was started from: always set by the stub (the
  * Loader* ones keep what a loader set), so that the OS can tell the UKI's
@@ -222,6 +227,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         struct stub_thin thin = {};
         struct measure_thin_content thin_content;
         struct devicetree_state dt = {};
+        uint8_t boot_secret[BOOT_SECRET_SIZE] = {};
         const void *dtb;
         size_t dtb_size, dtb_total;
         EFI_STATUS err;
@@ -275,11 +281,17 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
          * the files beside the UKI, the addons' microcode and initrds. */
         stub_profile_measure(self, &measured);
         stub_measure_sections(self, &thin_content, &measured);
+        /* The kernel's random seed when no loader passed one, then the boot
+         * secret made from it (systemd-stub 262's order). */
+        stub_random_seed(self);
+        stub_boot_secret(self, boot_secret);
         /* The final string, whatever build_cmdline() made of the loader's options. */
         if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
                 stub_measure_cmdline(cmdline, &measured);
         stub_addons_load(image, self, &addons);
         err = stub_cmdline_append_extras(&addons, &cmdline, &measured);
+        if (err == EFI_SUCCESS)
+                err = stub_cmdline_append_console(&cmdline);
         if (err != EFI_SUCCESS)
                 goto out;
         /* PCR 1, where systemd-stub 262 puts it: after the command lines.
@@ -292,7 +304,9 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         }
         stub_addons_install_devicetrees(&addons, &dt, &measured);
         stub_sidecars_pack(self, &sidecars, &measured);
-        err = stub_extra_files_pack(self, &extra);
+        err = stub_extra_files_pack(self, boot_secret, &extra);
+        /* From here on only in its archive, which the kernel copies. */
+        random_seed_erase(boot_secret, sizeof(boot_secret));
         if (err != EFI_SUCCESS)
                 goto out;
         err = register_initrd(self, initrd_data, initrd_size, &addons, &sidecars, &extra, &measured, &initrd);
@@ -304,6 +318,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         efi_print("keel: could not boot the embedded kernel: %s\n", efi_status_text(err));
 
 out:
+        random_seed_erase(boot_secret, sizeof(boot_secret));
         devicetree_restore(&dt);
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);
