@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "partition.h"
+#include "file.h"
 #include "../common/blockio.h"
 #include "../common/error.h"
 #include "../common/gpt.h"
-#include "../efi/file.h"
 
 #define DP_TYPE_MEDIA 0x04
 #define DP_SUBTYPE_HARDDRIVE 0x01

@@ -13,7 +13,7 @@
 static const struct {
         enum uki_section section;
         const char *file_name;
-} extra_files[STUB_EXTRA_FILES_MAX] = {
+} extra_files[] = {
         { UKI_SECTION_PCRSIG, "tpm2-pcr-signature.json" },
         { UKI_SECTION_PCRPKEY, "tpm2-pcr-public-key.pem" },
         /* systemd 257: the booted profile's .osrel (of every UKI) and .profile
@@ -21,6 +21,9 @@ static const struct {
         { UKI_SECTION_OSREL, "os-release" },
         { UKI_SECTION_PROFILE, "profile" },
 };
+
+/* The sections' archives and the boot secret's. */
+_Static_assert(ARRAY_SIZE(extra_files) + 1 <= STUB_EXTRA_FILES_MAX, "STUB_EXTRA_FILES_MAX too small");
 
 /* One archive: counted first, then written into a buffer of exactly that size. */
 static EFI_STATUS pack_one(const void *data, size_t size, const char *file_name, uint32_t mode,
