@@ -25,9 +25,7 @@ peer_efi() {
 # peer_tools SUITE: the tree with SUITE's bootctl, systemd-measure and
 # ukify (systemd-measure is in systemd-tpm from 258 on, in systemd before).
 peer_tools() {
-        local pkgs="systemd-boot-tools systemd-ukify systemd-boot-efi"
-        "$DEBIAN_SUITE" "$BUILD" "$1" version systemd-tpm >/dev/null 2>&1 && pkgs="$pkgs systemd-tpm"
-        "$DEBIAN_SUITE" "$BUILD" "$1" chroot tools $pkgs
+        "$DEBIAN_SUITE" "$BUILD" "$1" tools
 }
 
 # peer_prepare SUITE...: looks each SUITE's tools tree up once (in this
