@@ -45,7 +45,7 @@ EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror \
                -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections \
                -mgeneral-regs-only
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --gc-sections
-EFI_SECTIONS := .text .reloc .data .sbat .dynamic .rela
+EFI_SECTIONS := .text .reloc .data .sbat .sdmagic .dynamic .rela
 # Everything but the other architectures' efi/arch-*.c.
 EFI_SRC     := $(filter-out efi/arch-%.c,$(wildcard efi/*.c stub/*.c loader/*.c)) $(COMMON_SRC)
 EFI_HDR     := $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR)

@@ -28,11 +28,22 @@ peer_tools() {
         "$DEBIAN_SUITE" "$BUILD" "$1" tools
 }
 
-# peer_run SUITE [--bind SRC:DEST]... -- CMD...: CMD in peer_tools SUITE.
+# peer_prepare SUITE...: looks each SUITE's tools tree up once (in this
+# shell, not a subshell), so that the peer_run calls after it skip the
+# package-version look-ups (seconds each).
+declare -A PEER_TREES=()
+peer_prepare() {
+        local suite
+        for suite in "$@"; do
+                PEER_TREES[$suite]=$(peer_tools "$suite") || return 1
+        done
+}
+
+# peer_run SUITE [--bind SRC:DEST]... [--efivars SRC] -- CMD...: CMD in peer_tools SUITE.
 peer_run() {
-        local suite=$1 tree
+        local suite=$1 tree=${PEER_TREES[$1]:-}
         shift
-        tree=$(peer_tools "$suite") || return 1
+        [ -n "$tree" ] || tree=$(peer_tools "$suite") || return 1
         "$DEBIAN_SUITE" "$BUILD" "$suite" run "$tree" "$@"
 }
 
@@ -44,4 +55,48 @@ peer_bootctl() {
         shift 2
         peer_run "$suite" --bind "$esp:/esp" -- env SYSTEMD_RELAX_ESP_CHECKS=1 \
                 bootctl --esp-path=/esp --no-pager "$@"
+}
+
+# peer_uki SUITE OUT KERNEL INITRD CMDLINE OSREL_FILE: a UKI on SUITE's
+# systemd-stub, built by SUITE's ukify (the sections keel's would have:
+# .linux, .osrel, .cmdline, .initrd, .uname, .sbat).
+peer_uki() {
+        local suite=$1 out=$2 dir
+        dir=$(mktemp -d "$(dirname "$out")/peer-uki.XXXXXX")
+        cp "$3" "$dir/linux"
+        cp "$4" "$dir/initrd"
+        cp "$6" "$dir/osrel"
+        peer_run "$suite" --bind "$dir:/w" -- ukify build --linux /w/linux --initrd /w/initrd --cmdline "$5" \
+                --os-release @/w/osrel --uname "$(kernel_release)" --output /w/uki.efi >/dev/null &&
+                mv "$dir/uki.efi" "$out"
+        local rc=$?
+        rm -rf "$dir"
+        return $rc
+}
+
+# peer_bootctl_status SUITE WORKDIR ESP_DIR: SUITE's `bootctl status` on the
+# EFI variables a booted guest reported (WORKDIR/report.log, "EFIVAR
+# NAME=value": text, or hex for *Features) and the ESP tree ESP_DIR, as
+# bootctl shows them in that guest.
+peer_bootctl_status() {
+        local suite=$1 w=$2 esp=$3 vars
+        vars=$(mktemp -d "$w/efivars.XXXXXX")
+        python3 - "$w/report.log" "$vars" <<'PY' || return 1
+import re, sys
+guid = "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+text = open(sys.argv[1], "rb").read().decode("latin-1").replace("\r", "")
+for name, value in re.findall(r"^EFIVAR (\w+)=(.*)$", text, re.M):
+    if name.endswith("Features"):
+        data = bytes.fromhex(value)
+    elif name == "LoaderEntries":
+        data = b"".join((e + "\0").encode("utf-16-le") for e in value.split(" "))
+    else:
+        data = (value + "\0").encode("utf-16-le")
+    # Attributes: boot-service and runtime access, as the Boot Loader Interface sets them.
+    open("%s/%s-%s" % (sys.argv[2], name, guid), "wb").write(b"\x06\0\0\0" + data)
+PY
+        # C.UTF-8: bootctl's marks and tree glyphs (✓ ✗ └─), whatever the caller's locale.
+        peer_run "$suite" --efivars "$vars" --bind "$esp:/esp" -- env SYSTEMD_RELAX_ESP_CHECKS=1 LANG=C.UTF-8 \
+                LC_ALL=C.UTF-8 bootctl --esp-path=/esp --no-pager status 2>&1
+        rm -rf "$vars"
 }
