@@ -28,23 +28,44 @@ peer_tools() {
         "$DEBIAN_SUITE" "$BUILD" "$1" tools
 }
 
-# peer_prepare SUITE...: looks each SUITE's tools tree up once (in this
-# shell, not a subshell), so that the peer_run calls after it skip the
-# package-version look-ups (seconds each).
-declare -A PEER_TREES=()
+# peer_tree SUITE KIND: looks up SUITE's tree KIND (tools, tpm: see
+# scripts/debian-suite) once per shell, into PEER_TREE[SUITE:KIND]
+# (asking apt for the versions takes seconds).
+declare -gA PEER_TREE=()
+peer_tree() {
+        local tree
+        [ -z "${PEER_TREE[$1:$2]:-}" ] || return 0
+        tree=$("$DEBIAN_SUITE" "$BUILD" "$1" "$2") || return 1
+        PEER_TREE[$1:$2]=$tree
+}
+
+# peer_prepare SUITE...: looks each SUITE's tools tree up now, in this shell
+# (not in a subshell that would forget it), so that the peer_run calls after
+# it skip the look-ups.
 peer_prepare() {
         local suite
         for suite in "$@"; do
-                PEER_TREES[$suite]=$(peer_tools "$suite") || return 1
+                peer_tree "$suite" tools || return 1
         done
 }
 
 # peer_run SUITE [--bind SRC:DEST]... [--efivars SRC] -- CMD...: CMD in peer_tools SUITE.
 peer_run() {
-        local suite=$1 tree=${PEER_TREES[$1]:-}
+        local suite=$1
         shift
-        [ -n "$tree" ] || tree=$(peer_tools "$suite") || return 1
-        "$DEBIAN_SUITE" "$BUILD" "$suite" run "$tree" "$@"
+        peer_tree "$suite" tools || return 1
+        "$DEBIAN_SUITE" "$BUILD" "$suite" run "${PEER_TREE[$suite:tools]}" "$@"
+}
+
+# peer_tpm_run SUITE [--bind SRC:DEST]... -- CMD...: CMD in SUITE's TPM
+# userspace (systemd-measure, systemd-creds, systemd-cryptenroll,
+# cryptsetup; tpm2-tss with the swtpm TCTI: --tpm2-device=swtpm:host=127.0.0.1,port=N,
+# as the tree does not resolve "localhost").
+peer_tpm_run() {
+        local suite=$1
+        shift
+        peer_tree "$suite" tpm || return 1
+        "$DEBIAN_SUITE" "$BUILD" "$suite" run "${PEER_TREE[$suite:tpm]}" "$@"
 }
 
 # peer_bootctl SUITE ESP_DIR ARGS...: SUITE's bootctl on the ESP tree
