@@ -24,18 +24,26 @@ peer_efi() {
 
 # peer_tools SUITE: the tree with SUITE's bootctl, systemd-measure and
 # ukify (systemd-measure is in systemd-tpm from 258 on, in systemd before).
+# peer_tools_ready SUITE finds (or builds) it once per shell, in
+# PEER_TREE[SUITE]: every look-up takes the suite's lock, which other
+# scenarios may hold.
+declare -A PEER_TREE=()
 peer_tools() {
+        peer_tools_ready "$1" && echo "${PEER_TREE[$1]}"
+}
+peer_tools_ready() {
         local pkgs="systemd-boot-tools systemd-ukify systemd-boot-efi"
+        [ -z "${PEER_TREE[$1]:-}" ] || return 0
         "$DEBIAN_SUITE" "$BUILD" "$1" version systemd-tpm >/dev/null 2>&1 && pkgs="$pkgs systemd-tpm"
-        "$DEBIAN_SUITE" "$BUILD" "$1" chroot tools $pkgs
+        PEER_TREE[$1]=$("$DEBIAN_SUITE" "$BUILD" "$1" chroot tools $pkgs)
 }
 
 # peer_run SUITE [--bind SRC:DEST]... -- CMD...: CMD in peer_tools SUITE.
 peer_run() {
-        local suite=$1 tree
+        local suite=$1
         shift
-        tree=$(peer_tools "$suite") || return 1
-        "$DEBIAN_SUITE" "$BUILD" "$suite" run "$tree" "$@"
+        peer_tools_ready "$suite" || return 1
+        "$DEBIAN_SUITE" "$BUILD" "$suite" run "${PEER_TREE[$suite]}" "$@"
 }
 
 # peer_bootctl SUITE ESP_DIR ARGS...: SUITE's bootctl on the ESP tree
@@ -46,4 +54,58 @@ peer_bootctl() {
         shift 2
         peer_run "$suite" --bind "$esp:/esp" -- env SYSTEMD_RELAX_ESP_CHECKS=1 \
                 bootctl --esp-path=/esp --no-pager "$@"
+}
+
+# The versions the peer scenarios' expectations were written against. When
+# the archive serves another one, peer_announce says so and the scenarios
+# use what it serves.
+PEER_PINNED_trixie=257.13-1~deb13u1
+PEER_PINNED_sid=262.1-1
+
+# peer_announce SUITE: one line naming SUITE's systemd version, and whether
+# it is the pinned one.
+peer_announce() {
+        local v pinned_var=PEER_PINNED_$1
+        v=$(peer_version "$1") || return 1
+        if [ "$v" = "${!pinned_var:-}" ]; then
+                echo "peers: $1 systemd $v (pinned)"
+        else
+                echo "peers: $1 serves systemd $v, not the pinned ${!pinned_var:-(none)}: using $v"
+        fi
+}
+
+# peer_major SUITE: systemd's major version in SUITE ("262").
+peer_major() {
+        peer_version "$1" | sed 's/^[0-9]*://; s/[^0-9].*//'
+}
+
+# peer_in SUITE DIR CMD...: CMD in SUITE's tools tree with DIR bound at
+# /peer as the working directory (paths in CMD relative to DIR).
+peer_in() {
+        local suite=$1 dir=$2
+        shift 2
+        peer_run "$suite" --bind "$dir:/peer" -- /bin/sh -c 'cd /peer && exec "$@"' sh "$@"
+}
+
+# peer_guest_files SUITE ROOT PROGRAM...: build_initramfs extras
+# ("SRC:DEST", one per line) that put PROGRAM (a path in SUITE's tools
+# tree), the libraries it loads and SUITE's os-release below ROOT in the
+# initramfs, so the guest runs SUITE's own program with `chroot ROOT`.
+peer_guest_files() {
+        local suite=$1 root=$2 tree
+        shift 2
+        peer_tools_ready "$suite" || return 1
+        tree=${PEER_TREE[$suite]}
+        # ldd and readlink run in the tree: its symlinks are absolute.
+        peer_run "$suite" -- /bin/sh -c 'for f in "$@" /usr/lib/os-release $(ldd "$@" | grep -o "/[^ ]*" | sort -u); do
+                        echo "$(readlink -f "$f") $f"; done' sh "$@" |
+                while read -r real f; do echo "$tree$real:$root$f"; done
+}
+
+# esp_unpack IMG DIR: the ESP of IMG (an esp_image_create disk) as a
+# directory tree, for bootctl and keel entries.
+esp_unpack() {
+        rm -rf "$2"
+        mkdir -p "$2"
+        mcopy -s -n -i "$1@@1M" "::/*" "$2/"
 }
