@@ -23,7 +23,7 @@
 #   peers-compare.py compare BOOT KEEL_WORK SD_WORK   (each WORK has report.log,
 #                    eventlog.bin, esp-after/ and optionally expect.txt)
 #   peers-compare.py facts WORK                        (prints the facts)
-#   peers-compare.py entries LABEL KEEL_ENTRIES.json VERSION=BOOTCTL_LIST.json...
+#   peers-compare.py entries LABEL KEEL_ENTRIES.json ESP VERSION=BOOTCTL_LIST.json...
 #                    (keel entries --json against bootctl --json=short list)
 #   peers-compare.py readme README.md                  (every deliberate
 #                    difference has its row in the README's table)
@@ -306,6 +306,7 @@ ANY = r"."
 D1 = "sidecars of a counted UKI"
 D2 = "profile entries"
 D12 = "sidecars of a counted UKI, profile entries"
+D3 = "bootctl lists thin UKIs"
 D4 = ".initrd measured as given"
 DIFFERENCES = [
     # What keel is.
@@ -340,18 +341,25 @@ DIFFERENCES = [
     # Found by this comparison, not in issue 21's list (reported; asserted as they are).
     Diff("loader.conf measured into PCR 5", "open", r"^event 5 EV_EVENT_TAG tag f5bc582a 'loader\.conf'$", "match",
          keel=None, sd=ANY),
-    Diff("firmware keyboard layout", "open", r"^bootctl-status Current Boot Loader/(Keyboard Layout|"
-         r"Features/Loader reports firmware keyboard layout)$", "match", keel="^no$|^$", sd=ANY),
+    Diff("firmware keyboard layout", "open",
+         r"^bootctl-status Current Boot Loader/Features/Loader reports firmware keyboard layout$", "match",
+         keel="^no$", sd="^yes$"),
+    Diff("firmware keyboard layout", "open", r"^bootctl-status Current Boot Loader/Keyboard Layout$", "match",
+         keel=None, sd=ANY),
+    Diff("StubPcrInitRDSysExts/ConfExts for global extensions only", "open",
+         r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old"}),
     Diff("Type #1 initrd padded", "open", r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$", "expect",
          boots={"type1"}),
     # Issue 21's defects: the checks as they hold once fixed.
+    Diff(D3, "defect 3", r"^bootctl-(list|status) stderr Parsed PE file .* is not a UKI\.$|^bootctl-list os-old\.efi",
+         "equal"),
     Diff(D2, "defect 2", r"^efivar (LoaderEntries|LoaderEntrySelected)$|^bootctl-list |"
          r"^bootctl-status Current Boot Loader/(Current Entry|Features/Support Type #1 uki field)$", "equal"),
     Diff(D2, "defect 2", r"^event 12 EV_IPL '@\d+'$", "equal"),
     Diff(D12, "defects 1, 2", r"^(cmdline|efivar StubProfile|extra /\.extra/.*|pcr \w+ +(9|12|13)|event (9|11|12|13) .*)$",
          "equal", boots={"uki"}),
     Diff(D4, "defect 4", r"^(event (9|11) .*|pcr \w+ +9)$", "equal", boots={"old"}),
-    Diff("bootctl lists thin UKIs", "defect 3", r"^bootctl-(list|status) .*", "equal", boots={"old"}),
+    Diff(D3, "defect 3", r"^bootctl-status Default Boot Loader Entry/", "equal", boots={"old"}),
     # Issue 21's missing features: the checks as they hold once keel has them.
     Diff("SMBIOS measured into PCR 1", "feature", r"^event 1 EV_EVENT_TAG tag \w+ 'smbios:|^pcr \w+ +1$|"
          r"^efivar LoaderPcrSMBIOS$|^bootctl-status Current (Boot Loader|Stub)/Features/(Loader|Stub) measures SMBIOS",
@@ -434,57 +442,98 @@ def is_thin(path):
         return False
 
 
-def entries(label, keel_json, peers):
+def entry_keys(listing, keel):
+    """Each entry as (KEY, ID): KEY pairs keel's entries with bootctl's (a
+    UKI's file name and profile number, a Type #1 entry's ID), whatever
+    either calls it."""
+    out, seen = [], {}
+    for e in listing:
+        if keel and e["type"] == "auto":
+            continue
+        path = e.get("path") or ""
+        if (keel and e["type"] == "type2") or (not keel and e.get("type") == "type2"):
+            name = os.path.basename(path)
+            # bootctl 257's JSON has no profile number: a UKI's profiles come in order.
+            profile = e.get("profile", seen.get(name, 0))
+            seen[name] = profile + 1
+            out.append((("type2", name, profile), e["id"], e))
+        else:
+            out.append((("type1", e["id"]), e["id"], e))
+    return out
+
+
+def uses_uki_key(path):
+    try:
+        return any(line.split()[:1] == ["uki"] for line in open(path))
+    except OSError:
+        return False
+
+
+def entries(label, keel_json, esp, peers):
     """`keel entries` against bootctl VERSION's list on the same ESP: the
-    same entries in the same order with the same default, except where the
-    difference is named."""
-    keel = [e for e in json.load(open(keel_json)) if e["type"] != "auto"]
-    keel_ids = [e["id"] for e in keel]
-    keel_default = next((e["id"] for e in keel if e["is_default"]), None)
+    same entries in the same order with the same default. Named: a profile's
+    ID (defect 2; bootctl calls profile 0 "X.efi@ID" where systemd-boot's
+    LoaderEntries, which keel follows, says "X.efi"), thin UKIs bootctl
+    does not list (defect 3), Type #1 `uki` entries (259: keel lacks them,
+    defect 2; 257 lists them as entries without a kernel, which keel hides)."""
+    keel = entry_keys(json.load(open(keel_json)), True)
     failures = 0
     for spec in peers:
         version, path = spec.split("=", 1)
         try:
-            listed = json.load(open(path))
+            theirs = entry_keys(json.load(open(path)), False)
         except (OSError, ValueError):
             print("  FAIL: %s: bootctl %s list gave no JSON (%s)" % (label, version, path))
             failures += 1
             continue
-        ids, default, notes = [], None, []
-        for e in listed:
-            ident = e["id"]
-            # bootctl names profile 0 "X.efi@ID"; systemd-boot's LoaderEntries (and keel) "X.efi".
-            if e.get("profile") == 0 and "@" in ident and e.get("type") == "type2":
-                notes.append(ident)
-                ident = ident.split("@", 1)[0]
-            ids.append(ident)
-            if e.get("isDefault"):
-                default = ident
-        if notes:
-            print("  ok: %s: bootctl %s names profile 0 %s; systemd-boot 262 (LoaderEntries) and keel name it "
-                  "without '@' (deliberate: keel follows the loader)" % (label, version, ", ".join(notes)))
-        missing_thin = [e["id"] for e in keel if e["id"] not in ids and is_thin(e.get("path"))]
-        problems = []
-        for i in keel_ids:
-            if i not in ids:
-                problems.append(("issue 21 defect 3 'bootctl lists thin UKIs'" if i in missing_thin else
-                                 "unknown difference", "keel lists %s, bootctl %s does not" % (i, version)))
-        for i in ids:
-            if i not in keel_ids:
-                what = "issue 21 defect 2 'profile entries'" if "@" in i or i.endswith(".conf") else "unknown difference"
-                problems.append((what, "bootctl %s lists %s, keel does not" % (version, i)))
-        common_k = [i for i in keel_ids if i in ids]
-        common_b = [i for i in ids if i in keel_ids]
-        if common_k != common_b:
-            problems.append(("unknown difference", "order: keel %s, bootctl %s %s" % (common_k, version, common_b)))
-        if keel_default != default:
-            what = "issue 21 defect 2 'profile entries'" if default and "@" in default else "unknown difference"
-            problems.append((what, "default: keel %s, bootctl %s %s" % (keel_default, version, default)))
+        problems, notes = [], []
+        kmap, tmap = {k: (i, e) for k, i, e in keel}, {k: (i, e) for k, i, e in theirs}
+        for k, i, e in keel:
+            if k in tmap:
+                continue
+            if k[0] == "type2" and is_thin(os.path.join(esp, "EFI/Linux", k[1])):
+                problems.append(("issue 21 defect 3 '%s'" % D3, "keel lists the thin UKI %s, bootctl %s does not" % (i, version)))
+            else:
+                problems.append(("unknown difference", "keel lists %s, bootctl %s does not" % (i, version)))
+        for k, i, e in theirs:
+            if k in kmap:
+                continue
+            if k[0] == "type1" and uses_uki_key(os.path.join(esp, "loader/entries", k[1])):
+                if version == "257":
+                    notes.append("bootctl 257 lists %s, whose `uki` key it does not know (259), as an entry without "
+                                 "a kernel; keel hides such entries" % i)
+                else:
+                    problems.append(("issue 21 defect 2 '%s'" % D2, "bootctl %s lists the Type #1 uki entry %s, keel does not"
+                                     % (version, i)))
+            else:
+                problems.append(("unknown difference", "bootctl %s lists %s, keel does not" % (version, i)))
+        for k, i, e in keel:
+            if k not in tmap or tmap[k][0] == i:
+                continue
+            if k[0] == "type2" and k[2] == 0 and tmap[k][0].split("@", 1)[0] == i:
+                notes.append("bootctl %s calls profile 0 %s; systemd-boot 262's LoaderEntries and keel call it %s" %
+                             (version, tmap[k][0], i))
+            else:
+                what = "issue 21 defect 2 '%s'" % D2 if k[0] == "type2" else "unknown difference"
+                problems.append((what, "%s: keel calls it %s, bootctl %s %s" % (k[1], i, version, tmap[k][0])))
+        order_k = [k for k, _, _ in keel if k in tmap]
+        order_t = [k for k, _, _ in theirs if k in kmap]
+        if order_k != order_t:
+            problems.append(("unknown difference", "order: keel %s, bootctl %s %s" % (
+                [kmap[k][0] for k in order_k], version, [tmap[k][0] for k in order_t])))
+        kd = next((k for k, _, e in keel if e.get("is_default")), None)
+        td = next((k for k, _, e in theirs if e.get("isDefault")), None)
+        if kd != td:
+            problems.append(("unknown difference", "default: keel %s, bootctl %s %s" % (
+                kmap[kd][0] if kd else None, version, tmap[td][0] if td else None)))
         for what, p in problems:
             print("  FAIL: %s: %s: %s" % (label, what, p))
         failures += len(problems)
+        for n in notes:
+            print("  ok: %s: named difference: %s" % (label, n))
         if not problems:
-            print("  ok: %s: keel entries = bootctl %s list (%d entries, default %s)" % (label, version, len(ids), default))
+            print("  ok: %s: keel entries = bootctl %s list: %d entries in the same order, default %s" % (
+                label, version, len(order_k), kmap[kd][0] if kd else None))
     return failures
 
 
@@ -513,7 +562,7 @@ def main():
         sys.stdout.buffer.write(section(sys.argv[2], sys.argv[3], int(sys.argv[4])))
         return 0
     if cmd == "entries":
-        return 1 if entries(sys.argv[2], sys.argv[3], sys.argv[4:]) else 0
+        return 1 if entries(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]) else 0
     if cmd == "readme":
         return 1 if readme(sys.argv[2]) else 0
     sys.exit("unknown command " + cmd)

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Differential test: `keel entries` (the loader's own common/ code) vs
 `bootctl --esp-path=DIR list` (systemd 252) on many generated ESP trees:
-the same entries, in the same order, with the same default.
+the same entries, in the same order, with the same default. With --peers
+BUILD, the same trees also against bootctl 262 (Debian sid) and 257
+(Debian 13), from ovmf-tests/peers-lib.sh's trees of those suites.
 
 keel deliberately differs in one case (documented): when bootctl's default
 is an entry with no tries left while a good entry exists, keel picks the
 first good entry matching the same rule instead. The expectation for that
 case is derived from bootctl's own listing.
 
-Needs root (mounts a tmpfs: bootctl insists on a mount point)."""
+Usage: entries.py KEEL STUB [TREES [SEED]] [--peers BUILD]
+Needs root (mounts a tmpfs: bootctl 252 insists on a mount point)."""
 import fnmatch
 import json
 import os
@@ -21,10 +24,19 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bootctl_list import bootctl_list  # noqa: E402  (tests/bootctl_list.py)
 
-KEEL = os.path.abspath(sys.argv[1])
-STUB = os.path.abspath(sys.argv[2])
-TREES = int(sys.argv[3]) if len(sys.argv) > 3 else 60
-SEED = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+ARGS = sys.argv[1:]
+PEERS_BUILD = None
+if "--peers" in ARGS:
+    i = ARGS.index("--peers")
+    PEERS_BUILD = os.path.abspath(ARGS[i + 1])
+    del ARGS[i:i + 2]
+KEEL = os.path.abspath(ARGS[0])
+STUB = os.path.abspath(ARGS[1])
+TREES = int(ARGS[2]) if len(ARGS) > 2 else 60
+SEED = int(ARGS[3]) if len(ARGS) > 3 else 1
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The peers' bootctl: (Debian suite, systemd version).
+PEERS = [("sid", "262"), ("trixie", "257")]
 rng = random.Random(SEED)
 
 NAMES = ["fedora-6.1", "nixos-generation-12", "nixos-generation-9", "a", "b", "entry_1.2", "debian-6.1.0-56",
@@ -114,6 +126,25 @@ def bootctl_list_entries(esp):
             for e in bootctl_list(esp)]
 
 
+def peer_bootctl_lists(suite, trees):
+    """{tree name: entries} as SUITE's bootctl lists every tree below TREES
+    (one run of the suite's tree, through peers-lib.sh)."""
+    out = subprocess.run(["bash", "-c", 'source "$1/ovmf-tests/lib.sh"; source "$1/ovmf-tests/peers-lib.sh"; '
+                          'peer_bootctl_lists "$2" "$3"', "-", SRC, suite, trees],
+                         env=dict(os.environ, BUILD=PEERS_BUILD), capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("entries: bootctl of %s failed: %s" % (suite, out.stderr.strip()[-500:]))
+    lists, name = {}, None
+    for line in out.stdout.splitlines():
+        if line.startswith("== "):
+            name = line[3:]
+        elif name is not None:
+            lists[name] = [{"id": e["id"], "default": bool(e.get("isDefault")), "bad": e.get("triesLeft") == 0}
+                           for e in json.loads(line)]
+            name = None
+    return lists
+
+
 def expected_default(entries, pattern):
     """bootctl's default, except where keel goes beyond it (see module doc)."""
     default = next((e for e in entries if e["default"]), None)
@@ -126,10 +157,26 @@ def expected_default(entries, pattern):
     return next(e["id"] for e in entries if not e["bad"])
 
 
+def compare(tree, what, reference, pattern, keel_ids, keel_default, mnt):
+    """One tree: keel's order and default against REFERENCE's; prints and
+    returns 1 on a difference."""
+    ref_ids = [e["id"] for e in reference]
+    want_default = expected_default(reference, pattern)
+    if keel_ids == ref_ids and keel_default == want_default:
+        return 0
+    print(f"FAIL tree {tree} (default pattern {pattern!r}):")
+    print(f"  {what} order:  {ref_ids}, default {want_default}")
+    print(f"  keel order:     {keel_ids}, default {keel_default}")
+    subprocess.run(["find", mnt, "-type", "f"])
+    return 1
+
+
 def main():
     failures = 0
+    peer_failures = {version: 0 for _, version in PEERS}
     mnt = tempfile.mkdtemp(prefix="keel-esp-")
     work = tempfile.mkdtemp(prefix="keel-diff-")
+    kept = {}  # tree -> (pattern, keel ids, keel default), for the peers
     ensure_mount(mnt)
     try:
         for tree in range(TREES):
@@ -148,20 +195,27 @@ def main():
                                              text=True, check=True).stdout)
             keel_ids = [e["id"] for e in keel if e["type"] != "auto"]
             keel_default = next((e["id"] for e in keel if e["is_default"]), None)
-            ref_ids = [e["id"] for e in reference]
-            want_default = expected_default(reference, pattern)
-            if keel_ids != ref_ids or keel_default != want_default:
-                failures += 1
-                print(f"FAIL tree {tree} (default pattern {pattern!r}):")
-                print(f"  bootctl order:  {ref_ids}, default {want_default}")
-                print(f"  keel order:     {keel_ids}, default {keel_default}")
-                subprocess.run(["find", mnt, "-type", "f"])
+            failures += compare(tree, "bootctl", reference, pattern, keel_ids, keel_default, mnt)
+            if PEERS_BUILD:
+                shutil.copytree(mnt, os.path.join(work, "trees", "%04d" % tree), symlinks=True)
+                kept["%04d" % tree] = (pattern, keel_ids, keel_default)
+        for suite, version in PEERS if PEERS_BUILD else []:
+            lists = peer_bootctl_lists(suite, os.path.join(work, "trees"))
+            for name, (pattern, keel_ids, keel_default) in sorted(kept.items()):
+                if name not in lists:
+                    print(f"FAIL tree {int(name)}: bootctl {version} gave no listing")
+                    peer_failures[version] += 1
+                    continue
+                peer_failures[version] += compare(int(name), f"bootctl {version}", lists[name], pattern,
+                                                  keel_ids, keel_default, os.path.join(work, "trees", name))
     finally:
         subprocess.run(["umount", mnt])
         os.rmdir(mnt)
         shutil.rmtree(work)
     print(f"entries: {TREES - failures}/{TREES} trees agree with bootctl")
-    return 1 if failures else 0
+    for _, version in PEERS if PEERS_BUILD else []:
+        print(f"entries: {TREES - peer_failures[version]}/{TREES} trees agree with bootctl {version}")
+    return 1 if failures or any(peer_failures.values()) else 0
 
 
 sys.exit(main())
