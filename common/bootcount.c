@@ -65,6 +65,28 @@ int bootcount_parse(struct slice filename, struct bootcount_name *ret) {
         return KEEL_OK;
 }
 
+size_t bootcount_strip_path16(uint16_t *path, size_t len) {
+        char name[256];
+        size_t start = len, n, stem, ext;
+        struct bootcount_name parsed;
+
+        while (start > 0 && path[start - 1] != '\\')
+                start--;
+        n = len - start;
+        if (n == 0 || n >= sizeof(name))
+                return len;
+        /* The counter's characters are ASCII; any other unit stands for a
+         * letter of the name, one byte for one unit, so offsets carry over. */
+        for (size_t i = 0; i < n; i++)
+                name[i] = path[start + i] < 0x80 ? (char) path[start + i] : 'x';
+        if (bootcount_parse(slice_from(name, n), &parsed) != KEEL_OK || parsed.tries_left == BOOTCOUNT_UNKNOWN)
+                return len;
+        stem = parsed.stem.len;
+        ext = (size_t) (parsed.extension.ptr - name);
+        memmove(path + start + stem, path + start + ext, parsed.extension.len * sizeof(uint16_t));
+        return start + stem + parsed.extension.len;
+}
+
 static bool append(char *out, size_t out_size, size_t *o, const char *s, size_t n) {
         if (n >= out_size - *o)
                 return false;

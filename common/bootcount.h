@@ -51,6 +51,15 @@ typedef bool (*bootcount_taken_fn)(void *userdata, const char *name);
 int bootcount_pick_next_name(const struct bootcount_name *n, bootcount_taken_fn taken, void *userdata, char *out,
                              size_t out_size, unsigned *ret_tries);
 
+/* An image's path with the boot counter removed from its file name (what
+ * follows the last '\\'), as the entry ID drops it: systemd-stub 257+ and
+ * keel look for "NAME.efi.extra.d" beside "NAME+2-1.efi", so the files
+ * beside a counted UKI stay the same through its tries and once blessed.
+ * path holds len UTF-16 units and is changed in place; returns its new
+ * length (len when the name has no counter). Units outside ASCII are part
+ * of the name as any letter is. */
+size_t bootcount_strip_path16(uint16_t *path, size_t len);
+
 /* The name after `keel bless good` (counter removed), `bad` (LEFT set to 0,
  * DONE kept) — helpers for the host tools. */
 bool bootcount_format(struct slice stem, int64_t tries_left, int64_t tries_done, struct slice extension, char *out,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "dropin.h"
 #include "file.h"
+#include "../common/bootcount.h"
 #include "../common/dropin.h"
 #include "../common/utf.h"
 
@@ -41,8 +42,9 @@ static CHAR16 *str16_join(const CHAR16 *a, const CHAR16 *b, const CHAR16 *c) {
 
 /* The image's own "<FilePath>.extra.d" as a volume path, as systemd-stub's
  * get_extra_dir(): only when the file path is made of file-path nodes
- * alone; '/' taken as '\', separators not doubled, a leading '\'. NULL when
- * the image has no usable file path (some loaders pass none). */
+ * alone; '/' taken as '\', separators not doubled, a leading '\', the boot
+ * counter dropped from the file name ("os+2-1.efi" has "os.efi.extra.d").
+ * NULL when the image has no usable file path (some loaders pass none). */
 static CHAR16 *extra_dir_of(const EFI_DEVICE_PATH *fp) {
         CHAR16 *text, *out;
         size_t n, o = 0;
@@ -77,6 +79,7 @@ static CHAR16 *extra_dir_of(const EFI_DEVICE_PATH *fp) {
                 efi_free(out);
                 return NULL;
         }
+        o = bootcount_strip_path16(out, o);
         memcpy(out + o, L".extra.d", 9 * sizeof(CHAR16));
         return out;
 }

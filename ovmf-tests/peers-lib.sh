@@ -32,10 +32,7 @@ peer_tools() {
         peer_tools_ready "$1" && echo "${PEER_TREE[$1]}"
 }
 peer_tools_ready() {
-        local pkgs="systemd-boot-tools systemd-ukify systemd-boot-efi"
-        [ -z "${PEER_TREE[$1]:-}" ] || return 0
-        "$DEBIAN_SUITE" "$BUILD" "$1" version systemd-tpm >/dev/null 2>&1 && pkgs="$pkgs systemd-tpm"
-        PEER_TREE[$1]=$("$DEBIAN_SUITE" "$BUILD" "$1" chroot tools $pkgs)
+        [ -n "${PEER_TREE[$1]:-}" ] || PEER_TREE[$1]=$("$DEBIAN_SUITE" "$BUILD" "$1" tools) || return 1
 }
 
 # peer_run SUITE [--bind SRC:DEST]... -- CMD...: CMD in peer_tools SUITE.

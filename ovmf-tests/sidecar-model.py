@@ -16,6 +16,7 @@
 # and OUT_DIR/archive-N.cpio.
 import hashlib
 import os
+import re
 import sys
 
 CRED_MAX = 1024 * 1024 + 128 * 1024
@@ -94,7 +95,6 @@ def listing(path, suffix, exclude, keel):
 
 def eventlog(path):
     """PCR 12 and 13 events of a tpm2_eventlog YAML: "pcr type description sha256"."""
-    import re
     text = open(path).read().split("\npcrs:\n", 1)[0]
     for block in re.split(r"\n- EventNum: ", text)[1:]:
         pcr = int(re.search(r"PCRIndex: (\d+)", block).group(1))
@@ -114,7 +114,13 @@ def main():
     keel = sem == "keel"
     kinds = KINDS_KEEL if keel else KINDS_252
     os.makedirs(out, exist_ok=True)
-    extra_d = os.path.join(esp, uki.strip("/\\").replace("\\", "/") + ".extra.d")
+    uki = uki.strip("/\\").replace("\\", "/")
+    if keel:
+        # systemd-stub 257's rule: "NAME+LEFT[-DONE].EXT" has its files in
+        # NAME.EXT.extra.d (the counter as the Boot Loader Specification
+        # defines it: the last '+' before the last '.').
+        uki = re.sub(r"\+\d+(-\d+)?(\.[^./]*)$", r"\2", uki)
+    extra_d = os.path.join(esp, uki + ".extra.d")
     pcr = {b: {12: bytes(hashlib.new(b).digest_size), 13: bytes(hashlib.new(b).digest_size)} for b in ("sha1", "sha256")}
     tree, events = {}, []
     total = 0

@@ -201,25 +201,14 @@ static char *staging_path(struct install *in, const char *what) {
         return p;
 }
 
-static int copy_to(const char *from, const char *to, uint64_t pad_to) {
+static int copy_to(const char *from, const char *to) {
         uint8_t *data = NULL;
         size_t size = 0;
         int r;
 
         if (from && read_file(from, THIN_CONTENT_MAX, &data, &size) < 0)
                 return -1;
-        {
-                uint64_t padded = pad_to ? (size + pad_to - 1) / pad_to * pad_to : size;
-                uint8_t *grown = realloc(data, padded ? padded : 1);
-                if (!grown) {
-                        free(data);
-                        return log_error("out of memory");
-                }
-                memset(grown + size, 0, padded - size);
-                data = grown;
-                size = padded;
-        }
-        r = write_file_atomic(to, data, size, 0600);
+        r = write_file_atomic(to, data ? data : (uint8_t *) "", size, 0600);
         free(data);
         return r;
 }
@@ -252,25 +241,22 @@ static size_t file_size_or_zero(const char *path) {
 }
 
 /* The initrd this entry boots: the bootspec's, or a private copy with the
- * secrets appended; for a thin UKI padded to 4 bytes, as a fat UKI's
- * .initrd is, so that both measure the same bytes. NULL: no initrd. */
+ * secrets appended (thin and fat UKIs carry or name that one file as it
+ * is, so both measure the same bytes). NULL: no initrd. */
 static int prepare_initrd(struct install *in, const struct bootspec_config *c, char **ret) {
-        bool thin = in->o.layout_thin;
         char *copy;
 
         *ret = NULL;
         if (!c->initrd && !c->initrd_secrets)
                 return 0;
-        if (!c->initrd_secrets && (!thin || file_size_or_zero(c->initrd) % 4 == 0)) {
+        if (!c->initrd_secrets) {
                 *ret = strdup(c->initrd);
                 return *ret ? 0 : log_error("out of memory");
         }
         copy = staging_path(in, "initrd");
-        if (!copy || copy_to(c->initrd, copy, 0) < 0)
+        if (!copy || copy_to(c->initrd, copy) < 0)
                 goto fail;
         if (c->initrd_secrets && append_initrd_secrets(c->initrd_secrets, copy) < 0)
-                goto fail;
-        if (thin && file_size_or_zero(copy) % 4 != 0 && copy_to(copy, copy, 4) < 0)
                 goto fail;
         *ret = copy;
         return 0;

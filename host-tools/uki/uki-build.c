@@ -50,6 +50,7 @@ struct section_content {
         struct piece pieces[MAX_PIECES];
         size_t n_pieces;
         uint64_t size;
+        bool keep_empty; /* written even with no bytes (a thin UKI's .linux) */
 };
 
 /* One profile's own sections (text, NULL when the profile inherits the base's). */
@@ -168,7 +169,7 @@ static void usage(FILE *f) {
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
                 "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
                 "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
-                "kernel and the initrds (concatenated, each padded to 4 bytes) are stored once as\n"
+                "kernel and the initrd (several: concatenated, each padded to 4 bytes) are stored once as\n"
                 "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
                 "(.tlinux/.tinitrd: SHA-256, size, path) instead of carrying them. The keel stub\n"
                 "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n"
@@ -453,16 +454,12 @@ static int load_thin_refs(const struct uki_build_request *req, struct build_inpu
                 return -1;
         if (!req->thin_initrd)
                 return 0;
-        /* The stub serves the content file as the initrd, as it is: the fat
-         * twin's .initrd is the initrds each padded to 4 bytes, so the
-         * content must already be that one padded file. */
+        /* The stub serves the content file as the initrd, as it is: the
+         * fat twin's .initrd (one initrd as it is, several joined as
+         * ukify joins them) is one file. */
         if (req->n_initrds != 1)
                 return log_error("uki build: a thin initrd needs exactly one initrd file (the concatenation), not %zu",
                                  req->n_initrds);
-        if (in->initrds[0].size % 4 != 0)
-                return log_error("uki build: thin initrd %s is %llu bytes, not a multiple of 4 (pad it as the "
-                                 "concatenation of initrds is padded)",
-                                 req->initrd_paths[0], (unsigned long long) in->initrds[0].size);
         return check_thin_content("initrd", req->initrd_paths[0], &in->initrds[0], req->thin_initrd, in->tinitrd,
                                   &in->tinitrd_size);
 }
@@ -559,16 +556,26 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                 case UKI_SECTION_INITRD:
                         if (req->thin_initrd)
                                 break;
-                        /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
+                        /* One initrd as it is, so that systemd-measure --initrd
+                         * of the same file predicts PCR 11; several concatenated,
+                         * each padded to 4 bytes, as ukify joins them (every
+                         * cpio archive must start 4-aligned). */
                         s = add_section(in, UKI_SECTION_INITRD);
                         for (size_t i = 0; i < req->n_initrds; i++) {
                                 add_file_piece(s, &in->initrds[i]);
-                                add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
+                                if (req->n_initrds > 1)
+                                        add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
                         }
                         break;
                 case UKI_SECTION_LINUX:
+                        /* A thin UKI gets an empty .linux: the mark bootctl
+                         * (systemd 257+: pe_is_uki() wants .osrel and .linux)
+                         * lists it by; keel's readers take a .linux with no
+                         * bytes beside .tlinux as no .linux at all. */
                         if (!req->thin_linux)
                                 add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
+                        else
+                                add_section(in, UKI_SECTION_LINUX)->keep_empty = true;
                         break;
                 case UKI_SECTION_PCRPKEY:
                         add_piece(add_section(in, UKI_SECTION_PCRPKEY), in->pcr_signing.pcrpkey,
@@ -713,6 +720,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
                 snprintf(new_sections[i].name, sizeof(new_sections[i].name), "%s",
                          uki_section_name(in->sections[i].kind));
                 new_sections[i].size = in->sections[i].size;
+                new_sections[i].keep_empty = in->sections[i].keep_empty;
         }
         r = pe_append_plan(in->stub, in->stub_size, new_sections, in->n_sections, &plan);
         if (r != KEEL_OK)
@@ -728,7 +736,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
         r = write_padded(&f, &c, plan.prefix, plan.prefix_size);
         for (size_t i = 0, k = 0; r == 0 && i < in->n_sections; i++) {
                 const struct section_content *s = &in->sections[i];
-                if (s->size == 0)
+                if (s->size == 0 && !s->keep_empty)
                         continue;
                 for (size_t p = 0; r == 0 && p < s->n_pieces; p++) {
                         const struct piece *piece = &s->pieces[p];
@@ -796,9 +804,8 @@ int uki_build(const struct uki_build_request *req) {
         return r;
 }
 
-/* --thin ROOT with several initrds (or one whose size is not a multiple of
- * 4): the content is their concatenation, each padded to 4 bytes, exactly
- * the fat UKI's .initrd. Written to a temporary that is unlinked at once;
+/* --thin ROOT with several initrds: the content is their concatenation,
+ * each padded to 4 bytes, exactly the fat UKI's .initrd. Written to a temporary that is unlinked at once;
  * ret_path names it through /proc/self/fd while fd stays open. */
 static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, char ret_path[64]) {
         static const uint8_t zeros[4];
@@ -1021,11 +1028,8 @@ int uki_build_main(int argc, char **argv) {
                     thin_content_store(thin_root, req.linux_path, &linux_ref) < 0)
                         goto out;
                 req.thin_linux = &linux_ref;
-                if (req.n_initrds == 1 && initrd_paths[0]) {
-                        struct stat st;
-                        if (stat(initrd_paths[0], &st) == 0 && st.st_size % 4 == 0)
-                                thin_initrd_path = initrd_paths[0];
-                }
+                if (req.n_initrds == 1 && initrd_paths[0])
+                        thin_initrd_path = initrd_paths[0];
                 if (req.n_initrds > 0 && !thin_initrd_path) {
                         if (concatenate_initrds(initrd_paths, req.n_initrds, &initrd_temp, initrd_temp_path) < 0)
                                 goto out;

@@ -8,6 +8,10 @@
 #     archive) and the StubPcr*/StubFeatures variables equal an
 #     independent model (sidecar-model.py, from systemd's stub.c/cpio.c).
 #     Without a TPM the same files arrive and no StubPcr* variable is set.
+#     The UKI is counted (\EFI\Linux\sc+3.efi): it boots as sc+2-1.efi,
+#     then (no TPM) as sc+1-2.efi, and its files stay in sc.efi.extra.d, as
+#     systemd-stub 257 finds them (issue 21, defect 1); part 3 boots the
+#     uncounted (blessed) name.
 #  2. systemd-stub 252 on the same ESP, the same kernel and initramfs: its
 #     /.extra tree, PCR 12/13 and events equal the same model in its 252
 #     semantics (no confexts, no \loader\extensions) — so the model is
@@ -62,11 +66,11 @@ printf 'global-2\n' >"$T/loader/credentials/g2.cred"
 head -c 2048 /dev/urandom >"$T/loader/extensions/gext.raw"
 head -c 1024 /dev/urandom >"$T/loader/extensions/gconf.confext.raw"
 
-make_esp() { # IMG UKI: keel loader, loader.conf, the UKI as \EFI\Linux\sc.efi, the tree
+make_esp() { # IMG UKI [NAME]: keel loader, loader.conf, the UKI as \EFI\Linux\NAME (sc.efi), the tree
         esp_image_create "$1"
         esp_put "$1" "$KEEL_EFI" /EFI/BOOT/BOOTX64.EFI
         esp_write "$1" /loader/loader.conf $'timeout 0\n'
-        esp_put "$1" "$2" /EFI/Linux/sc.efi
+        esp_put "$1" "$2" "/EFI/Linux/${3:-sc.efi}"
         mcopy -s -o -i "$1@@1M" "$T/EFI/Linux/sc.efi.extra.d" ::/EFI/Linux/
         mcopy -s -o -i "$1@@1M" "$T/loader/credentials" "$T/loader/extensions" ::/loader/
 }
@@ -86,10 +90,13 @@ check() {
                 "$($MODEL events "$run/eventlog.yaml" | sort -s -k1,1n)" "$(sort -s -k1,1n "$m/events.txt")"
 }
 
-echo "-- 1. keel"
-$MODEL "$T" /EFI/Linux/sc.efi keel "$WORK/model-keel"
-make_esp "$WORK/keel.img" "$WORK/keel-uki.efi"
+echo "-- 1. keel, the UKI counted: sc+3.efi boots as sc+2-1.efi"
+$MODEL "$T" /EFI/Linux/sc+2-1.efi keel "$WORK/model-keel"
+make_esp "$WORK/keel.img" "$WORK/keel-uki.efi" sc+3.efi
 qemu_boot "$WORK/keel" "$WORK/keel.img" || true
+expect_eq "keel: the loader booted the counted entry (ID sc.efi)" \
+        "$(report_value "$WORK/keel" "EFIVAR LoaderEntrySelected")" sc.efi
+expect_eq "keel: the ESP has sc+2-1.efi" "$(esp_ls "$WORK/keel.img" /EFI/Linux | xargs -n1 basename | grep -a '^sc+')" sc+2-1.efi
 check "$WORK/keel" "$WORK/model-keel" keel
 expect_eq "keel: StubPcrKernelParameters (credentials)" "$(report_value "$WORK/keel" "EFIVAR StubPcrKernelParameters")" 12
 expect_eq "keel: StubPcrInitRDSysExts" "$(report_value "$WORK/keel" "EFIVAR StubPcrInitRDSysExts")" 13
@@ -100,7 +107,7 @@ expect_true "keel: StubFeatures has credentials, sysexts (bits 1, 2) and confext
 expect_true "keel: no console line about the files that are not drop-ins" \
         bash -c "! grep -a 'keel: skipping' '$WORK/keel/console.log'"
 
-echo "-- 1b. keel without a TPM: the same files reach the OS, no StubPcr* variable"
+echo "-- 1b. keel without a TPM, the UKI booted as sc+1-2.efi: the same files reach the OS, no StubPcr* variable"
 KEEL_NO_TPM=1 qemu_boot "$WORK/keel-notpm" "$WORK/keel.img" || true
 expect_report_complete "$WORK/keel-notpm"
 expect_eq "no TPM: /.extra tree = model" \
@@ -108,6 +115,7 @@ expect_eq "no TPM: /.extra tree = model" \
 expect_eq "no TPM: no StubPcrKernelParameters, StubPcrInitRDSysExts, StubPcrInitRDConfExts" \
         "$(tr -d '\r' <"$WORK/keel-notpm/report.log" | grep -ac '^EFIVAR StubPcr\(KernelParameters\|InitRDSysExts\|InitRDConfExts\)=')" 0
 expect_eq "no TPM: one console line says so" "$(grep -ac 'keel: no TPM 2.0 found' "$WORK/keel-notpm/console.log")" 1
+expect_eq "no TPM: the ESP has sc+1-2.efi" "$(esp_ls "$WORK/keel.img" /EFI/Linux | xargs -n1 basename | grep -a '^sc+')" sc+1-2.efi
 
 echo "-- 2. systemd-stub 252, the same ESP"
 $MODEL "$T" /EFI/Linux/sc.efi 252 "$WORK/model-252"

@@ -55,6 +55,18 @@ $MEASURE calculate $sections --bank=sha256 --bank=sha1 --phase= --phase=sysinit 
 check "predict = systemd-measure calculate (--bank, --phase= and odd phases)" cmp -s "$T/k2" "$T/m2"
 check "predict prints 11:BANK=HEX lines" grep -qx '11:sha256=[0-9a-f]\{64\}' "$T/k2"
 
+# What a user checks: systemd-measure over the very files given to uki
+# build (an initrd of an odd size is measured as it is, not padded).
+head -c 1000001 /dev/urandom >"$T/initrd-odd"
+printf 'ID=t\n' >"$T/in.osrel"
+printf 'quiet x=1' >"$T/in.cmdline"
+"$KEEL" uki build --stub "$T/stub-nosbat.efi" --linux "$T/kernel.efi" --initrd "$T/initrd-odd" --cmdline @"$T/in.cmdline" \
+        --os-release @"$T/in.osrel" --uname "" -o "$T/odd.efi"
+"$KEEL" pcr predict "$T/odd.efi" >"$T/k3" 2>/dev/null
+$MEASURE calculate --linux="$T/kernel.efi" --initrd="$T/initrd-odd" --osrel="$T/in.osrel" --cmdline="$T/in.cmdline" \
+        >"$T/m3" 2>/dev/null
+check "predict = systemd-measure calculate over the input files (one initrd of 1000001 bytes)" cmp -s "$T/k3" "$T/m3"
+
 # A full keel UKI (.uname, .sbat from the stub, .pcrpkey): the model checked
 # against systemd-measure for its sections, extended by .uname and .sbat.
 "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" --initrd "$T/initrd" --cmdline "quiet" \

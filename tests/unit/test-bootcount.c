@@ -8,6 +8,8 @@
  * exact-size heap copies so AddressSanitizer sees any read past the name. */
 #include "keel-test.h"
 
+#include "common/utf.h"
+
 #include "common/bootcount.h"
 #include "common/entries.h"
 
@@ -393,6 +395,44 @@ static void test_hostile_names(void **state) {
         free(name);
 }
 
+/* The path with the counter dropped from its file name, as UTF-8 (the
+ * test strings are ASCII but for the marked cases). */
+static void expect_stripped(const char *path, const char *expected) {
+        uint16_t buf[512];
+        char out[512];
+        size_t n = utf8_to_utf16(path, strlen(path), buf), m;
+
+        m = bootcount_strip_path16(buf, n);
+        out[utf16_to_utf8(buf, m, out)] = '\0';
+        if (strcmp(out, expected) != 0)
+                fail_msg("'%s': got '%s', expected '%s'", path, out, expected);
+}
+
+/* The files beside a UKI are found by its ID's name through all its tries,
+ * as systemd-stub 257+ finds "<name>.efi.extra.d". */
+static void test_strip_path(void **state) {
+        (void) state;
+        expect_stripped("\\EFI\\Linux\\os+3.efi", "\\EFI\\Linux\\os.efi");
+        expect_stripped("\\EFI\\Linux\\os+2-1.efi", "\\EFI\\Linux\\os.efi");
+        expect_stripped("\\EFI\\Linux\\os+0-3.efi", "\\EFI\\Linux\\os.efi");
+        expect_stripped("\\EFI\\Linux\\os.efi", "\\EFI\\Linux\\os.efi");
+        /* BLS: the last '+' before the last '.'; the ID keeps earlier ones. */
+        expect_stripped("\\EFI\\Linux\\my+os+3.efi", "\\EFI\\Linux\\my+os.efi");
+        expect_stripped("\\a+1\\os.efi", "\\a+1\\os.efi");
+        expect_stripped("\\a+1\\os+1.efi", "\\a+1\\os.efi");
+        /* Not counters: letters, a sign, nothing after '+', no extension, INT_MAX + 1. */
+        expect_stripped("os+x.efi", "os+x.efi");
+        expect_stripped("os+3-.efi", "os+3-.efi");
+        expect_stripped("os+.efi", "os+.efi");
+        expect_stripped("os+3", "os+3");
+        expect_stripped("os+2147483648.efi", "os+2147483648.efi");
+        expect_stripped("os+2147483647-2147483647.efi", "os.efi");
+        /* Non-ASCII letters stay what they are. */
+        expect_stripped("\\EFI\\Linux\\\xc3\xa9t\xc3\xa9+3.efi", "\\EFI\\Linux\\\xc3\xa9t\xc3\xa9.efi");
+        expect_stripped("", "");
+        expect_stripped("\\", "\\");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_like_bootctl),
@@ -404,6 +444,7 @@ int main(void) {
                 cmocka_unit_test(test_pick_limits),
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_hostile_names),
+                cmocka_unit_test(test_strip_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
