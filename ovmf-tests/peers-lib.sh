@@ -107,19 +107,3 @@ esp_unpack() {
         mcopy -s -n -i "$1@@1M" "::/*" "$2/"
 }
 
-# peer_bootctl_lists SUITE DIR: SUITE's `bootctl list` (JSON, no EFI
-# variables) of every ESP tree DIR/NAME/, each as a line "== NAME" and a
-# line of JSON ("[]" when bootctl fails), in one run of the tree. Each tree
-# is bound on its own (bootctl 257 wants a mount point).
-peer_bootctl_lists() {
-        local binds=() t
-        for t in "$2"/*/; do
-                t=${t%/}
-                binds+=(--bind "$t:/trees/${t##*/}")
-        done
-        peer_run "$1" "${binds[@]}" -- /bin/sh -c 'for t in /trees/*/; do
-                        echo "== $(basename "$t")"
-                        SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path="$t" --no-pager --no-variables list \
-                                --json=short 2>/dev/null | grep "^\[" || echo "[]"
-                done'
-}
