@@ -231,7 +231,7 @@ printf "event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'\t%s\n" "$(sha256_hex "$
 export QEMU_SMBIOS_TYPE11="io.systemd.stub.kernel-cmdline-extra=keel.smbios=stub
 io.systemd.boot.kernel-cmdline-extra=keel.smbios=boot"
 boot() { # FLAVOUR NAME DEFAULT
-        local w=$WORK/$1-$2 t
+        local w=$WORK/$1-$2 t stub=11
         cp --sparse=always "$WORK/$1.img" "$w.img"
         esp_write "$w.img" /loader/loader.conf "$(printf 'timeout 0\ndefault %s\n' "$3")"
         t=$(date +%s)
@@ -239,7 +239,8 @@ boot() { # FLAVOUR NAME DEFAULT
         echo "  $1 $2: booted and reported in $(( $(date +%s) - t )) s"
         expect_report_complete "$w"
         expect_true "$1 $2: tpm2_eventlog parses the event log" eventlog_parse "$w"
-        expect_replay_matches "$w" >"$w/replay.txt"
+        [ "$2" != type1 ] || stub=""  # no stub, no PCR 11
+        expect_replay_matches "$w" "$stub" >"$w/replay.txt"
         grep -A2 FAIL "$w/replay.txt" ||
                 echo "  ok: $1 $2: the event log replays to the TPM's values ($(grep -c 'ok: event' "$w/replay.txt") PCRs and banks)"
         esp_unpack "$w.img" "$w/esp-after"
