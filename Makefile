@@ -203,11 +203,11 @@ cli-tests: all
 	tests/cli/run-all $(BUILD)
 
 # keel's ordering code against the peers it must match: systemd-analyze
-# compare-versions and bootctl 252 on generated ESP trees (mounts a tmpfs:
+# compare-versions and bootctl 252, 257 and 262 on generated ESP trees (mounts a tmpfs:
 # needs root, as CI has).
 differential-tests: all
 	python3 tests/differential/versions.py $(BUILD)/keel
-	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120
+	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120 --peers $(BUILD)
 
 ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)

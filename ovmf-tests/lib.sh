@@ -12,6 +12,9 @@ SYSTEMD_BOOT_EFI=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 SYSTEMD_STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 # The ESP's partition GUID: LoaderDevicePartUUID must report it.
 ESP_PARTUUID=4a1d7f3e-1c2b-4e5d-9a8b-7c6d5e4f3a21
+# The disk's GUID: fixed, so that the firmware's measurement of the GPT
+# (PCR 5) is the same for every disk esp_image_create makes.
+ESP_DISK_GUID=5c0ffee0-6b1d-4c2e-8f3a-9d4e5f607182
 SHARED=$BUILD/ovmf-tests/shared
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
 
@@ -177,6 +180,7 @@ esp_image_create() {
         truncate -s "${size}M" "$img"
         sfdisk --quiet "$img" <<SFDISK
 label: gpt
+label-id: $ESP_DISK_GUID
 first-lba: 2048
 start=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
 SFDISK

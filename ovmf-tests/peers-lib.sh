@@ -24,8 +24,10 @@ peer_efi() {
 
 # peer_tools SUITE: the tree with SUITE's bootctl, systemd-measure and
 # ukify (systemd-measure is in systemd-tpm from 258 on, in systemd before).
+# Found (or built) once per shell (peer_tree): every look-up takes the
+# suite's lock, which other scenarios may hold.
 peer_tools() {
-        "$DEBIAN_SUITE" "$BUILD" "$1" tools
+        peer_tree "$1" tools && echo "${PEER_TREE[$1:tools]}"
 }
 
 # peer_tree SUITE KIND: looks up SUITE's tree KIND (tools, tpm: see
@@ -121,3 +123,58 @@ PY
                 LC_ALL=C.UTF-8 bootctl --esp-path=/esp --no-pager status 2>&1
         rm -rf "$vars"
 }
+
+# The versions the peer scenarios' expectations were written against. When
+# the archive serves another one, peer_announce says so and the scenarios
+# use what it serves.
+PEER_PINNED_trixie=257.13-1~deb13u1
+PEER_PINNED_sid=262.1-1
+
+# peer_announce SUITE: one line naming SUITE's systemd version, and whether
+# it is the pinned one.
+peer_announce() {
+        local v pinned_var=PEER_PINNED_$1
+        v=$(peer_version "$1") || return 1
+        if [ "$v" = "${!pinned_var:-}" ]; then
+                echo "peers: $1 systemd $v (pinned)"
+        else
+                echo "peers: $1 serves systemd $v, not the pinned ${!pinned_var:-(none)}: using $v"
+        fi
+}
+
+# peer_major SUITE: systemd's major version in SUITE ("262").
+peer_major() {
+        peer_version "$1" | sed 's/^[0-9]*://; s/[^0-9].*//'
+}
+
+# peer_in SUITE DIR CMD...: CMD in SUITE's tools tree with DIR bound at
+# /peer as the working directory (paths in CMD relative to DIR).
+peer_in() {
+        local suite=$1 dir=$2
+        shift 2
+        peer_run "$suite" --bind "$dir:/peer" -- /bin/sh -c 'cd /peer && exec "$@"' sh "$@"
+}
+
+# peer_guest_files SUITE ROOT PROGRAM...: build_initramfs extras
+# ("SRC:DEST", one per line) that put PROGRAM (a path in SUITE's tools
+# tree), the libraries it loads and SUITE's os-release below ROOT in the
+# initramfs, so the guest runs SUITE's own program with `chroot ROOT`.
+peer_guest_files() {
+        local suite=$1 root=$2 tree
+        shift 2
+        peer_tree "$suite" tools || return 1
+        tree=${PEER_TREE[$suite:tools]}
+        # ldd and readlink run in the tree: its symlinks are absolute.
+        peer_run "$suite" -- /bin/sh -c 'for f in "$@" /usr/lib/os-release $(ldd "$@" | grep -o "/[^ ]*" | sort -u); do
+                        echo "$(readlink -f "$f") $f"; done' sh "$@" |
+                while read -r real f; do echo "$tree$real:$root$f"; done
+}
+
+# esp_unpack IMG DIR: the ESP of IMG (an esp_image_create disk) as a
+# directory tree, for bootctl and keel entries.
+esp_unpack() {
+        rm -rf "$2"
+        mkdir -p "$2"
+        mcopy -s -n -i "$1@@1M" "::/*" "$2/"
+}
+
