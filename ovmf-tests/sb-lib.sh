@@ -33,7 +33,7 @@ sb_boot() {
         pid=$!
         if [ -n "$stop" ]; then
                 while kill -0 "$pid" 2>/dev/null; do
-                        if [ -s "$work/qemu.pid" ] && tr -d '\r' <"$work/console.log" 2>/dev/null | grep -aq -- "$stop"; then
+                        if [ -s "$work/qemu.pid" ] && tr -d '\r' 2>/dev/null <"$work/console.log" | grep -aq -- "$stop"; then
                                 kill "$(cat "$work/qemu.pid")" 2>/dev/null || true
                                 break
                         fi

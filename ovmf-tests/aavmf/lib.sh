@@ -214,7 +214,7 @@ aa64_stop_at() {
         [ -n "$pattern" ] || return 0
         while [ ! -s "$work/qemu.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         while [ -s "$work/qemu.pid" ] && kill -0 "$(cat "$work/qemu.pid" 2>/dev/null)" 2>/dev/null; do
-                if tr -d '\r' <"$work/console.log" 2>/dev/null | grep -aqE -- "$pattern"; then
+                if tr -d '\r' 2>/dev/null <"$work/console.log" | grep -aqE -- "$pattern"; then
                         echo "aavmf: console shows '$pattern': stopping QEMU" >>"$work/qemu.log"
                         kill "$(cat "$work/qemu.pid")" 2>/dev/null || true
                         return 0

@@ -13,7 +13,7 @@ esp_write "$WORK/disk.img" /loader/loader.conf $'timeout 0\nkeel-reboot-delay-se
 qemu_boot "$WORK" "$WORK/disk.img" &
 boot=$!
 for _ in $(seq 1 120); do
-        tr -d '\r' <"$WORK/console.log" 2>/dev/null | grep -aq "failed to start Boot0001" && break
+        tr -d '\r' 2>/dev/null <"$WORK/console.log" | grep -aq "failed to start Boot0001" && break
         sleep 1
 done
 pkill -f "file=$WORK/disk.img" 2>/dev/null || true
