@@ -15,11 +15,16 @@
 #define LOADER_FEATURE_BOOT_COUNTING (UINT64_C(1) << 4)
 #define LOADER_FEATURE_XBOOTLDR (UINT64_C(1) << 5)
 #define LOADER_FEATURE_RANDOM_SEED (UINT64_C(1) << 6)
+#define LOADER_FEATURE_LOAD_DRIVER (UINT64_C(1) << 7)
 #define LOADER_FEATURE_SORT_KEY (UINT64_C(1) << 8)
 #define LOADER_FEATURE_SAVED_ENTRY (UINT64_C(1) << 9)
 #define LOADER_FEATURE_DEVICETREE (UINT64_C(1) << 10)
 #define LOADER_FEATURE_SECUREBOOT_ENROLL (UINT64_C(1) << 11)
+#define LOADER_FEATURE_MENU_DISABLE (UINT64_C(1) << 13)
 #define LOADER_FEATURE_MULTI_PROFILE_UKI (UINT64_C(1) << 14)
+#define LOADER_FEATURE_TYPE1_UKI (UINT64_C(1) << 16)
+/* LoaderEntryPreferred (systemd 260); bootctl 262 has no name for it. */
+#define LOADER_FEATURE_ENTRY_PREFERRED (UINT64_C(1) << 19)
 
 void bli_export_loader_info(EFI_LOADED_IMAGE *image, uint64_t init_usec, uint64_t features);
 void bli_export_entries(const struct entry_list *l);
