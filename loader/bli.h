@@ -23,8 +23,10 @@
 #define LOADER_FEATURE_MENU_DISABLE (UINT64_C(1) << 13)
 #define LOADER_FEATURE_MULTI_PROFILE_UKI (UINT64_C(1) << 14)
 #define LOADER_FEATURE_TYPE1_UKI (UINT64_C(1) << 16)
+#define LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS (UINT64_C(1) << 18)
 /* LoaderEntryPreferred (systemd 260); bootctl 262 has no name for it. */
 #define LOADER_FEATURE_ENTRY_PREFERRED (UINT64_C(1) << 19)
+#define LOADER_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 21)
 
 void bli_export_loader_info(EFI_LOADED_IMAGE *image, uint64_t init_usec, uint64_t features);
 void bli_export_entries(const struct entry_list *l);

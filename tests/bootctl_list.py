@@ -32,11 +32,7 @@ def bootctl_command(esp, suite=None, build=None):
             "env", "SYSTEMD_RELAX_ESP_CHECKS=1", "bootctl"], "/esp"
 
 
-def bootctl_list(esp, extra_args=(), suite=None, build=None):
-    env = dict(os.environ, SYSTEMD_RELAX_ESP_CHECKS="1")
-    cmd, path = bootctl_command(esp, suite, build)
-    out = subprocess.run([*cmd, f"--esp-path={path}", *extra_args, "list", "--no-pager"],
-                         capture_output=True, text=True, env=env).stdout
+def parse_listing(out):
     entries = []
     for block in out.split("\n\n"):
         fields = {}
@@ -52,6 +48,32 @@ def bootctl_list(esp, extra_args=(), suite=None, build=None):
             fields["plain_title"] = title
             entries.append(fields)
     return entries
+
+
+def bootctl_list(esp, extra_args=(), suite=None, build=None):
+    env = dict(os.environ, SYSTEMD_RELAX_ESP_CHECKS="1")
+    cmd, path = bootctl_command(esp, suite, build)
+    out = subprocess.run([*cmd, f"--esp-path={path}", *extra_args, "list", "--no-pager"],
+                         capture_output=True, text=True, env=env).stdout
+    return parse_listing(out)
+
+
+def bootctl_lists(esps, extra_args, suite, build):
+    """bootctl_list of a suite for many ESPs in one run of its tree (each
+    ESP bound on its own: bootctl 257 wants a mount point): {ESP: entries}."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "debian-suite")
+    tree = subprocess.run([tool, build, suite, "tools"], capture_output=True, text=True, check=True).stdout.strip()
+    binds = [a for i, esp in enumerate(esps) for a in ("--bind", f"{esp}:/esp/{i}")]
+    script = ('x=$1; shift; for i; do echo "== $i"; '
+              'SYSTEMD_RELAX_ESP_CHECKS=1 bootctl --esp-path=/esp/$i $x list --no-pager; done')
+    out = subprocess.run([tool, build, suite, "run", tree, *binds, "--", "/bin/sh", "-c", script, "-",
+                          " ".join(extra_args), *(str(i) for i in range(len(esps)))],
+                         capture_output=True, text=True, check=True).stdout
+    found = {}
+    for part in out.split("== ")[1:]:
+        index, _, listing = part.partition("\n")
+        found[esps[int(index)]] = parse_listing(listing)
+    return found
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
-                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]]\n"
+                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
+                "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
                 "                    [--booted GENERATION] [--stub STUB] [--json] GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
@@ -57,6 +58,9 @@ static void usage(FILE *f) {
                 "  --tries N                new entries get a boot counter +N (automatic boot assessment)\n"
                 "  --key KEY --cert CERT    sign UKIs and loader for Secure Boot (files or pkcs11: URIs)\n"
                 "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
+                "                           as ukify 262 does: in the banks of --pcr-banks LIST (default: all\n"
+                "                           four), and with --sign-initrd-pcrs also the phase enter-initrd\n"
+                "                           bound to the policy reference \"initrd\" (default: not)\n"
                 "  --layout thin|fat        thin (default): kernels and initrds once each under\n"
                 "                           \\EFI\\keel\\content, named by SHA-256 in small signed UKIs;\n"
                 "                           fat: self-contained UKIs\n"
@@ -317,6 +321,7 @@ static int plan_entry(struct install *in, const struct bootspec *b, const struct
                 .signer = in->has_signer ? &in->signer : NULL,
                 .pcrpkey_path = in->o.pcrpkey,
                 .pcr_private_key_path = in->o.pcr_private_key,
+                .pcr_options = &in->o.pcr,
                 .output_path = e->staged_uki,
         };
         if (initrd) {
@@ -974,6 +979,8 @@ int install_main(int argc, char **argv) {
                 { "loader-conf", required_argument, NULL, 'c' }, { "sort-key", required_argument, NULL, 's' },
                 { "booted", required_argument, NULL, 'b' },      { "stub", required_argument, NULL, 'u' },
                 { "json", no_argument, NULL, 'j' },              { "profiles", required_argument, NULL, 'p' },
+                { "pcr-banks", required_argument, NULL, 'B' },   { "sign-initrd-pcrs", no_argument, NULL, 'I' },
+                { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
@@ -996,6 +1003,12 @@ int install_main(int argc, char **argv) {
                 case 'C': in->o.cert = optarg; break;
                 case 'K': in->o.pcr_private_key = optarg; break;
                 case 'P': in->o.pcrpkey = optarg; break;
+                case 'B':
+                        in->o.pcr.bank_mask = 0; /* the last one wins */
+                        r = pcr_bank_mask_parse(optarg, &in->o.pcr.bank_mask);
+                        break;
+                case 'I': in->o.pcr.sign_initrd = true; break;
+                case 'N': in->o.pcr.sign_initrd = false; break;
                 case 'L':
                         if (strcmp(optarg, "thin") == 0 || strcmp(optarg, "fat") == 0)
                                 in->o.layout_thin = strcmp(optarg, "thin") == 0;
@@ -1036,6 +1049,9 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
+        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
+                r = log_error("install: %s needs --pcr-private-key",
+                              in->o.pcr.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks");
         else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||
                  !in->o.sort_key[0])
                 r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");

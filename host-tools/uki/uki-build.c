@@ -154,6 +154,8 @@ static void usage(FILE *f) {
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
                 "                      [--devicetree DTB] [--microcode CPIO] [--thin ROOT]\n"
+                "                      [--pcrpkey PUB.pem] [--pcr-private-key KEY.pem [--pcr-banks LIST]\n"
+                "                      [--sign-initrd-pcrs]] [--key KEY --cert CERT]\n"
                 "                      [--profile TEXT|@FILE [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]]...\n"
                 "                      -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
@@ -167,7 +169,11 @@ static void usage(FILE *f) {
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
                 "KEY, CERT and the --pcr-private-key KEY may be PKCS#11 URIs (see keel sign --help).\n"
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
-                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
+                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig), as ukify 262:\n"
+                "systemd-measure's four phases in the banks of --pcr-banks LIST (default: sha1, sha256,\n"
+                "sha384, sha512); --sign-initrd-pcrs also signs the phase enter-initrd bound to the\n"
+                "policy reference \"initrd\" (systemd-tpm2-setup's NvPCRs, systemd-cryptenroll\n"
+                "--tpm2-public-key-policyref=initrd); --no-sign-initrd-pcrs (the default) does not.\n"
                 "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
                 "kernel and the initrd (several: concatenated, each padded to 4 bytes) are stored once as\n"
                 "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
@@ -524,7 +530,8 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         kernel_release_from_banner(&in->kernel, in->uname, sizeof(in->uname));
         }
         if ((req->pcrpkey_path || req->pcr_private_key_path) &&
-            uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, &in->pcr_signing) < 0)
+            uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, req->pcr_options,
+                                    &in->pcr_signing) < 0)
                 return -1;
 
         for (size_t k = 0; k < ARRAY_SIZE(layout_order); k++) {
@@ -878,8 +885,12 @@ int uki_build_main(int argc, char **argv) {
                 { "pcrpkey", required_argument, NULL, 'P' }, { "pcr-private-key", required_argument, NULL, 'K' },
                 { "thin", required_argument, NULL, 'T' },
                 { "profile", required_argument, NULL, 'p' },
+                { "pcr-banks", required_argument, NULL, 'B' },
+                { "sign-initrd-pcrs", no_argument, NULL, 'I' },
+                { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 {},
         };
+        struct pcr_uki_options pcr_options = {};
         const char *initrd_paths[MAX_INITRDS];
         const char *cmdline_arg = NULL, *os_release_arg = NULL, *thin_root = NULL;
         /* Per profile: the --profile, --cmdline and --os-release arguments that follow it. */
@@ -887,7 +898,7 @@ int uki_build_main(int argc, char **argv) {
         char *profile_texts[UKI_BUILD_PROFILES_MAX][3] = {};
         struct uki_build_profile profiles[UKI_BUILD_PROFILES_MAX] = {};
         size_t n_profiles = 0;
-        struct uki_build_request req = { .initrd_paths = initrd_paths };
+        struct uki_build_request req = { .initrd_paths = initrd_paths, .pcr_options = &pcr_options };
         struct thin_ref linux_ref, initrd_ref;
         struct verity_uki_options verity = {};
         char *cmdline = NULL, *os_release = NULL;
@@ -944,6 +955,14 @@ int uki_build_main(int argc, char **argv) {
                 case 'C': req.sign_cert_path = optarg; break;
                 case 'P': req.pcrpkey_path = optarg; break;
                 case 'K': req.pcr_private_key_path = optarg; break;
+                case 'B':
+                        /* As ukify: the last --pcr-banks wins. */
+                        pcr_options.bank_mask = 0;
+                        if (pcr_bank_mask_parse(optarg, &pcr_options.bank_mask) < 0)
+                                return 1;
+                        break;
+                case 'I': pcr_options.sign_initrd = true; break;
+                case 'N': pcr_options.sign_initrd = false; break;
                 case 'T': thin_root = optarg; break;
                 case 'h': usage(stdout); return 0;
                 case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]), 1;
@@ -956,6 +975,11 @@ int uki_build_main(int argc, char **argv) {
                 return log_error("uki build: --linux KERNEL is required"), 1;
         if (!req.output_path)
                 return log_error("uki build: -o OUTPUT is required"), 1;
+        /* As ukify refuses --sign-initrd-pcrs without a key: nothing would be signed. */
+        if ((pcr_options.sign_initrd || pcr_options.bank_mask) && !req.pcr_private_key_path)
+                return log_error("uki build: %s needs --pcr-private-key",
+                                 pcr_options.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks"),
+                       1;
         if (!req.stub_path) {
                 /* The keel stub for the kernel's architecture; a kernel for
                  * a machine keel has no stub for is refused here. */

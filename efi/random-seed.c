@@ -2,9 +2,9 @@
 #include "random-seed.h"
 #include "../common/error.h"
 #include "../common/random-seed.h"
-#include "../efi/config-table.h"
-#include "../efi/file.h"
-#include "../efi/rng.h"
+#include "config-table.h"
+#include "file.h"
+#include "rng.h"
 
 #define RANDOM_SEED_PATH L"\\loader\\random-seed"
 /* LoaderSystemToken: bootctl writes 32 bytes; anything larger is not a
@@ -43,7 +43,13 @@ static void previous_table(struct random_seed_input *in, void **ret_table) {
         *ret_table = t;
 }
 
-static void report(int r) {
+/* Nothing to make a seed from (no firmware randomness and no file or token,
+ * or not enough of it under Secure Boot) is the normal state of many
+ * machines: the stub, which cannot fix it, says nothing then, as
+ * systemd-stub; a file that is wrong is always reported. */
+static void report(int r, bool quiet) {
+        if (quiet && r != KEEL_E_RANDOM_SEED_FILE_TOO_LARGE)
+                return;
         efi_print("keel: %s; no random seed passed\n", keel_strerror(r));
 }
 
@@ -109,7 +115,7 @@ static EFI_STATUS install_table(const struct random_seed_output *out, void *old_
         return EFI_SUCCESS;
 }
 
-EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
+EFI_STATUS random_seed_process(EFI_FILE *esp_root, bool quiet) {
         struct random_seed_input in = { 0 };
         struct random_seed_output out;
         uint8_t rng[RANDOM_SEED_SIZE];
@@ -126,11 +132,13 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
         /* A seed that cannot be replaced would be the same on the next boot
          * (systemd 262: a read-only volume or seed file turns the seed off). */
         if (file_volume_read_only(esp_root)) {
-                efi_print("keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed\n");
+                if (!quiet)
+                        efi_print("keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed\n");
                 return EFI_WRITE_PROTECTED;
         }
         if (file_read_only(esp_root, RANDOM_SEED_PATH, &seed_read_only) == EFI_SUCCESS && seed_read_only) {
-                efi_print("keel: random seed: \\loader\\random-seed is read-only; no random seed passed\n");
+                if (!quiet)
+                        efi_print("keel: random seed: \\loader\\random-seed is read-only; no random seed passed\n");
                 return EFI_WRITE_PROTECTED;
         }
         previous_table(&in, &old_table);
@@ -186,7 +194,7 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
 
         r = random_seed_derive(&in, &out);
         if (r != KEEL_OK) {
-                report(r);
+                report(r, quiet);
                 err = EFI_NOT_FOUND;
                 goto out;
         }
