@@ -947,13 +947,19 @@ static int entry_compare(const struct boot_entry *a, const struct boot_entry *b)
                 r = -version_compare(opt(a->version), opt(b->version));
                 if (r != 0)
                         return r;
+                /* Among entries of one sort-key, machine-id and version,
+                 * every UKI's profile 0 first, then every profile 1...
+                 * (systemd-boot 262, bootctl 262). */
+                r = cmp_int(a->profile, b->profile);
+                if (r != 0)
+                        return r;
         }
-        /* Profile 0 of every UKI first, then every profile 1... (systemd-boot
-         * 262); entries of one profile by the ID without "@...". */
-        r = cmp_int(a->profile > b->profile, a->profile < b->profile);
+        /* By ID, a UKI's profiles together in their order (entries without
+         * a sort-key sort so in 262 as in 257). */
+        r = -version_compare(id_without_profile(a), id_without_profile(b));
         if (r != 0)
                 return r;
-        r = -version_compare(id_without_profile(a), id_without_profile(b));
+        r = cmp_int(a->profile, b->profile);
         if (r != 0)
                 return r;
         /* IDs that differ only in characters the version rules ignore

@@ -414,6 +414,33 @@ static void test_order_like_systemd_boot_262(void **state) {
         assert_string_equal(entry_boot_options(&l.entries[9], NULL, buf, sizeof(buf)), "foo=baz");
 }
 
+/* Entries without a sort-key sort by ID alone, a UKI's profiles together in
+ * their order, as bootctl 262 lists them (the differential's tree 132): only
+ * within a sort-key does every profile 0 come first. */
+static void test_order_without_sort_key(void **state) {
+        static const char osrel[] = "PRETTY_NAME=\"Fancy OS 1\"\nNAME=Debian\nIMAGE_VERSION=1.10\n";
+        static const char p0[] = "ID=main\nTITLE=Main\n", p1[] = "ID=debug\nTITLE=Debugging\n";
+        static const char conf[] = "title Debian\nlinux /debian/linux\nversion abc\n";
+        struct boot_entry storage[8];
+        static char arena[65536];
+        struct entry_list l;
+
+        (void) state;
+        entry_list_init(&l, storage, 8, arena, sizeof(arena), NULL, NULL);
+        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("nixos-generation-12.efi"), 0, p0,
+                                              sizeof(p0) - 1, osrel, sizeof(osrel) - 1, "a", 1));
+        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("nixos-generation-12.efi"), 1, p1,
+                                              sizeof(p1) - 1, osrel, sizeof(osrel) - 1, "b", 1));
+        assert_true(entries_add_type1(&l, ENTRY_SOURCE_ESP, slice_from_cstr("debian-6.1.0-9+3-.conf"), conf,
+                                      sizeof(conf) - 1));
+        entries_sort(&l);
+        assert_int_equal(l.n_entries, 3);
+        assert_null(l.entries[0].sort_key);
+        assert_string_equal(l.entries[0].id, "nixos-generation-12.efi");
+        assert_string_equal(l.entries[1].id, "nixos-generation-12.efi@debug");
+        assert_string_equal(l.entries[2].id, "debian-6.1.0-9+3-.conf");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_profiles),
@@ -426,6 +453,7 @@ int main(void) {
                 cmocka_unit_test(test_entries),
                 cmocka_unit_test(test_entries_bad_profile_id),
                 cmocka_unit_test(test_order_like_systemd_boot_262),
+                cmocka_unit_test(test_order_without_sort_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
