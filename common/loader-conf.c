@@ -212,9 +212,11 @@ static void parse_line(struct loader_config_reader *r, struct slice line, bool o
                 ok = parse_enroll_timeout(value, &c->secure_boot_enroll_timeout_seconds);
         else if (slice_eq(key, "reboot-on-error"))
                 ok = parse_reboot_on_error(value, &c->reboot_on_error);
-        else if (slice_eq(key, "log-level"))
-                ok = c->log_level_set = parse_log_level(value, &c->log_level);
-        else if (slice_eq(key, "keel-watchdog-sec"))
+        else if (slice_eq(key, "log-level")) {
+                /* A bad line is ignored: an earlier good one stays. */
+                ok = parse_log_level(value, &c->log_level);
+                c->log_level_set = c->log_level_set || ok;
+        } else if (slice_eq(key, "keel-watchdog-sec"))
                 ok = parse_seconds(value, &c->watchdog_seconds);
         else if (slice_eq(key, "keel-reboot-delay-sec"))
                 ok = parse_seconds(value, &c->reboot_delay_seconds);

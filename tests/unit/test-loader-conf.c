@@ -224,6 +224,10 @@ static void test_values(void **state) {
         assert_int_equal(w.lines[0], 2);
         assert_string_equal(w.whats[0], "bad value for");
         assert_string_equal(w.keys[0], "timeout");
+        PARSE(&c, "log-level debug\nlog-level loud\n", &w);
+        assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+        assert_true(c.log_level_set);
+        assert_int_equal(w.count, 1);
 }
 
 /* Each bad line is one warning naming its line and key; the setting keeps
