@@ -288,6 +288,11 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 err = read_devicetree(part->root, e, &dtb);
                 if (err != EFI_SUCCESS)
                         break;
+                /* systemd 261 hands `extra` files to the UKI's stub; keel
+                 * does not (yet): the UKI boots with only what lies beside
+                 * it, and the user is told. */
+                if (e->n_extras > 0)
+                        efi_print("keel: %s: 'extra' files are not passed to the UKI, ignoring them\n", e->id);
                 if (e->efi_path || e->uki_path) {
                         err = start_image(parent, part->device, e->efi_path ? e->efi_path : e->uki_path, options,
                                           NULL, 0, &dtb, o->watchdog_seconds);
