@@ -77,7 +77,7 @@ static void draw(struct menu *m) {
         else
                 efi_print("\n");
         if (m->help)
-                efi_print("Up/Down or j/k select, Enter boot, d/D set/clear preferred/default, e edit command line,\n"
+                efi_print("Up/Down or j/k select, Enter boot, d/D set/clear default/preferred, e edit command line,\n"
                           "t/T timeout +/-, %sh help\n",
                           m->r->firmware_setup ? "f firmware setup, " : "");
         if (m->status)
@@ -112,9 +112,9 @@ bool menu_key_pending(void) {
         return ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS;
 }
 
-/* `d`: the selected entry becomes LoaderEntryPreferred (systemd 260: the
- * default that skips entries with no tries left), or stops being it; `D`:
- * the same for LoaderEntryDefault. */
+/* `d`: the selected entry becomes LoaderEntryDefault (systemd-boot's `d`),
+ * or stops being it; `D`: the same for LoaderEntryPreferred (systemd 260:
+ * the default that skips entries with no tries left). */
 static void toggle_default(struct menu *m, bool preferred) {
         const struct boot_entry *e = &m->r->entries->entries[m->selected];
         const CHAR16 *name = preferred ? L"LoaderEntryPreferred" : L"LoaderEntryDefault";
@@ -279,7 +279,7 @@ struct menu_result menu_run(const struct menu_request *r) {
                 else if (key.UnicodeChar == CHAR_CARRIAGE_RETURN)
                         return (struct menu_result) { .action = MENU_BOOT, .index = m.selected };
                 else if (key.UnicodeChar == 'd' || key.UnicodeChar == 'D')
-                        toggle_default(&m, key.UnicodeChar == 'd');
+                        toggle_default(&m, key.UnicodeChar == 'D');
                 else if (key.UnicodeChar == 't' || key.UnicodeChar == '+')
                         change_timeout(&m, +1);
                 else if (key.UnicodeChar == 'T' || key.UnicodeChar == '-')
