@@ -348,6 +348,8 @@ DIFFERENCES = [
          keel=None, sd=ANY),
     Diff("StubPcrInitRDSysExts/ConfExts for global extensions only", "open",
          r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old", "t1uki"}),
+    Diff("StubPcrKernelParameters without a UKI's own sidecars", "open", r"^efivar StubPcrKernelParameters$", "match",
+         keel=r"^12$", sd=None, boots={"t1uki"}),
     Diff("Type #1 initrd padded", "open", r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$", "expect",
          boots={"type1"}),
     # Issue 21's defects: the checks as they hold once fixed.
