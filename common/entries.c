@@ -283,9 +283,22 @@ static void relocate(const char **p, uintptr_t from, size_t size, char *to) {
                 *p = to + (q - from);
 }
 
+/* A list of strings in the block (initrds, extras): the array and each string. */
+static void relocate_array(const char ***array, size_t n, uintptr_t from, size_t size, char *to) {
+        const char **a = *array;
+
+        if (!a || (uintptr_t) a < from || (uintptr_t) a - from >= size)
+                return;
+        a = (const char **) (void *) (to + ((uintptr_t) a - from));
+        for (size_t i = 0; i < n; i++)
+                relocate(&a[i], from, size, to);
+        *array = a;
+}
+
 static void move_block(struct entry_list *l, struct boot_entry *e, size_t to_offset) {
-        const char **fields[] = { &e->id,         &e->filename,  &e->title,    &e->version,    &e->sort_key,
-                                  &e->machine_id, &e->linux_path, &e->efi_path, &e->devicetree, &e->options };
+        const char **fields[] = { &e->id,         &e->filename,   &e->title,    &e->version,
+                                  &e->sort_key,   &e->machine_id, &e->linux_path, &e->efi_path,
+                                  &e->uki_path,   &e->devicetree, &e->options,  &e->alias };
         uintptr_t from = (uintptr_t) (l->arena + e->arena_offset);
         char *to = l->arena + to_offset;
 
@@ -294,11 +307,8 @@ static void move_block(struct entry_list *l, struct boot_entry *e, size_t to_off
         memmove(to, l->arena + e->arena_offset, e->arena_size);
         for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
                 relocate(fields[i], from, e->arena_size, to);
-        if (e->initrds && (uintptr_t) e->initrds >= from && (uintptr_t) e->initrds - from < e->arena_size) {
-                e->initrds = (const char **) (void *) (to + ((uintptr_t) e->initrds - from));
-                for (size_t i = 0; i < e->n_initrds; i++)
-                        relocate(&e->initrds[i], from, e->arena_size, to);
-        }
+        relocate_array(&e->initrds, e->n_initrds, from, e->arena_size, to);
+        relocate_array(&e->extras, e->n_extras, from, e->arena_size, to);
         e->arena_offset = to_offset;
 }
 
@@ -428,7 +438,9 @@ static bool append_own(struct entry_list *l, const struct boot_entry *e) {
 
 /* ---- files an entry names ------------------------------------------------------- */
 
-static const char *file_problem(struct entry_list *l, const char *path, bool may_be_empty) {
+#define WHY_EMPTY_PROGRAM "its 'linux' or 'efi' file is empty, ignoring entry"
+
+static const char *file_problem(struct entry_list *l, const char *path, const char *empty_why) {
         if (!path)
                 return NULL;
         switch (l->file_kind(l->file_userdata, path)) {
@@ -437,7 +449,7 @@ static const char *file_problem(struct entry_list *l, const char *path, bool may
         case ENTRY_FILE_DIRECTORY:
                 return "a file it names is a directory, ignoring entry";
         case ENTRY_FILE_EMPTY:
-                return may_be_empty ? NULL : "its 'linux' or 'efi' file is empty, ignoring entry";
+                return empty_why;
         default:
                 return NULL;
         }
@@ -452,19 +464,87 @@ static bool entry_files_ok(struct entry_list *l, struct slice filename, const st
 
         if (!l->file_kind)
                 return true;
-        why = file_problem(l, e->linux_path, false);
+        why = file_problem(l, e->linux_path, WHY_EMPTY_PROGRAM);
         if (!why)
-                why = file_problem(l, e->efi_path, false);
+                why = file_problem(l, e->efi_path, WHY_EMPTY_PROGRAM);
+        if (!why)
+                why = file_problem(l, e->uki_path, "its 'uki' file is empty, ignoring entry");
         for (size_t i = 0; !why && i < e->n_initrds; i++)
-                why = file_problem(l, e->initrds[i], true);
+                why = file_problem(l, e->initrds[i], NULL);
         if (why)
                 warn(l, filename, why);
         return !why;
 }
 
+/* A list of paths into the arena (initrds, extras). */
+static const char **arena_paths(struct entry_list *l, const struct slice *paths, size_t n, bool *ok) {
+        const char **a;
+
+        if (n == 0 || !*ok)
+                return NULL;
+        a = arena_alloc(l, n * sizeof(char *), sizeof(char *));
+        if (!a) {
+                *ok = false;
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++)
+                a[i] = arena_strdup(l, paths[i], ok);
+        return a;
+}
+
+static bool paths_fit_and_are_safe(struct entry_list *l, struct slice filename, const struct slice *paths, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (!field_fits(l, filename, paths[i], ENTRY_FIELD_MAX))
+                        return false;
+                if (!entry_path_is_safe(paths[i])) {
+                        warn(l, filename, "a path leaves the partition ('..'), ignoring entry");
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* What a Type #1 entry starts, as systemd-boot 262 decides it: one of
+ * `linux`, `efi`, `uki` (`uki-url` is a network boot, which keel does not
+ * do); an entry naming two kinds is broken. */
+static bool type1_kind_ok(struct entry_list *l, struct slice filename, const struct bls_entry *b) {
+        if (b->conflicting_kinds) {
+                warn(l, filename, "entry names more than one of 'linux', 'efi', 'uki', 'uki-url', ignoring it");
+                return false;
+        }
+        if (b->uki_url.len > 0) {
+                warn(l, filename, "'uki-url' entry: keel boots nothing from the network, hiding it");
+                return false;
+        }
+        if (b->linux_path.len == 0 && b->efi_path.len == 0 && b->uki_path.len == 0) {
+                warn(l, filename, "entry has none of 'linux', 'efi', 'uki', ignoring it");
+                return false;
+        }
+        return true;
+}
+
+/* `profile N` (systemd 259) selects the profile of a `uki` entry's UKI; a
+ * value that is no number is ignored with a warning, as systemd-boot does,
+ * and so is the key on an entry that starts no UKI. */
+static unsigned type1_profile(struct entry_list *l, struct slice filename, const struct bls_entry *b) {
+        uint64_t profile;
+
+        if (b->profile.len == 0)
+                return 0;
+        if (b->uki_path.len == 0) {
+                warn(l, filename, "'profile' is for 'uki' entries, ignoring it");
+                return 0;
+        }
+        if (!parse_uint(b->profile, UINT32_MAX, &profile)) {
+                warn(l, filename, "bad 'profile' value, ignoring it");
+                return 0;
+        }
+        return (unsigned) profile;
+}
+
 bool entries_add_type1(struct entry_list *l, enum entry_source source, struct slice filename, const void *content,
                        size_t len) {
-        size_t arena_mark, options_len = 0;
+        size_t arena_mark, options_len = 0, n_initrds, n_extras;
         struct boot_entry cand, *e = &cand;
         struct bls_entry b;
         bool ok = true;
@@ -482,51 +562,48 @@ bool entries_add_type1(struct entry_list *l, enum entry_source source, struct sl
                 warn(l, filename, "entry is for another architecture, hiding it");
                 goto refuse;
         }
-        if (b.linux_path.len == 0 && b.efi_path.len == 0) {
-                warn(l, filename, "entry has neither 'linux' nor 'efi', ignoring it");
+        if (!type1_kind_ok(l, filename, &b))
                 goto refuse;
-        }
+        /* A UKI brings its own initrd: systemd-boot offers it no `initrd`
+         * line (and a keel UKI would refuse one); companion files go to it
+         * through `extra` instead. */
+        n_initrds = b.uki_path.len > 0 ? 0 : b.n_initrds;
+        if (b.uki_path.len > 0 && b.n_initrds > 0)
+                warn(l, filename, "'initrd' lines are not offered to a 'uki', ignoring them");
+        n_extras = b.uki_path.len > 0 ? b.n_extras : 0;
+        if (b.uki_path.len == 0 && b.n_extras > 0)
+                warn(l, filename, "'extra' is for 'uki' entries, ignoring it");
         for (size_t i = 0; i < b.n_options; i++)
                 options_len += b.options[i].len + 1;
         if (!field_fits(l, filename, b.title, ENTRY_FIELD_MAX) || !field_fits(l, filename, b.version, ENTRY_FIELD_MAX) ||
             !field_fits(l, filename, b.sort_key, ENTRY_FIELD_MAX) ||
             !field_fits(l, filename, b.machine_id, ENTRY_FIELD_MAX) ||
-            !field_fits(l, filename, b.linux_path, ENTRY_FIELD_MAX) ||
-            !field_fits(l, filename, b.efi_path, ENTRY_FIELD_MAX) ||
-            !field_fits(l, filename, b.devicetree, ENTRY_FIELD_MAX) ||
             !field_fits(l, filename, slice_from("", options_len), ENTRY_OPTIONS_MAX))
                 goto refuse;
-        for (size_t i = 0; i < b.n_initrds; i++)
-                if (!field_fits(l, filename, b.initrds[i], ENTRY_FIELD_MAX))
-                        goto refuse;
-        if (!entry_path_is_safe(b.linux_path) || !entry_path_is_safe(b.efi_path) ||
-            !entry_path_is_safe(b.devicetree)) {
-                warn(l, filename, "a path leaves the partition ('..'), ignoring entry");
+        if (!paths_fit_and_are_safe(l, filename, &b.linux_path, 1) ||
+            !paths_fit_and_are_safe(l, filename, &b.efi_path, 1) ||
+            !paths_fit_and_are_safe(l, filename, &b.uki_path, 1) ||
+            !paths_fit_and_are_safe(l, filename, &b.devicetree, 1) ||
+            !paths_fit_and_are_safe(l, filename, b.initrds, n_initrds) ||
+            !paths_fit_and_are_safe(l, filename, b.extras, n_extras))
                 goto refuse;
-        }
-        for (size_t i = 0; i < b.n_initrds; i++)
-                if (!entry_path_is_safe(b.initrds[i])) {
-                        warn(l, filename, "a path leaves the partition ('..'), ignoring entry");
-                        goto refuse;
-                }
 
         e->type = ENTRY_TYPE1;
         e->source = source;
+        e->profile = type1_profile(l, filename, &b);
         e->title = b.title.len > 0 ? arena_strdup(l, b.title, &ok) : e->id;
         e->version = arena_strdup_optional(l, b.version, &ok);
         e->sort_key = arena_strdup_optional(l, b.sort_key, &ok);
         e->machine_id = arena_strdup_optional(l, b.machine_id, &ok);
         e->linux_path = arena_strdup_optional(l, b.linux_path, &ok);
         e->efi_path = arena_strdup_optional(l, b.efi_path, &ok);
+        e->uki_path = arena_strdup_optional(l, b.uki_path, &ok);
         e->devicetree = arena_strdup_optional(l, b.devicetree, &ok);
         e->options = join_options(l, &b, &ok);
-        if (ok && b.n_initrds > 0) {
-                e->initrds = arena_alloc(l, b.n_initrds * sizeof(char *), sizeof(char *));
-                ok = e->initrds != NULL;
-                for (size_t i = 0; ok && i < b.n_initrds; i++)
-                        e->initrds[i] = arena_strdup(l, b.initrds[i], &ok);
-                e->n_initrds = b.n_initrds;
-        }
+        e->initrds = arena_paths(l, b.initrds, n_initrds, &ok);
+        e->n_initrds = ok ? n_initrds : 0;
+        e->extras = arena_paths(l, b.extras, n_extras, &ok);
+        e->n_extras = ok ? n_extras : 0;
         if (ok && !entry_files_ok(l, filename, e))
                 goto refuse;
         return commit_entry(l, e, filename, ok, arena_mark);
@@ -628,12 +705,42 @@ static void profile_title(char *out, size_t out_size, const char *name, unsigned
         text_append(out, out_size, &o, ")");
 }
 
+/* Whether a .profile ID= can name the profile: "BASE@ID" must be a valid
+ * entry ID but for the '@' (it goes into LoaderEntries and must match
+ * patterns as systemd-boot's does). */
+static bool profile_id_is_valid(const char *base, const char *profile_id) {
+        size_t n = strlen(profile_id);
+
+        if (strlen(base) + 1 + n >= ENTRY_ID_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!ascii_isalpha(profile_id[i]) && !ascii_isdigit(profile_id[i]) && profile_id[i] != '+' &&
+                    profile_id[i] != '-' && profile_id[i] != '_' && profile_id[i] != '.')
+                        return false;
+        return n > 0;
+}
+
+/* "BASE@PROFILE-ID", or "BASE@N" when profile_id is empty, in the arena. */
+static const char *profile_entry_id(struct entry_list *l, const char *base, const char *profile_id, unsigned profile,
+                                    bool *ok) {
+        char id[2 * ENTRY_ID_MAX + 16];
+        size_t o = 0;
+
+        text_append(id, sizeof(id), &o, base);
+        text_append(id, sizeof(id), &o, "@");
+        if (profile_id[0])
+                text_append(id, sizeof(id), &o, profile_id);
+        else
+                text_append_number(id, sizeof(id), &o, profile);
+        return arena_strdup(l, slice_from(id, o), ok);
+}
+
 bool entries_add_type2_profile(struct entry_list *l, enum entry_source source, struct slice filename,
                                unsigned profile, const void *profile_text, size_t profile_len, const void *osrel,
                                size_t osrel_len, const void *cmdline, size_t cmdline_len) {
         char profile_id[UKI_PROFILE_VALUE_MAX], ptitle[UKI_PROFILE_VALUE_MAX];
-        char full_title[OSREL_VALUE_MAX + UKI_PROFILE_VALUE_MAX + 32], id[ENTRY_ID_MAX + 16];
-        size_t o = 0;
+        char full_title[OSREL_VALUE_MAX + UKI_PROFILE_VALUE_MAX + 32];
+        const char *base;
         static const char *const title_keys[] = { "PRETTY_NAME", "IMAGE_ID", "NAME", "ID", NULL };
         static const char *const version_keys[] = { "IMAGE_VERSION", "VERSION", "VERSION_ID", "BUILD_ID", NULL };
         static const char *const sort_key_keys[] = { "IMAGE_ID", "ID", NULL };
@@ -669,13 +776,21 @@ bool entries_add_type2_profile(struct entry_list *l, enum entry_source source, s
                 goto refuse;
         }
         profile_title(full_title, sizeof(full_title), title, profile, profile_id, ptitle);
-        /* Profiles past the first are "ID@N" (systemd-boot 257), the first keeps the UKI's ID. */
-        if (profile > 0) {
-                text_append(id, sizeof(id), &o, e->id);
-                text_append(id, sizeof(id), &o, "@");
-                text_append_number(id, sizeof(id), &o, profile);
-                e->id = arena_strdup(l, slice_from_cstr(id), &ok);
+        if (profile_id[0] && !profile_id_is_valid(e->id, profile_id)) {
+                warn(l, filename, "a .profile ID= cannot be part of an entry ID, naming the profile by its number");
+                profile_id[0] = '\0';
         }
+        /* Profiles past the first are "ID@PROFILE-ID", or "ID@N" without an
+         * ID= (systemd-boot 262); the first keeps the UKI's ID. The other
+         * name is an alias: keel's IDs before systemd 262 ("ID@N"), and
+         * bootctl 262's name for a profile 0 with an ID= ("ID@PROFILE-ID"). */
+        base = e->id;
+        if (profile > 0) {
+                e->id = profile_entry_id(l, base, profile_id, profile, &ok);
+                if (profile_id[0])
+                        e->alias = profile_entry_id(l, base, "", profile, &ok);
+        } else if (profile_id[0])
+                e->alias = profile_entry_id(l, base, profile_id, 0, &ok);
         e->profile = profile;
 
         options = slice_strip(slice_from(cmdline ? cmdline : "", cmdline ? cmdline_len : 0));
@@ -704,18 +819,19 @@ refuse:
 }
 
 const char *entry_boot_options(const struct boot_entry *e, const char *edited, char *out, size_t out_size) {
+        const char *options = edited || e->type != ENTRY_TYPE1 ? edited : e->options;
         size_t o = 0, need;
 
-        if (e->type != ENTRY_TYPE2 || e->profile == 0)
-                return edited;
+        if (e->profile == 0 || (e->type != ENTRY_TYPE2 && !(e->type == ENTRY_TYPE1 && e->uki_path)))
+                return options;
         if (out_size < 16)
                 return NULL;
         text_append(out, out_size, &o, "@");
         text_append_number(out, out_size, &o, e->profile);
-        need = edited ? strlen(edited) + 1 : 0;
-        if (edited && need < out_size - o) {
+        need = options && options[0] ? strlen(options) + 1 : 0;
+        if (need > 0 && need < out_size - o) {
                 text_append(out, out_size, &o, " ");
-                text_append(out, out_size, &o, edited);
+                text_append(out, out_size, &o, options);
         }
         return out;
 }
@@ -802,7 +918,7 @@ static int strcmp_ptr(const char *a, const char *b) {
         return cmp_int(a != NULL, b != NULL);
 }
 
-/* "ID" of an "ID@N" profile entry (N > 0); the ID itself otherwise. */
+/* "ID" of an "ID@..." profile entry (N > 0); the ID itself otherwise. */
 static struct slice id_without_profile(const struct boot_entry *e) {
         struct slice id = opt(e->id);
 
@@ -831,9 +947,15 @@ static int entry_compare(const struct boot_entry *a, const struct boot_entry *b)
                 r = -version_compare(opt(a->version), opt(b->version));
                 if (r != 0)
                         return r;
+                /* Among entries of one sort-key, machine-id and version,
+                 * every UKI's profile 0 first, then every profile 1...
+                 * (systemd-boot 262, bootctl 262). */
+                r = cmp_int(a->profile, b->profile);
+                if (r != 0)
+                        return r;
         }
-        /* A UKI's profiles sort together, by their number (systemd-boot
-         * 257 compares the ID without "@N", then the profile). */
+        /* By ID, a UKI's profiles together in their order (entries without
+         * a sort-key sort so in 262 as in 257). */
         r = -version_compare(id_without_profile(a), id_without_profile(b));
         if (r != 0)
                 return r;
@@ -863,6 +985,10 @@ static bool is_bootable(const struct boot_entry *e) {
         return !entry_is_auto(e);
 }
 
+static bool entry_matches(const struct boot_entry *e, struct slice pattern) {
+        return glob_match(pattern, slice_from_cstr(e->id)) || (e->alias && glob_match(pattern, slice_from_cstr(e->alias)));
+}
+
 size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_bad) {
         if (!pattern || pattern[0] == '\0')
                 return SIZE_MAX;
@@ -870,20 +996,32 @@ size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_b
                 const struct boot_entry *e = &l->entries[i];
                 if (skip_bad && entry_is_bad(e))
                         continue;
-                if (glob_match(slice_from_cstr(pattern), slice_from_cstr(e->id)))
+                if (entry_matches(e, slice_from_cstr(pattern)))
                         return i;
         }
         return SIZE_MAX;
 }
 
-size_t entries_select_default(const struct entry_list *l, const char *oneshot, const char *efivar_default,
-                              const struct loader_config *config, const char *saved_entry) {
-        const char *rules[3] = { oneshot, efivar_default, NULL };
+/* The rules in their order (see entries_select_default()); NULL for one
+ * that does not apply. */
+static void default_rules(const struct entry_default_request *r, const char *rules[6]) {
+        const struct loader_config *c = r->config;
+        bool efivar_saved = r->efivar_default && strcmp(r->efivar_default, "@saved") == 0;
+
+        rules[0] = r->sysfail;
+        rules[1] = r->oneshot;
+        rules[2] = r->preferred;
+        rules[3] = efivar_saved ? r->saved : r->efivar_default;
+        rules[4] = c ? c->preferred_pattern : NULL;
+        rules[5] = c ? (c->default_saved ? r->saved : c->default_pattern) : NULL;
+}
+
+size_t entries_select_default(const struct entry_list *l, const struct entry_default_request *r) {
+        const char *rules[6];
         bool any_good = false;
         size_t first_bootable = SIZE_MAX;
 
-        if (config)
-                rules[2] = config->default_saved ? saved_entry : config->default_pattern;
+        default_rules(r, rules);
         for (size_t i = 0; i < l->n_entries; i++) {
                 if (!is_bootable(&l->entries[i]))
                         continue;
@@ -894,12 +1032,23 @@ size_t entries_select_default(const struct entry_list *l, const char *oneshot, c
                         break;
                 }
         }
-        for (size_t r = 0; r < ARRAY_SIZE(rules); r++) {
-                size_t i = entries_find(l, rules[r], any_good);
+        for (size_t k = 0; k < ARRAY_SIZE(rules); k++) {
+                /* LoaderEntryPreferred and `preferred` never pick an entry
+                 * with no tries left (systemd 260); keel's other rules do
+                 * not either while there is a good one. */
+                bool preferred = k == 2 || k == 4;
+                size_t i = entries_find(l, rules[k], any_good || preferred);
                 if (i != SIZE_MAX)
                         return i;
         }
-        /* Sorting puts the bad entries last: the first bootable entry is good if any is. */
+        /* No rule matched: the first entry a UKI boots unasked, its profile
+         * 0 (systemd 261); sorting put the bad entries last, so it is good
+         * if any is. */
+        for (size_t i = 0; i < l->n_entries; i++) {
+                const struct boot_entry *e = &l->entries[i];
+                if (is_bootable(e) && e->profile == 0 && (!any_good || !entry_is_bad(e)))
+                        return i;
+        }
         for (size_t i = 0; i < l->n_entries; i++)
                 if (is_bootable(&l->entries[i]) && (!any_good || !entry_is_bad(&l->entries[i])))
                         return i;

@@ -38,15 +38,23 @@ struct boot_entry {
         const char *version;     /* NULL when absent */
         const char *sort_key;
         const char *machine_id;
-        const char *linux_path;  /* Type #1 */
+        const char *linux_path;  /* Type #1 `linux` */
         const char *efi_path;    /* Type #1 `efi`, or the UKI itself for Type #2 */
+        const char *uki_path;    /* Type #1 `uki` (systemd 259): a UKI, started with the entry's options */
         const char *devicetree;
         const char **initrds;
         size_t n_initrds;
+        const char **extras;     /* Type #1 `extra` (systemd 261): companion files of a `uki` entry */
+        size_t n_extras;
         const char *options;     /* Type #1 options joined; a UKI's .cmdline; NULL if none */
         int64_t tries_left;      /* BOOTCOUNT_UNKNOWN without a counter */
         int64_t tries_done;
-        unsigned profile;        /* Type #2: the UKI profile it boots ("@N" load options when > 0) */
+        unsigned profile;        /* the UKI profile it boots ("@N" load options when > 0): Type #2, Type #1 `uki` */
+        /* A second name the entry answers to in patterns (LoaderEntryDefault,
+         * loader.conf `default`...): "ID@N" of a profile named by its .profile
+         * ID=, "ID@PROFILE-ID" of a profile 0 that has one (bootctl 262's
+         * name for it); NULL for none. */
+        const char *alias;
         /* The entry's strings in the list's arena, one block per entry (for
          * the list itself: a ranked list moves blocks to reuse the space of
          * entries it dropped). */
@@ -69,9 +77,9 @@ struct boot_entry {
 #define ENTRY_UKI_SECTION_MAX (64u * 1024)
 
 /* The most arena bytes one entry can take (every field at its limit, 32
- * initrds); a ranked list needs an arena of at least 4 times this to keep
- * its promise for every order of arrival. */
-#define ENTRY_COST_MAX (32u * 1024)
+ * initrds, 32 extras); a ranked list needs an arena of at least 4 times
+ * this to keep its promise for every order of arrival. */
+#define ENTRY_COST_MAX (48u * 1024)
 
 typedef void (*entry_warn_fn)(void *userdata, const char *filename, const char *what);
 
@@ -163,19 +171,22 @@ bool entries_add_type2(struct entry_list *l, enum entry_source source, struct sl
 
 /* The same for one profile of a multi-profile UKI (systemd-boot 257): the
  * sections of that profile (uki_find_profile_sections()) and its .profile
- * text (NULL for a UKI without profiles). Profile 0 keeps the UKI's ID,
- * profile N > 0 is "ID@N"; the title is the OS name followed by the
- * profile's TITLE= (else, past profile 0, its ID= or "Profile #N+1") in
- * parentheses. */
+ * text (NULL for a UKI without profiles). Profile 0 keeps the UKI's ID;
+ * profile N > 0 is "ID@PROFILE-ID" when its .profile has an ID= (systemd-boot
+ * 262), else "ID@N" (an ID= with characters no entry ID may have counts as
+ * none, with a warning). The title is the OS name followed by the profile's
+ * TITLE= (else, past profile 0, its ID= or "Profile #N+1") in parentheses. */
 bool entries_add_type2_profile(struct entry_list *l, enum entry_source source, struct slice filename,
                                unsigned profile, const void *profile_text, size_t profile_len, const void *osrel,
                                size_t osrel_len, const void *cmdline, size_t cmdline_len);
 
-/* The load options a Type #2 entry is started with: for profile 0 the
- * edited command line (NULL when none: the UKI's own .cmdline applies);
- * for profile N > 0 "@N", followed by " " and the edited command line when
- * there is one (systemd-boot 257), written to out (ENTRY_BOOT_OPTIONS_MAX
- * bytes hold any edit the menu makes; an edit that does not fit is
+/* The load options an entry is started with. A Type #2 entry: the edited
+ * command line (NULL when none: the UKI's own .cmdline applies). A Type #1
+ * entry: the edited command line, else its `options` (NULL when none).
+ * For a UKI profile N > 0 (Type #2, Type #1 `uki` with `profile`), "@N"
+ * goes first, followed by " " and those options when there are any
+ * (systemd-boot 257), written to out (ENTRY_BOOT_OPTIONS_MAX bytes hold any
+ * options an entry or the menu's editor has; ones that do not fit are
  * dropped rather than cut). */
 #define ENTRY_BOOT_OPTIONS_MAX (8192 + 16)
 const char *entry_boot_options(const struct boot_entry *e, const char *edited, char *out, size_t out_size);
@@ -199,22 +210,38 @@ bool entries_add_auto_efi(struct entry_list *l, const char *id, const char *titl
 /* Adds an entry that enrolls the key set \loader\keys\NAME (after sorting). */
 bool entries_add_secure_boot_keys(struct entry_list *l, struct slice name);
 
-/* Sorts as bootctl 252: entries with no tries left last; entries with a
- * sort-key first, by sort-key, machine-id, version (newest first); then by
- * ID (newest first). */
+/* Sorts as bootctl 252 and systemd-boot 262: entries with no tries left
+ * last; entries with a sort-key first, by sort-key, machine-id, version
+ * (newest first); then by UKI profile (all profile 0 entries first, as
+ * systemd-boot 262 lists them); then by ID (newest first). */
 void entries_sort(struct entry_list *l);
 
-/* The default entry: the first entry matching the one-shot pattern, else
- * LoaderEntryDefault, else loader.conf `default` (or the saved entry with
- * `@saved`), else the first entry. keel goes beyond systemd-boot: a rule
- * whose matches all have no tries left is passed over while a good entry
- * exists. Patterns may be NULL or empty. Returns SIZE_MAX when there is no
- * entry to boot (an empty list, or only the loader's own auto entries),
- * unless a pattern names one of those. */
-size_t entries_select_default(const struct entry_list *l, const char *oneshot, const char *efivar_default,
-                              const struct loader_config *config, const char *saved_entry);
+/* What picks the default entry: the Boot Loader Interface variables (NULL
+ * or empty when unset) and loader.conf. */
+struct entry_default_request {
+        const char *sysfail;         /* LoaderEntrySysFail, only when the firmware reported a system failure */
+        const char *oneshot;         /* LoaderEntryOneShot */
+        const char *preferred;       /* LoaderEntryPreferred (systemd 260) */
+        const char *efivar_default;  /* LoaderEntryDefault */
+        const char *saved;           /* LoaderEntryLastBooted, for `@saved` */
+        const struct loader_config *config;
+};
 
-/* The entry whose ID matches a pattern (glob, case-insensitive) or SIZE_MAX. */
+/* The default entry, as systemd-boot 262 picks it: the first entry
+ * matching, in this order, LoaderEntrySysFail (after a system failure),
+ * LoaderEntryOneShot, LoaderEntryPreferred (never an entry with no tries
+ * left), LoaderEntryDefault (`@saved`: the saved entry), loader.conf
+ * `preferred` (never one with no tries left), loader.conf `default` (or the
+ * saved entry with `@saved`); else the first entry of profile 0 (systemd
+ * 261: a UKI's other profiles are never booted unasked). keel goes beyond
+ * systemd-boot: no rule lands on an entry with no tries left while a good
+ * entry exists. Returns SIZE_MAX when there is no entry to boot (an empty
+ * list, or only the loader's own auto entries), unless a pattern names one
+ * of those. */
+size_t entries_select_default(const struct entry_list *l, const struct entry_default_request *r);
+
+/* The entry whose ID (or alias) matches a pattern (glob, case-insensitive)
+ * or SIZE_MAX. */
 size_t entries_find(const struct entry_list *l, const char *pattern, bool skip_bad);
 
 static inline bool entry_is_bad(const struct boot_entry *e) {

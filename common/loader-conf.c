@@ -4,6 +4,7 @@
 #define TIMEOUT_MAX_SECONDS (UINT32_MAX / 1000) /* a countdown of milliseconds must fit 32 bits */
 #define DEFAULT_WATCHDOG_SECONDS 300
 #define DEFAULT_REBOOT_DELAY_SECONDS 10
+#define DEFAULT_ENROLL_TIMEOUT_SECONDS 15 /* systemd-boot's */
 
 void loader_config_init(struct loader_config *c) {
         memset(c, 0, sizeof(*c));
@@ -13,6 +14,8 @@ void loader_config_init(struct loader_config *c) {
         c->auto_firmware = true;
         c->console_mode = CONSOLE_MODE_KEEP;
         c->secure_boot_enroll = SECURE_BOOT_ENROLL_MANUAL;
+        c->secure_boot_enroll_timeout_seconds = DEFAULT_ENROLL_TIMEOUT_SECONDS;
+        c->log_level = LOG_LEVEL_INFO;
         c->watchdog_seconds = DEFAULT_WATCHDOG_SECONDS;
         c->reboot_delay_seconds = DEFAULT_REBOOT_DELAY_SECONDS;
 }
@@ -31,6 +34,10 @@ bool parse_timeout(struct slice value, struct timeout_setting *ret) {
         }
         if (slice_eq(value, "menu-hidden")) {
                 *ret = (struct timeout_setting) { TIMEOUT_MENU_HIDDEN, 0 };
+                return true;
+        }
+        if (slice_eq(value, "menu-disabled")) {
+                *ret = (struct timeout_setting) { TIMEOUT_MENU_DISABLED, 0 };
                 return true;
         }
         if (!parse_uint(value, TIMEOUT_MAX_SECONDS, &seconds))
@@ -68,11 +75,48 @@ static bool parse_enroll(struct slice value, enum secure_boot_enroll *ret) {
                 *ret = SECURE_BOOT_ENROLL_OFF;
         else if (slice_eq(value, "manual"))
                 *ret = SECURE_BOOT_ENROLL_MANUAL;
+        else if (slice_eq(value, "if-safe"))
+                *ret = SECURE_BOOT_ENROLL_IF_SAFE;
         else if (slice_eq(value, "force"))
                 *ret = SECURE_BOOT_ENROLL_FORCE;
         else
                 return false;
         return true;
+}
+
+static bool parse_enroll_action(struct slice value, enum secure_boot_enroll_action *ret) {
+        if (slice_eq(value, "reboot"))
+                *ret = SECURE_BOOT_ENROLL_ACTION_REBOOT;
+        else if (slice_eq(value, "shutdown"))
+                *ret = SECURE_BOOT_ENROLL_ACTION_SHUTDOWN;
+        else
+                return false;
+        return true;
+}
+
+static bool parse_reboot_on_error(struct slice value, enum reboot_on_error *ret) {
+        int b;
+
+        if (slice_eq(value, "auto")) {
+                *ret = REBOOT_ON_ERROR_AUTO;
+                return true;
+        }
+        b = parse_boolean(value);
+        if (b < 0)
+                return false;
+        *ret = b ? REBOOT_ON_ERROR_YES : REBOOT_ON_ERROR_NO;
+        return true;
+}
+
+bool parse_log_level(struct slice value, enum log_level *ret) {
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+                if (slice_eq(value, names[i])) {
+                        *ret = (enum log_level) i;
+                        return true;
+                }
+        return false;
 }
 
 static bool parse_seconds(struct slice value, uint32_t *ret) {
@@ -83,13 +127,32 @@ static bool parse_seconds(struct slice value, uint32_t *ret) {
         return true;
 }
 
+/* "hidden" or a number of seconds (0: hidden too). */
+static bool parse_enroll_timeout(struct slice value, uint32_t *ret) {
+        if (slice_eq(value, "hidden")) {
+                *ret = 0;
+                return true;
+        }
+        return parse_seconds(value, ret);
+}
+
+/* `preferred`: a pattern, as `default` but without `@saved`. */
+static bool parse_preferred(struct loader_config *c, struct slice value) {
+        if ((value.len > 0 && value.ptr[0] == '@') || value.len >= sizeof(c->preferred_pattern))
+                return false;
+        memcpy(c->preferred_pattern, value.ptr, value.len);
+        c->preferred_pattern[value.len] = '\0';
+        return true;
+}
+
 static bool parse_default(struct loader_config *c, struct slice value) {
         if (slice_eq(value, "@saved")) {
                 c->default_saved = true;
                 c->default_pattern[0] = '\0';
                 return true;
         }
-        if (value.len >= sizeof(c->default_pattern))
+        /* systemd-boot knows no other special entry than @saved. */
+        if ((value.len > 0 && value.ptr[0] == '@') || value.len >= sizeof(c->default_pattern))
                 return false;
         memcpy(c->default_pattern, value.ptr, value.len);
         c->default_pattern[value.len] = '\0';
@@ -131,6 +194,8 @@ static void parse_line(struct loader_config_reader *r, struct slice line, bool o
                 ok = parse_timeout(value, &c->timeout);
         else if (slice_eq(key, "default"))
                 ok = parse_default(c, value);
+        else if (slice_eq(key, "preferred"))
+                ok = parse_preferred(c, value);
         else if (slice_eq(key, "editor"))
                 ok = parse_bool_into(value, &c->editor);
         else if (slice_eq(key, "auto-entries"))
@@ -141,7 +206,17 @@ static void parse_line(struct loader_config_reader *r, struct slice line, bool o
                 ok = parse_console_mode(value, &c->console_mode);
         else if (slice_eq(key, "secure-boot-enroll"))
                 ok = parse_enroll(value, &c->secure_boot_enroll);
-        else if (slice_eq(key, "keel-watchdog-sec"))
+        else if (slice_eq(key, "secure-boot-enroll-action"))
+                ok = parse_enroll_action(value, &c->secure_boot_enroll_action);
+        else if (slice_eq(key, "secure-boot-enroll-timeout-sec"))
+                ok = parse_enroll_timeout(value, &c->secure_boot_enroll_timeout_seconds);
+        else if (slice_eq(key, "reboot-on-error"))
+                ok = parse_reboot_on_error(value, &c->reboot_on_error);
+        else if (slice_eq(key, "log-level")) {
+                /* A bad line is ignored: an earlier good one stays. */
+                ok = parse_log_level(value, &c->log_level);
+                c->log_level_set = c->log_level_set || ok;
+        } else if (slice_eq(key, "keel-watchdog-sec"))
                 ok = parse_seconds(value, &c->watchdog_seconds);
         else if (slice_eq(key, "keel-reboot-delay-sec"))
                 ok = parse_seconds(value, &c->reboot_delay_seconds);

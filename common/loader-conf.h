@@ -9,6 +9,7 @@ enum timeout_mode {
         TIMEOUT_SECONDS = 0,     /* timeout_seconds is valid; 0 means no menu */
         TIMEOUT_MENU_FORCE,      /* show the menu, no countdown */
         TIMEOUT_MENU_HIDDEN,     /* boot the default at once unless a key is held */
+        TIMEOUT_MENU_DISABLED,   /* boot the default at once, no key opens the menu (systemd 254) */
 };
 
 struct timeout_setting {
@@ -19,7 +20,34 @@ struct timeout_setting {
 enum secure_boot_enroll {
         SECURE_BOOT_ENROLL_OFF,
         SECURE_BOOT_ENROLL_MANUAL,
+        SECURE_BOOT_ENROLL_IF_SAFE, /* systemd's default; keel enrolls nothing unasked: as manual */
         SECURE_BOOT_ENROLL_FORCE,
+};
+
+enum secure_boot_enroll_action {
+        SECURE_BOOT_ENROLL_ACTION_REBOOT,
+        SECURE_BOOT_ENROLL_ACTION_SHUTDOWN,
+};
+
+/* reboot-on-error (systemd 258): what follows when the chosen entry fails
+ * to start. Unset, keel boots the next entry in the same boot. */
+enum reboot_on_error {
+        REBOOT_ON_ERROR_UNSET,
+        REBOOT_ON_ERROR_NO,
+        REBOOT_ON_ERROR_YES,
+        REBOOT_ON_ERROR_AUTO,
+};
+
+/* log-level (systemd 259), syslog's numbering. */
+enum log_level {
+        LOG_LEVEL_EMERG,
+        LOG_LEVEL_ALERT,
+        LOG_LEVEL_CRIT,
+        LOG_LEVEL_ERR,
+        LOG_LEVEL_WARNING,
+        LOG_LEVEL_NOTICE,
+        LOG_LEVEL_INFO,
+        LOG_LEVEL_DEBUG,
 };
 
 enum console_mode {
@@ -35,11 +63,17 @@ struct loader_config {
         struct timeout_setting timeout;
         char default_pattern[LOADER_CONF_DEFAULT_MAX]; /* empty when unset */
         bool default_saved;                            /* `default @saved` */
+        char preferred_pattern[LOADER_CONF_DEFAULT_MAX]; /* `preferred` (systemd 260); empty when unset */
         bool editor;
         bool auto_entries;
         bool auto_firmware;
         int32_t console_mode;
         enum secure_boot_enroll secure_boot_enroll;
+        enum secure_boot_enroll_action secure_boot_enroll_action;
+        uint32_t secure_boot_enroll_timeout_seconds;   /* 0: no warning ("hidden") */
+        enum reboot_on_error reboot_on_error;
+        enum log_level log_level;
+        bool log_level_set;                            /* else SMBIOS's or "info" applies */
         /* keel's own settings (unattended fallback, issue: boot assessment) */
         uint32_t watchdog_seconds;        /* 0 disables the watchdog */
         uint32_t reboot_delay_seconds;    /* after every entry failed */
@@ -89,6 +123,10 @@ void loader_config_reader_feed(struct loader_config_reader *r, const void *buf, 
 /* The last line, when the file does not end with a line end. */
 void loader_config_reader_finish(struct loader_config_reader *r);
 
-/* Parses a timeout value: a number of seconds, "menu-force", "menu-hidden"
- * (also used for the LoaderConfigTimeout variables). */
+/* Parses a timeout value: a number of seconds, "menu-force", "menu-hidden",
+ * "menu-disabled" (also used for the LoaderConfigTimeout variables). */
 bool parse_timeout(struct slice value, struct timeout_setting *ret);
+
+/* Parses a log level name: emerg, alert, crit, err, warning, notice, info,
+ * debug (also SMBIOS io.systemd.boot.loglevel=). */
+bool parse_log_level(struct slice value, enum log_level *ret);

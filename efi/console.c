@@ -71,11 +71,11 @@ static void put_number(struct line_buffer *b, uint64_t v, unsigned base) {
                 put_unit(b, (uint8_t) digits[--n]);
 }
 
-void efi_print(const char *fmt, ...) {
-        struct line_buffer b = { .used = 0 };
-        va_list ap;
+int efi_log_max_level = 6; /* "info", as systemd-boot */
 
-        va_start(ap, fmt);
+static void vprint(const char *fmt, va_list ap) {
+        struct line_buffer b = { .used = 0 };
+
         for (const char *p = fmt; *p; p++) {
                 bool is_long = false;
 
@@ -111,8 +111,25 @@ void efi_print(const char *fmt, ...) {
                         break;
                 }
         }
-        va_end(ap);
         flush(&b);
+}
+
+void efi_print(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vprint(fmt, ap);
+        va_end(ap);
+}
+
+void efi_log(int level, const char *fmt, ...) {
+        va_list ap;
+
+        if (level > efi_log_max_level)
+                return;
+        va_start(ap, fmt);
+        vprint(fmt, ap);
+        va_end(ap);
 }
 
 const char *efi_status_text(EFI_STATUS status) {

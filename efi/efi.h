@@ -24,6 +24,10 @@ extern const EFI_GUID linux_initrd_media_guid;
 
 /* Console: printf-like, ASCII format; %s char*, %ls CHAR16*, %u %lu %x %lx, %r EFI_STATUS. */
 void efi_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, shown only when level (syslog's numbering: 3 error, 4 warning,
+ * 5 notice, 6 info) is at most efi_log_max_level (loader.conf `log-level`). */
+void efi_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int efi_log_max_level;
 const char *efi_status_text(EFI_STATUS status);
 
 /* Memory. */

@@ -128,6 +128,36 @@ EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory,
         return EFI_SUCCESS;
 }
 
+EFI_STATUS file_read_only(EFI_FILE *root, const CHAR16 *path, bool *ret_read_only) {
+        EFI_FILE *f = NULL;
+        EFI_FILE_INFO *info;
+        EFI_STATUS err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ, 0);
+
+        if (err != EFI_SUCCESS)
+                return err;
+        err = file_get_info(f, &info);
+        f->Close(f);
+        if (err != EFI_SUCCESS)
+                return err;
+        *ret_read_only = info->Attribute & EFI_FILE_READ_ONLY;
+        efi_free(info);
+        return EFI_SUCCESS;
+}
+
+bool file_volume_read_only(EFI_FILE *root) {
+        static const EFI_GUID file_system_info_guid = EFI_FILE_SYSTEM_INFO_ID;
+        UINTN size = sizeof(EFI_FILE_SYSTEM_INFO) + 256 * sizeof(CHAR16);
+        EFI_FILE_SYSTEM_INFO *info = efi_alloc(size);
+        bool ro = false;
+
+        if (!info)
+                return false;
+        if (root->GetInfo(root, (EFI_GUID *) &file_system_info_guid, &size, info) == EFI_SUCCESS)
+                ro = info->ReadOnly;
+        efi_free(info);
+        return ro;
+}
+
 EFI_STATUS dir_next(EFI_FILE *dir, EFI_FILE_INFO **ret_info) {
         UINTN size = sizeof(EFI_FILE_INFO) + 256 * sizeof(CHAR16);
         EFI_FILE_INFO *info = efi_alloc(size);

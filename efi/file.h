@@ -24,6 +24,13 @@ bool file_exists(EFI_FILE *root, const CHAR16 *path);
 /* Whether path is a directory, and its size in bytes. */
 EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory, uint64_t *ret_size);
 
+/* Whether a file has the read-only attribute (systemd 262: such an entry
+ * is not counted, such a random seed not used). */
+EFI_STATUS file_read_only(EFI_FILE *root, const CHAR16 *path, bool *ret_read_only);
+
+/* Whether the volume says it is read-only; false when it cannot tell. */
+bool file_volume_read_only(EFI_FILE *root);
+
 /* Directory iteration: returns the next entry (caller frees), NULL at the
  * end. Directories and "." entries are included; filter on Attribute. */
 EFI_STATUS dir_next(EFI_FILE *dir, EFI_FILE_INFO **ret_info);

@@ -12,8 +12,6 @@
  * systemd-boot does, within this bound. */
 #define SYSTEM_TOKEN_MAX 4096u
 
-static const EFI_GUID file_system_info_guid = EFI_FILE_SYSTEM_INFO_ID;
-
 struct linux_random_seed_table {
         uint32_t size;
         uint8_t bits[RANDOM_SEED_SIZE];
@@ -21,21 +19,6 @@ struct linux_random_seed_table {
 
 static bool write_refused(EFI_STATUS err) {
         return err == EFI_WRITE_PROTECTED || err == EFI_ACCESS_DENIED;
-}
-
-/* A read-only volume cannot take the new seed, and a seed that is not
- * replaced would be the same on the next boot: then nothing is passed. */
-static bool volume_read_only(EFI_FILE *root) {
-        UINTN size = sizeof(EFI_FILE_SYSTEM_INFO) + 256 * sizeof(CHAR16);
-        EFI_FILE_SYSTEM_INFO *info = efi_alloc(size);
-        bool ro = false;
-
-        if (!info)
-                return false;
-        if (root->GetInfo(root, (EFI_GUID *) &file_system_info_guid, &size, info) == EFI_SUCCESS)
-                ro = info->ReadOnly;
-        efi_free(info);
-        return ro;
 }
 
 /* A previous boot stage's table (another loader before keel), bounded
@@ -139,16 +122,23 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root, bool quiet) {
         void *old_table = NULL, *token = NULL;
         uint8_t *file = NULL;
         size_t token_size = 0;
-        bool is_directory = false;
+        bool is_directory = false, seed_read_only = false;
         uint64_t size = 0;
         EFI_FILE *f = NULL;
         EFI_TIME now;
         EFI_STATUS err;
         int r;
 
-        if (volume_read_only(esp_root)) {
+        /* A seed that cannot be replaced would be the same on the next boot
+         * (systemd 262: a read-only volume or seed file turns the seed off). */
+        if (file_volume_read_only(esp_root)) {
                 if (!quiet)
                         efi_print("keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed\n");
+                return EFI_WRITE_PROTECTED;
+        }
+        if (file_read_only(esp_root, RANDOM_SEED_PATH, &seed_read_only) == EFI_SUCCESS && seed_read_only) {
+                if (!quiet)
+                        efi_print("keel: random seed: \\loader\\random-seed is read-only; no random seed passed\n");
                 return EFI_WRITE_PROTECTED;
         }
         previous_table(&in, &old_table);

@@ -184,8 +184,8 @@ static EFI_STATUS read_devicetree(EFI_FILE *root, const struct boot_entry *e, st
 }
 
 static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *path, const CHAR16 *options,
-                              bool measure_options, const uint8_t *initrd, size_t initrd_size,
-                              const struct entry_devicetree *dtb, uint32_t watchdog_seconds) {
+                              const uint8_t *initrd, size_t initrd_size, const struct entry_devicetree *dtb,
+                              uint32_t watchdog_seconds) {
         struct devicetree_state dt = {};
         struct initrd_loader *loader = NULL;
         EFI_DEVICE_PATH *dp = NULL;
@@ -213,9 +213,10 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
                 li->LoadOptions = (void *) options;
                 li->LoadOptionsSize = (uint32_t) ((utf16_strnlen(options, UINT32_MAX / 2 - 1) + 1) * sizeof(CHAR16));
         }
-        /* A Type #1 entry's command line goes to PCR 12, as with systemd-boot;
-         * a missing TPM is not a reason to stop booting. */
-        if (measure_options && options) {
+        /* Whatever load options an image gets go to PCR 12, as with
+         * systemd-boot: a Type #1 entry's options, a UKI profile's "@N", an
+         * edited command line. A missing TPM is not a reason to stop booting. */
+        if (options) {
                 EFI_STATUS m = tpm_measure_kernel_parameters(options);
                 if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
                         efi_print("keel: cannot measure the command line into PCR 12: %s\n", efi_status_text(m));
@@ -269,27 +270,32 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         case ENTRY_AUTO_FIRMWARE:
                 return reboot_into_firmware();
         case ENTRY_SECURE_BOOT_KEYS:
-                return enroll_keys(part->root, e->filename);
+                return enroll_keys(part->root, e->filename, SECURE_BOOT_ENROLL_ACTION_REBOOT);
         case ENTRY_AUTO_EFI:
-                err = start_image(parent, part->device, e->efi_path, NULL, false, NULL, 0, NULL, o->watchdog_seconds);
+                err = start_image(parent, part->device, e->efi_path, NULL, NULL, 0, NULL, o->watchdog_seconds);
                 break;
         case ENTRY_TYPE2:
-                /* A UKI gets no command line unless the user edited one, so
-                 * that its own signed .cmdline applies and PCR 12 stays
-                 * predictable. */
+                /* A UKI gets no command line unless the user edited one or
+                 * it boots a profile past the first ("@N"), so that its own
+                 * signed .cmdline applies and PCR 12 stays predictable. */
                 options = options_to_utf16(entry_boot_options(e, o->edited_options, profile_options,
                                                               sizeof(profile_options)));
-                err = start_image(parent, part->device, e->efi_path, options, false, NULL, 0, NULL,
-                                  o->watchdog_seconds);
+                err = start_image(parent, part->device, e->efi_path, options, NULL, 0, NULL, o->watchdog_seconds);
                 break;
         case ENTRY_TYPE1:
-                options = options_to_utf16(o->edited_options ? o->edited_options : e->options);
+                options = options_to_utf16(entry_boot_options(e, o->edited_options, profile_options,
+                                                              sizeof(profile_options)));
                 err = read_devicetree(part->root, e, &dtb);
                 if (err != EFI_SUCCESS)
                         break;
-                if (e->efi_path) {
-                        err = start_image(parent, part->device, e->efi_path, options, true, NULL, 0, &dtb,
-                                          o->watchdog_seconds);
+                /* systemd 261 hands `extra` files to the UKI's stub; keel
+                 * does not (yet): the UKI boots with only what lies beside
+                 * it, and the user is told. */
+                if (e->n_extras > 0)
+                        efi_print("keel: %s: 'extra' files are not passed to the UKI, ignoring them\n", e->id);
+                if (e->efi_path || e->uki_path) {
+                        err = start_image(parent, part->device, e->efi_path ? e->efi_path : e->uki_path, options,
+                                          NULL, 0, &dtb, o->watchdog_seconds);
                         break;
                 }
                 options = append_smbios_extra(options);
@@ -297,8 +303,8 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 if (err == EFI_SUCCESS)
                         err = read_initrds(part->root, e, &initrd, &initrd_size);
                 if (err == EFI_SUCCESS)
-                        err = start_image(parent, part->device, e->linux_path, options, true, initrd,
-                                          initrd_size, &dtb, o->watchdog_seconds);
+                        err = start_image(parent, part->device, e->linux_path, options, initrd, initrd_size, &dtb,
+                                          o->watchdog_seconds);
                 break;
         default:
                 err = EFI_INVALID_PARAMETER;

@@ -98,6 +98,21 @@ out:
         return err;
 }
 
+/* systemd 262: an entry on a read-only volume, or whose file is marked
+ * read-only, is not counted: its counter would stand still, and the OS
+ * could not bless it either. It is booted all the same. */
+static bool read_only(const struct partition *part, const struct boot_entry *e) {
+        CHAR16 *path = entry_file_path(e, e->filename);
+        bool ro = false;
+
+        if (file_volume_read_only(part->root))
+                ro = true;
+        else if (path && file_read_only(part->root, path, &ro) != EFI_SUCCESS)
+                ro = false;
+        efi_free(path);
+        return ro;
+}
+
 EFI_STATUS count_boot_try(const struct partition *part, struct boot_entry *e) {
         struct taken_context taken = { part, e };
         struct bootcount_name name;
@@ -109,6 +124,11 @@ EFI_STATUS count_boot_try(const struct partition *part, struct boot_entry *e) {
         if (e->tries_left == BOOTCOUNT_UNKNOWN || (e->type != ENTRY_TYPE1 && e->type != ENTRY_TYPE2) ||
             bootcount_parse(slice_from_cstr(e->filename), &name) != KEEL_OK) {
                 clear_count_path();
+                return EFI_SUCCESS;
+        }
+        if (read_only(part, e)) {
+                clear_count_path();
+                efi_print("keel: %s is read-only, not counting this boot try\n", e->filename);
                 return EFI_SUCCESS;
         }
         r = bootcount_pick_next_name(&name, name_taken, &taken, next, sizeof(next), &tries);

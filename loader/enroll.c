@@ -5,7 +5,6 @@
 
 #define AUTH_FILE_MAX (1024u * 1024)
 #define KEYS_DIR L"\\loader\\keys"
-#define FORCE_COUNTDOWN_SECONDS 5
 #define ENROLL_ATTRIBUTES                                                                               \
         (EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS |      \
          EFI_VARIABLE_TIME_BASED_AUTHENTICATED_WRITE_ACCESS)
@@ -78,7 +77,7 @@ static EFI_STATUS enroll_one(EFI_FILE *root, const char *name, const CHAR16 *fil
         return err;
 }
 
-EFI_STATUS enroll_keys(EFI_FILE *root, const char *name) {
+EFI_STATUS enroll_keys(EFI_FILE *root, const char *name, enum secure_boot_enroll_action action) {
         EFI_STATUS err;
 
         if (!secure_boot_setup_mode()) {
@@ -94,12 +93,17 @@ EFI_STATUS enroll_keys(EFI_FILE *root, const char *name) {
                 err = enroll_one(root, name, L"PK.auth", L"PK", &global_variable_guid);
         if (err != EFI_SUCCESS)
                 return err;
-        efi_print("keel: Secure Boot keys enrolled; resetting\n");
-        RT->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, NULL);
+        if (action == SECURE_BOOT_ENROLL_ACTION_SHUTDOWN) {
+                efi_print("keel: Secure Boot keys enrolled; powering off\n");
+                RT->ResetSystem(EfiResetShutdown, EFI_SUCCESS, 0, NULL);
+        } else {
+                efi_print("keel: Secure Boot keys enrolled; resetting\n");
+                RT->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, NULL);
+        }
         return EFI_DEVICE_ERROR;
 }
 
-void enroll_force(EFI_FILE *root) {
+void enroll_force(EFI_FILE *root, const struct loader_config *c) {
         CHAR16 *path = key_path("auto", L"PK.auth");
 
         if (!path)
@@ -110,7 +114,8 @@ void enroll_force(EFI_FILE *root) {
                 return;
         }
         efi_free(path);
-        for (unsigned left = FORCE_COUNTDOWN_SECONDS; left > 0; left--) {
+        /* secure-boot-enroll-timeout-sec (systemd 259): 0 or "hidden" enrolls at once. */
+        for (unsigned left = c->secure_boot_enroll_timeout_seconds; left > 0; left--) {
                 EFI_INPUT_KEY key;
                 efi_print("keel: enrolling Secure Boot keys 'auto' in %u s; press any key to cancel\n", left);
                 for (unsigned t = 0; t < 10; t++) {
@@ -121,5 +126,5 @@ void enroll_force(EFI_FILE *root) {
                         BS->Stall(100 * 1000);
                 }
         }
-        enroll_keys(root, "auto");
+        enroll_keys(root, "auto", c->secure_boot_enroll_action);
 }

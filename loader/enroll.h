@@ -15,9 +15,11 @@ bool secure_boot_setup_mode(void);
 void enroll_add_menu_entries(struct entry_list *l, EFI_FILE *root);
 
 /* With `secure-boot-enroll force`: enrolls the set named "auto" after a
- * countdown that any key cancels. Returns only when cancelled or failed. */
-void enroll_force(EFI_FILE *root);
+ * countdown of `secure-boot-enroll-timeout-sec` that any key cancels, then
+ * resets or powers off (`secure-boot-enroll-action`). Returns only when
+ * cancelled or failed. */
+void enroll_force(EFI_FILE *root, const struct loader_config *c);
 
-/* Writes db, KEK and PK from \loader\keys\NAME and resets; returns only on
- * failure. */
-EFI_STATUS enroll_keys(EFI_FILE *root, const char *name);
+/* Writes db, KEK and PK from \loader\keys\NAME and resets (or powers off);
+ * returns only on failure. */
+EFI_STATUS enroll_keys(EFI_FILE *root, const char *name, enum secure_boot_enroll_action action);

@@ -7,14 +7,17 @@
 #include "boot.h"
 #include "count.h"
 #include "discover.h"
+#include "drivers.h"
 #include "enroll.h"
 #include "menu.h"
-#include "../efi/random-seed.h"
+#include "sysfail.h"
 #include "../common/glob.h"
 #include "../common/gpt.h"
+#include "../common/utf.h"
 #include "../efi/arch.h"
 #include "../efi/file.h"
 #include "../efi/partition.h"
+#include "../efi/random-seed.h"
 #include "../efi/smbios.h"
 #include "../efi/time.h"
 
@@ -23,9 +26,11 @@
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
-         LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_RANDOM_SEED |             \
-         LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL | LOADER_FEATURE_MULTI_PROFILE_UKI |       \
-         LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS | LOADER_FEATURE_MEASURE_SMBIOS)
+         LOADER_FEATURE_RANDOM_SEED | LOADER_FEATURE_LOAD_DRIVER | LOADER_FEATURE_SORT_KEY |              \
+         LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL |      \
+         LOADER_FEATURE_MENU_DISABLE | LOADER_FEATURE_MULTI_PROFILE_UKI | LOADER_FEATURE_TYPE1_UKI |      \
+         LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS | LOADER_FEATURE_ENTRY_PREFERRED |                          \
+         LOADER_FEATURE_MEASURE_SMBIOS)
 
 struct loader {
         EFI_HANDLE image;
@@ -33,6 +38,7 @@ struct loader {
         struct partition esp;
         struct partition xbootldr;
         bool has_xbootldr;
+        bool sysfail;                /* the firmware reported a system failure (sysfail_check) */
         struct loader_config config;
         struct entry_list entries;
 };
@@ -43,11 +49,32 @@ static void config_warn(void *userdata _unused_, unsigned line, const char *what
 
         memcpy(name, key.ptr, n);
         name[n] = '\0';
-        efi_print("keel: loader.conf:%u: %s '%s', ignoring\n", line, what, name);
+        efi_log(LOG_LEVEL_WARNING, "keel: loader.conf:%u: %s '%s', ignoring\n", line, what, name);
 }
 
 static void entry_warn(void *userdata _unused_, const char *filename, const char *what) {
-        efi_print("keel: %s: %s\n", filename, what);
+        efi_log(LOG_LEVEL_WARNING, "keel: %s: %s\n", filename, what);
+}
+
+/* The log level before loader.conf is read: SMBIOS type 11
+ * io.systemd.boot.loglevel= (systemd 259), else "info". */
+static void log_level_from_smbios(void) {
+        CHAR16 *value = smbios_oem_string("io.systemd.boot.loglevel=");
+        enum log_level level;
+        char text[16];
+        size_t n;
+
+        if (!value)
+                return;
+        n = utf16_strnlen(value, sizeof(text) - 1);
+        for (size_t i = 0; i < n; i++)
+                text[i] = value[i] < 0x80 ? (char) value[i] : '?';
+        text[n] = '\0';
+        efi_free(value);
+        if (parse_log_level(slice_from_cstr(text), &level))
+                efi_log_max_level = level;
+        else
+                efi_print("keel: SMBIOS io.systemd.boot.loglevel=%s is no log level, ignoring it\n", text);
 }
 
 /* loader.conf piece by piece: any size parses in constant memory. */
@@ -184,16 +211,57 @@ static bool discover(struct loader *L) {
         return true;
 }
 
-static size_t select_default(struct loader *L) {
-        char *oneshot = bli_read_string(L"LoaderEntryOneShot", true);
-        char *efivar_default = bli_read_string(L"LoaderEntryDefault", false);
-        char *saved = L->config.default_saved ? bli_read_string(L"LoaderEntryLastBooted", false) : NULL;
-        size_t i = entries_select_default(&L->entries, oneshot, efivar_default, &L->config, saved);
+/* The variables that pick the default entry, as systemd-boot 262 reads
+ * them; the one-shot one is deleted once read. */
+struct default_variables {
+        char *oneshot, *preferred, *efivar_default, *sysfail, *saved;
+};
 
-        efi_free(oneshot);
-        efi_free(efivar_default);
-        efi_free(saved);
-        return i;
+static void read_default_variables(struct loader *L, struct default_variables *v) {
+        v->oneshot = bli_read_string(L"LoaderEntryOneShot", true);
+        v->preferred = bli_read_string(L"LoaderEntryPreferred", false);
+        v->efivar_default = bli_read_string(L"LoaderEntryDefault", false);
+        v->sysfail = L->sysfail ? bli_read_string(L"LoaderEntrySysFail", false) : NULL;
+        v->saved = L->config.default_saved || (v->efivar_default && strcmp(v->efivar_default, "@saved") == 0)
+                           ? bli_read_string(L"LoaderEntryLastBooted", false)
+                           : NULL;
+}
+
+static void free_default_variables(struct default_variables *v) {
+        efi_free(v->oneshot);
+        efi_free(v->preferred);
+        efi_free(v->efivar_default);
+        efi_free(v->sysfail);
+        efi_free(v->saved);
+}
+
+static size_t select_default(struct loader *L, const struct default_variables *v) {
+        const struct entry_default_request r = {
+                .sysfail = v->sysfail,
+                .oneshot = v->oneshot,
+                .preferred = v->preferred,
+                .efivar_default = v->efivar_default,
+                .saved = v->saved,
+                .config = &L->config,
+        };
+
+        return entries_select_default(&L->entries, &r);
+}
+
+/* LoaderEntryLastBooted, as systemd-boot keeps it: the booted entry with
+ * `@saved` (in LoaderEntryDefault, or in loader.conf while
+ * LoaderEntryDefault is unset), unless it was a one-shot boot; deleted when
+ * nothing uses it. */
+static void save_selected(const struct loader *L, const struct default_variables *v, const struct boot_entry *e) {
+        bool efivar_saved = v->efivar_default && strcmp(v->efivar_default, "@saved") == 0;
+
+        if (entry_is_auto(e) || (v->oneshot && strcmp(v->oneshot, e->id) == 0))
+                return;
+        if (efivar_saved || (!v->efivar_default && L->config.default_saved)) {
+                if (!v->saved || strcmp(v->saved, e->id) != 0)
+                        bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
+        } else if (v->saved)
+                bli_set_persistent_string(L"LoaderEntryLastBooted", NULL);
 }
 
 static const struct partition *partition_of(struct loader *L, const struct boot_entry *e) {
@@ -207,23 +275,41 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
         EFI_STATUS err;
 
         bli_export_selected(e);
-        if (L->config.default_saved && !entry_is_auto(e))
-                bli_set_persistent_string(L"LoaderEntryLastBooted", e->id);
         err = count_boot_try(part, e);
         if (err != EFI_SUCCESS)
                 return err;
         /* As systemd-boot: only for what starts Linux (a UKI or a Type #1
-         * kernel), with the seed file on the loader's own ESP, refreshed on
-         * disk before anything of the entry runs. */
-        if (e->type == ENTRY_TYPE2 || (e->type == ENTRY_TYPE1 && e->linux_path))
+         * kernel or `uki`), with the seed file on the loader's own ESP,
+         * refreshed on disk before anything of the entry runs. */
+        if (e->type == ENTRY_TYPE2 || (e->type == ENTRY_TYPE1 && (e->linux_path || e->uki_path)))
                 (void) random_seed_process(L->esp.root, false);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
         return boot_entry_start(L->image, part, e, &o);
 }
 
+static void reboot_after(uint32_t seconds, EFI_STATUS err) {
+        BS->Stall((UINTN) seconds * 1000 * 1000);
+        RT->ResetSystem(EfiResetCold, err, 0, NULL);
+}
+
+/* reboot-on-error (systemd 258): after the chosen entry failed, reboot
+ * rather than try the next one in this boot: always ("yes"), or ("auto")
+ * when the try was counted with tries left, so that the next boot, with a
+ * clean measurement log, counts the next try or picks the next entry. */
+static bool reboot_on_error(const struct loader *L, int64_t tries_left_before) {
+        switch (L->config.reboot_on_error) {
+        case REBOOT_ON_ERROR_YES:
+                return true;
+        case REBOOT_ON_ERROR_AUTO:
+                return tries_left_before > 0;
+        default:
+                return false;
+        }
+}
+
 /* The chosen entry first, then every other entry in menu order after it,
  * then those before it: an unattended machine keeps trying until
- * something boots. */
+ * something boots (unless reboot-on-error asks for a reboot first). */
 static EFI_STATUS boot_with_fallback(struct loader *L, size_t chosen, const char *edited_options) {
         size_t n = L->entries.n_entries;
         EFI_STATUS err = EFI_NOT_FOUND;
@@ -231,23 +317,30 @@ static EFI_STATUS boot_with_fallback(struct loader *L, size_t chosen, const char
         for (size_t k = 0; k < n; k++) {
                 size_t i = (chosen + k) % n;
                 const struct boot_entry *e = &L->entries.entries[i];
+                int64_t tries_left = e->tries_left;
 
                 if (k > 0 && entry_is_auto(e))
                         continue;
                 if (k > 0)
-                        efi_print("keel: trying the next entry: %s\n", e->id);
+                        efi_log(LOG_LEVEL_NOTICE, "keel: trying the next entry: %s\n", e->id);
                 err = try_entry(L, i, k == 0 ? edited_options : NULL);
-                efi_print("keel: entry %s failed: %s\n", e->id, efi_status_text(err));
+                efi_log(LOG_LEVEL_ERR, "keel: entry %s failed: %s\n", e->id, efi_status_text(err));
+                if (k == 0 && reboot_on_error(L, tries_left)) {
+                        efi_log(LOG_LEVEL_ERR, "keel: reboot-on-error: rebooting in %u s\n",
+                                L->config.reboot_delay_seconds);
+                        reboot_after(L->config.reboot_delay_seconds, err);
+                }
         }
-        efi_print("keel: no boot entry could be started; rebooting in %u s\n", L->config.reboot_delay_seconds);
-        BS->Stall((UINTN) L->config.reboot_delay_seconds * 1000 * 1000);
-        RT->ResetSystem(EfiResetCold, err, 0, NULL);
+        efi_log(LOG_LEVEL_ERR, "keel: no boot entry could be started; rebooting in %u s\n",
+                L->config.reboot_delay_seconds);
+        reboot_after(L->config.reboot_delay_seconds, err);
         return err;
 }
 
 EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
         uint64_t init_usec = time_usec();
         struct loader L = { .image = image, .loaded_image = self->loaded_image };
+        struct default_variables vars;
         struct menu_request request;
         struct menu_result result;
         EFI_STATUS err;
@@ -255,23 +348,31 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
         /* First, as systemd-boot: PCR 1 gets the SMBIOS structures before
          * anything of the ESP is read. */
         smbios_measure();
+        log_level_from_smbios();
         L.esp.device = self->loaded_image->DeviceHandle;
         err = file_open_volume(L.esp.device, &L.esp.root);
         if (err != EFI_SUCCESS) {
                 efi_print("keel: cannot open the partition keel was started from: %s\n", efi_status_text(err));
                 return err;
         }
+        bli_export_loader_info(self->loaded_image, init_usec, KEEL_LOADER_FEATURES);
+        /* Before anything is read, as systemd-boot: a driver may make the
+         * XBOOTLDR partition readable. */
+        drivers_load(image, L.esp.device, L.esp.root);
         read_config(&L);
+        if (L.config.log_level_set)
+                efi_log_max_level = L.config.log_level;
         if (L.config.secure_boot_enroll == SECURE_BOOT_ENROLL_FORCE && secure_boot_setup_mode())
-                enroll_force(L.esp.root);
+                enroll_force(L.esp.root, &L.config);
         if (!discover(&L))
                 return EFI_OUT_OF_RESOURCES;
-        bli_export_loader_info(self->loaded_image, init_usec, KEEL_LOADER_FEATURES);
         bli_export_entries(&L.entries);
+        L.sysfail = sysfail_check();
+        read_default_variables(&L, &vars);
 
         request = (struct menu_request) {
                 .entries = &L.entries,
-                .default_index = select_default(&L),
+                .default_index = select_default(&L, &vars),
                 .timeout = effective_timeout(&L.config),
                 .editor_allowed = L.config.editor && !secure_boot_enabled(),
                 .firmware_setup = firmware_setup_supported(),
@@ -283,6 +384,7 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
 
         switch (result.action) {
         case MENU_BOOT:
+                save_selected(&L, &vars, &L.entries.entries[result.index]);
                 err = boot_with_fallback(&L, result.index, result.edited_options);
                 break;
         case MENU_FIRMWARE_SETUP:
@@ -297,5 +399,6 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
                 break;
         }
         efi_free(result.edited_options);
+        free_default_variables(&vars);
         return err;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The boot menu. Plain text that works on a serial console: one line per
  * entry, a marker on the selection, a countdown line, single-key commands
- * (arrows or j/k, Enter, d, e, t/T, h). */
+ * (arrows or j/k, Enter, d/D, e, t/T, h). */
 #include "menu.h"
 #include "bli.h"
 #include "../common/utf.h"
@@ -77,7 +77,7 @@ static void draw(struct menu *m) {
         else
                 efi_print("\n");
         if (m->help)
-                efi_print("Up/Down or j/k select, Enter boot, d set/clear default, e edit command line,\n"
+                efi_print("Up/Down or j/k select, Enter boot, d/D set/clear default/preferred, e edit command line,\n"
                           "t/T timeout +/-, %sh help\n",
                           m->r->firmware_setup ? "f firmware setup, " : "");
         if (m->status)
@@ -112,18 +112,23 @@ bool menu_key_pending(void) {
         return ST->ConIn->ReadKeyStroke(ST->ConIn, &key) == EFI_SUCCESS;
 }
 
-static void toggle_default(struct menu *m) {
+/* `d`: the selected entry becomes LoaderEntryDefault (systemd-boot's `d`),
+ * or stops being it; `D`: the same for LoaderEntryPreferred (systemd 260:
+ * the default that skips entries with no tries left). */
+static void toggle_default(struct menu *m, bool preferred) {
         const struct boot_entry *e = &m->r->entries->entries[m->selected];
-        char *current = bli_read_string(L"LoaderEntryDefault", false);
+        const CHAR16 *name = preferred ? L"LoaderEntryPreferred" : L"LoaderEntryDefault";
+        char *current = bli_read_string(name, false);
 
         if (current && strcmp(current, e->id) == 0) {
-                bli_set_persistent_string(L"LoaderEntryDefault", NULL);
-                m->status = "Default cleared (takes effect on the next boot).";
-        } else if (bli_set_persistent_string(L"LoaderEntryDefault", e->id) == EFI_SUCCESS) {
+                bli_set_persistent_string(name, NULL);
+                m->status = preferred ? "Preferred entry cleared (takes effect on the next boot)." :
+                                        "Default cleared (takes effect on the next boot).";
+        } else if (bli_set_persistent_string(name, e->id) == EFI_SUCCESS) {
                 m->default_index = m->selected;
-                m->status = "Default set.";
+                m->status = preferred ? "Preferred entry set." : "Default set.";
         } else
-                m->status = "Could not save the default.";
+                m->status = "Could not save the setting.";
         efi_free(current);
 }
 
@@ -223,6 +228,8 @@ static bool shows_menu(const struct menu_request *r) {
         switch (r->timeout.mode) {
         case TIMEOUT_MENU_FORCE:
                 return true;
+        case TIMEOUT_MENU_DISABLED:
+                return false; /* not even a key held at start opens it */
         case TIMEOUT_SECONDS:
                 if (r->timeout.seconds > 0)
                         return true;
@@ -271,8 +278,8 @@ struct menu_result menu_run(const struct menu_request *r) {
                         m.selected = l->n_entries - 1;
                 else if (key.UnicodeChar == CHAR_CARRIAGE_RETURN)
                         return (struct menu_result) { .action = MENU_BOOT, .index = m.selected };
-                else if (key.UnicodeChar == 'd')
-                        toggle_default(&m);
+                else if (key.UnicodeChar == 'd' || key.UnicodeChar == 'D')
+                        toggle_default(&m, key.UnicodeChar == 'D');
                 else if (key.UnicodeChar == 't' || key.UnicodeChar == '+')
                         change_timeout(&m, +1);
                 else if (key.UnicodeChar == 'T' || key.UnicodeChar == '-')

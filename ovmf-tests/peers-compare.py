@@ -316,7 +316,7 @@ DIFFERENCES = [
     Diff("the UKI's own bytes: its stub's .sbat", "own", r"^event 11 EV_IPL '\.sbat' #2$", "expect"),
     Diff("the UKI's own bytes: its signed PCR 11 policy", "own", r"^extra /\.extra/tpm2-pcr-signature\.json$", "expect"),
     Diff("PCR 11 = systemd-measure 262 of the flavour's own UKI", "own", r"^pcr \w+ 11$", "expect",
-         boots={"uki", "old"}),
+         boots={"uki", "old", "t1uki"}),
     Diff("thin UKIs: kernel and initrd once in \\EFI\\keel\\content", "deliberate", r"^esp-file /EFI/keel/content/",
          "match", keel=ANY, sd=None),
     Diff("feature bits: one fact per feature (bootctl status)", "derived", r"^efivar (Loader|Stub)Features$", "none"),
@@ -337,7 +337,7 @@ DIFFERENCES = [
          "differ", boots={"type1"}),
     Diff("Type #1 initrd=", "deliberate", r"^pcr \w+ +(9|12)$", "none", boots={"type1"}),
     Diff("the UKI's own bytes: the initrd holds its signed PCR 11 policy (PCR 9)", "own",
-         r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$|^pcr \w+ +9$", "none", boots={"uki", "old"}),
+         r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$|^pcr \w+ +9$", "none", boots={"uki", "old", "t1uki"}),
     # Found by this comparison, not in issue 21's list (reported; asserted as they are).
     Diff("loader.conf measured into PCR 5", "open", r"^event 5 EV_EVENT_TAG tag f5bc582a 'loader\.conf'$", "match",
          keel=None, sd=ANY),
@@ -347,7 +347,9 @@ DIFFERENCES = [
     Diff("firmware keyboard layout", "open", r"^bootctl-status Current Boot Loader/Keyboard Layout$", "match",
          keel=None, sd=ANY),
     Diff("StubPcrInitRDSysExts/ConfExts for global extensions only", "open",
-         r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old"}),
+         r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old", "t1uki"}),
+    Diff("StubPcrKernelParameters without a UKI's own sidecars", "open", r"^efivar StubPcrKernelParameters$", "match",
+         keel=r"^12$", sd=None, boots={"t1uki"}),
     Diff("Type #1 initrd padded", "open", r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$", "expect",
          boots={"type1"}),
     # Issue 21's defects: the checks as they hold once fixed.
@@ -469,11 +471,12 @@ def uses_uki_key(path):
 
 def entries(label, keel_json, esp, peers):
     """`keel entries` against bootctl VERSION's list on the same ESP: the
-    same entries in the same order with the same default. Named: a profile's
-    ID (defect 2; bootctl calls profile 0 "X.efi@ID" where systemd-boot's
-    LoaderEntries, which keel follows, says "X.efi"), thin UKIs bootctl
-    does not list (defect 3), Type #1 `uki` entries (259: keel lacks them,
-    defect 2; 257 lists them as entries without a kernel, which keel hides)."""
+    same entries in the same order with the same default. Named: profile
+    0's ID (bootctl calls it "X.efi@ID" where systemd-boot's LoaderEntries,
+    which keel follows, says "X.efi"), thin UKIs bootctl does not list
+    (defect 3), Type #1 `uki` entries bootctl 257 lists without a kernel
+    (its `uki` key is 259's). Profile entries and Type #1 `uki` entries
+    are issue 21's defect 2, fixed: a difference there fails under its name."""
     keel = entry_keys(json.load(open(keel_json)), True)
     failures = 0
     for spec in peers:

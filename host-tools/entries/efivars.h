@@ -13,3 +13,10 @@ const char *efivarfs_dir(void);
 /* Reads a UTF-16 string variable as UTF-8 (malloc'd); NULL when absent or
  * not a string. */
 char *efivar_read_string(const char *name, const char *guid);
+
+/* Whether the firmware's ESRT (/sys/firmware/efi/esrt, $KEEL_ESRT for
+ * tests) says the system firmware's last update failed: the loader's
+ * system-failure rule (loader/sysfail.c), read through Linux's copy of the
+ * table: the first entry* with fw_type 1 decides, by its
+ * last_attempt_status. */
+bool esrt_system_firmware_update_failed_sysfs(void);

@@ -142,14 +142,25 @@ static void print_json(const struct entry_list *l, size_t def, const char *esp, 
                 json_object_object_add(o, "path", json_string_or_null(path));
                 json_object_object_add(o, "linux", json_string_or_null(e->linux_path));
                 json_object_object_add(o, "efi", json_string_or_null(e->efi_path));
+                json_object_object_add(o, "uki", json_string_or_null(e->uki_path));
                 json_object_object_add(o, "options", json_string_or_null(e->options));
+                if (e->n_extras > 0) {
+                        json_object *extras = json_object_new_array();
+                        for (size_t k = 0; k < e->n_extras; k++)
+                                json_object_array_add(extras, json_string_or_null(e->extras[k]));
+                        json_object_object_add(o, "extra", extras);
+                } else
+                        json_object_object_add(o, "extra", NULL);
                 json_object_object_add(o, "tries_left",
                                        e->tries_left >= 0 ? json_object_new_int64(e->tries_left) : NULL);
                 json_object_object_add(o, "tries_done",
                                        e->tries_done >= 0 ? json_object_new_int64(e->tries_done) : NULL);
-                /* A UKI's profile (multi-profile UKIs: "ID@N" for N > 0); null for other entries. */
-                json_object_object_add(o, "profile",
-                                       e->type == ENTRY_TYPE2 ? json_object_new_int64(e->profile) : NULL);
+                /* The UKI profile it boots (a UKI, or a Type #1 `uki`); null for other entries. */
+                json_object_object_add(o, "profile", e->type == ENTRY_TYPE2 || e->uki_path
+                                                             ? json_object_new_int64(e->profile)
+                                                             : NULL);
+                /* The other name patterns match (entries.h: alias). */
+                json_object_object_add(o, "alias", json_string_or_null(e->alias));
                 json_object_object_add(o, "is_default", json_object_new_boolean(i == def));
                 json_object_array_add(array, o);
                 free(path);
@@ -234,15 +245,41 @@ static bool check_thin_target(const char *root, const char *key, const char *pat
         return ok;
 }
 
-static bool check_type1(const struct boot_entry *e, const char *root, char *why, size_t why_size) {
+static bool check_uki(const char *path, unsigned profile, const char *volume, uint16_t machine,
+                      bool *ret_other_machine, char *why, size_t why_size);
+
+/* A `uki` (systemd 259) must be a complete UKI with the profile the entry
+ * boots, as a Type #2 entry must. */
+static bool check_type1_uki(const struct boot_entry *e, const char *root, uint16_t machine, char *why,
+                            size_t why_size) {
+        char *p, reason[REASON_MAX / 2];
+        bool ok;
+
+        if (!check_named_file(root, "uki", e->uki_path, true, why, why_size))
+                return false;
+        p = esp_path_nocase(root, e->uki_path);
+        ok = p && check_uki(p, e->profile, root, machine, NULL, reason, sizeof(reason));
+        if (!ok)
+                snprintf(why, why_size, "uki %s: %s", e->uki_path, p ? reason : "is missing");
+        free(p);
+        return ok;
+}
+
+static bool check_type1(const struct boot_entry *e, const char *root, uint16_t machine, char *why, size_t why_size) {
         if (e->linux_path && (!check_named_file(root, "linux", e->linux_path, true, why, why_size) ||
                               !check_thin_target(root, "linux", e->linux_path, why, why_size)))
                 return false;
         if (e->efi_path && (!check_named_file(root, "efi", e->efi_path, true, why, why_size) ||
                             !check_thin_target(root, "efi", e->efi_path, why, why_size)))
                 return false;
+        if (e->uki_path && !check_type1_uki(e, root, machine, why, why_size))
+                return false;
         for (size_t i = 0; i < e->n_initrds; i++)
                 if (!check_named_file(root, "initrd", e->initrds[i], false, why, why_size))
+                        return false;
+        /* An empty companion file is skipped by the loader, as a missing one. */
+        for (size_t i = 0; i < e->n_extras; i++)
+                if (!check_named_file(root, "extra", e->extras[i], true, why, why_size))
                         return false;
         if (e->devicetree && !check_named_file(root, "devicetree", e->devicetree, false, why, why_size))
                 return false;
@@ -440,7 +477,7 @@ static int run_check(const struct entry_list *menu, size_t def, const char *esp,
                 }
                 res = add_result(&c, e->id, path);
                 if (res && e->type == ENTRY_TYPE1)
-                        res->ok = check_type1(e, root, res->reason, sizeof(res->reason));
+                        res->ok = check_type1(e, root, menu->machine, res->reason, sizeof(res->reason));
                 else if (res)
                         res->ok = path && check_uki(path, e->profile, root, menu->machine, NULL, res->reason,
                                                         sizeof(res->reason));
@@ -504,7 +541,8 @@ int entries_main(int argc, char **argv) {
         };
         const char *esp = NULL, *xbootldr = NULL, *arch_arg = NULL;
         const struct keel_arch *arch;
-        char *oneshot, *efivar_default, *saved;
+        struct entry_default_request request;
+        char *oneshot, *efivar_default, *preferred, *sysfail, *saved;
         struct boot_entry *storage;
         struct loader_config config;
         struct entry_list l;
@@ -552,10 +590,22 @@ int entries_main(int argc, char **argv) {
                 esp_discover_entries(&l, xbootldr, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&l);
 
+        /* The variables the loader will read on the next boot, as it reads them. */
         oneshot = efivar_read_string("LoaderEntryOneShot", LOADER_GUID_STR);
+        preferred = efivar_read_string("LoaderEntryPreferred", LOADER_GUID_STR);
         efivar_default = efivar_read_string("LoaderEntryDefault", LOADER_GUID_STR);
+        sysfail = esrt_system_firmware_update_failed_sysfs() ? efivar_read_string("LoaderEntrySysFail", LOADER_GUID_STR)
+                                                              : NULL;
         saved = efivar_read_string("LoaderEntryLastBooted", LOADER_GUID_STR);
-        def = entries_select_default(&l, oneshot, efivar_default, &config, saved);
+        request = (struct entry_default_request) {
+                .sysfail = sysfail,
+                .oneshot = oneshot,
+                .preferred = preferred,
+                .efivar_default = efivar_default,
+                .saved = saved,
+                .config = &config,
+        };
+        def = entries_select_default(&l, &request);
 
         if (check) {
                 /* The second list reuses nothing of the first but its default's ID. */
@@ -571,7 +621,9 @@ int entries_main(int argc, char **argv) {
         else
                 print_text(&l, def);
         free(oneshot);
+        free(preferred);
         free(efivar_default);
+        free(sysfail);
         free(saved);
         free(storage);
         free(arena);

@@ -103,7 +103,7 @@ static int add_type2_references(const char *volume, const char *path, struct con
         return add_references_of(path, true, refs);
 }
 
-/* A `linux` or `efi` of a Type #1 entry on volume: it may be a thin UKI
+/* A `linux`, `efi` or `uki` of a Type #1 entry on volume: it may be a thin UKI
  * (keel's loader, systemd-boot and firmware start it; its stub reads the
  * content from this volume). */
 static int add_target_references(const char *volume, struct slice target, struct content_references *refs) {
@@ -139,6 +139,8 @@ static int add_type1_references(const char *volume, const char *path, struct con
         r = add_target_references(volume, e.linux_path, refs);
         if (r == 0)
                 r = add_target_references(volume, e.efi_path, refs);
+        if (r == 0)
+                r = add_target_references(volume, e.uki_path, refs);
         free(data);
         return r;
 }

@@ -4,11 +4,13 @@
 # sc.efi@1`) with, beside it, a credential, a system extension and a
 # configuration extension in sc.efi.extra.d and a global credential; the
 # machine has a virtio-rng (EFI_RNG_PROTOCOL) and no seed file yet.
-#  - LoaderEntries lists both profiles, profile 1's .cmdline boots,
+#  - LoaderEntries lists both profiles (sc.efi, sc.efi@second: systemd-boot
+#    262's names; `sc.efi@1` is an alias), profile 1's .cmdline boots,
 #    StubProfile=1; PCR 11 = `keel pcr predict --profile 1`;
 #  - the /.extra tree, PCR 13 and the archives' events equal the model of
-#    systemd-stub (sidecar-model.py); PCR 12 = the profile's tagged event
-#    (UTF-16 "1") followed by the model's PCR 12 archives, computed here;
+#    systemd-stub (sidecar-model.py); PCR 12 = the loader's "@1" (UTF-16,
+#    as systemd-boot 262), the profile's tagged event (UTF-16 "1"), then
+#    the model's PCR 12 archives, computed here;
 #  - the loader created \loader\random-seed (32 bytes) before the kernel
 #    ran, the kernel got the LINUX_EFI_RANDOM_SEED table (RNG= in its
 #    "efi:" line) and LoaderRandomSeed is set;
@@ -60,8 +62,10 @@ expect_report_complete "$WORK"
 expect_eq "an arm64 kernel reported" "$(report_value "$WORK" ARCH)" aarch64
 
 # Profiles.
-expect_eq "LoaderEntries: both profiles of sc.efi" "$(loader_entries "$WORK")" "sc.efi sc.efi@1"
-expect_eq "LoaderEntrySelected" "$(report_value "$WORK" "EFIVAR LoaderEntrySelected")" "sc.efi@1"
+expect_eq "LoaderEntries: both profiles of sc.efi (X.efi@<ID=>, systemd-boot 262)" "$(loader_entries "$WORK")" \
+        "sc.efi sc.efi@second"
+expect_eq "LoaderEntrySelected (the alias sc.efi@1)" "$(report_value "$WORK" "EFIVAR LoaderEntrySelected")" \
+        "sc.efi@second"
 expect_eq "profile 1's .cmdline booted" "$(report_value "$WORK" CMDLINE)" "$SECOND"
 expect_eq "StubProfile" "$(report_value "$WORK" "EFIVAR StubProfile")" 1
 expect_eq "PCR 11 = keel pcr predict --profile 1" "$(booted_pcr "$WORK" sha256 11)" \
@@ -74,10 +78,11 @@ expect_eq "PCR 13 (sha256) = model" "$(booted_pcr "$WORK" sha256 13)" \
         "$(sed -n 's/^sha256 13 //p' "$WORK/model/pcrs.txt")"
 pcr12=$(python3 -c 'import hashlib, sys
 p = bytes(32)
-for d in [hashlib.sha256("1\0".encode("utf-16-le")).digest()] + [bytes.fromhex(x) for x in sys.argv[1:]]:
+for d in [hashlib.sha256(t.encode("utf-16-le")).digest() for t in ("@1\0", "1\0")] + \
+         [bytes.fromhex(x) for x in sys.argv[1:]]:
     p = hashlib.sha256(p + d).digest()
 print(p.hex())' $(awk '$1 == 12 { print $NF }' "$WORK/model/events.txt"))
-expect_eq "PCR 12 (sha256) = the profile's tagged event, then the model's credential and confext archives" \
+expect_eq "PCR 12 (sha256) = the loader's \"@1\", the profile's tagged event, the model's credential and confext archives" \
         "$(booted_pcr "$WORK" sha256 12)" "$pcr12"
 expect_true "tpm2_eventlog parses the event log" eventlog_parse "$WORK"
 expect_replay_matches "$WORK"

@@ -11,11 +11,12 @@
 # uki build` on the keel stub, the older one thin, as `keel install` writes
 # it) and systemd (systemd-boot 262; the same UKIs packed by ukify 262 on
 # systemd-stub 262). Sidecars, addons (one by ukify, one by keel) and the
-# Type #1 kernel are the same files in both. Each flavour boots the ESP three
+# Type #1 kernel are the same files in both. Each flavour boots the ESP four
 # ways (loader.conf `default`), with both SMBIOS type 11 command-line extras:
 #   uki    the counted UKI's profile `@debug` (renamed to +2-1 on the way)
 #   type1  the Type #1 `linux` entry
 #   old    the older UKI (keel: thin; systemd: ukify's)
+#   t1uki  the Type #1 `uki` entry with `profile 1` (systemd 259)
 # Each boot is collected as facts (the reporting initramfs: command line,
 # EFI variables, /.extra, PCRs, the event log; bootctl 262 status and list
 # run in the guest; the ESP after the boot) and peers-compare.py compares
@@ -216,6 +217,9 @@ expect_own() { # FLAVOUR BOOT UKI PROFILE PCR11_FILE IMAGE...
 G=$T/loader/addons/g.addon.efi U=$X/u.addon.efi
 expect_own keel uki "$K/os.efi" 1 pcr11-keel-uki "$KEEL_EFI" "$K/os.efi" "$G" "$U"
 expect_own sd uki "$S/os.efi" 1 pcr11-sd-uki "$SD_BOOT" "$S/os.efi" "$G" "$U"
+# (The Type #1 `uki` entry's UKI lies in \EFI\os, with no sidecars beside it.)
+expect_own keel t1uki "$K/os.efi" 1 pcr11-keel-uki "$KEEL_EFI" "$K/os.efi" "$G"
+expect_own sd t1uki "$S/os.efi" 1 pcr11-sd-uki "$SD_BOOT" "$S/os.efi" "$G"
 expect_own keel type1 "" 0 "" "$KEEL_EFI" "$I/vmlinuz"
 expect_own sd type1 "" 0 "" "$SD_BOOT" "$I/vmlinuz"
 expect_own keel old "$K/os-old.efi" 0 pcr11-keel-old "$KEEL_EFI" "$K/os-old.efi" "$G"
@@ -245,7 +249,7 @@ boot() { # FLAVOUR NAME DEFAULT
                 echo "  ok: $1 $2: the event log replays to the TPM's values ($(grep -c 'ok: event' "$w/replay.txt") PCRs and banks)"
         esp_unpack "$w.img" "$w/esp-after"
 }
-for b in "uki os.efi@debug" "type1 $MACHINE_ID-*" "old os-old.efi"; do
+for b in "uki os.efi@debug" "type1 $MACHINE_ID-*" "old os-old.efi" "t1uki uki-debug.conf"; do
         set -- $b
         echo "-- $1: loader.conf default $2"
         boot keel "$1" "$2"

@@ -1,13 +1,17 @@
 #!/bin/bash
-# Multi-profile UKIs (systemd 257) under the keel loader, two boots.
-# Boot A: loader.conf `default multi.efi@1`: LoaderEntries lists each
-#   profile as its own entry (multi.efi, multi.efi@1, multi.efi@2); the
-#   loader starts the UKI with "@1"; the stub boots profile 1's .cmdline,
+# Multi-profile UKIs (systemd 257) under the keel loader, three boots.
+# Boot A: loader.conf `default multi.efi@1` (keel's name before systemd
+#   262, an alias now): LoaderEntries lists each profile as its own entry,
+#   named as systemd-boot 262 names them (multi.efi, multi.efi@debug,
+#   multi.efi@rescue: the .profile's ID=); the loader starts the UKI with
+#   "@1" and measures it into PCR 12 as systemd-boot 262 does (EV_IPL,
+#   UTF-16 "@1"); the stub boots profile 1's .cmdline,
 #   exports StubProfile=1 and StubFeatures bit 9; PCR 11 = systemd-measure
 #   252 over a single-profile twin of profile 1's sections extended by the
 #   .profile events (hashlib), and = keel pcr predict --profile 1; PCR 12 is
-#   the one tagged event systemd-stub 257 logs for a profile other than 0
-#   (UKI_PROFILE_EVENT_TAG_ID 0x13aed6db, UTF-16 "1"), computed here; the OS
+#   the loader's "@1" event, then the tagged event systemd-stub 257 logs for
+#   a profile other than 0 (UKI_PROFILE_EVENT_TAG_ID 0x13aed6db, UTF-16
+#   "1"), computed here; the OS
 #   finds /.extra/profile and /.extra/os-release (profile 1's) and profile
 #   1's own .pcrsig as /.extra/tpm2-pcr-signature.json, whose enter-initrd
 #   policy is what a TPM (tpm2_policypcr on swtpm) computes for the booted PCR 11.
@@ -15,6 +19,10 @@
 #   stub refuses before measuring anything into PCR 11, the loader falls
 #   back to the next entry (multi.efi, profile 0: StubProfile=0, no tagged
 #   event, the base .cmdline).
+# Boot C: a Type #1 `uki` entry with `profile 2` (systemd 259): the loader
+#   starts the UKI with "@2" (measured), profile 2's .cmdline boots,
+#   StubProfile=2, PCR 12 = the "@2" and profile events; the entry is
+#   LoaderEntrySelected under its own ID.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
@@ -46,6 +54,8 @@ make_disk() { # make_disk IMG DEFAULT
         esp_put "$1" "$WORK/multi.efi" /EFI/Linux/multi.efi
         esp_write "$1" /loader/entries/bad-profile.conf "$(printf '%s\n' 'title Bad profile' 'sort-key aaa' \
                 'efi /EFI/Linux/multi.efi' 'options @7')"
+        esp_write "$1" /loader/entries/uki-rescue.conf "$(printf '%s\n' 'title Rescue (Type #1 uki)' 'sort-key zzz' \
+                'uki /EFI/Linux/multi.efi' 'profile 2')"
         esp_write "$1" /loader/loader.conf "$(printf 'timeout 0\ndefault %s\n' "$2")"
 }
 # extend_profile HEX TEXT: HEX extended by H(".profile\0") and H(TEXT) (sha256).
@@ -63,14 +73,26 @@ model_pcr11() {
 }
 zero64=$(head -c 64 /dev/zero | tr '\0' 0)
 
+# profile_pcr12 N: PCR 12 (sha256) after the loader's "@N" (EV_IPL, UTF-16
+# with its NUL, as systemd-boot 262) and the stub's profile event (UTF-16 "N").
+profile_pcr12() {
+        python3 -c 'import hashlib, sys
+p = bytes(32)
+for t in ("@" + sys.argv[1], sys.argv[1]):
+    p = hashlib.sha256(p + hashlib.sha256((t + "\0").encode("utf-16-le")).digest()).digest()
+print(p.hex())' "$1"
+}
+ENTRIES="bad-profile.conf multi.efi multi.efi@debug multi.efi@rescue uki-rescue.conf"
+
 echo "-- boot A: default multi.efi@1"
 make_disk "$WORK/a.img" multi.efi@1
 A=$WORK/a
 qemu_boot "$A" "$WORK/a.img" || true
 expect_report_complete "$A"
-expect_eq "LoaderEntries: each profile an entry, profiles in order, Type #1 first by sort-key" \
-        "$(loader_entries "$A")" "bad-profile.conf multi.efi multi.efi@1 multi.efi@2"
-expect_eq "LoaderEntrySelected" "$(report_value "$A" "EFIVAR LoaderEntrySelected")" "multi.efi@1"
+expect_eq "LoaderEntries: each profile an entry named X.efi@<ID=>, profiles in order, Type #1 first by sort-key" \
+        "$(loader_entries "$A")" "$ENTRIES"
+expect_eq "LoaderEntrySelected: the alias multi.efi@1 picked multi.efi@debug" \
+        "$(report_value "$A" "EFIVAR LoaderEntrySelected")" "multi.efi@debug"
 expect_eq "profile 1's .cmdline booted" "$(report_value "$A" CMDLINE)" "$DEBUG"
 expect_eq "StubProfile" "$(report_value "$A" "EFIVAR StubProfile")" "1"
 features=$(report_value "$A" "EFIVAR StubFeatures")
@@ -81,14 +103,16 @@ expect_eq "PCR 11 = systemd-measure model of profile 1's sections + .profile eve
         "$(booted_pcr "$A" sha256 11)" "$(extend_profile "$twin" "$P1")"
 expect_eq "PCR 11 = keel pcr predict --profile 1" "$(booted_pcr "$A" sha256 11)" \
         "$("$KEEL" pcr predict "$WORK/multi.efi" --profile 1 --bank sha256 --phase= | sed 's/^11:sha256=//')"
-pcr12=$(python3 -c 'import hashlib; d = hashlib.sha256("1\0".encode("utf-16-le")).digest()
-print(hashlib.sha256(bytes(32) + d).hexdigest())')
-expect_eq "PCR 12 = the profile event alone: extend(0, sha256(UTF-16 \"1\\0\"))" "$(booted_pcr "$A" sha256 12)" "$pcr12"
+expect_eq "PCR 12 = the loader's \"@1\" event, then the profile event" "$(booted_pcr "$A" sha256 12)" \
+        "$(profile_pcr12 1)"
 expect_eq "StubPcrKernelParameters" "$(report_value "$A" "EFIVAR StubPcrKernelParameters")" "12"
 expect_true "tpm2_eventlog parses the event log" eventlog_parse "$A"
 expect_replay_matches "$A"
-expect_eq "PCR 12: one EV_EVENT_TAG event" "$(events "$A" 12 | cut -d' ' -f1)" "EV_EVENT_TAG"
-expect_eq "PCR 12 event digest = sha256(UTF-16 \"1\\0\")" "$(event_sha256 "$A" 12 1)" \
+expect_eq "PCR 12: the loader's EV_IPL \"@1\", then one EV_EVENT_TAG event" \
+        "$(events "$A" 12 | cut -d' ' -f1-2 | sed 's/^EV_EVENT_TAG .*/EV_EVENT_TAG/' | tr '\n' ' ')" "EV_IPL @1 EV_EVENT_TAG "
+expect_eq "PCR 12 first event digest = sha256(UTF-16 \"@1\\0\")" "$(event_sha256 "$A" 12 1)" \
+        "$(python3 -c 'import hashlib; print(hashlib.sha256("@1\0".encode("utf-16-le")).hexdigest())')"
+expect_eq "PCR 12 second event digest = sha256(UTF-16 \"1\\0\")" "$(event_sha256 "$A" 12 2)" \
         "$(python3 -c 'import hashlib; print(hashlib.sha256("1\0".encode("utf-16-le")).hexdigest())')"
 # The tagged event's data: TCG_PCClientTaggedEvent { id, size, data }.
 tag=$(python3 - "$A/eventlog.bin" <<'PY'
@@ -156,4 +180,22 @@ expect_eq "PCR 12: only the loader's measurement of the Type #1 options \"@7\", 
         "$(events "$B" 12)" "EV_IPL @7"
 printf '%s' "$P0" >"$B/p0"
 expect_eq "/.extra/profile is profile 0's" "$(report_value "$B" "EXTRA profile mode")" "444 sha256=$(sha256_hex "$B/p0")"
+
+echo "-- boot C: a Type #1 uki entry, profile 2"
+make_disk "$WORK/c.img" uki-rescue.conf
+C=$WORK/c
+qemu_boot "$C" "$WORK/c.img" || true
+expect_report_complete "$C"
+expect_eq "LoaderEntries" "$(loader_entries "$C")" "$ENTRIES"
+expect_eq "LoaderEntrySelected: the Type #1 entry" "$(report_value "$C" "EFIVAR LoaderEntrySelected")" "uki-rescue.conf"
+expect_eq "profile 2's .cmdline booted" "$(report_value "$C" CMDLINE)" "console=ttyS0 panic=-1 keel.test=profile-2"
+expect_eq "StubProfile 2" "$(report_value "$C" "EFIVAR StubProfile")" "2"
+expect_eq "PCR 11 = keel pcr predict --profile 2" "$(booted_pcr "$C" sha256 11)" \
+        "$("$KEEL" pcr predict "$WORK/multi.efi" --profile 2 --bank sha256 --phase= | sed 's/^11:sha256=//')"
+expect_true "tpm2_eventlog parses the event log" eventlog_parse "$C"
+expect_replay_matches "$C"
+expect_eq "PCR 12: the loader's EV_IPL \"@2\", then the profile event" \
+        "$(events "$C" 12 | cut -d' ' -f1-2 | sed 's/^EV_EVENT_TAG .*/EV_EVENT_TAG/' | tr '\n' ' ')" "EV_IPL @2 EV_EVENT_TAG "
+expect_eq "PCR 12 = the loader's \"@2\" event, then the profile event" "$(booted_pcr "$C" sha256 12)" \
+        "$(profile_pcr12 2)"
 exit $((FAILURES > 0))

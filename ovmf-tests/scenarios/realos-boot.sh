@@ -78,10 +78,11 @@ expect_eq "bootctl: loader and stub features keel claims" "$(features ✓ | sort
                 "Support for passing random seed to OS" "Support Type #1 sort-key field" \
                 "Support @saved pseudo-entry" "Support Type #1 devicetree field" "Boot loader sets ESP information" \
                 "Stub sets ESP information" "Picks up credentials from boot partition" \
-                "Picks up system extension images from boot partition" "Measures kernel+command line+sysexts" |
+                "Picks up system extension images from boot partition" "Measures kernel+command line+sysexts" \
+                "Load drop-in drivers" |
                 sort | tr '\n' ';')"
-# The one feature bootctl 252 knows that keel does not have.
-expect_eq "bootctl: features keel does not claim" "$(features ✗ | sort | tr '\n' ';')" "Load drop-in drivers;"
+# Every feature bootctl 252 knows, keel has (drop-in drivers since issue 21).
+expect_eq "bootctl: features keel does not claim" "$(features ✗ | sort | tr '\n' ';')" ""
 expect_true "bootctl: the ESP is the one keel booted from (LoaderDevicePartUUID)" \
         grep -qi "ESP: /dev/disk/by-partuuid/$(sfdisk --part-uuid "$WORK/disk.img" 1)" <<<"$status"
 expect_true "bootctl list shows the UKI's entry" grep -q "^ *id: $REALOS_UKI_NAME-1.efi" <<<"$(values BOOTCTL-LIST)"

@@ -161,8 +161,11 @@ peer_bootctl_status sid "$WORK/c" "$WORK/esp-c" >"$WORK/c/bootctl-status.txt"
 expect_eq "C: bootctl 262 status: keel 0.1 is the current boot loader" \
         "$(grep -A1 -x 'Current Boot Loader:' "$WORK/c/bootctl-status.txt" | sed -n 's/^ *Product: //p')" "keel 0.1"
 features "$WORK/c/bootctl-status.txt" "Current Boot Loader" >"$WORK/c/loader-features.txt"
-expect_eq "C: bootctl 262 status: a feature line for each of keel's $(wc -w <<<"$KEEL_LOADER_FEATURE_BITS") loader bits" \
-        "$(grep -c '^+' "$WORK/c/loader-features.txt")" "$(wc -w <<<"$KEEL_LOADER_FEATURE_BITS")"
+# (Bit 19, LoaderEntryPreferred, which systemd-boot 262 sets too, has no
+# line in bootctl 262's list.)
+named_bits=$(tr ' ' '\n' <<<"$KEEL_LOADER_FEATURE_BITS" | grep -cvx 19)
+expect_eq "C: bootctl 262 status: a feature line for each of keel's $named_bits loader bits bootctl names" \
+        "$(grep -c '^+' "$WORK/c/loader-features.txt")" "$named_bits"
 expect_true "C: bootctl 262 status names the new ones" \
         grep -qx -e '+Loader reports active TPM2 PCR banks' "$WORK/c/loader-features.txt"
 expect_true "C: ... and SMBIOS" grep -qx -e '+Loader measures SMBIOS information' "$WORK/c/loader-features.txt"

@@ -194,7 +194,7 @@ expect_error_saying "17 profiles" "$T/bad.efi" "too many --profile" \
 expect_error_saying "--profile @missing-file" "$T/bad.efi" "missing" \
         "$KEEL" uki build --stub "$T/stub.efi" --linux "$T/kernel.efi" --profile @"$T/missing" -o "$T/bad.efi"
 
-# keel entries: one entry per profile, ID@N past the first, systemd-boot 257's titles.
+# keel entries: one entry per profile, ID@<.profile ID=> past the first (systemd-boot 262), 257's titles.
 MNT=$T/esp
 mkdir -p "$MNT"
 mount -t tmpfs tmpfs "$MNT" || { fail "cannot mount a tmpfs (needs root)"; MNT=""; }
@@ -202,20 +202,20 @@ if [ -n "$MNT" ]; then
         mkdir -p "$MNT/EFI/Linux"
         cp "$T/multi.efi" "$MNT/EFI/Linux/multi.efi"
         "$KEEL" entries --esp "$MNT" --json >"$T/entries.json"
-        check "keel entries: multi.efi, multi.efi@1, multi.efi@2 with profile titles" python3 -c '
+        check "keel entries: multi.efi, multi.efi@debug, multi.efi@rescue with profile titles" python3 -c '
 import json, sys
 e = {x["id"]: x for x in json.load(open(sys.argv[1]))}
-assert set(e) == {"multi.efi", "multi.efi@1", "multi.efi@2"}, e.keys()
+assert set(e) == {"multi.efi", "multi.efi@debug", "multi.efi@rescue"}, e.keys()
 assert e["multi.efi"]["title"] == "Test OS (Default boot)", e["multi.efi"]
-assert e["multi.efi@1"]["title"] == "Test OS (Debugging)"
-assert e["multi.efi@2"]["title"] == "Rescue OS (rescue)"
-assert e["multi.efi@1"]["options"] == "console=ttyS0 debug" and e["multi.efi@2"]["options"] == "rescue"
+assert e["multi.efi@debug"]["title"] == "Test OS (Debugging)"
+assert e["multi.efi@rescue"]["title"] == "Rescue OS (rescue)"
+assert e["multi.efi@debug"]["options"] == "console=ttyS0 debug" and e["multi.efi@rescue"]["options"] == "rescue"
 assert all(x["efi"] == "\\EFI\\Linux\\multi.efi" for x in e.values())
-assert [e[i]["profile"] for i in ("multi.efi", "multi.efi@1", "multi.efi@2")] == [0, 1, 2]
+assert [e[i]["profile"] for i in ("multi.efi", "multi.efi@debug", "multi.efi@rescue")] == [0, 1, 2]
 ' "$T/entries.json"
         order=$("$KEEL" entries --esp "$MNT" --json | python3 -c 'import json,sys; print(" ".join(e["id"] for e in json.load(sys.stdin)))')
-        check "keel entries: profiles in order 0, 1, 2, as systemd-boot 257 sorts them ($order)" \
-                [ "$order" = "multi.efi multi.efi@1 multi.efi@2" ]
+        check "keel entries: profiles in order 0, 1, 2, as systemd-boot 257/262 sort one UKI's ($order)" \
+                [ "$order" = "multi.efi multi.efi@debug multi.efi@rescue" ]
         # bootctl 252 does not know profiles: it refuses a UKI with a
         # section name twice ("Duplicate section .cmdline, ignoring.") and
         # lists nothing, where keel lists the three profiles.
@@ -229,7 +229,7 @@ assert [e[i]["profile"] for i in ("multi.efi", "multi.efi@1", "multi.efi@2")] ==
         bl=$(python3 "$KEEL_TESTS/bootctl_list.py" "$MNT" id)
         kl=$("$KEEL" entries --esp "$MNT" --json | python3 -c 'import json,sys; print(" ".join(sorted(e["id"] for e in json.load(sys.stdin))))')
         check "bootctl 252 lists the plain UKI next to it, keel entries it and the 3 profiles ($bl / $kl)" \
-                [ "$bl" = plain.efi -a "$kl" = "multi.efi multi.efi@1 multi.efi@2 plain.efi" ]
+                [ "$bl" = plain.efi -a "$kl" = "multi.efi multi.efi@debug multi.efi@rescue plain.efi" ]
         check "keel entries --check passes" "$KEEL" entries --esp "$MNT" --check
 fi
 summary

@@ -55,8 +55,19 @@ static uint64_t check_entry(const struct boot_entry *e) {
         h = check_string(e->efi_path, h);
         h = check_string(e->devicetree, h);
         h = check_string(e->options, h);
+        h = check_string(e->uki_path, h);
+        h = check_string(e->alias, h);
         check(e->id && e->filename && e->title);
-        check(e->linux_path || e->efi_path);
+        check(!!e->linux_path + !!e->efi_path + !!e->uki_path == 1);
+        check(e->uki_path ? e->n_initrds == 0 : e->n_extras == 0 && e->profile == 0);
+        check(e->n_extras <= BLS_MAX_EXTRAS && (e->n_extras == 0 || e->extras));
+        if (e->n_extras > 0) {
+                check((const char *) e->extras >= arena_base &&
+                      (const char *) (e->extras + e->n_extras) <= arena_base + arena_limit);
+                check((uintptr_t) e->extras % sizeof(char *) == 0);
+        }
+        for (size_t i = 0; i < e->n_extras; i++)
+                h = check_string(e->extras[i], h);
         check(e->n_initrds <= BLS_MAX_INITRDS && (e->n_initrds == 0 || e->initrds));
         if (e->n_initrds > 0) {
                 check((const char *) e->initrds >= arena_base &&
@@ -129,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 memcpy(content, data + content_start, content_len);
 
                 bls_entry_parse(&b, content, content_len, NULL, NULL);
-                check(b.n_initrds <= BLS_MAX_INITRDS && b.n_options <= BLS_MAX_OPTIONS);
+                check(b.n_initrds <= BLS_MAX_INITRDS && b.n_options <= BLS_MAX_OPTIONS && b.n_extras <= BLS_MAX_EXTRAS);
                 added = entries_add_type1(&l, records % 2 ? ENTRY_SOURCE_XBOOTLDR : ENTRY_SOURCE_ESP,
                                           slice_from(name, name_len), content, content_len);
                 check(l.n_entries == before + added);
@@ -160,16 +171,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (l.n_entries < l.capacity)
                 check(entries_add_auto_firmware(&l));
 
-        def = entries_select_default(&l, first_name, "*", &config, first_name);
-        if (l.n_entries == 0)
-                check(def == SIZE_MAX);
-        else
-                check(def < l.n_entries);
-        if (any_good)
-                check(!entry_is_bad(&l.entries[def]));
-        def = entries_select_default(&l, NULL, NULL, NULL, NULL);
-        if (any_good)
-                check(!entry_is_bad(&l.entries[def]));
+        {
+                /* Every rule at once (the first file's name as each pattern), then none. */
+                const struct entry_default_request all = {
+                        .sysfail = first_name, .oneshot = first_name, .preferred = first_name,
+                        .efivar_default = "*", .saved = first_name, .config = &config,
+                }, none = {};
+                def = entries_select_default(&l, &all);
+                if (l.n_entries == 0)
+                        check(def == SIZE_MAX);
+                else
+                        check(def < l.n_entries);
+                if (any_good)
+                        check(!entry_is_bad(&l.entries[def]));
+                bool good_profile0 = false;
+
+                for (size_t i = 0; i < l.n_entries; i++)
+                        good_profile0 |= !entry_is_bad(&l.entries[i]) && l.entries[i].profile == 0 &&
+                                         !entry_is_auto(&l.entries[i]);
+                def = entries_select_default(&l, &none);
+                if (any_good)
+                        check(!entry_is_bad(&l.entries[def]));
+                /* Unasked, never a profile past the first while a good profile 0 exists (systemd 261). */
+                if (good_profile0)
+                        check(l.entries[def].profile == 0);
+        }
         free(storage);
         free(arena);
         return 0;

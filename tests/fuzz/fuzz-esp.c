@@ -275,19 +275,30 @@ static void check_entry(const struct boot_entry *e) {
         check_string(e->devicetree);
         check_string(e->options);
         check_string(e->efi_path);
+        check_string(e->uki_path);
+        check_string(e->alias);
         check(e->id && e->filename && e->title);
         check(e->source == ENTRY_SOURCE_ESP || e->source == ENTRY_SOURCE_XBOOTLDR);
         check(e->n_initrds <= BLS_MAX_INITRDS && (e->n_initrds == 0 || e->initrds));
         for (size_t i = 0; i < e->n_initrds; i++)
                 check_string(e->initrds[i]);
+        check(e->n_extras <= BLS_MAX_EXTRAS && (e->n_extras == 0 || e->extras));
+        for (size_t i = 0; i < e->n_extras; i++) {
+                check_string(e->extras[i]);
+                check(path_is_safe(e->extras[i]));
+        }
 
         if (e->type == ENTRY_TYPE1) {
                 check(entry_filename_is_type1(slice_from_cstr(e->filename)));
-                check(e->linux_path || e->efi_path);
+                /* Exactly one thing to start; initrds and extras only where they are used. */
+                check(!!e->linux_path + !!e->efi_path + !!e->uki_path == 1);
+                check(e->uki_path ? e->n_initrds == 0 : e->n_extras == 0 && e->profile == 0);
                 if (e->linux_path)
                         check_names_file(root, e->linux_path);
                 if (e->efi_path)
                         check_names_file(root, e->efi_path);
+                if (e->uki_path)
+                        check_names_file(root, e->uki_path);
                 if (e->devicetree)
                         check(path_is_safe(e->devicetree));
                 for (size_t i = 0; i < e->n_initrds; i++)
@@ -411,7 +422,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; i < l.n_entries; i++)
                 check_entry(&l.entries[i]);
         check(entries_in_menu_order(&l, &any_good));
-        def = entries_select_default(&l, NULL, NULL, &config, l.n_entries > 0 ? l.entries[0].id : NULL);
+        {
+                const struct entry_default_request r = {
+                        .config = &config, .saved = l.n_entries > 0 ? l.entries[0].id : NULL };
+                def = entries_select_default(&l, &r);
+        }
         check(l.n_entries == 0 ? def == SIZE_MAX : def < l.n_entries);
         for (size_t i = 0; verbose && i < l.n_entries; i++)
                 fprintf(stderr, "%c %s (%s)\n", i == def ? '*' : ' ', l.entries[i].id,

@@ -29,11 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         loader_config_parse(&c, data, size, count_warning, &warnings);
         check(strlen(c.default_pattern) < sizeof(c.default_pattern));
         check(!c.default_saved || c.default_pattern[0] == '\0');
-        check(c.timeout.mode >= TIMEOUT_UNSET && c.timeout.mode <= TIMEOUT_MENU_HIDDEN);
+        check(c.timeout.mode >= TIMEOUT_UNSET && c.timeout.mode <= TIMEOUT_MENU_DISABLED);
         check(c.timeout.mode == TIMEOUT_SECONDS || c.timeout.seconds == 0);
         check(c.timeout.seconds <= UINT32_MAX / 1000);
         check(c.console_mode >= CONSOLE_MODE_MAX);
         check(c.secure_boot_enroll <= SECURE_BOOT_ENROLL_FORCE);
+        check(c.secure_boot_enroll_action <= SECURE_BOOT_ENROLL_ACTION_SHUTDOWN);
+        check(c.reboot_on_error <= REBOOT_ON_ERROR_AUTO);
+        check(c.log_level <= LOG_LEVEL_DEBUG && (c.log_level_set || c.log_level == LOG_LEVEL_INFO));
+        check(strlen(c.preferred_pattern) < sizeof(c.preferred_pattern));
         check(c.watchdog_seconds <= UINT32_MAX / 1000 && c.reboot_delay_seconds <= UINT32_MAX / 1000);
 
         loader_config_init(&again);

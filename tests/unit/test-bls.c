@@ -417,6 +417,111 @@ static void test_hostile_files(void **state) {
         free(L);
 }
 
+/* Type #1 keys of systemd 259-261: `uki` (a UKI started with the entry's
+ * options), `profile` (its profile: "@N" load options), `extra` (companion
+ * files, up to BLS_MAX_EXTRAS). The values are those bootctl 262 lists for
+ * these files; where keel hides or ignores something bootctl lists, the
+ * rule is systemd-boot's own (it cannot boot what it hides) or keel's
+ * stated one. */
+static void test_type1_uki(void **state) {
+        static const char uki[] = "title U\nuki /EFI/Linux/a.efi\nprofile 1\nextra /x.cred\nextra /y.sysext.raw\n"
+                                  "options a=b\n";
+        struct list *L = malloc(sizeof(*L));
+        const struct boot_entry *e;
+        struct bls_entry b;
+        (void) state;
+
+        assert_non_null(L);
+        bls_entry_parse(&b, uki, sizeof(uki) - 1, NULL, NULL);
+        assert_true(slice_eq(b.uki_path, "/EFI/Linux/a.efi"));
+        assert_true(slice_eq(b.profile, "1"));
+        assert_int_equal(b.n_extras, 2);
+        assert_true(slice_eq(b.extras[1], "/y.sysext.raw"));
+        assert_false(b.conflicting_kinds);
+
+        list_init(L);
+        warnings = 0;
+        assert_true(add(L, "u.conf", uki, sizeof(uki) - 1));
+        e = &L->l.entries[0];
+        assert_string_equal(e->uki_path, "/EFI/Linux/a.efi");
+        assert_null(e->linux_path);
+        assert_null(e->efi_path);
+        assert_int_equal(e->profile, 1);
+        assert_int_equal(e->n_extras, 2);
+        assert_string_equal(e->extras[0], "/x.cred");
+        assert_string_equal(e->options, "a=b");
+        assert_int_equal(warnings, 0);
+
+        /* Two kinds in one entry: systemd-boot takes it for broken and
+         * hides it (bootctl lists it); the same kind twice: the last wins. */
+        list_init(L);
+        assert_false(add(L, "both.conf", "linux /k\nuki /u\n", 16));
+        assert_false(add(L, "both2.conf", "efi /k\nuki-url http://x/y\n", 26));
+        assert_true(add(L, "twice.conf", "uki /u1\nuki /u2\n", 16));
+        assert_string_equal(L->l.entries[0].uki_path, "/u2");
+
+        /* uki-url: keel boots nothing from the network; the entry is hidden. */
+        list_init(L);
+        warnings = 0;
+        assert_false(add(L, "url.conf", "title url\nuki-url http://x/y.efi\n", 33));
+        assert_int_equal(warnings, 1);
+
+        /* profile: a number up to UINT32_MAX; anything else, or profile on
+         * an entry that starts no UKI, is ignored with a warning (systemd-boot). */
+        list_init(L);
+        warnings = 0;
+        assert_true(add(L, "p1.conf", "uki /u\nprofile 4294967295\n", 26));
+        assert_int_equal(L->l.entries[0].profile, 4294967295u);
+        assert_true(add(L, "p2.conf", "uki /u\nprofile 4294967296\n", 26));
+        assert_int_equal(L->l.entries[1].profile, 0);
+        assert_true(add(L, "p3.conf", "uki /u\nprofile x\n", 17));
+        assert_int_equal(L->l.entries[2].profile, 0);
+        assert_true(add(L, "p4.conf", "linux /k\nprofile 2\n", 19));
+        assert_int_equal(L->l.entries[3].profile, 0);
+        assert_int_equal(warnings, 3);
+
+        /* initrd lines are not offered to a UKI (systemd-boot does not
+         * either; a keel UKI would refuse them): dropped, with a warning;
+         * extra is only for uki entries. */
+        list_init(L);
+        warnings = 0;
+        assert_true(add(L, "ui.conf", "uki /u\ninitrd /i\n", 17));
+        assert_int_equal(L->l.entries[0].n_initrds, 0);
+        assert_true(add(L, "ex.conf", "efi /e\nextra /x.cred\n", 22));
+        assert_int_equal(L->l.entries[1].n_extras, 0);
+        assert_int_equal(warnings, 2);
+
+        /* Paths of every key stay on the partition. */
+        list_init(L);
+        assert_false(add(L, "t1.conf", "uki /EFI/../../u\n", 17));
+        assert_false(add(L, "t2.conf", "uki /u\nextra /a/../../x.cred\n", 29));
+        assert_int_equal(L->l.n_entries, 0);
+        free(L);
+}
+
+/* `extra` lines: up to BLS_MAX_EXTRAS, then one warning per line too many. */
+static void test_extra_limit(void **state) {
+        char text[4096];
+        size_t o = (size_t) snprintf(text, sizeof(text), "uki /u\n");
+        struct bls_entry b;
+        struct warning_log w;
+        struct list *L = malloc(sizeof(*L));
+        (void) state;
+
+        assert_non_null(L);
+        for (unsigned i = 0; i < BLS_MAX_EXTRAS + 3; i++)
+                o += (size_t) snprintf(text + o, sizeof(text) - o, "extra /e%u.cred\n", i);
+        parse(&b, text, o, &w);
+        assert_int_equal(b.n_extras, BLS_MAX_EXTRAS);
+        assert_int_equal(w.count, 3);
+        assert_string_equal(w.last_what, "too many");
+        list_init(L);
+        assert_true(add(L, "many.conf", text, o));
+        assert_int_equal(L->l.entries[0].n_extras, BLS_MAX_EXTRAS);
+        assert_string_equal(L->l.entries[0].extras[31], "/e31.cred");
+        free(L);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_like_bootctl),
@@ -426,6 +531,8 @@ int main(void) {
                 cmocka_unit_test(test_field_limits),
                 cmocka_unit_test(test_unbootable),
                 cmocka_unit_test(test_hostile_files),
+                cmocka_unit_test(test_type1_uki),
+                cmocka_unit_test(test_extra_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,9 +236,30 @@ static struct loader_config config_with(const char *pattern, bool saved) {
 static const char *pick(const struct list *L, const char *oneshot, const char *efivar, const char *conf_pattern,
                         bool conf_saved, const char *saved) {
         struct loader_config c = config_with(conf_pattern, conf_saved);
-        size_t i = entries_select_default(&L->l, oneshot, efivar, &c, saved);
+        const struct entry_default_request r = {
+                .oneshot = oneshot, .efivar_default = efivar, .saved = saved, .config = &c };
+        size_t i = entries_select_default(&L->l, &r);
 
         return i < L->l.n_entries ? L->l.entries[i].id : NULL;
+}
+
+/* The default with every input of the request (config: the `default` and
+ * `preferred` patterns). */
+static const char *pick_all(const struct list *L, const struct entry_default_request *in, const char *conf_default,
+                            const char *conf_preferred) {
+        struct loader_config c = config_with(conf_default, false);
+        struct entry_default_request r = *in;
+        size_t i;
+
+        snprintf(c.preferred_pattern, sizeof(c.preferred_pattern), "%s", conf_preferred ? conf_preferred : "");
+        r.config = &c;
+        i = entries_select_default(&L->l, &r);
+        return i < L->l.n_entries ? L->l.entries[i].id : NULL;
+}
+
+static size_t select_plain(const struct list *L, const struct loader_config *c) {
+        const struct entry_default_request r = { .config = c };
+        return entries_select_default(&L->l, &r);
 }
 
 static void test_default_precedence(void **state) {
@@ -308,22 +329,94 @@ static void test_default_skips_bad_entries(void **state) {
         list_free(L);
 }
 
+/* systemd 258-262 rules: LoaderEntrySysFail (only passed after a system
+ * failure) beats everything; LoaderEntryPreferred and `preferred` never
+ * pick an entry with no tries left, not even when no entry has any. The
+ * order LoaderEntryPreferred > LoaderEntryDefault > `preferred` > `default`
+ * is what systemd-boot 262 chose under OVMF on an ESP with each pair set
+ * (ovmf-tests/scenarios/loader-bli-262.sh boots it again). */
+static void test_default_preferred(void **state) {
+        struct list *L = selection_list(true);
+        (void) state;
+
+        /* LoaderEntryPreferred beats LoaderEntryDefault and loader.conf. */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .preferred = "arch*", .efivar_default = "debian*" },
+                                     "nixos*", "debian*"),
+                            "arch.conf");
+        /* One with no tries left is passed over: LoaderEntryDefault decides. */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .preferred = "fedora*", .efivar_default = "debian*" },
+                                     NULL, NULL),
+                            "debian.conf");
+        /* loader.conf `preferred` beats `default`, and LoaderEntryDefault beats `preferred`. */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) {}, "debian*", "arch*"), "arch.conf");
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .efivar_default = "debian*" }, NULL, "arch*"),
+                            "debian.conf");
+        /* The one-shot beats LoaderEntryPreferred; LoaderEntrySysFail beats the one-shot. */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .oneshot = "debian.conf", .preferred = "arch*" },
+                                     NULL, NULL),
+                            "debian.conf");
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .sysfail = "nixos*", .oneshot = "debian.conf" },
+                                     NULL, NULL),
+                            "nixos-generation-12.conf");
+        /* @saved in LoaderEntryDefault: the saved entry. */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .efivar_default = "@saved", .saved = "debian.conf" },
+                                     "arch*", NULL),
+                            "debian.conf");
+        list_free(L);
+
+        /* No entry has tries left: LoaderEntryDefault may pick one, LoaderEntryPreferred never does. */
+        L = list_new(8, 16384);
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "a+0.conf", ""));
+        assert_true(add1(L, ENTRY_SOURCE_ESP, "b+0-1.conf", ""));
+        entries_sort(&L->l);
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .preferred = "a*" }, NULL, NULL), "b.conf");
+        assert_string_equal(pick_all(L, &(struct entry_default_request) {}, NULL, "a*"), "b.conf");
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .efivar_default = "a*" }, NULL, NULL), "a.conf");
+        list_free(L);
+}
+
+/* systemd 261: with no rule matching, the first entry that boots profile 0
+ * of its UKI — never a profile past the first unasked (a Type #1 `uki`
+ * entry with `profile` counts as such). */
+static void test_default_profile0(void **state) {
+        struct list *L = list_new(8, 16384);
+        static const char p1[] = "title p\nsort-key a\nuki /u.efi\nprofile 1\n";
+        static const char p0[] = "title q\nsort-key b\nuki /u.efi\n";
+        (void) state;
+
+        assert_true(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr("p1.conf"), p1, sizeof(p1) - 1));
+        assert_true(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr("p0.conf"), p0, sizeof(p0) - 1));
+        entries_sort(&L->l);
+        assert_string_equal(L->l.entries[0].id, "p1.conf");
+        assert_string_equal(pick(L, NULL, NULL, NULL, false, NULL), "p0.conf");
+        /* Named, it is the default. */
+        assert_string_equal(pick(L, NULL, NULL, "p1*", false, NULL), "p1.conf");
+        list_free(L);
+
+        /* Only profiles past the first: the first of them, rather than nothing. */
+        L = list_new(8, 16384);
+        assert_true(entries_add_type1(&L->l, ENTRY_SOURCE_ESP, slice_from_cstr("p1.conf"), p1, sizeof(p1) - 1));
+        entries_sort(&L->l);
+        assert_string_equal(pick(L, NULL, NULL, NULL, false, NULL), "p1.conf");
+        list_free(L);
+}
+
 static void test_default_empty(void **state) {
         struct list *L = list_new(4, 4096);
         struct loader_config c = config_with("*", false);
         (void) state;
 
-        assert_int_equal(entries_select_default(&L->l, "*", "*", &c, NULL), SIZE_MAX);
-        assert_int_equal(entries_select_default(&L->l, NULL, NULL, NULL, NULL), SIZE_MAX);
+        assert_null(pick(L, "*", "*", "*", false, NULL));
+        assert_int_equal(select_plain(L, NULL), SIZE_MAX);
         assert_int_equal(entries_find(&L->l, "*", false), SIZE_MAX);
 
         /* Only the loader's own firmware-setup entry: nothing to boot by
          * default (the loader shows its no-entry screen instead of
          * rebooting into setup), unless a rule names it. */
         assert_true(entries_add_auto_firmware(&L->l));
-        assert_int_equal(entries_select_default(&L->l, NULL, NULL, NULL, NULL), SIZE_MAX);
+        assert_int_equal(select_plain(L, NULL), SIZE_MAX);
         c = config_with("", false);
-        assert_int_equal(entries_select_default(&L->l, NULL, NULL, &c, NULL), SIZE_MAX);
+        assert_int_equal(select_plain(L, &c), SIZE_MAX);
         assert_string_equal(pick(L, "auto-reboot-to-firmware-setup", NULL, NULL, false, NULL),
                             "auto-reboot-to-firmware-setup");
         list_free(L);
@@ -668,22 +761,22 @@ static void test_ranked_order_independent(void **state) {
         static const struct {
                 size_t capacity, arena_size;
         } configs[] = { { 64, 1024 * 1024 }, { N, 4 * ENTRY_COST_MAX } };
-        char names[N][32], *bodies[N];
+        char names[N][32], *bodies[N], o[601];
         size_t order[N];
         uint32_t seed = 99;
         (void) state;
 
+        /* Options of up to 600 bytes: 400 entries are more than the budget
+         * of the smallest arena a ranked list makes its promise for. */
+        memset(o, 'o', sizeof(o) - 1);
+        o[sizeof(o) - 1] = '\0';
         for (size_t i = 0; i < N; i++) {
-                size_t len = (i * 7919) % 300;
+                size_t len = (i * 7919) % 600;
                 snprintf(names[i], sizeof(names[i]), i % 7 ? "n-%zu%s.conf" : "x-%zu%s.conf", (i * 37) % 101,
                          counters[i % 5]);
-                bodies[i] = malloc(400);
+                bodies[i] = malloc(700);
                 assert_non_null(bodies[i]);
-                snprintf(bodies[i], 400, "title t%zu\nlinux /vmlinuz\n%soptions %.*s\n", i, keys[i % 4], (int) len,
-                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
-                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
-                         "oooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo"
-                         "oooooooooooooooooooooooooo");
+                snprintf(bodies[i], 700, "title t%zu\nlinux /vmlinuz\n%soptions %.*s\n", i, keys[i % 4], (int) len, o);
         }
         for (size_t c = 0; c < ARRAY_SIZE(configs); c++) {
                 struct list *all = list_new(N, 4 * 1024 * 1024);
@@ -820,7 +913,11 @@ static void test_file_check(void **state) {
                 { "initrd-missing.conf", "linux /vmlinuz\ninitrd /missing\n", "a file it names is missing" },
                 { "initrd-empty.conf", "linux /vmlinuz\ninitrd /empty\ninitrd /initrd\n", NULL },
                 { "dtb-missing.conf", "linux /vmlinuz\ndevicetree /missing.dtb\n", NULL }, /* x86-64 uses none */
-                { "both.conf", "linux /vmlinuz\nefi /empty\n", "its 'linux' or 'efi' file is empty" },
+                /* Two things to start: systemd-boot hides it as broken, before any file is looked at. */
+                { "both.conf", "linux /vmlinuz\nefi /empty\n", "more than one of 'linux', 'efi', 'uki'" },
+                { "uki-ok.conf", "uki /EFI/tool.efi\nextra /missing.cred\n", NULL }, /* extras: skipped at boot */
+                { "uki-empty.conf", "uki /empty.efi\n", "its 'uki' file is empty" },
+                { "uki-missing.conf", "uki /missing.efi\n", "a file it names is missing" },
         };
         struct fake_tree tree = { 0 };
         struct list *L = list_new(32, 64 * 1024);
@@ -915,6 +1012,8 @@ int main(void) {
                 cmocka_unit_test(test_sort_many),
                 cmocka_unit_test(test_default_precedence),
                 cmocka_unit_test(test_default_skips_bad_entries),
+                cmocka_unit_test(test_default_preferred),
+                cmocka_unit_test(test_default_profile0),
                 cmocka_unit_test(test_default_empty),
                 cmocka_unit_test(test_candidate_names),
                 cmocka_unit_test(test_invalid_names),

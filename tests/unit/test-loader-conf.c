@@ -3,7 +3,10 @@
  * parser stands on (common/strutil.c). The keys, values and defaults are
  * those of loader.conf(5) in systemd 252 (timeout, default, editor,
  * auto-entries, auto-firmware, console-mode, secure-boot-enroll, and the
- * keys keel accepts without acting on them); keel's own keys are
+ * keys keel accepts without acting on them) and 262 (preferred,
+ * reboot-on-error, secure-boot-enroll-action, secure-boot-enroll-timeout-sec,
+ * log-level, timeout menu-disabled, secure-boot-enroll if-safe, and
+ * default rejecting '@' names other than @saved); keel's own keys are
  * keel-watchdog-sec and keel-reboot-delay-sec. Lines end like systemd's
  * read_line(): at "\n", "\r\n", "\r" and NUL. A bad line is a warning,
  * never a failure: garbage gives the defaults. All parsing runs on
@@ -57,6 +60,15 @@ static void expect_defaults(const struct loader_config *c) {
         assert_int_equal(c->secure_boot_enroll, SECURE_BOOT_ENROLL_MANUAL);
         assert_int_equal(c->watchdog_seconds, 300);
         assert_int_equal(c->reboot_delay_seconds, 10);
+        /* systemd 258-262: no preferred pattern, reboot-on-error unset (keel
+         * falls back in the same boot), enrollment reboots after a 15 s
+         * warning, log level info. */
+        assert_string_equal(c->preferred_pattern, "");
+        assert_int_equal(c->reboot_on_error, REBOOT_ON_ERROR_UNSET);
+        assert_int_equal(c->secure_boot_enroll_action, SECURE_BOOT_ENROLL_ACTION_REBOOT);
+        assert_int_equal(c->secure_boot_enroll_timeout_seconds, 15);
+        assert_int_equal(c->log_level, LOG_LEVEL_INFO);
+        assert_false(c->log_level_set);
 }
 
 static void test_defaults(void **state) {
@@ -94,9 +106,20 @@ static void test_all_keys(void **state) {
               "random-seed-mode always\n"
               "reboot-for-bitlocker yes\n"
               "keel-watchdog-sec 0\n"
-              "keel-reboot-delay-sec 60\n",
+              "keel-reboot-delay-sec 60\n"
+              "preferred nixos-generation-*\n"
+              "reboot-on-error auto\n"
+              "secure-boot-enroll-action shutdown\n"
+              "secure-boot-enroll-timeout-sec 3\n"
+              "log-level warning\n",
               &w);
         assert_int_equal(w.count, 0);
+        assert_string_equal(c.preferred_pattern, "nixos-generation-*");
+        assert_int_equal(c.reboot_on_error, REBOOT_ON_ERROR_AUTO);
+        assert_int_equal(c.secure_boot_enroll_action, SECURE_BOOT_ENROLL_ACTION_SHUTDOWN);
+        assert_int_equal(c.secure_boot_enroll_timeout_seconds, 3);
+        assert_int_equal(c.log_level, LOG_LEVEL_WARNING);
+        assert_true(c.log_level_set);
         assert_int_equal(c.timeout.mode, TIMEOUT_SECONDS);
         assert_int_equal(c.timeout.seconds, 4);
         assert_string_equal(c.default_pattern, "nixos-*");
@@ -147,11 +170,50 @@ static void test_values(void **state) {
         assert_int_equal(c.console_mode, 2147483647);
         assert_int_equal(w.count, 0);
 
-        /* secure-boot-enroll: off, manual, force. */
+        /* secure-boot-enroll: off, manual, if-safe, force. */
         PARSE(&c, "secure-boot-enroll off\n", &w);
         assert_int_equal(c.secure_boot_enroll, SECURE_BOOT_ENROLL_OFF);
         PARSE(&c, "secure-boot-enroll force\nsecure-boot-enroll manual\n", &w);
         assert_int_equal(c.secure_boot_enroll, SECURE_BOOT_ENROLL_MANUAL);
+        PARSE(&c, "secure-boot-enroll if-safe\n", &w);
+        assert_int_equal(c.secure_boot_enroll, SECURE_BOOT_ENROLL_IF_SAFE);
+        /* secure-boot-enroll-action: reboot, shutdown; -timeout-sec: seconds, "hidden" (0). */
+        PARSE(&c, "secure-boot-enroll-action shutdown\nsecure-boot-enroll-action reboot\n", &w);
+        assert_int_equal(c.secure_boot_enroll_action, SECURE_BOOT_ENROLL_ACTION_REBOOT);
+        PARSE(&c, "secure-boot-enroll-timeout-sec hidden\n", &w);
+        assert_int_equal(c.secure_boot_enroll_timeout_seconds, 0);
+        PARSE(&c, "secure-boot-enroll-timeout-sec 0\n", &w);
+        assert_int_equal(c.secure_boot_enroll_timeout_seconds, 0);
+        PARSE(&c, "secure-boot-enroll-timeout-sec 120\n", &w);
+        assert_int_equal(c.secure_boot_enroll_timeout_seconds, 120);
+
+        /* timeout menu-disabled (systemd 254): no menu, not even on a key. */
+        PARSE(&c, "timeout menu-disabled\n", &w);
+        assert_int_equal(c.timeout.mode, TIMEOUT_MENU_DISABLED);
+
+        /* preferred (systemd 260): a pattern as default's, no @saved. */
+        PARSE(&c, "preferred  a b* \n", &w);
+        assert_string_equal(c.preferred_pattern, "a b*");
+        assert_false(c.default_saved);
+
+        /* reboot-on-error (systemd 258): yes, no (any boolean), auto. */
+        PARSE(&c, "reboot-on-error yes\n", &w);
+        assert_int_equal(c.reboot_on_error, REBOOT_ON_ERROR_YES);
+        PARSE(&c, "reboot-on-error off\n", &w);
+        assert_int_equal(c.reboot_on_error, REBOOT_ON_ERROR_NO);
+        PARSE(&c, "reboot-on-error auto\n", &w);
+        assert_int_equal(c.reboot_on_error, REBOOT_ON_ERROR_AUTO);
+
+        /* log-level (systemd 259): syslog's names, lower case. */
+        static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+        for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+                char line[32];
+                int n = snprintf(line, sizeof(line), "log-level %s\n", levels[i]);
+                parse(&c, line, (size_t) n, &w);
+                assert_int_equal(c.log_level, (int) i);
+                assert_true(c.log_level_set);
+        }
+        assert_int_equal(w.count, 0);
 
         /* The last good assignment wins; a bad one keeps the one before. */
         PARSE(&c, "timeout 3\ntimeout 5\n", &w);
@@ -162,6 +224,10 @@ static void test_values(void **state) {
         assert_int_equal(w.lines[0], 2);
         assert_string_equal(w.whats[0], "bad value for");
         assert_string_equal(w.keys[0], "timeout");
+        PARSE(&c, "log-level debug\nlog-level loud\n", &w);
+        assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+        assert_true(c.log_level_set);
+        assert_int_equal(w.count, 1);
 }
 
 /* Each bad line is one warning naming its line and key; the setting keeps
@@ -173,7 +239,11 @@ static void test_bad_values(void **state) {
                 "editor maybe",    "editor",          "auto-entries 2",      "auto-firmware yess",
                 "console-mode -1", "console-mode 2147483648",                "console-mode MAX", "console-mode",
                 "secure-boot-enroll on",              "secure-boot-enroll",  "keel-watchdog-sec -5",
-                "keel-reboot-delay-sec 1e3",
+                "keel-reboot-delay-sec 1e3",          "timeout menu-DISABLED", "preferred @saved",
+                "preferred @x",                       "default @x",          "reboot-on-error sometimes",
+                "reboot-on-error",                    "secure-boot-enroll-action halt",
+                "secure-boot-enroll-timeout-sec -1",  "secure-boot-enroll-timeout-sec HIDDEN",
+                "log-level warn",                     "log-level INFO",      "log-level 4",
         };
         struct loader_config c;
         struct warnings w;

@@ -263,7 +263,7 @@ static void test_entries(void **state) {
 
         (void) state;
         entry_list_init(&l, storage, 8, arena, sizeof(arena), NULL, NULL);
-        /* Added out of order: the sort puts the profiles of one UKI together, 0 first. */
+        /* Added out of order: the sort puts profile 0 first. */
         assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("os+2.efi"), 2, p2,
                                               sizeof(p2) - 1, osrel, sizeof(osrel) - 1, "b", 1));
         assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("os+2.efi"), 0, p0,
@@ -274,17 +274,31 @@ static void test_entries(void **state) {
                                       NULL, 0));
         entries_sort(&l);
         assert_int_equal(l.n_entries, 4);
+        /* systemd-boot 262: every profile 0 first ("plain.efi" > "os.efi"),
+         * then profile 1, 2; a profile past the first is named by its
+         * .profile ID= ("os.efi@debug"), else by its number ("os.efi@2");
+         * profile 0 keeps the UKI's ID. */
         assert_string_equal(l.entries[0].id, "plain.efi");
         assert_string_equal(l.entries[0].title, "Test OS");
+        assert_null(l.entries[0].alias);
         assert_string_equal(l.entries[1].id, "os.efi");
         assert_string_equal(l.entries[1].title, "Test OS (Default)");
         assert_int_equal(l.entries[1].tries_left, 2);
-        assert_string_equal(l.entries[2].id, "os.efi@1");
+        assert_string_equal(l.entries[2].id, "os.efi@debug");
         assert_string_equal(l.entries[2].title, "Test OS (debug)");
         assert_string_equal(l.entries[3].id, "os.efi@2");
         assert_string_equal(l.entries[3].title, "Test OS (Profile #3)");
         assert_string_equal(l.entries[3].filename, "os+2.efi");
-        assert_int_equal(entries_find(&l, "os.efi@1", false), 2);
+        assert_null(l.entries[3].alias);
+        /* Aliases: keel's earlier "@N" for a named profile, bootctl 262's
+         * "@ID" for a named profile 0. */
+        assert_string_equal(l.entries[2].alias, "os.efi@1");
+        assert_string_equal(l.entries[1].alias, "os.efi@default");
+        assert_int_equal(entries_find(&l, "os.efi@debug", false), 2);
+        assert_int_equal(entries_find(&l, "OS.EFI@1", false), 2);
+        assert_int_equal(entries_find(&l, "os.efi@default", false), 1);
+        assert_int_equal(entries_find(&l, "os.efi@2", false), 3);
+        assert_int_equal(entries_find(&l, "os.efi@3", false), SIZE_MAX);
 
         /* Load options: nothing for profile 0 (the UKI's own .cmdline), "@N" otherwise. */
         assert_null(entry_boot_options(&l.entries[1], NULL, buf, sizeof(buf)));
@@ -293,6 +307,138 @@ static void test_entries(void **state) {
         assert_string_equal(entry_boot_options(&l.entries[2], "x=1 y", buf, sizeof(buf)), "@1 x=1 y");
         /* An edit that does not fit is dropped, never cut. */
         assert_string_equal(entry_boot_options(&l.entries[2], "0123456789abcdef", buf, 18), "@1");
+}
+
+/* A .profile ID= that cannot be part of an entry ID (a character outside
+ * [A-Za-z0-9+-_.], or too long): the profile is named by its number, with a
+ * warning. */
+static unsigned profile_warnings;
+
+static void count_warning(void *userdata, const char *filename, const char *what) {
+        (void) userdata;
+        (void) filename;
+        (void) what;
+        profile_warnings++;
+}
+
+static void test_entries_bad_profile_id(void **state) {
+        static const char *const bad[] = { "ID=a b\n", "ID=a/b\n", "ID=a@b\n", "ID=\xc3\xa9\n" };
+        static const char osrel[] = "ID=t\n";
+        struct boot_entry storage[8];
+        static char arena[65536];
+        struct entry_list l;
+        char big[400];
+
+        (void) state;
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                entry_list_init(&l, storage, 8, arena, sizeof(arena), count_warning, NULL);
+                profile_warnings = 0;
+                assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("u.efi"), 1, bad[i],
+                                                      strlen(bad[i]), osrel, sizeof(osrel) - 1, NULL, 0));
+                assert_string_equal(l.entries[0].id, "u.efi@1");
+                assert_null(l.entries[0].alias);
+                assert_int_equal(profile_warnings, 1);
+        }
+        /* 250 characters: "u.efi@" + 250 is 256, longer than an entry ID may be. */
+        memcpy(big, "ID=", 3);
+        memset(big + 3, 'a', 250);
+        big[253] = '\n';
+        entry_list_init(&l, storage, 8, arena, sizeof(arena), count_warning, NULL);
+        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("u.efi"), 3, big, 254, osrel,
+                                              sizeof(osrel) - 1, NULL, 0));
+        assert_string_equal(l.entries[0].id, "u.efi@3");
+}
+
+/* What systemd-boot 262 put in LoaderEntries for this ESP under OVMF
+ * (UKIs built by keel with these .osrel and .profile texts, systemd-boot
+ * 262.1 from Debian sid as the loader, when the test was written): the
+ * order is sort-key, version (newest first), then profile, then ID; the
+ * entries with no tries left last; with no default configured it booted
+ * delta.efi, the first profile 0 entry (t1uki.conf, first in the list,
+ * boots profile 1). */
+static void test_order_like_systemd_boot_262(void **state) {
+        static const char p_default[] = "ID=default\nTITLE=Default\n", p_debug[] = "ID=debug\nTITLE=Debugging\n",
+                          p_noid[] = "TITLE=NoId\n", p_g0[] = "TITLE=G0\n", p_second[] = "ID=second\n",
+                          p_d0[] = "ID=d0\n";
+        static const struct {
+                const char *file, *osrel;
+                const char *profiles[3];
+        } ukis[] = {
+                { "alpha.efi", "ID=keeltest\nVERSION_ID=1\nPRETTY_NAME=alpha\n", { p_default, p_debug, p_noid } },
+                { "beta+3.efi", "ID=keeltest\nVERSION_ID=1\nPRETTY_NAME=beta\n", { p_default, p_debug, p_noid } },
+                { "gamma+0-2.efi", "ID=keeltest\nVERSION_ID=1\nPRETTY_NAME=gamma\nIMAGE_ID=aaa\n",
+                  { p_g0, p_second, NULL } },
+                { "delta.efi", "ID=keeltest\nVERSION_ID=1\nPRETTY_NAME=delta\nIMAGE_VERSION=2\n",
+                  { p_d0, p_debug, NULL } },
+        };
+        static const char *const type1[][2] = {
+                { "t1uki.conf", "title T1UKI\nsort-key aaa0\nuki /EFI/Linux/alpha.efi\nprofile 1\noptions foo=bar\n" },
+                { "t1uki2.conf", "title T1UKI2\nsort-key zzz\nuki /EFI/Linux/alpha.efi\noptions foo=baz\n" },
+        };
+        static const char *const want[] = {
+                "t1uki.conf",     "delta.efi",       "delta.efi@debug", "beta.efi",    "alpha.efi",
+                "beta.efi@debug", "alpha.efi@debug", "beta.efi@2",      "alpha.efi@2", "t1uki2.conf",
+                "gamma.efi",      "gamma.efi@second",
+        };
+        struct boot_entry storage[16];
+        static char arena[128 * 1024];
+        struct entry_list l;
+        const struct entry_default_request none = {};
+        char buf[ENTRY_BOOT_OPTIONS_MAX];
+        size_t def;
+
+        (void) state;
+        entry_list_init(&l, storage, 16, arena, sizeof(arena), NULL, NULL);
+        for (size_t i = 0; i < ARRAY_SIZE(ukis); i++)
+                for (unsigned p = 0; p < 3 && ukis[i].profiles[p]; p++)
+                        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr(ukis[i].file), p,
+                                                              ukis[i].profiles[p], strlen(ukis[i].profiles[p]),
+                                                              ukis[i].osrel, strlen(ukis[i].osrel), "x", 1));
+        for (size_t i = 0; i < ARRAY_SIZE(type1); i++)
+                assert_true(entries_add_type1(&l, ENTRY_SOURCE_ESP, slice_from_cstr(type1[i][0]), type1[i][1],
+                                              strlen(type1[i][1])));
+        entries_sort(&l);
+        assert_int_equal(l.n_entries, ARRAY_SIZE(want));
+        /* (The run had Beta+3.efi: systemd-boot lower-cases IDs, keel keeps
+         * the file name's case as bootctl shows it, so with capitals the
+         * two orders differ; patterns match either way.) */
+        for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+                assert_string_equal(l.entries[i].id, want[i]);
+        def = entries_select_default(&l, &none);
+        assert_string_equal(l.entries[def].id, "delta.efi");
+        /* The Type #1 `uki` entry: profile 1, "@1" before its options. */
+        assert_string_equal(l.entries[0].uki_path, "/EFI/Linux/alpha.efi");
+        assert_int_equal(l.entries[0].profile, 1);
+        assert_string_equal(entry_boot_options(&l.entries[0], NULL, buf, sizeof(buf)), "@1 foo=bar");
+        assert_string_equal(entry_boot_options(&l.entries[0], "e=1", buf, sizeof(buf)), "@1 e=1");
+        assert_string_equal(entry_boot_options(&l.entries[9], NULL, buf, sizeof(buf)), "foo=baz");
+}
+
+/* Entries without a sort-key sort by ID alone, a UKI's profiles together in
+ * their order, as bootctl 262 lists them (the differential's tree 132): only
+ * within a sort-key does every profile 0 come first. */
+static void test_order_without_sort_key(void **state) {
+        static const char osrel[] = "PRETTY_NAME=\"Fancy OS 1\"\nNAME=Debian\nIMAGE_VERSION=1.10\n";
+        static const char p0[] = "ID=main\nTITLE=Main\n", p1[] = "ID=debug\nTITLE=Debugging\n";
+        static const char conf[] = "title Debian\nlinux /debian/linux\nversion abc\n";
+        struct boot_entry storage[8];
+        static char arena[65536];
+        struct entry_list l;
+
+        (void) state;
+        entry_list_init(&l, storage, 8, arena, sizeof(arena), NULL, NULL);
+        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("nixos-generation-12.efi"), 0, p0,
+                                              sizeof(p0) - 1, osrel, sizeof(osrel) - 1, "a", 1));
+        assert_true(entries_add_type2_profile(&l, ENTRY_SOURCE_ESP, slice_from_cstr("nixos-generation-12.efi"), 1, p1,
+                                              sizeof(p1) - 1, osrel, sizeof(osrel) - 1, "b", 1));
+        assert_true(entries_add_type1(&l, ENTRY_SOURCE_ESP, slice_from_cstr("debian-6.1.0-9+3-.conf"), conf,
+                                      sizeof(conf) - 1));
+        entries_sort(&l);
+        assert_int_equal(l.n_entries, 3);
+        assert_null(l.entries[0].sort_key);
+        assert_string_equal(l.entries[0].id, "nixos-generation-12.efi");
+        assert_string_equal(l.entries[1].id, "nixos-generation-12.efi@debug");
+        assert_string_equal(l.entries[2].id, "debian-6.1.0-9+3-.conf");
 }
 
 int main(void) {
@@ -305,6 +451,9 @@ int main(void) {
                 cmocka_unit_test(test_prefix),
                 cmocka_unit_test(test_profile_info),
                 cmocka_unit_test(test_entries),
+                cmocka_unit_test(test_entries_bad_profile_id),
+                cmocka_unit_test(test_order_like_systemd_boot_262),
+                cmocka_unit_test(test_order_without_sort_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
