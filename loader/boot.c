@@ -62,8 +62,10 @@ static CHAR16 *append_smbios_extra(CHAR16 *options) {
         return out;
 }
 
-/* Type #1 initrds, concatenated with each padded to 4 bytes as systemd-boot
- * does, in one buffer for LoadFile2. */
+/* Type #1 initrds, concatenated in one buffer for LoadFile2 as systemd-boot
+ * 262 joins them: each but the last padded to 4 bytes (the next cpio header
+ * must be aligned), the last as it is, so that Linux's PCR 9 event is the
+ * file's digest when there is one initrd. */
 static EFI_STATUS read_initrds(EFI_FILE *root, const struct boot_entry *e, uint8_t **ret, size_t *ret_size) {
         uint8_t *all = NULL;
         size_t total = 0;
@@ -85,7 +87,7 @@ static EFI_STATUS read_initrds(EFI_FILE *root, const struct boot_entry *e, uint8
                         efi_print("keel: cannot read initrd %s: %s\n", e->initrds[i], efi_status_text(err));
                         break;
                 }
-                padded = (size + 3) & ~(size_t) 3;
+                padded = i + 1 < e->n_initrds ? (size + 3) & ~(size_t) 3 : size;
                 grown = efi_alloc(total + padded);
                 if (!grown) {
                         efi_free(data);

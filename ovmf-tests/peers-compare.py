@@ -350,8 +350,6 @@ DIFFERENCES = [
          r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old", "t1uki"}),
     Diff("StubPcrKernelParameters without a UKI's own sidecars", "open", r"^efivar StubPcrKernelParameters$", "match",
          keel=r"^12$", sd=None, boots={"t1uki"}),
-    Diff("Type #1 initrd padded", "open", r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$", "expect",
-         boots={"type1"}),
     # Issue 21's defects: the checks as they hold once fixed.
     Diff(D3, "defect 3", r"^bootctl-(list|status) stderr Parsed PE file .* is not a UKI\.$", "equal"),
     Diff(D2, "defect 2", r"^efivar (LoaderEntries|LoaderEntrySelected)$|^bootctl-list |"

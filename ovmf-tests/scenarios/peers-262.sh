@@ -224,12 +224,11 @@ expect_own keel type1 "" 0 "" "$KEEL_EFI" "$I/vmlinuz"
 expect_own sd type1 "" 0 "" "$SD_BOOT" "$I/vmlinuz"
 expect_own keel old "$K/os-old.efi" 0 pcr11-keel-old "$KEEL_EFI" "$K/os-old.efi" "$G"
 expect_own sd old "$S/os-old.efi" 0 pcr11-sd-old "$SD_BOOT" "$S/os-old.efi" "$G"
-# The Type #1 initrd Linux measures into PCR 9: systemd 262 passes the file
-# as it is; keel pads it to 4 bytes (a difference not in issue 21's list).
-cp "$I/initrd" "$WORK/initrd-padded"
-truncate -s $(( ($(stat -c %s "$I/initrd") + 3) / 4 * 4 )) "$WORK/initrd-padded"
-printf "event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'\t%s\n" "$(sha256_hex "$WORK/initrd-padded")" >>"$WORK/keel-type1/expect.txt"
-printf "event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'\t%s\n" "$(sha256_hex "$I/initrd")" >>"$WORK/sd-type1/expect.txt"
+# The Type #1 initrd Linux measures into PCR 9: keel and systemd 262 pass the
+# file as it is (the initrd here is not a multiple of 4 bytes long).
+for f in keel sd; do
+        printf "event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'\t%s\n" "$(sha256_hex "$I/initrd")" >>"$WORK/$f-type1/expect.txt"
+done
 
 # --- The boots, and the comparison of each pair.
 export QEMU_SMBIOS_TYPE11="io.systemd.stub.kernel-cmdline-extra=keel.smbios=stub
