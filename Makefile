@@ -45,7 +45,7 @@ EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror \
                -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections \
                -mgeneral-regs-only
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --gc-sections
-EFI_SECTIONS := .text .reloc .data .sbat .dynamic .rela
+EFI_SECTIONS := .text .reloc .data .sbat .sdmagic .dynamic .rela
 # Everything but the other architectures' efi/arch-*.c.
 EFI_SRC     := $(filter-out efi/arch-%.c,$(wildcard efi/*.c stub/*.c loader/*.c)) $(COMMON_SRC)
 EFI_HDR     := $(wildcard efi/*.h stub/*.h loader/*.h) $(COMMON_HDR)
@@ -203,11 +203,11 @@ cli-tests: all
 	tests/cli/run-all $(BUILD)
 
 # keel's ordering code against the peers it must match: systemd-analyze
-# compare-versions and bootctl 252 on generated ESP trees (mounts a tmpfs:
+# compare-versions and bootctl 252, 257 and 262 on generated ESP trees (mounts a tmpfs:
 # needs root, as CI has).
 differential-tests: all
 	python3 tests/differential/versions.py $(BUILD)/keel
-	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120
+	python3 tests/differential/entries.py $(BUILD)/keel $(BUILD)/keelx64.efi 120 --peers $(BUILD)
 
 ovmf-tests: all
 	ovmf-tests/run-all $(BUILD)

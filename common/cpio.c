@@ -70,17 +70,14 @@ static int add_entry(struct cpio_writer *w, const char *name, size_t name_len, u
         return KEEL_OK;
 }
 
-/* Relative, no NUL, and not the trailer's name: the kernel's unpacker would
- * take an entry called that for the end of the archive. */
+/* Relative and not the trailer's name: the kernel's unpacker would take an
+ * entry called that for the end of the archive. len is the path's strlen(),
+ * so it holds no NUL (checking again made every prefix of a deep path cost
+ * its whole length). */
 static bool path_is_valid(const char *path, size_t len) {
         if (len == 0 || path[0] == '/')
                 return false;
-        if (len == sizeof(CPIO_TRAILER_NAME) - 1 && memcmp(path, CPIO_TRAILER_NAME, len) == 0)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (path[i] == '\0')
-                        return false;
-        return true;
+        return !(len == sizeof(CPIO_TRAILER_NAME) - 1 && memcmp(path, CPIO_TRAILER_NAME, len) == 0);
 }
 
 int cpio_add_directory(struct cpio_writer *w, const char *path, uint32_t permissions) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* GUID Partition Table reader (UEFI 2.10 §5.3): enough to find the
- * XBOOTLDR partition on the disk the ESP lives on. Header and entry array
+ * XBOOTLDR partition on the disk the ESP lives on, and the ESP on the disk
+ * a UKI lives on. Header and entry array
  * come from the disk, untrusted: sizes, counts and CRCs are checked. */
 #pragma once
 
@@ -27,6 +28,8 @@ struct gpt_partition {
 
 /* XBOOTLDR's partition type, bc13c2ff-59e6-4262-a352-b275fd6f7172, as stored. */
 extern const uint8_t gpt_type_xbootldr[16];
+/* The ESP's, c12a7328-f81f-11d2-ba4b-00a0c93ec93b. */
+extern const uint8_t gpt_type_esp[16];
 
 uint32_t crc32(uint32_t crc, const void *buf, size_t len);
 

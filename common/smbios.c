@@ -80,37 +80,77 @@ static int string_set_end(const uint8_t *t, size_t len, size_t off, size_t *ret_
         }
 }
 
+int smbios_next_structure(const void *table, size_t len, size_t *io_offset, struct smbios_structure *ret) {
+        const uint8_t *t = table;
+        size_t off = *io_offset, end;
+        uint8_t type, length;
+        int r;
+
+        *ret = (struct smbios_structure) {};
+        if (!t || off > len || len - off < STRUCTURE_HEADER_SIZE)
+                return KEEL_E_SMBIOS_NOT_FOUND;
+        type = t[off];
+        length = t[off + 1];
+        if (type == SMBIOS_TYPE_END)
+                return KEEL_E_SMBIOS_NOT_FOUND;
+        /* A length under the header's own would never advance, or would
+         * read the header as strings. */
+        if (length < STRUCTURE_HEADER_SIZE || length > len - off)
+                return KEEL_E_SMBIOS_MALFORMED;
+        r = string_set_end(t, len, off + length, &end);
+        if (r != KEEL_OK)
+                return r;
+        *ret = (struct smbios_structure) { .type = type, .length = length, .offset = off, .end = end };
+        *io_offset = end;
+        return KEEL_OK;
+}
+
+int smbios_next_measurement(const void *table, size_t len, size_t *io_offset, struct smbios_measurement *ret) {
+        static const struct {
+                uint8_t type;
+                uint32_t tag_id;
+                const char *description;
+        } measured[] = {
+                { SMBIOS_TYPE_SYSTEM, SMBIOS_TYPE1_EVENT_TAG_ID, "smbios:type1" },
+                { SMBIOS_TYPE_BASEBOARD, SMBIOS_TYPE2_EVENT_TAG_ID, "smbios:type2" },
+                { SMBIOS_TYPE_OEM_STRINGS, SMBIOS_TYPE11_EVENT_TAG_ID, "smbios:type11" },
+        };
+        struct smbios_structure s;
+        int r;
+
+        *ret = (struct smbios_measurement) {};
+        while ((r = smbios_next_structure(table, len, io_offset, &s)) == KEEL_OK)
+                for (size_t i = 0; i < ARRAY_SIZE(measured); i++) {
+                        if (s.type != measured[i].type)
+                                continue;
+                        *ret = (struct smbios_measurement) {
+                                .offset = s.offset,
+                                .size = s.end - s.offset,
+                                /* A type 1 of SMBIOS 2.0 ends before the field. */
+                                .clear_wake_up_type = s.type == SMBIOS_TYPE_SYSTEM && s.length > SMBIOS_TYPE1_WAKE_UP_TYPE,
+                                .tag_id = measured[i].tag_id,
+                                .description = measured[i].description,
+                        };
+                        return KEEL_OK;
+                }
+        return r;
+}
+
 int smbios_find_structure(const void *table, size_t len, uint8_t type, uint8_t min_length, size_t *ret_offset,
                           size_t *ret_end) {
-        const uint8_t *t = table;
+        struct smbios_structure s;
         size_t off = 0;
+        int r;
 
         *ret_offset = 0;
         *ret_end = 0;
-        if (!t)
-                return KEEL_E_SMBIOS_NOT_FOUND;
-        while (len - off >= STRUCTURE_HEADER_SIZE) {
-                uint8_t this_type = t[off], length = t[off + 1];
-                size_t end;
-                int r;
-
-                if (this_type == SMBIOS_TYPE_END)
-                        return KEEL_E_SMBIOS_NOT_FOUND;
-                /* A length under the header's own would never advance, or
-                 * would read the header as strings. */
-                if (length < STRUCTURE_HEADER_SIZE || length > len - off)
-                        return KEEL_E_SMBIOS_MALFORMED;
-                r = string_set_end(t, len, off + length, &end);
-                if (r != KEEL_OK)
-                        return r;
-                if (this_type == type && length >= min_length) {
-                        *ret_offset = off;
-                        *ret_end = end;
+        while ((r = smbios_next_structure(table, len, &off, &s)) == KEEL_OK)
+                if (s.type == type && s.length >= min_length) {
+                        *ret_offset = s.offset;
+                        *ret_end = s.end;
                         return KEEL_OK;
                 }
-                off = end;
-        }
-        return KEEL_E_SMBIOS_NOT_FOUND;
+        return r;
 }
 
 int smbios_find_oem_string(const void *table, size_t len, const char *prefix, const char **ret_value,

@@ -90,6 +90,11 @@ int uki_find_profile_sections(const struct pe_image *pe, unsigned profile, struc
         if (r != KEEL_OK)
                 return r;
 check:
+        /* A thin UKI's .linux with no bytes is only the mark that makes
+         * bootctl list it: no kernel of its own. */
+        if (ret->section[UKI_SECTION_TLINUX] && ret->section[UKI_SECTION_LINUX] &&
+            ret->section[UKI_SECTION_LINUX]->virtual_size == 0 && ret->section[UKI_SECTION_LINUX]->raw_size == 0)
+                ret->section[UKI_SECTION_LINUX] = NULL;
         if (ret->section[UKI_SECTION_LINUX] && ret->section[UKI_SECTION_TLINUX])
                 return KEEL_E_UKI_THIN_AND_FAT_LINUX;
         if (ret->section[UKI_SECTION_INITRD] && ret->section[UKI_SECTION_TINITRD])

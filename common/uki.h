@@ -39,8 +39,9 @@ const char *uki_section_name(enum uki_section section);
  * .tinitrd; .profile is measured). */
 bool uki_section_is_measured(enum uki_section section);
 
-/* The well-known sections of an image, looked up once; absent ones are NULL.
- * Fails with KEEL_E_UKI_DUPLICATE_SECTION when a well-known name appears twice
+/* The well-known sections of an image, looked up once; absent ones are NULL
+ * (and so is a .linux with no bytes beside .tlinux: a thin UKI carries one
+ * so that bootctl 257+ lists it as a UKI). Fails with KEEL_E_UKI_DUPLICATE_SECTION when a well-known name appears twice
  * (a second copy could show one thing to a measurement and another to the
  * loader), KEEL_E_UKI_THIN_AND_FAT_LINUX / KEEL_E_UKI_THIN_AND_FAT_INITRD
  * when an image has both .linux and .tlinux, or .initrd and .tinitrd (which

@@ -6,6 +6,7 @@
 const uint16_t arch_pe_machine = PE_MACHINE_AARCH64;
 const char arch_bls_architecture[] = "aa64";
 const char arch_efi_shell_path[] = "\\shellaa64.efi";
+const bool arch_uart_console = false;
 
 /* The generic timer's virtual count. UEFI requires it to be enabled for EL1
  * and EL0 (UEFI 2.10, 2.3.6 AArch64 Platforms); the isb keeps the read from

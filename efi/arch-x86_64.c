@@ -6,6 +6,7 @@
 const uint16_t arch_pe_machine = PE_MACHINE_X86_64;
 const char arch_bls_architecture[] = "x64";
 const char arch_efi_shell_path[] = "\\shellx64.efi";
+const bool arch_uart_console = true;
 
 uint64_t arch_ticks(void) {
         uint32_t lo, hi;

@@ -6,6 +6,7 @@
  * architecture. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,13 @@ extern const char arch_bls_architecture[];
 /* The EFI shell systemd-boot's auto-entries look for at the ESP's root
  * ("\shellx64.efi", "\shellaa64.efi"). */
 extern const char arch_efi_shell_path[];
+
+/* Whether a serial console's COM port (the ACPI UID of a PNP0501 UART) is
+ * also Linux's: on x86 ttyS0-3 sit at the PC's fixed I/O ports, so the
+ * stub may append console=uart,io,PORT (systemd-stub does this on x86
+ * only; elsewhere the kernel finds its console itself, from the device
+ * tree's stdout-path or ACPI's SPCR). */
+extern const bool arch_uart_console;
 
 /* A free-running counter that started about when the machine did (the
  * time-stamp counter; the generic timer's virtual count). */

@@ -56,6 +56,6 @@ EFI_DEVICE_PATH *devpath_for_file(EFI_HANDLE device, const CHAR16 *path);
 EFI_LOADED_IMAGE *efi_loaded_image(EFI_HANDLE image);
 
 /* The Boot Loader Interface variables that both roles set when nobody set
- * them before: LoaderDevicePartUUID, LoaderImageIdentifier, LoaderFirmwareInfo
- * and LoaderFirmwareType. */
+ * them before: LoaderDevicePartUUID, LoaderImageIdentifier, LoaderFirmwareInfo,
+ * LoaderFirmwareType and LoaderTpm2ActivePcrBanks (systemd 258). */
 void export_common_loader_variables(EFI_LOADED_IMAGE *image);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "smbios.h"
+#include "tpm.h"
 #include "../common/error.h"
 #include "../common/smbios.h"
 #include "../common/utf.h"
@@ -58,4 +59,58 @@ CHAR16 *smbios_oem_string(const char *prefix) {
         if (out)
                 utf8_to_utf16(value, len, out);
         return out;
+}
+
+/* One structure into PCR 1: a copy when its wake-up type must read 0. */
+static EFI_STATUS measure_structure(const uint8_t *table, const struct smbios_measurement *m) {
+        CHAR16 description[16];
+        uint8_t *copy = NULL;
+        const uint8_t *data = table + m->offset;
+        size_t len = strlen(m->description);
+        EFI_STATUS err;
+
+        if (len >= ARRAY_SIZE(description))
+                return EFI_INVALID_PARAMETER;
+        utf8_to_utf16(m->description, len, description);
+        if (m->clear_wake_up_type) {
+                copy = efi_alloc(m->size);
+                if (!copy)
+                        return EFI_OUT_OF_RESOURCES;
+                memcpy(copy, data, m->size);
+                copy[SMBIOS_TYPE1_WAKE_UP_TYPE] = 0;
+                data = copy;
+        }
+        err = tpm_log_tagged_event(SMBIOS_PCR, data, m->size, m->tag_id, description);
+        efi_free(copy);
+        return err;
+}
+
+void smbios_measure(void) {
+        struct smbios_measurement m;
+        size_t table_len, off = 0;
+        const uint8_t *table;
+        bool measured = false;
+        int r;
+
+        /* Once per boot, whoever comes first (systemd-boot, systemd-stub,
+         * keel in either role): a second extend would change PCR 1 again. */
+        if (efivar_exists(&loader_vendor_guid, L"LoaderPcrSMBIOS") || !tpm_present())
+                return;
+        table = structure_table(&table_len);
+        if (!table)
+                return;
+        while ((r = smbios_next_measurement(table, table_len, &off, &m)) == KEEL_OK) {
+                EFI_STATUS err = measure_structure(table, &m);
+
+                if (err != EFI_SUCCESS) {
+                        efi_print("keel: cannot measure SMBIOS %s into PCR %u: %s\n", m.description, SMBIOS_PCR,
+                                  efi_status_text(err));
+                        continue;
+                }
+                measured = true;
+        }
+        if (r == KEEL_E_SMBIOS_MALFORMED)
+                efi_print("keel: the firmware's SMBIOS table ends early: %s\n", keel_strerror(r));
+        if (measured)
+                efivar_set_str(&loader_vendor_guid, L"LoaderPcrSMBIOS", "1", EFI_VARIABLE_VOLATILE_ACCESS);
 }

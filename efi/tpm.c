@@ -5,23 +5,48 @@
 
 static const EFI_GUID tcg2_protocol_guid = EFI_TCG2_PROTOCOL_GUID;
 
-/* The protocol, when the firmware has one and says a TPM is behind it. */
-static EFI_TCG2_PROTOCOL *tcg2(void) {
+/* The protocol, when the firmware has one and says a TPM is behind it;
+ * *ret_old: it speaks the 1.0 structure or a protocol before 1.1, which has
+ * no GetActivePcrBanks(). */
+static EFI_TCG2_PROTOCOL *tcg2_full(bool *ret_old) {
         EFI_TCG2_BOOT_SERVICE_CAPABILITY caps = { .Size = sizeof(caps) };
         EFI_TCG2_PROTOCOL *p = NULL;
 
+        *ret_old = false;
         if (BS->LocateProtocol((EFI_GUID *) &tcg2_protocol_guid, NULL, (void **) &p) != EFI_SUCCESS || !p)
                 return NULL;
         if (p->GetCapability(p, &caps) != EFI_SUCCESS)
                 return NULL;
         /* Firmware implementing the 1.0 structure fills in a shorter layout. */
-        if (caps.StructureVersion.Major == 1 && caps.StructureVersion.Minor == 0)
+        if (caps.StructureVersion.Major == 1 && caps.StructureVersion.Minor == 0) {
+                *ret_old = true;
                 return ((EFI_TCG2_BOOT_SERVICE_CAPABILITY_1_0 *) &caps)->TPMPresentFlag ? p : NULL;
+        }
+        *ret_old = caps.ProtocolVersion.Major < 1 || (caps.ProtocolVersion.Major == 1 && caps.ProtocolVersion.Minor < 1);
         return caps.TPMPresentFlag ? p : NULL;
+}
+
+static EFI_TCG2_PROTOCOL *tcg2(void) {
+        bool old;
+        return tcg2_full(&old);
 }
 
 bool tpm_present(void) {
         return tcg2() != NULL;
+}
+
+uint32_t tpm_active_pcr_banks(void) {
+        bool old;
+        EFI_TCG2_PROTOCOL *p = tcg2_full(&old);
+        uint32_t banks = 0;
+
+        if (!p)
+                return 0;
+        if (old)
+                return UINT32_MAX;
+        if (p->GetActivePcrBanks(p, &banks) != EFI_SUCCESS)
+                return 0;
+        return banks;
 }
 
 /* TCG_PCClientTaggedEvent: the header of an EV_EVENT_TAG event's data. */

@@ -66,7 +66,7 @@ struct EFI_TCG2_PROTOCOL {
         EFI_STATUS (EFIAPI *HashLogExtendEvent)(EFI_TCG2_PROTOCOL *this, uint64_t flags, EFI_PHYSICAL_ADDRESS data,
                                                 uint64_t data_len, EFI_TCG2_EVENT *event);
         void *SubmitCommand;
-        void *GetActivePcrBanks;
+        EFI_STATUS (EFIAPI *GetActivePcrBanks)(EFI_TCG2_PROTOCOL *this, uint32_t *active_pcr_banks);
         void *SetActivePcrBanks;
         void *GetResultOfSetActivePcrBanks;
 };
@@ -78,6 +78,12 @@ struct EFI_TCG2_PROTOCOL {
 
 /* True when a TPM 2.0 is there to measure into. */
 bool tpm_present(void);
+
+/* The active PCR banks as EFI_TCG2_BOOT_HASH_ALG_* bits (SHA-1 1, SHA-256 2,
+ * SHA-384 4, SHA-512 8, SM3 0x10), what LoaderTpm2ActivePcrBanks reports
+ * (systemd 258): 0 without a TPM, all ones from a TCG2 protocol older than
+ * 1.1, which cannot say (systemd's rules). */
+uint32_t tpm_active_pcr_banks(void);
 
 /* Measures size bytes at data into pcr with one EV_IPL event whose data is
  * description (UTF-16, logged with its NUL). EFI_SUCCESS when measured,

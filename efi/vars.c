@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "efi.h"
+#include "tpm.h"
 #include "../common/utf.h"
 
 EFI_STATUS efivar_set_raw(const EFI_GUID *vendor, const CHAR16 *name, const void *data, size_t size, uint32_t attributes) {
@@ -101,6 +102,13 @@ static void text16_uint(struct text16 *t, uint32_t v, unsigned min_digits) {
                 text16_put(t, (uint8_t) digits[--n]);
 }
 
+/* "0x" and eight lower-case hex digits, as systemd writes a bit mask. */
+static void text16_hex32(struct text16 *t, uint32_t v) {
+        text16_ascii(t, "0x");
+        for (int shift = 28; shift >= 0; shift -= 4)
+                text16_put(t, (uint8_t) "0123456789abcdef"[(v >> shift) & 0xf]);
+}
+
 /* "MAJOR.MINOR" with two minor digits, as systemd-boot writes revisions. */
 static void text16_revision(struct text16 *t, uint32_t revision) {
         text16_uint(t, revision >> 16, 1);
@@ -123,6 +131,11 @@ static void export_firmware_variables(void) {
                 text16_ascii(&t, "UEFI ");
                 text16_revision(&t, ST->Hdr.Revision);
                 efivar_set_str16(&loader_vendor_guid, L"LoaderFirmwareType", t.buf, EFI_VARIABLE_VOLATILE_ACCESS);
+        }
+        if (!efivar_exists(&loader_vendor_guid, L"LoaderTpm2ActivePcrBanks")) {
+                t.len = 0;
+                text16_hex32(&t, tpm_active_pcr_banks());
+                efivar_set_str16(&loader_vendor_guid, L"LoaderTpm2ActivePcrBanks", t.buf, EFI_VARIABLE_VOLATILE_ACCESS);
         }
 }
 

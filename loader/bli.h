@@ -20,6 +20,8 @@
 #define LOADER_FEATURE_DEVICETREE (UINT64_C(1) << 10)
 #define LOADER_FEATURE_SECUREBOOT_ENROLL (UINT64_C(1) << 11)
 #define LOADER_FEATURE_MULTI_PROFILE_UKI (UINT64_C(1) << 14)
+#define LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS (UINT64_C(1) << 18)
+#define LOADER_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 21)
 
 void bli_export_loader_info(EFI_LOADED_IMAGE *image, uint64_t init_usec, uint64_t features);
 void bli_export_entries(const struct entry_list *l);

@@ -3,12 +3,7 @@
 
 #include "../common/entries.h"
 #include "../efi/efi.h"
-
-/* A partition entries come from. */
-struct partition {
-        EFI_HANDLE device;
-        EFI_FILE *root;
-};
+#include "../efi/partition.h"
 
 struct boot_options {
         uint32_t watchdog_seconds;   /* 0: no watchdog */

@@ -9,11 +9,13 @@
 #include "discover.h"
 #include "enroll.h"
 #include "menu.h"
-#include "random-seed.h"
-#include "xbootldr.h"
+#include "../efi/random-seed.h"
 #include "../common/glob.h"
+#include "../common/gpt.h"
 #include "../efi/arch.h"
 #include "../efi/file.h"
+#include "../efi/partition.h"
+#include "../efi/smbios.h"
 #include "../efi/time.h"
 
 #define LOADER_CONF_PATH L"\\loader\\loader.conf"
@@ -22,7 +24,8 @@
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
          LOADER_FEATURE_SORT_KEY | LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_RANDOM_SEED |             \
-         LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL | LOADER_FEATURE_MULTI_PROFILE_UKI)
+         LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL | LOADER_FEATURE_MULTI_PROFILE_UKI |       \
+         LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS | LOADER_FEATURE_MEASURE_SMBIOS)
 
 struct loader {
         EFI_HANDLE image;
@@ -167,7 +170,8 @@ static bool discover(struct loader *L) {
         /* The menu is for this machine: Type #1 entries naming another architecture are hidden. */
         entry_list_set_architecture(&L->entries, arch_bls_architecture, arch_pe_machine);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
-        L->has_xbootldr = xbootldr_open(L->esp.device, &L->xbootldr) == EFI_SUCCESS;
+        L->has_xbootldr = partition_open_by_type(L->esp.device, gpt_type_xbootldr, "XBOOTLDR", &L->xbootldr) ==
+                          EFI_SUCCESS;
         if (L->has_xbootldr)
                 discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
         entries_sort(&L->entries);
@@ -212,7 +216,7 @@ static EFI_STATUS try_entry(struct loader *L, size_t index, const char *edited_o
          * kernel), with the seed file on the loader's own ESP, refreshed on
          * disk before anything of the entry runs. */
         if (e->type == ENTRY_TYPE2 || (e->type == ENTRY_TYPE1 && e->linux_path))
-                (void) random_seed_process(L->esp.root);
+                (void) random_seed_process(L->esp.root, false);
         bli_export_time(L"LoaderTimeExecUSec", time_usec());
         return boot_entry_start(L->image, part, e, &o);
 }
@@ -248,6 +252,9 @@ EFI_STATUS loader_run(EFI_HANDLE image, const struct self_image *self) {
         struct menu_result result;
         EFI_STATUS err;
 
+        /* First, as systemd-boot: PCR 1 gets the SMBIOS structures before
+         * anything of the ESP is read. */
+        smbios_measure();
         L.esp.device = self->loaded_image->DeviceHandle;
         err = file_open_volume(L.esp.device, &L.esp.root);
         if (err != EFI_SUCCESS) {

@@ -52,6 +52,8 @@ let
     , certificateFile ? null
     , pcrPrivateKeyFile ? null
     , pcrPublicKeyFile ? null
+    , pcrBanks ? null
+    , signInitrdPcrs ? false
     , layout ? "thin"
     , sortKey ? "nixos"
     , stub ? null
@@ -61,6 +63,11 @@ let
       || throw "secure boot needs both privateKeyFile and certificateFile";
     assert pcrPublicKeyFile == null || pcrPrivateKeyFile != null
       || throw "pcrPublicKeyFile needs pcrPrivateKeyFile";
+    assert (pcrBanks == null && !signInitrdPcrs) || pcrPrivateKeyFile != null
+      || throw "pcrBanks and signInitrdPcrs need pcrPrivateKeyFile";
+    assert pcrBanks == null || (isList pcrBanks && pcrBanks != [ ]
+      && filter (b: !(elem b [ "sha1" "sha256" "sha384" "sha512" ])) pcrBanks == [ ])
+      || throw "pcrBanks is a non-empty list of sha1, sha256, sha384, sha512";
     [ "--esp" esp ]
     ++ opt "--xbootldr" xbootldr
     ++ [ "--configuration-limit" (toString (if configurationLimit == null then 0 else configurationLimit)) ]
@@ -69,6 +76,8 @@ let
     ++ opt "--cert" certificateFile
     ++ opt "--pcr-private-key" pcrPrivateKeyFile
     ++ opt "--pcrpkey" pcrPublicKeyFile
+    ++ (if pcrBanks == null then [ ] else [ "--pcr-banks" (concatStringsSep "," pcrBanks) ])
+    ++ (if signInitrdPcrs then [ "--sign-initrd-pcrs" ] else [ ])
     ++ [ "--layout" layout "--sort-key" sortKey ]
     ++ opt "--stub" stub;
 

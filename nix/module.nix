@@ -45,6 +45,8 @@ let
     certificateFile = cfg.secureBoot.certificateFile;
     pcrPrivateKeyFile = cfg.measuredBoot.pcrPrivateKeyFile;
     pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
+    pcrBanks = cfg.measuredBoot.pcrBanks;
+    signInitrdPcrs = cfg.measuredBoot.signInitrdPcrs;
   });
 
   # A key given as a Nix path would be copied into the world-readable store;
@@ -133,6 +135,26 @@ in
           `pcrPrivateKeyFile`.
         '';
       };
+      pcrBanks = lib.mkOption {
+        type = lib.types.nullOr (lib.types.listOf (lib.types.enum [ "sha1" "sha256" "sha384" "sha512" ]));
+        default = null;
+        example = [ "sha256" "sha384" ];
+        description = ''
+          PCR banks the `.pcrsig` signs (ukify's `--pcr-banks`); `null`:
+          all four.
+        '';
+      };
+      signInitrdPcrs = lib.mkOption {
+        type = lib.types.bool;
+        default = false;
+        description = ''
+          Also sign the phase `enter-initrd` under the policy reference
+          `initrd`, as ukify 262 `--sign-initrd-pcrs` does: for
+          systemd-tpm2-setup's NvPCRs and disks enrolled with
+          `systemd-cryptenroll --tpm2-public-key-policyref=initrd`, which
+          then open only in the initrd.
+        '';
+      };
     };
 
     settings = lib.mkOption {
@@ -208,6 +230,11 @@ in
       {
         assertion = cfg.measuredBoot.pcrPublicKeyFile == null || cfg.measuredBoot.pcrPrivateKeyFile != null;
         message = "boot.loader.keel.measuredBoot.pcrPublicKeyFile needs pcrPrivateKeyFile";
+      }
+      {
+        assertion = (cfg.measuredBoot.pcrBanks == null && !cfg.measuredBoot.signInitrdPcrs)
+          || cfg.measuredBoot.pcrPrivateKeyFile != null;
+        message = "boot.loader.keel.measuredBoot.pcrBanks and signInitrdPcrs need pcrPrivateKeyFile";
       }
       {
         assertion = cfg.xbootldrMountPoint == null || !(lib.elem cfg.xbootldrMountPoint espMountPoints);

@@ -12,6 +12,9 @@ SYSTEMD_BOOT_EFI=/usr/lib/systemd/boot/efi/systemd-bootx64.efi
 SYSTEMD_STUB=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 # The ESP's partition GUID: LoaderDevicePartUUID must report it.
 ESP_PARTUUID=4a1d7f3e-1c2b-4e5d-9a8b-7c6d5e4f3a21
+# The disk's GUID: fixed, so that the firmware's measurement of the GPT
+# (PCR 5) is the same for every disk esp_image_create makes.
+ESP_DISK_GUID=5c0ffee0-6b1d-4c2e-8f3a-9d4e5f607182
 SHARED=$BUILD/ovmf-tests/shared
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-240}
 
@@ -177,6 +180,7 @@ esp_image_create() {
         truncate -s "${size}M" "$img"
         sfdisk --quiet "$img" <<SFDISK
 label: gpt
+label-id: $ESP_DISK_GUID
 first-lba: 2048
 start=2048, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$ESP_PARTUUID, name="ESP"
 SFDISK
@@ -306,15 +310,16 @@ efivar_u64_of_bits() {
 
 # The StubFeatures bits (systemd's numbering) for what keel's stub does:
 # 0 sets LoaderDevicePartUUID, 1 credentials, 2 system extensions, 3 three
-# PCRs (11, 12, 13), 5 command-line addons, 6 SMBIOS command line, 7
-# device-tree addons, 8 configuration extensions, 9 multi-profile UKIs. Not
-# 4 (the stub leaves the random seed to the loader), 10 (StubDevicePartUUID),
-# 11 (URLs).
-KEEL_STUB_FEATURE_BITS="0 1 2 3 5 6 7 8 9"
+# PCRs (11, 12, 13), 4 its own random seed, 5 command-line addons, 6 SMBIOS
+# command line, 7 device-tree addons, 8 configuration extensions, 9
+# multi-profile UKIs, 10 StubDevicePartUUID and StubImageIdentifier, 12
+# SMBIOS into PCR 1. Not 11 (network boot URLs: keel boots from disks).
+KEEL_STUB_FEATURE_BITS="0 1 2 3 4 5 6 7 8 9 10 12"
 # The LoaderFeatures bits for what keel's loader does: 0-1 menu timeout
 # (and one-shot), 2-3 default and one-shot entry, 4 boot counting, 5
 # XBOOTLDR, 6 random seed, 8 sort-key, 9 @saved, 10 Type #1 devicetree, 11
-# Secure Boot key enrollment, 14 multi-profile UKIs. Not 7 (drop-in
-# drivers), 12 (retain shim), 13 (menu-disabled), 15 and later (URLs,
-# Type #1 uki, PCR banks).
-KEEL_LOADER_FEATURE_BITS="0 1 2 3 4 5 6 8 9 10 11 14"
+# Secure Boot key enrollment, 14 multi-profile UKIs, 18 active PCR banks
+# (LoaderTpm2ActivePcrBanks), 21 SMBIOS into PCR 1. Not 7 (drop-in
+# drivers), 12 (retain shim), 13 (menu-disabled), 15 and 17 (URLs), 16
+# (Type #1 uki), 19 (LoaderEntryPreferred), 20 (keyboard layout).
+KEEL_LOADER_FEATURE_BITS="0 1 2 3 4 5 6 8 9 10 11 14 18 21"

@@ -15,6 +15,11 @@
 #       Reads tpm2_eventlog's output; prints "EVENT pcr type sha1 sha256
 #       description" for PCR 11/12 events and "REPLAY bank pcr hex" for the
 #       PCR values tpm2_eventlog replayed.
+#   pcr-check.py rawlog EVENTLOG PCR
+#       Reads the binary TCG crypto-agile event log (what the kernel shows in
+#       binary_bios_measurements); prints "TYPE-HEX SHA1 SHA256 DATA-HEX" for
+#       every event of PCR, in log order (the event data whole: a tagged
+#       event's tag, size and description).
 #   pcr-check.py extend BANK HEX [DATA-HEX]...   extends HEX by H(DATA) each
 #   pcr-check.py phase BANK HEX WORDS            systemd-pcrphase words
 #   pcr-check.py utf16 TEXT                      hex of UTF-16LE TEXT + NUL
@@ -104,6 +109,34 @@ def eventlog(path):
             print("REPLAY %s %s %s" % (bank, m.group(1), m.group(2)))
 
 
+def rawlog(path, want_pcr):
+    import struct
+    d = open(path, "rb").read()
+    # The first event is in the SHA-1 log format: pcr, type, 20-byte digest,
+    # size, then the Spec ID event naming the digests of all later events.
+    size = struct.unpack_from("<I", d, 28)[0]
+    spec = d[32:32 + size]
+    sizes = {}
+    for i in range(struct.unpack_from("<I", spec, 24)[0]):
+        alg, n = struct.unpack_from("<HH", spec, 28 + 4 * i)
+        sizes[alg] = n
+    names = {0x4: "sha1", 0xb: "sha256"}
+    off = 32 + size
+    while off < len(d):
+        pcr, etype, count = struct.unpack_from("<III", d, off)
+        off += 12
+        digests = {}
+        for _ in range(count):
+            alg = struct.unpack_from("<H", d, off)[0]
+            digests[names.get(alg, alg)] = d[off + 2:off + 2 + sizes[alg]].hex()
+            off += 2 + sizes[alg]
+        n = struct.unpack_from("<I", d, off)[0]
+        data = d[off + 4:off + 4 + n]
+        off += 4 + n
+        if pcr == want_pcr:
+            print("%08x %s %s %s" % (etype, digests.get("sha1"), digests.get("sha256"), data.hex()))
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "model":
@@ -112,6 +145,8 @@ def main():
         model(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "eventlog":
         eventlog(sys.argv[2])
+    elif cmd == "rawlog":
+        rawlog(sys.argv[2], int(sys.argv[3]))
     elif cmd == "extend":
         bank, value = sys.argv[2], bytes.fromhex(sys.argv[3])
         for d in sys.argv[4:]:

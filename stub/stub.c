@@ -2,32 +2,57 @@
 #include "stub.h"
 #include "../efi/initrd.h"
 #include "../efi/devicetree.h"
+#include "../efi/smbios.h"
 #include "addons.h"
+#include "boot-secret.h"
+#include "console.h"
 #include "extra.h"
 #include "linux.h"
 #include "measure.h"
 #include "profile.h"
+#include "seed.h"
 #include "sidecar.h"
 #include "thin.h"
 #include "../common/cmdline.h"
 #include "../common/error.h"
 #include "../common/fdt.h"
+#include "../common/random-seed.h"
 #include "../common/utf.h"
 
 /* Bits of StubFeatures (systemd's numbering) that keel really implements;
  * each part of the stub names its own (STUB_*_FEATURES in its header).
  * THREE_PCRS: the image goes to PCR 11, what comes from outside it to PCR
- * 12, system extensions to PCR 13. */
+ * 12, system extensions to PCR 13. REPORT_STUB_PARTITION: StubDevicePartUUID
+ * and StubImageIdentifier (systemd 258). */
 #define STUB_FEATURE_REPORT_BOOT_PARTITION (UINT64_C(1) << 0)
 #define STUB_FEATURE_THREE_PCRS (UINT64_C(1) << 3)
+#define STUB_FEATURE_REPORT_STUB_PARTITION (UINT64_C(1) << 10)
+#define STUB_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 12)
 #define KEEL_STUB_FEATURES                                                                                   \
-        (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES | \
+        (STUB_FEATURE_REPORT_BOOT_PARTITION | STUB_FEATURE_THREE_PCRS | STUB_FEATURE_REPORT_STUB_PARTITION |     \
+         STUB_FEATURE_MEASURE_SMBIOS | STUB_FEATURE_RANDOM_SEED | STUB_SIDECAR_FEATURES | STUB_ADDON_FEATURES |  \
          STUB_PROFILE_FEATURES)
+
+/* Where this UKI itself was started from: always set by the stub (the
+ * Loader* ones keep what a loader set), so that the OS can tell the UKI's
+ * partition and path from the loader's. */
+static void export_stub_location(EFI_LOADED_IMAGE *image) {
+        char uuid[37];
+        CHAR16 *path;
+
+        if (devpath_partition_uuid(image->DeviceHandle, uuid) == EFI_SUCCESS)
+                efivar_set_str(&loader_vendor_guid, L"StubDevicePartUUID", uuid, EFI_VARIABLE_VOLATILE_ACCESS);
+        path = devpath_file_path_text(image->FilePath);
+        if (path)
+                efivar_set_str16(&loader_vendor_guid, L"StubImageIdentifier", path, EFI_VARIABLE_VOLATILE_ACCESS);
+        efi_free(path);
+}
 
 static void export_stub_variables(const struct self_image *self) {
         efivar_set_str(&loader_vendor_guid, L"StubInfo", KEEL_VERSION_STRING, EFI_VARIABLE_VOLATILE_ACCESS);
         efivar_set_u64(&loader_vendor_guid, L"StubFeatures", KEEL_STUB_FEATURES, EFI_VARIABLE_VOLATILE_ACCESS);
         export_common_loader_variables(self->loaded_image);
+        export_stub_location(self->loaded_image);
         stub_profile_export(self);
 }
 
@@ -202,6 +227,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         struct stub_thin thin = {};
         struct measure_thin_content thin_content;
         struct devicetree_state dt = {};
+        uint8_t boot_secret[BOOT_SECRET_SIZE] = {};
         const void *dtb;
         size_t dtb_size, dtb_total;
         EFI_STATUS err;
@@ -255,13 +281,22 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
          * the files beside the UKI, the addons' microcode and initrds. */
         stub_profile_measure(self, &measured);
         stub_measure_sections(self, &thin_content, &measured);
+        /* The kernel's random seed when no loader passed one, then the boot
+         * secret made from it (systemd-stub 262's order). */
+        stub_random_seed(self);
+        stub_boot_secret(self, boot_secret);
         /* The final string, whatever build_cmdline() made of the loader's options. */
         if (cmdline && cmdline_source == CMDLINE_SOURCE_LOADER)
                 stub_measure_cmdline(cmdline, &measured);
         stub_addons_load(image, self, &addons);
         err = stub_cmdline_append_extras(&addons, &cmdline, &measured);
+        if (err == EFI_SUCCESS)
+                err = stub_cmdline_append_console(&cmdline);
         if (err != EFI_SUCCESS)
                 goto out;
+        /* PCR 1, where systemd-stub 262 puts it: after the command lines.
+         * Nothing when a loader (keel's, systemd-boot 261+) did it. */
+        smbios_measure();
         if (dtb) {
                 err = devicetree_install(&dt, dtb, dtb_size);
                 if (err != EFI_SUCCESS)
@@ -269,7 +304,9 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         }
         stub_addons_install_devicetrees(&addons, &dt, &measured);
         stub_sidecars_pack(self, &sidecars, &measured);
-        err = stub_extra_files_pack(self, &extra);
+        err = stub_extra_files_pack(self, boot_secret, &extra);
+        /* From here on only in its archive, which the kernel copies. */
+        random_seed_erase(boot_secret, sizeof(boot_secret));
         if (err != EFI_SUCCESS)
                 goto out;
         err = register_initrd(self, initrd_data, initrd_size, &addons, &sidecars, &extra, &measured, &initrd);
@@ -281,6 +318,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         efi_print("keel: could not boot the embedded kernel: %s\n", efi_status_text(err));
 
 out:
+        random_seed_erase(boot_secret, sizeof(boot_secret));
         devicetree_restore(&dt);
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);

@@ -44,7 +44,8 @@
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
-                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]]\n"
+                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
+                "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
                 "                    [--booted GENERATION] [--stub STUB] [--json] GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
@@ -57,6 +58,9 @@ static void usage(FILE *f) {
                 "  --tries N                new entries get a boot counter +N (automatic boot assessment)\n"
                 "  --key KEY --cert CERT    sign UKIs and loader for Secure Boot (files or pkcs11: URIs)\n"
                 "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
+                "                           as ukify 262 does: in the banks of --pcr-banks LIST (default: all\n"
+                "                           four), and with --sign-initrd-pcrs also the phase enter-initrd\n"
+                "                           bound to the policy reference \"initrd\" (default: not)\n"
                 "  --layout thin|fat        thin (default): kernels and initrds once each under\n"
                 "                           \\EFI\\keel\\content, named by SHA-256 in small signed UKIs;\n"
                 "                           fat: self-contained UKIs\n"
@@ -201,25 +205,14 @@ static char *staging_path(struct install *in, const char *what) {
         return p;
 }
 
-static int copy_to(const char *from, const char *to, uint64_t pad_to) {
+static int copy_to(const char *from, const char *to) {
         uint8_t *data = NULL;
         size_t size = 0;
         int r;
 
         if (from && read_file(from, THIN_CONTENT_MAX, &data, &size) < 0)
                 return -1;
-        {
-                uint64_t padded = pad_to ? (size + pad_to - 1) / pad_to * pad_to : size;
-                uint8_t *grown = realloc(data, padded ? padded : 1);
-                if (!grown) {
-                        free(data);
-                        return log_error("out of memory");
-                }
-                memset(grown + size, 0, padded - size);
-                data = grown;
-                size = padded;
-        }
-        r = write_file_atomic(to, data, size, 0600);
+        r = write_file_atomic(to, data ? data : (uint8_t *) "", size, 0600);
         free(data);
         return r;
 }
@@ -252,25 +245,22 @@ static size_t file_size_or_zero(const char *path) {
 }
 
 /* The initrd this entry boots: the bootspec's, or a private copy with the
- * secrets appended; for a thin UKI padded to 4 bytes, as a fat UKI's
- * .initrd is, so that both measure the same bytes. NULL: no initrd. */
+ * secrets appended (thin and fat UKIs carry or name that one file as it
+ * is, so both measure the same bytes). NULL: no initrd. */
 static int prepare_initrd(struct install *in, const struct bootspec_config *c, char **ret) {
-        bool thin = in->o.layout_thin;
         char *copy;
 
         *ret = NULL;
         if (!c->initrd && !c->initrd_secrets)
                 return 0;
-        if (!c->initrd_secrets && (!thin || file_size_or_zero(c->initrd) % 4 == 0)) {
+        if (!c->initrd_secrets) {
                 *ret = strdup(c->initrd);
                 return *ret ? 0 : log_error("out of memory");
         }
         copy = staging_path(in, "initrd");
-        if (!copy || copy_to(c->initrd, copy, 0) < 0)
+        if (!copy || copy_to(c->initrd, copy) < 0)
                 goto fail;
         if (c->initrd_secrets && append_initrd_secrets(c->initrd_secrets, copy) < 0)
-                goto fail;
-        if (thin && file_size_or_zero(copy) % 4 != 0 && copy_to(copy, copy, 4) < 0)
                 goto fail;
         *ret = copy;
         return 0;
@@ -331,6 +321,7 @@ static int plan_entry(struct install *in, const struct bootspec *b, const struct
                 .signer = in->has_signer ? &in->signer : NULL,
                 .pcrpkey_path = in->o.pcrpkey,
                 .pcr_private_key_path = in->o.pcr_private_key,
+                .pcr_options = &in->o.pcr,
                 .output_path = e->staged_uki,
         };
         if (initrd) {
@@ -988,6 +979,8 @@ int install_main(int argc, char **argv) {
                 { "loader-conf", required_argument, NULL, 'c' }, { "sort-key", required_argument, NULL, 's' },
                 { "booted", required_argument, NULL, 'b' },      { "stub", required_argument, NULL, 'u' },
                 { "json", no_argument, NULL, 'j' },              { "profiles", required_argument, NULL, 'p' },
+                { "pcr-banks", required_argument, NULL, 'B' },   { "sign-initrd-pcrs", no_argument, NULL, 'I' },
+                { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
@@ -1010,6 +1003,12 @@ int install_main(int argc, char **argv) {
                 case 'C': in->o.cert = optarg; break;
                 case 'K': in->o.pcr_private_key = optarg; break;
                 case 'P': in->o.pcrpkey = optarg; break;
+                case 'B':
+                        in->o.pcr.bank_mask = 0; /* the last one wins */
+                        r = pcr_bank_mask_parse(optarg, &in->o.pcr.bank_mask);
+                        break;
+                case 'I': in->o.pcr.sign_initrd = true; break;
+                case 'N': in->o.pcr.sign_initrd = false; break;
                 case 'L':
                         if (strcmp(optarg, "thin") == 0 || strcmp(optarg, "fat") == 0)
                                 in->o.layout_thin = strcmp(optarg, "thin") == 0;
@@ -1050,6 +1049,9 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
+        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
+                r = log_error("install: %s needs --pcr-private-key",
+                              in->o.pcr.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks");
         else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||
                  !in->o.sort_key[0])
                 r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");

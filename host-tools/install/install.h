@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host-tools/pcr/pcr-sign.h"
+
 struct install_options {
         const char *esp;
         const char *xbootldr;           /* NULL: entries go to the ESP */
@@ -12,6 +14,7 @@ struct install_options {
         unsigned long tries;            /* 0: no boot counter */
         const char *key, *cert;         /* paths or pkcs11: URIs */
         const char *pcr_private_key, *pcrpkey;
+        struct pcr_uki_options pcr;     /* --pcr-banks, --sign-initrd-pcrs */
         bool layout_thin;
         const char *loader_conf;
         const char *sort_key;

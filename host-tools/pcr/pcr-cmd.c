@@ -32,6 +32,8 @@ struct pcr_options {
         unsigned profile;       /* --profile N (predict): a multi-profile UKI's profile, 0 by default */
         const char *addons[128]; /* --addon FILE (predict): PCR 12 with these addons */
         size_t n_addons;
+        const char *policyref;  /* --policyref (sign): the phases' policy reference */
+        bool sign_initrd;       /* --sign-initrd-pcrs (sign): ukify 262's initrd signature too */
 };
 
 static void options_free(struct pcr_options *o) {
@@ -75,6 +77,9 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                 { "root", required_argument, NULL, 'R' },
                 { "profile", required_argument, NULL, 'N' },
                 { "addon", required_argument, NULL, 'A' },
+                { "policyref", required_argument, NULL, 'r' },
+                { "sign-initrd-pcrs", no_argument, NULL, 'I' },
+                { "no-sign-initrd-pcrs", no_argument, NULL, 'i' },
                 {},
         };
         int c, index = -1;
@@ -130,6 +135,18 @@ static int parse_options(const char *command, int argc, char **argv, bool sign, 
                         if (o->n_addons == ARRAY_SIZE(o->addons))
                                 return log_error("%s: too many --addon (at most %zu)", command, ARRAY_SIZE(o->addons));
                         o->addons[o->n_addons++] = optarg;
+                        break;
+                case 'r':
+                case 'I':
+                case 'i':
+                        if (!sign)
+                                return log_error("%s: unknown option --%s", command, long_options[index].name);
+                        if (c == 'r') {
+                                if (pcr_policyref_check("--policyref", optarg) < 0)
+                                        return -1;
+                                o->policyref = optarg;
+                        } else
+                                o->sign_initrd = c == 'I';
                         break;
                 case 'h':
                         return 1;
@@ -265,9 +282,15 @@ int pcr_sign_main(int argc, char **argv) {
         r = parse_options("pcr sign", argc, argv, true, &o);
         if (r > 0) {
                 printf("Usage: keel pcr sign UKI --private-key KEY.pem [--public-key PUB.pem]\n"
-                       "                     [--bank LIST] [--phase PHASE]... [--root DIR] [-o SIG.json]\n"
-                       "Signs PCR 11 of UKI for each bank and phase: the JSON that systemd-stub finds in\n"
-                       ".pcrsig and systemd-cryptenroll --tpm2-public-key / systemd-cryptsetup accept.\n"
+                       "                     [--bank LIST] [--phase PHASE]... [--policyref REF]\n"
+                       "                     [--sign-initrd-pcrs] [--root DIR] [-o SIG.json]\n"
+                       "Signs PCR 11 of UKI for each bank and phase, as systemd-measure 262 sign: the JSON\n"
+                       "that systemd-stub finds in .pcrsig and systemd-cryptenroll --tpm2-public-key /\n"
+                       "systemd-cryptsetup accept. --policyref REF binds these signatures to the policy\n"
+                       "reference REF (systemd-cryptenroll --tpm2-public-key-policyref=REF).\n"
+                       "--sign-initrd-pcrs adds what ukify 262 --sign-initrd-pcrs adds: the phase\n"
+                       "enter-initrd bound to the reference \"initrd\" (systemd-tpm2-setup's NvPCRs,\n"
+                       "disks that open only in the initrd); --no-sign-initrd-pcrs (the default) does not.\n"
                        "KEY.pem may be a PKCS#11 URI of an RSA key in a token (see keel sign --help).\n");
                 options_free(&o);
                 return 0;
@@ -276,9 +299,14 @@ int pcr_sign_main(int argc, char **argv) {
                 r = pcr_signer_load(o.private_key_path, o.public_key_path, &signer);
         if (r == 0)
                 r = predict(&o, pcr11);
-        if (r == 0)
-                r = pcr_sign_json(&signer, pcr11, o.bank_mask, (const char *const *) o.phases, o.n_phases, &json,
-                                  &json_size);
+        if (r == 0) {
+                /* The phases as systemd-measure sign --policyref, then ukify's initrd group. */
+                struct pcr_policy_group groups[2] = {
+                        { (const char *const *) o.phases, o.n_phases, o.policyref },
+                        { pcr_initrd_phases, ARRAY_SIZE(pcr_initrd_phases), PCR_INITRD_POLICYREF },
+                };
+                r = pcr_sign_json(&signer, pcr11, o.bank_mask, groups, o.sign_initrd ? 2 : 1, &json, &json_size);
+        }
         if (r == 0 && json_size > 0)
                 json[json_size++] = '\n'; /* replaces the NUL: the buffer is not used as a string afterwards */
         if (r == 0 && o.output_path)

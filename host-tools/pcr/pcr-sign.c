@@ -31,6 +31,63 @@ const char *const pcr_default_phases[4] = {
         "enter-initrd:leave-initrd:sysinit:ready",
 };
 
+const char *const pcr_initrd_phases[1] = { "enter-initrd" };
+
+size_t pcr_uki_policy_groups(bool sign_initrd, struct pcr_policy_group ret[PCR_UKI_GROUPS_MAX]) {
+        ret[0] = (struct pcr_policy_group) { pcr_default_phases, ARRAY_SIZE(pcr_default_phases), NULL };
+        if (!sign_initrd)
+                return 1;
+        ret[1] = (struct pcr_policy_group) { pcr_initrd_phases, ARRAY_SIZE(pcr_initrd_phases), PCR_INITRD_POLICYREF };
+        return 2;
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 if it is not
+ * one (overlong, a surrogate, above U+10FFFF, cut short). */
+static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
+        size_t len;
+        uint32_t c;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] >= 0xc2 && s[0] <= 0xdf)
+                len = 2, c = s[0] & 0x1f;
+        else if (s[0] >= 0xe0 && s[0] <= 0xef)
+                len = 3, c = s[0] & 0x0f;
+        else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+                len = 4, c = s[0] & 0x07;
+        else
+                return 0;
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                c = (c << 6) | (s[i] & 0x3f);
+        }
+        if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+                return 0;
+        return len;
+}
+
+int pcr_policyref_check(const char *what, const char *ref) {
+        const unsigned char *p = (const unsigned char *) ref;
+        size_t n = strlen(ref);
+
+        if (n > PCR_POLICYREF_MAX)
+                return log_error("%s: policy reference of %zu bytes is too long (at most %d)", what, n,
+                                 PCR_POLICYREF_MAX);
+        for (size_t i = 0; i < n;) {
+                size_t len = utf8_sequence_length(p + i, n - i);
+
+                if (len == 0)
+                        return log_error("%s: policy reference is not UTF-8 (byte %zu)", what, i + 1);
+                if (p[i] < 0x20 || p[i] == 0x7f)
+                        return log_error("%s: policy reference has a control character (byte %zu)", what, i + 1);
+                i += len;
+        }
+        return 0;
+}
+
 /* Never prompt on the terminal for a passphrase: an encrypted key is an error. */
 static int no_passphrase(char *buf _unused_, int size _unused_, int rwflag _unused_, void *u _unused_) {
         return -1;
@@ -199,31 +256,45 @@ static json_object *hex_string(const uint8_t *d, size_t n) {
         return json_object_new_string(s);
 }
 
-/* RSASSA-PKCS1-v1_5 over pol with the bank's hash, as systemd-measure 252. */
-static int sign_policy(const struct pcr_signer *s, enum pcr_bank bank, const uint8_t pol[PCR_POLICY_DIGEST_SIZE],
+/* What the TPM's PolicyAuthorize checks the signature against: pol, and
+ * the SHA-256 of the policy reference when there is one. */
+static size_t to_be_signed(const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
+                           uint8_t ret[PCR_POLICY_DIGEST_SIZE + 32]) {
+        memcpy(ret, pol, PCR_POLICY_DIGEST_SIZE);
+        if (!ref || !ref[0])
+                return PCR_POLICY_DIGEST_SIZE;
+        if (EVP_Digest(ref, strlen(ref), ret + PCR_POLICY_DIGEST_SIZE, NULL, EVP_sha256(), NULL) != 1)
+                return 0;
+        return PCR_POLICY_DIGEST_SIZE + 32;
+}
+
+/* RSASSA-PKCS1-v1_5 with SHA-256 over pol (|| SHA-256(ref)), whatever the
+ * bank, as systemd-measure 262. */
+static int sign_policy(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
                        json_object **ret) {
-        const EVP_MD *md = EVP_get_digestbyname(pcr_bank_name(bank));
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        uint8_t tbs[PCR_POLICY_DIGEST_SIZE + 32];
+        size_t tbs_size = to_be_signed(pol, ref, tbs);
         unsigned char *sig = NULL;
         char *b64 = NULL;
         size_t sig_size = 0;
         int r = -1;
 
-        if (!ctx || !md)
+        if (!ctx || tbs_size == 0)
                 goto out;
-        if (EVP_DigestSignInit(ctx, NULL, md, NULL, s->private_key) != 1 ||
-            EVP_DigestSign(ctx, NULL, &sig_size, pol, PCR_POLICY_DIGEST_SIZE) != 1)
+        if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->private_key) != 1 ||
+            EVP_DigestSign(ctx, NULL, &sig_size, tbs, tbs_size) != 1)
                 goto out;
         sig = malloc(sig_size);
         b64 = malloc(4 * ((sig_size + 2) / 3) + 1);
-        if (!sig || !b64 || EVP_DigestSign(ctx, sig, &sig_size, pol, PCR_POLICY_DIGEST_SIZE) != 1)
+        if (!sig || !b64 || EVP_DigestSign(ctx, sig, &sig_size, tbs, tbs_size) != 1)
                 goto out;
         EVP_EncodeBlock((unsigned char *) b64, sig, (int) sig_size);
         *ret = json_object_new_string(b64);
         r = *ret ? 0 : -1;
 out:
         if (r < 0)
-                log_error("signing the %s policy failed", pcr_bank_name(bank));
+                log_error("signing the PCR policy failed");
         ERR_clear_error();
         EVP_MD_CTX_free(ctx);
         free(sig);
@@ -231,11 +302,13 @@ out:
         return r;
 }
 
-static int policy_entry(const struct pcr_signer *s, const struct pcr_value *value, json_object **ret) {
-        uint8_t pol[PCR_POLICY_DIGEST_SIZE];
+/* systemd-measure's member order: pcrs, pkfp, ref, pol, sig. */
+static int policy_entry(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
+                        json_object **ret) {
         json_object *entry, *pcrs, *sig = NULL;
+        bool has_ref = ref && ref[0];
 
-        if (pcr_policy_digest(value, MEASURE_PCR_KERNEL_IMAGE, pol) < 0 || sign_policy(s, value->bank, pol, &sig) < 0)
+        if (sign_policy(s, pol, ref, &sig) < 0)
                 return -1;
         entry = json_object_new_object();
         pcrs = json_object_new_array();
@@ -248,14 +321,35 @@ static int policy_entry(const struct pcr_signer *s, const struct pcr_value *valu
         json_object_array_add(pcrs, json_object_new_int(MEASURE_PCR_KERNEL_IMAGE));
         json_object_object_add(entry, "pcrs", pcrs);
         json_object_object_add(entry, "pkfp", hex_string(s->fingerprint, sizeof(s->fingerprint)));
-        json_object_object_add(entry, "pol", hex_string(pol, sizeof(pol)));
+        if (has_ref)
+                json_object_object_add(entry, "ref", json_object_new_string(ref));
+        json_object_object_add(entry, "pol", hex_string(pol, PCR_POLICY_DIGEST_SIZE));
         json_object_object_add(entry, "sig", sig);
         *ret = entry;
         return 0;
 }
 
+/* An entry of array with this pol and reference: ukify merges its
+ * systemd-measure runs without repeating one (the key is the same, so is the
+ * signature). */
+static bool has_entry(json_object *array, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref) {
+        json_object *pol_hex = hex_string(pol, PCR_POLICY_DIGEST_SIZE);
+        bool found = false;
+
+        for (size_t i = 0; pol_hex && !found && i < json_object_array_length(array); i++) {
+                json_object *e = json_object_array_get_idx(array, i), *p, *r;
+                const char *their_ref = json_object_object_get_ex(e, "ref", &r) ? json_object_get_string(r) : "";
+
+                found = json_object_object_get_ex(e, "pol", &p) &&
+                        strcmp(json_object_get_string(p), json_object_get_string(pol_hex)) == 0 &&
+                        strcmp(their_ref, ref ? ref : "") == 0;
+        }
+        json_object_put(pol_hex);
+        return found;
+}
+
 int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_BANK_MAX], unsigned bank_mask,
-                  const char *const *phases, size_t n_phases, char **ret_json, size_t *ret_size) {
+                  const struct pcr_policy_group *groups, size_t n_groups, char **ret_json, size_t *ret_size) {
         json_object *root = json_object_new_object();
         json_object *arrays[_PCR_BANK_MAX] = {};
         const char *text;
@@ -273,17 +367,24 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
                 }
                 json_object_object_add(root, pcr_bank_name((enum pcr_bank) b), arrays[b]);
         }
-        for (size_t p = 0; p < n_phases; p++)
-                for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
-                        struct pcr_value v = base[b];
-                        json_object *entry = NULL;
+        for (size_t g = 0; g < n_groups; g++)
+                for (size_t p = 0; p < groups[g].n_phases; p++)
+                        for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
+                                struct pcr_value v = base[b];
+                                uint8_t pol[PCR_POLICY_DIGEST_SIZE];
+                                json_object *entry = NULL;
 
-                        if (!arrays[b])
-                                continue;
-                        if (pcr_extend_phase(&v, phases[p]) < 0 || policy_entry(s, &v, &entry) < 0)
-                                goto out;
-                        json_object_array_add(arrays[b], entry);
-                }
+                                if (!arrays[b])
+                                        continue;
+                                if (pcr_extend_phase(&v, groups[g].phases[p]) < 0 ||
+                                    pcr_policy_digest(&v, MEASURE_PCR_KERNEL_IMAGE, pol) < 0)
+                                        goto out;
+                                if (has_entry(arrays[b], pol, groups[g].policyref))
+                                        continue;
+                                if (policy_entry(s, pol, groups[g].policyref, &entry) < 0)
+                                        goto out;
+                                json_object_array_add(arrays[b], entry);
+                        }
 
         text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!text || !(*ret_json = strdup(text))) {
@@ -297,11 +398,14 @@ out:
         return r;
 }
 
-int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_path, struct uki_pcr_signing *ret) {
+int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_path, const struct pcr_uki_options *opts,
+                            struct uki_pcr_signing *ret) {
         struct pcr_value zero[_PCR_BANK_MAX];
         EVP_PKEY *embedded = NULL;
 
         memset(ret, 0, sizeof(*ret));
+        ret->bank_mask = opts && opts->bank_mask ? opts->bank_mask : PCR_BANK_MASK_ALL;
+        ret->n_groups = pcr_uki_policy_groups(opts && opts->sign_initrd, ret->groups);
         if (private_key_path) {
                 if (pcr_signer_load(private_key_path, NULL, &ret->signer) < 0)
                         return -1;
@@ -331,9 +435,8 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                  * signature of all-zero PCR values has the final JSON's length. */
                 for (size_t b = 0; b < _PCR_BANK_MAX; b++)
                         pcr_value_init(&zero[b], (enum pcr_bank) b);
-                if (pcr_sign_json(&ret->signer, zero, PCR_BANK_MASK_ALL, pcr_default_phases,
-                                  sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]), &ret->pcrsig_placeholder,
-                                  &ret->pcrsig_size) < 0)
+                if (pcr_sign_json(&ret->signer, zero, ret->bank_mask, ret->groups, ret->n_groups,
+                                  &ret->pcrsig_placeholder, &ret->pcrsig_size) < 0)
                         goto err;
         }
         return 0;
@@ -381,13 +484,12 @@ int uki_pcr_signing_finish(struct uki_pcr_signing *s, int fd, uint64_t size, con
                         goto out;
                 }
                 /* The sections exactly as they are in the file, through the code `keel pcr predict` runs. */
-                if (pcr11_predict_file_profile("UKI being written", fd, map, (size_t) size, thin, p, PCR_BANK_MASK_ALL,
+                if (pcr11_predict_file_profile("UKI being written", fd, map, (size_t) size, thin, p, s->bank_mask,
                                                pcr11) < 0)
                         goto out;
                 free(json);
                 json = NULL;
-                if (pcr_sign_json(&s->signer, pcr11, PCR_BANK_MASK_ALL, pcr_default_phases,
-                                  sizeof(pcr_default_phases) / sizeof(pcr_default_phases[0]), &json, &json_size) < 0)
+                if (pcr_sign_json(&s->signer, pcr11, s->bank_mask, s->groups, s->n_groups, &json, &json_size) < 0)
                         goto out;
                 if (json_size != s->pcrsig_size) {
                         log_error("internal error: signed policy is %zu bytes, %zu were reserved", json_size,

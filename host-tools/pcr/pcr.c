@@ -68,10 +68,12 @@ int pcr_bank_from_string(const char *s, enum pcr_bank *ret) {
 
 int pcr_bank_mask_parse(const char *list, unsigned *mask) {
         char *copy = strdup(list), *saveptr = NULL;
+        bool named = false;
 
         if (!copy)
                 return log_error("out of memory");
-        for (char *w = strtok_r(copy, ",", &saveptr); w; w = strtok_r(NULL, ",", &saveptr)) {
+        /* Commas or white space between the names, as ukify --pcr-banks takes them. */
+        for (char *w = strtok_r(copy, ", \t\n", &saveptr); w; w = strtok_r(NULL, ", \t\n", &saveptr)) {
                 enum pcr_bank b;
                 if (pcr_bank_from_string(w, &b) < 0) {
                         log_error("unknown PCR bank '%s' (known: sha1, sha256, sha384, sha512)", w);
@@ -79,9 +81,10 @@ int pcr_bank_mask_parse(const char *list, unsigned *mask) {
                         return -1;
                 }
                 *mask |= 1u << b;
+                named = true;
         }
         free(copy);
-        if (*mask == 0)
+        if (!named)
                 return log_error("empty PCR bank list '%s'", list);
         return 0;
 }

@@ -29,8 +29,9 @@ uint16_t pcr_bank_tpm_alg(enum pcr_bank bank); /* TPM_ALG_SHA256, ... */
  * sha1/SHA1, sha256/SHA256, SHA2-256, ... */
 int pcr_bank_from_string(const char *s, enum pcr_bank *ret);
 
-/* A comma-separated bank list (e.g. "sha1,sha256") into a bit mask of
- * enum pcr_bank; logs and returns -1 on an unknown or empty name. */
+/* A bank list (e.g. "sha1,sha256"; commas or white space between the
+ * names) added to a bit mask of enum pcr_bank; logs and returns -1 on an
+ * unknown name or a list without one. */
 int pcr_bank_mask_parse(const char *list, unsigned *mask);
 
 struct pcr_value {

@@ -92,7 +92,7 @@ int pe_append_plan(const uint8_t *stub, size_t stub_size, const struct pe_new_se
                 return KEEL_E_PE_BAD_ALIGNMENT;
 
         for (size_t i = 0; i < n_sections; i++)
-                if (sections[i].size > 0)
+                if (sections[i].size > 0 || sections[i].keep_empty)
                         n_new++;
         if (pe.number_of_sections + n_new > PE_MAX_SECTIONS)
                 return KEEL_E_PE_TOO_MANY_SECTIONS;
@@ -131,16 +131,20 @@ int pe_append_plan(const uint8_t *stub, size_t stub_size, const struct pe_new_se
                 struct pe_placed_section *p = &plan->placed[k];
                 uint64_t raw_size, end;
 
-                if (sections[i].size == 0)
+                if (sections[i].size == 0 && !sections[i].keep_empty)
                         continue;
+                /* An empty section still gets an address of its own inside
+                 * SizeOfImage: EDK II refuses a section that starts at the
+                 * image's end, even one with nothing to load. */
                 if (!align_up_u64(sections[i].size, pe.file_alignment, &raw_size) || raw + raw_size > UINT32_MAX ||
-                    va + sections[i].size > UINT32_MAX || !align_up_u64(va + sections[i].size, pe.section_alignment, &end) ||
+                    va + sections[i].size > UINT32_MAX ||
+                    !align_up_u64(va + (sections[i].size > 0 ? sections[i].size : 1), pe.section_alignment, &end) ||
                     end > UINT32_MAX) {
                         free(out);
                         return KEEL_E_PE_IMAGE_TOO_LARGE;
                 }
                 p->virtual_address = (uint32_t) va;
-                p->raw_offset = (uint32_t) raw;
+                p->raw_offset = raw_size > 0 ? (uint32_t) raw : 0; /* no data: PointerToRawData 0, as the spec says */
                 p->raw_size = (uint32_t) raw_size;
                 write_section_header(out + pe.section_table_offset + (pe.number_of_sections + k) * PE_SECTION_HEADER_SIZE,
                                      sections[i].name, (uint32_t) sections[i].size, p->virtual_address, p->raw_size,

@@ -12,6 +12,9 @@
 struct pe_new_section {
         char name[PE_SECTION_NAME_MAX + 1];
         uint64_t size;        /* bytes of content; empty sections are not added */
+        /* ...unless this is set: then the section is added with no bytes
+         * (VirtualSize 0, no raw data), its address inside SizeOfImage. */
+        bool keep_empty;
 };
 
 struct pe_placed_section {

@@ -208,6 +208,7 @@ static int write_addon(const struct addon_inputs *in, const struct keel_arch *ar
         for (size_t i = 0; i < in->n; i++) {
                 snprintf(ns[i].name, sizeof(ns[i].name), "%s", uki_section_name(in->blobs[i].kind));
                 ns[i].size = in->blobs[i].size;
+                ns[i].keep_empty = false;
         }
         r = pe_append_plan(stub, sizeof(stub), ns, in->n, &plan);
         if (r != KEEL_OK)

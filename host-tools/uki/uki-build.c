@@ -50,6 +50,7 @@ struct section_content {
         struct piece pieces[MAX_PIECES];
         size_t n_pieces;
         uint64_t size;
+        bool keep_empty; /* written even with no bytes (a thin UKI's .linux) */
 };
 
 /* One profile's own sections (text, NULL when the profile inherits the base's). */
@@ -153,6 +154,8 @@ static void usage(FILE *f) {
                 "Usage: keel uki build [--stub STUB] --linux KERNEL [--initrd FILE]... [--cmdline TEXT|@FILE]\n"
                 "                      [--os-release TEXT|@FILE] [--uname VERSION] " VERITY_UKI_USAGE "\n"
                 "                      [--devicetree DTB] [--microcode CPIO] [--thin ROOT]\n"
+                "                      [--pcrpkey PUB.pem] [--pcr-private-key KEY.pem [--pcr-banks LIST]\n"
+                "                      [--sign-initrd-pcrs]] [--key KEY --cert CERT]\n"
                 "                      [--profile TEXT|@FILE [--cmdline TEXT|@FILE] [--os-release TEXT|@FILE]]...\n"
                 "                      -o OUTPUT\n"
                 "Packs a kernel, initrds, command line and os-release into a Unified Kernel Image.\n"
@@ -166,9 +169,13 @@ static void usage(FILE *f) {
                 "--key KEY --cert CERT signs the UKI for Secure Boot (Authenticode), as keel sign does.\n"
                 "KEY, CERT and the --pcr-private-key KEY may be PKCS#11 URIs (see keel sign --help).\n"
                 "--pcrpkey PUB.pem embeds a public key (.pcrpkey); --pcr-private-key KEY.pem also signs\n"
-                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig).\n"
+                "the image's PCR 11 for systemd-cryptenroll --tpm2-public-key (.pcrsig), as ukify 262:\n"
+                "systemd-measure's four phases in the banks of --pcr-banks LIST (default: sha1, sha256,\n"
+                "sha384, sha512); --sign-initrd-pcrs also signs the phase enter-initrd bound to the\n"
+                "policy reference \"initrd\" (systemd-tpm2-setup's NvPCRs, systemd-cryptenroll\n"
+                "--tpm2-public-key-policyref=initrd); --no-sign-initrd-pcrs (the default) does not.\n"
                 "--thin ROOT makes a thin UKI for the volume ROOT (e.g. the ESP's mount point): the\n"
-                "kernel and the initrds (concatenated, each padded to 4 bytes) are stored once as\n"
+                "kernel and the initrd (several: concatenated, each padded to 4 bytes) are stored once as\n"
                 "ROOT" THIN_CONTENT_DIR "/<sha256>.linux and .initrd, and the UKI names them\n"
                 "(.tlinux/.tinitrd: SHA-256, size, path) instead of carrying them. The keel stub\n"
                 "checks and measures them as .linux/.initrd: PCR 11 is that of the fat UKI.\n"
@@ -453,16 +460,12 @@ static int load_thin_refs(const struct uki_build_request *req, struct build_inpu
                 return -1;
         if (!req->thin_initrd)
                 return 0;
-        /* The stub serves the content file as the initrd, as it is: the fat
-         * twin's .initrd is the initrds each padded to 4 bytes, so the
-         * content must already be that one padded file. */
+        /* The stub serves the content file as the initrd, as it is: the
+         * fat twin's .initrd (one initrd as it is, several joined as
+         * ukify joins them) is one file. */
         if (req->n_initrds != 1)
                 return log_error("uki build: a thin initrd needs exactly one initrd file (the concatenation), not %zu",
                                  req->n_initrds);
-        if (in->initrds[0].size % 4 != 0)
-                return log_error("uki build: thin initrd %s is %llu bytes, not a multiple of 4 (pad it as the "
-                                 "concatenation of initrds is padded)",
-                                 req->initrd_paths[0], (unsigned long long) in->initrds[0].size);
         return check_thin_content("initrd", req->initrd_paths[0], &in->initrds[0], req->thin_initrd, in->tinitrd,
                                   &in->tinitrd_size);
 }
@@ -527,7 +530,8 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                         kernel_release_from_banner(&in->kernel, in->uname, sizeof(in->uname));
         }
         if ((req->pcrpkey_path || req->pcr_private_key_path) &&
-            uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, &in->pcr_signing) < 0)
+            uki_pcr_signing_prepare(req->pcrpkey_path, req->pcr_private_key_path, req->pcr_options,
+                                    &in->pcr_signing) < 0)
                 return -1;
 
         for (size_t k = 0; k < ARRAY_SIZE(layout_order); k++) {
@@ -559,16 +563,26 @@ static int load_inputs(const struct uki_build_request *req, struct build_inputs 
                 case UKI_SECTION_INITRD:
                         if (req->thin_initrd)
                                 break;
-                        /* Concatenated cpio archives, each padded to 4 bytes as the kernel expects. */
+                        /* One initrd as it is, so that systemd-measure --initrd
+                         * of the same file predicts PCR 11; several concatenated,
+                         * each padded to 4 bytes, as ukify joins them (every
+                         * cpio archive must start 4-aligned). */
                         s = add_section(in, UKI_SECTION_INITRD);
                         for (size_t i = 0; i < req->n_initrds; i++) {
                                 add_file_piece(s, &in->initrds[i]);
-                                add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
+                                if (req->n_initrds > 1)
+                                        add_piece(s, zeros, (4 - in->initrds[i].size % 4) % 4);
                         }
                         break;
                 case UKI_SECTION_LINUX:
+                        /* A thin UKI gets an empty .linux: the mark bootctl
+                         * (systemd 257+: pe_is_uki() wants .osrel and .linux)
+                         * lists it by; keel's readers take a .linux with no
+                         * bytes beside .tlinux as no .linux at all. */
                         if (!req->thin_linux)
                                 add_file_piece(add_section(in, UKI_SECTION_LINUX), &in->kernel);
+                        else
+                                add_section(in, UKI_SECTION_LINUX)->keep_empty = true;
                         break;
                 case UKI_SECTION_PCRPKEY:
                         add_piece(add_section(in, UKI_SECTION_PCRPKEY), in->pcr_signing.pcrpkey,
@@ -713,6 +727,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
                 snprintf(new_sections[i].name, sizeof(new_sections[i].name), "%s",
                          uki_section_name(in->sections[i].kind));
                 new_sections[i].size = in->sections[i].size;
+                new_sections[i].keep_empty = in->sections[i].keep_empty;
         }
         r = pe_append_plan(in->stub, in->stub_size, new_sections, in->n_sections, &plan);
         if (r != KEEL_OK)
@@ -728,7 +743,7 @@ static int write_uki(const struct uki_build_request *req, struct build_inputs *i
         r = write_padded(&f, &c, plan.prefix, plan.prefix_size);
         for (size_t i = 0, k = 0; r == 0 && i < in->n_sections; i++) {
                 const struct section_content *s = &in->sections[i];
-                if (s->size == 0)
+                if (s->size == 0 && !s->keep_empty)
                         continue;
                 for (size_t p = 0; r == 0 && p < s->n_pieces; p++) {
                         const struct piece *piece = &s->pieces[p];
@@ -796,9 +811,8 @@ int uki_build(const struct uki_build_request *req) {
         return r;
 }
 
-/* --thin ROOT with several initrds (or one whose size is not a multiple of
- * 4): the content is their concatenation, each padded to 4 bytes, exactly
- * the fat UKI's .initrd. Written to a temporary that is unlinked at once;
+/* --thin ROOT with several initrds: the content is their concatenation,
+ * each padded to 4 bytes, exactly the fat UKI's .initrd. Written to a temporary that is unlinked at once;
  * ret_path names it through /proc/self/fd while fd stays open. */
 static int concatenate_initrds(const char *const *paths, size_t n, int *ret_fd, char ret_path[64]) {
         static const uint8_t zeros[4];
@@ -871,8 +885,12 @@ int uki_build_main(int argc, char **argv) {
                 { "pcrpkey", required_argument, NULL, 'P' }, { "pcr-private-key", required_argument, NULL, 'K' },
                 { "thin", required_argument, NULL, 'T' },
                 { "profile", required_argument, NULL, 'p' },
+                { "pcr-banks", required_argument, NULL, 'B' },
+                { "sign-initrd-pcrs", no_argument, NULL, 'I' },
+                { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 {},
         };
+        struct pcr_uki_options pcr_options = {};
         const char *initrd_paths[MAX_INITRDS];
         const char *cmdline_arg = NULL, *os_release_arg = NULL, *thin_root = NULL;
         /* Per profile: the --profile, --cmdline and --os-release arguments that follow it. */
@@ -880,7 +898,7 @@ int uki_build_main(int argc, char **argv) {
         char *profile_texts[UKI_BUILD_PROFILES_MAX][3] = {};
         struct uki_build_profile profiles[UKI_BUILD_PROFILES_MAX] = {};
         size_t n_profiles = 0;
-        struct uki_build_request req = { .initrd_paths = initrd_paths };
+        struct uki_build_request req = { .initrd_paths = initrd_paths, .pcr_options = &pcr_options };
         struct thin_ref linux_ref, initrd_ref;
         struct verity_uki_options verity = {};
         char *cmdline = NULL, *os_release = NULL;
@@ -937,6 +955,14 @@ int uki_build_main(int argc, char **argv) {
                 case 'C': req.sign_cert_path = optarg; break;
                 case 'P': req.pcrpkey_path = optarg; break;
                 case 'K': req.pcr_private_key_path = optarg; break;
+                case 'B':
+                        /* As ukify: the last --pcr-banks wins. */
+                        pcr_options.bank_mask = 0;
+                        if (pcr_bank_mask_parse(optarg, &pcr_options.bank_mask) < 0)
+                                return 1;
+                        break;
+                case 'I': pcr_options.sign_initrd = true; break;
+                case 'N': pcr_options.sign_initrd = false; break;
                 case 'T': thin_root = optarg; break;
                 case 'h': usage(stdout); return 0;
                 case ':': return log_error("uki build: option %s needs a value", argv[optind - 1]), 1;
@@ -949,6 +975,11 @@ int uki_build_main(int argc, char **argv) {
                 return log_error("uki build: --linux KERNEL is required"), 1;
         if (!req.output_path)
                 return log_error("uki build: -o OUTPUT is required"), 1;
+        /* As ukify refuses --sign-initrd-pcrs without a key: nothing would be signed. */
+        if ((pcr_options.sign_initrd || pcr_options.bank_mask) && !req.pcr_private_key_path)
+                return log_error("uki build: %s needs --pcr-private-key",
+                                 pcr_options.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks"),
+                       1;
         if (!req.stub_path) {
                 /* The keel stub for the kernel's architecture; a kernel for
                  * a machine keel has no stub for is refused here. */
@@ -1021,11 +1052,8 @@ int uki_build_main(int argc, char **argv) {
                     thin_content_store(thin_root, req.linux_path, &linux_ref) < 0)
                         goto out;
                 req.thin_linux = &linux_ref;
-                if (req.n_initrds == 1 && initrd_paths[0]) {
-                        struct stat st;
-                        if (stat(initrd_paths[0], &st) == 0 && st.st_size % 4 == 0)
-                                thin_initrd_path = initrd_paths[0];
-                }
+                if (req.n_initrds == 1 && initrd_paths[0])
+                        thin_initrd_path = initrd_paths[0];
                 if (req.n_initrds > 0 && !thin_initrd_path) {
                         if (concatenate_initrds(initrd_paths, req.n_initrds, &initrd_temp, initrd_temp_path) < 0)
                                 goto out;

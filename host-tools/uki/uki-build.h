@@ -9,6 +9,7 @@
 #include "common/thin.h"
 
 struct signer;
+struct pcr_uki_options;
 
 /* A profile of a multi-profile UKI (systemd 257): its .profile text and the
  * sections it overrides (NULL: the base's apply). */
@@ -37,6 +38,9 @@ struct uki_build_request {
         const struct signer *signer;
         const char *pcrpkey_path;               /* as --pcrpkey / --pcr-private-key */
         const char *pcr_private_key_path;
+        /* --pcr-banks, --sign-initrd-pcrs (NULL: ukify's defaults, all
+         * banks and no initrd signature). */
+        const struct pcr_uki_options *pcr_options;
         /* Thin UKI: when set, .tlinux (.tinitrd) carry these refs instead of
          * .linux (.initrd). linux_path (and the single initrd_paths[0]) must
          * then hold exactly the bytes the ref describes: they are checked

@@ -6,7 +6,7 @@
 # must be what a TPM computes (tpm2_policypcr in a trial session on swtpm)
 # for the booted PCR 11 after systemd-pcrphase's enter-initrd, signed by the
 # embedded .pcrpkey. No command line comes from outside: PCR 12 stays zero.
-# The OS finds .pcrsig and .pcrpkey in /.extra, as systemd-stub hands them over.
+# The OS finds .pcrsig, .pcrpkey and .osrel in /.extra, as systemd-stub hands them over.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../pcr-lib.sh"
 WORK=$1
@@ -84,10 +84,15 @@ expect_eq "/.extra/tpm2-pcr-signature.json is .pcrsig, 0444" \
         "$(report_value "$WORK" "EXTRA tpm2-pcr-signature.json mode")" "444 sha256=$(sha256_hex "$WORK/pcrsig.json")"
 expect_eq "/.extra/tpm2-pcr-public-key.pem is .pcrpkey, 0444" \
         "$(report_value "$WORK" "EXTRA tpm2-pcr-public-key.pem mode")" "444 sha256=$(sha256_hex "$WORK/pub.pem")"
-expect_eq "nothing else in /.extra" "$(grep -ac '^EXTRA ' "$WORK/report.log")" "2"
+printf 'ID=keeltest\nVERSION_ID=5\n' >"$WORK/osrel"
+expect_eq "/.extra/os-release is .osrel, 0444 (systemd-stub 257+)" \
+        "$(report_value "$WORK" "EXTRA os-release mode")" "444 sha256=$(sha256_hex "$WORK/osrel")"
+expect_eq "nothing else in /.extra" "$(grep -ac '^EXTRA ' "$WORK/report.log")" "3"
 
 # The same sections in a systemd-stub 252 UKI (objcopy, as its manual
-# shows): the OS must find the same /.extra, file for file, mode for mode.
+# shows): the OS must find the same /.extra, file for file, mode for mode,
+# but os-release, which systemd-stub hands over from 257 on (stub-peers-262
+# compares with 262).
 W=$WORK/systemd-stub
 mkdir -p "$W"
 printf '%s' "$CMDLINE" >"$W/cmdline"
@@ -103,6 +108,7 @@ esp_image_create "$W/disk.img"
 esp_put "$W/disk.img" "$W/uki.efi" /EFI/BOOT/BOOTX64.EFI
 qemu_boot "$W" "$W/disk.img" || true
 expect_report_complete "$W"
-expect_eq "systemd-stub 252 hands over the same /.extra as keel" \
-        "$(tr -d '\r' <"$W/report.log" | grep -a '^EXTRA')" "$(tr -d '\r' <"$WORK/report.log" | grep -a '^EXTRA')"
+expect_eq "systemd-stub 252 hands over the same /.extra as keel, but os-release" \
+        "$(tr -d '\r' <"$W/report.log" | grep -a '^EXTRA')" \
+        "$(tr -d '\r' <"$WORK/report.log" | grep -a '^EXTRA' | grep -v '^EXTRA os-release ')"
 exit $((FAILURES > 0))

@@ -111,6 +111,34 @@ expect_error_untouched() {
         fi
 }
 
+# pcrsig_eq_252 KEEL_JSON MEASURE_252_JSON [PUB.pem]: keel's signed PCR
+# policy (a file, or a .pcrsig section padded with NULs) is systemd-measure
+# 252's but for the signatures of the banks other than sha256: 252 signed
+# those with the bank's own hash, keel signs every bank with SHA-256 as 262
+# does (tests/cli/test-pcr-262.sh compares with 262 byte for byte); with
+# PUB.pem, keel's signatures there must verify that way (openssl).
+pcrsig_eq_252() {
+        python3 - "$@" <<'EOF'
+import base64, json, subprocess, sys, tempfile
+keel = json.loads(open(sys.argv[1], "rb").read().rstrip(b"\0"))
+m252 = json.load(open(sys.argv[2]))
+pub = sys.argv[3] if len(sys.argv) > 3 else None
+def strip(j):
+    return {b: [{k: v for k, v in e.items() if b == "sha256" or k != "sig"} for e in es] for b, es in j.items()}
+if strip(keel) != strip(m252) or list(keel) != list(m252):
+    sys.exit("differs from systemd-measure 252 beyond the non-sha256 signatures")
+with tempfile.TemporaryDirectory() as d:
+    for b, es in keel.items():
+        for e in es:
+            if pub is None or b == "sha256":
+                continue
+            open(d + "/pol", "wb").write(bytes.fromhex(e["pol"]))
+            open(d + "/sig", "wb").write(base64.b64decode(e["sig"]))
+            subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", d + "/sig", d + "/pol"],
+                           check=True, capture_output=True)
+EOF
+}
+
 # summary: the closing line and the exit status.
 summary() {
         echo "$passes passed, $failures failed"

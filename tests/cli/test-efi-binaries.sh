@@ -4,8 +4,10 @@
 # read by a PE parser of this script's own, by binutils' objdump and by
 # keel's own reader (`keel uki inspect`): PE32+, the architecture's machine
 # type, subsystem 10, a base-relocation directory on a .reloc section,
-# every section on a 4 KiB boundary, .sbat with keel's SBAT line, an entry
-# point inside .text, and within the size goal for both roles: 144 KiB
+# every section on a 4 KiB boundary, .sbat with keel's SBAT line, .sdmagic
+# with nothing but the "#### LoaderInfo: keel VERSION ####" marker bootctl
+# reads (systemd-boot's form), an entry point inside .text, and within the
+# size goal for both roles: 144 KiB
 # (96 KiB until issue 14 added credentials, extensions, addons, SMBIOS, the
 # random seed, profiles and keel's own PE loader, 128 KiB until issue 20's
 # relocation and command-line rules and issue 21's systemd 262 features;
@@ -61,6 +63,9 @@ t = sections.get('.text')
 print('entry_in_text %s' % ('yes' if t and t[0] <= entry < t[0] + t[1] else 'no'))
 r = sections.get('.reloc')
 print('reloc_directory %s' % ('yes' if r and reloc_rva == r[0] and 8 <= reloc_size <= r[1] else 'no'))
+m = sections.get('.sdmagic')
+if m:
+    print('sdmagic ' + d[m[2]:m[2] + m[1]].decode(errors='replace'))
 s = sections.get('.sbat')
 if s:
     for line in d[s[2]:s[2] + s[1]].decode(errors='replace').rstrip('\0').split('\n'):
@@ -97,6 +102,8 @@ check_binary() {
         check "$n: base-relocation directory is the .reloc section" test "$(fact "$f" reloc_directory)" = yes
         check "$n: .sbat: the SBAT header line first" bash -c "grep '^sbat_line ' '$T/$n.facts' | head -n 1 | grep -q '^sbat_line sbat,1,'"
         check "$n: .sbat carries keel's line from efi/sbat.c ($sbat_line)" grep -Fqx "sbat_line $sbat_line" "$T/$n.facts"
+        check "$n: .sdmagic is exactly '#### LoaderInfo: keel $version ####'" \
+                test "$(grep '^sdmagic ' "$T/$n.facts")" = "sdmagic #### LoaderInfo: keel $version ####"
         check "$n: at most 144 KiB ($(fact "$f" file_size) bytes)" test "$(fact "$f" file_size)" -le 147456
         # binutils' own reader of the same file.
         "$objdump" -p "$f" >"$T/$n.objdump" 2>&1

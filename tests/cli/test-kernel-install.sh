@@ -253,13 +253,22 @@ openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=other" -days 3650 \
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/pcr-private.pem" 2>/dev/null
 openssl pkey -in "$T/pcr-private.pem" -pubout -out "$T/pcr-public.pem" 2>/dev/null
 conf "# signed" "KEY='$T/db.key'" "CERT=\"$T/db.crt\"" "PCR_PRIVATE_KEY=$T/pcr-private.pem" \
-     "PCR_PUBLIC_KEY=$T/pcr-public.pem" "  TRIES=3  " "OS_RELEASE=$T/os-release"
+     "PCR_PUBLIC_KEY=$T/pcr-public.pem" "PCR_BANKS='sha256 sha384'" "SIGN_INITRD_PCRS=yes" "  TRIES=3  " \
+     "OS_RELEASE=$T/os-release"
 run "kernel-install add, signed" ki add "$KVER" "$KERNEL" "$T/initrd-a"
 U=$LINUX/$TOK-$KVER+3.efi
 check "sbverify --cert accepts the UKI" quiet sbverify --cert "$T/db.crt" "$U"
 check "sbverify --cert refuses it with another certificate" bash -c "! sbverify --cert '$T/other.crt' '$U' >/dev/null 2>&1"
 check ".pcrpkey: the public key" bash -c "cmp -s <(section '$U' .pcrpkey) '$T/pcr-public.pem'"
 check ".pcrsig: a signed policy (JSON with the sha256 bank)" bash -c "section '$U' .pcrsig | grep -q '\"sha256\"'"
+check ".pcrsig: PCR_BANKS and SIGN_INITRD_PCRS = keel pcr sign --bank --sign-initrd-pcrs of the UKI" python3 -c '
+import json, subprocess, sys
+sig = json.loads(subprocess.run(["objcopy", "-O", "binary", "--only-section=.pcrsig", sys.argv[1], "/dev/stdout"],
+                                capture_output=True, check=True).stdout.rstrip(b"\0"))
+want = json.loads(subprocess.run([sys.argv[2], "pcr", "sign", sys.argv[1], "--private-key", sys.argv[3], "--bank",
+                                  "sha256,sha384", "--sign-initrd-pcrs"], capture_output=True, check=True).stdout)
+sys.exit(not (sig == want and list(sig) == ["sha256", "sha384"] and sig["sha256"][-1]["ref"] == "initrd"))' \
+        "$U" "$KEEL" "$T/pcr-private.pem"
 cp "$U" "$T/good.efi"
 
 # The signing key in a PKCS#11 token (SoftHSM2 in $T): the same UKI, byte for
@@ -273,8 +282,8 @@ if [ -e "$MODULE" ] && command -v softhsm2-util >/dev/null &&
    SOFTHSM2_CONF=$T/softhsm2.conf softhsm2-util --init-token --free --label keel-ki --pin 1234 --so-pin 5678 >/dev/null 2>&1 &&
    SOFTHSM2_CONF=$T/softhsm2.conf softhsm2-util --import "$T/db.pk8" --label db --id 01 --pin 1234 --token keel-ki >/dev/null 2>&1; then
         conf "KEY=pkcs11:token=keel-ki;object=db;type=private?pin-source=file:$T/pin&module-path=$MODULE" \
-             "CERT=$T/db.crt" "PCR_PRIVATE_KEY=$T/pcr-private.pem" "PCR_PUBLIC_KEY=$T/pcr-public.pem" TRIES=3 \
-             "OS_RELEASE=$T/os-release"
+             "CERT=$T/db.crt" "PCR_PRIVATE_KEY=$T/pcr-private.pem" "PCR_PUBLIC_KEY=$T/pcr-public.pem" \
+             "PCR_BANKS='sha256 sha384'" "SIGN_INITRD_PCRS=yes" TRIES=3 "OS_RELEASE=$T/os-release"
         export SOFTHSM2_CONF=$T/softhsm2.conf
         rm "$U"
         run "kernel-install add, KEY a PKCS#11 URI" ki add "$KVER" "$KERNEL" "$T/initrd-a"

@@ -101,11 +101,15 @@ check "installArgs, defaults: $got" test "$got" = \
 got=$(nix_json "$lib.installArgs { esp = \"/efi\"; xbootldr = \"/boot\"; configurationLimit = 7; tries = 3;
         privateKeyFile = \"pkcs11:token=keel;object=db\"; certificateFile = \"/etc/keel/db.crt\";
         pcrPrivateKeyFile = \"/etc/keel/pcr.pem\"; pcrPublicKeyFile = \"/etc/keel/pcr.pub\";
+        pcrBanks = [ \"sha256\" \"sha384\" ]; signInitrdPcrs = true;
         layout = \"fat\"; sortKey = \"os\"; stub = \"/s.efi\"; }")
 check "installArgs, every option: $got" test "$got" = \
-        '["--esp","/efi","--xbootldr","/boot","--configuration-limit","7","--tries","3","--key","pkcs11:token=keel;object=db","--cert","/etc/keel/db.crt","--pcr-private-key","/etc/keel/pcr.pem","--pcrpkey","/etc/keel/pcr.pub","--layout","fat","--sort-key","os","--stub","/s.efi"]'
+        '["--esp","/efi","--xbootldr","/boot","--configuration-limit","7","--tries","3","--key","pkcs11:token=keel;object=db","--cert","/etc/keel/db.crt","--pcr-private-key","/etc/keel/pcr.pem","--pcrpkey","/etc/keel/pcr.pub","--pcr-banks","sha256,sha384","--sign-initrd-pcrs","--layout","fat","--sort-key","os","--stub","/s.efi"]'
 for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
-           '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }'; do
+           '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }' \
+           '{ esp = "/b"; signInitrdPcrs = true; }' '{ esp = "/b"; pcrBanks = [ "sha256" ]; }' \
+           '{ esp = "/b"; pcrPrivateKeyFile = "/p"; pcrBanks = [ "md5" ]; }' \
+           '{ esp = "/b"; pcrPrivateKeyFile = "/p"; pcrBanks = [ ]; }'; do
         check "installArgs refuses $bad" bash -c "! nix-instantiate --eval --strict -E '$lib.installArgs $bad' >/dev/null 2>&1"
 done
 check "shellQuote: a quote survives sh" test "$(sh -c "printf %s $(nix_text "$lib.shellQuote \"it's \\\$x\"")")" = "it's \$x"
@@ -120,7 +124,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 check "module: sets boot.loader.external.enable and the loader id" \
         test "$(module_json external)/$(module_json loaderId)" = 'true/"keel"'
@@ -130,11 +134,12 @@ check "module: bootCounting.tries pulls in systemd-bless-boot" \
         test "$(module_json blessUnits --arg set '{ bootCounting.tries = 3; }')" = '["systemd-bless-boot.service","boot-complete.target"]'
 module_json hook --arg set '{ bootCounting.tries = 2; configurationLimit = 5; layout = "fat"; sortKey = "os";
         extraEfiSysMountPoints = [ "/boot2" ]; xbootldrMountPoint = "/xb"; settings = { timeout = null; beep = true; };
-        secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; }; measuredBoot.pcrPrivateKeyFile = "/p"; }' |
+        secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; };
+        measuredBoot = { pcrPrivateKeyFile = "/p"; pcrBanks = [ "sha384" ]; signInitrdPcrs = true; }; }' |
         python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook.sh"
 keel_fake=/nix/store/00000000000000000000000000000000-keel-0.1/bin/keel
 check "module hook: every option reaches keel install on the ESP" grep -qF -- \
-        "'$keel_fake' 'install' '--esp' '/boot' '--xbootldr' '/xb' '--configuration-limit' '5' '--tries' '2' '--key' '/k' '--cert' '/c' '--pcr-private-key' '/p' '--layout' 'fat' '--sort-key' 'os'" "$T/module-hook.sh"
+        "'$keel_fake' 'install' '--esp' '/boot' '--xbootldr' '/xb' '--configuration-limit' '5' '--tries' '2' '--key' '/k' '--cert' '/c' '--pcr-private-key' '/p' '--pcr-banks' 'sha384' '--sign-initrd-pcrs' '--layout' 'fat' '--sort-key' 'os'" "$T/module-hook.sh"
 check "module hook: and on the extra ESP, without XBOOTLDR" grep -qF -- \
         "'$keel_fake' 'install' '--esp' '/boot2' '--configuration-limit' '5'" "$T/module-hook.sh"
 check "module hook: checks both ESPs and XBOOTLDR are mounted" \
@@ -163,6 +168,8 @@ assertion "certificate without key" "set both privateKeyFile and certificateFile
 assertion "key in the store" "is in the Nix store" --arg set '{ secureBoot = { privateKeyFile = "/nix/store/k"; certificateFile = "/c"; }; }'
 assertion "PCR key in the store" "is in the Nix store" --arg set '{ measuredBoot.pcrPrivateKeyFile = "/nix/store/k"; }'
 assertion "pcrpkey without PCR key" "pcrPublicKeyFile needs pcrPrivateKeyFile" --arg set '{ measuredBoot.pcrPublicKeyFile = "/p"; }'
+assertion "signInitrdPcrs without PCR key" "pcrBanks and signInitrdPcrs need pcrPrivateKeyFile" \
+        --arg set '{ measuredBoot.signInitrdPcrs = true; }'
 assertion "XBOOTLDR on the ESP" "must not be an ESP mount point" --arg set '{ xbootldrMountPoint = "/boot"; }'
 assertion "an ESP twice" "repeats an ESP" --arg set '{ extraEfiSysMountPoints = [ "/boot" ]; }'
 assertion "relative ESP" "must be an absolute path" --arg loader '{ efi.efiSysMountPoint = "boot"; }'

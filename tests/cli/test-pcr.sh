@@ -55,6 +55,18 @@ $MEASURE calculate $sections --bank=sha256 --bank=sha1 --phase= --phase=sysinit 
 check "predict = systemd-measure calculate (--bank, --phase= and odd phases)" cmp -s "$T/k2" "$T/m2"
 check "predict prints 11:BANK=HEX lines" grep -qx '11:sha256=[0-9a-f]\{64\}' "$T/k2"
 
+# What a user checks: systemd-measure over the very files given to uki
+# build (an initrd of an odd size is measured as it is, not padded).
+head -c 1000001 /dev/urandom >"$T/initrd-odd"
+printf 'ID=t\n' >"$T/in.osrel"
+printf 'quiet x=1' >"$T/in.cmdline"
+"$KEEL" uki build --stub "$T/stub-nosbat.efi" --linux "$T/kernel.efi" --initrd "$T/initrd-odd" --cmdline @"$T/in.cmdline" \
+        --os-release @"$T/in.osrel" --uname "" -o "$T/odd.efi"
+"$KEEL" pcr predict "$T/odd.efi" >"$T/k3" 2>/dev/null
+$MEASURE calculate --linux="$T/kernel.efi" --initrd="$T/initrd-odd" --osrel="$T/in.osrel" --cmdline="$T/in.cmdline" \
+        >"$T/m3" 2>/dev/null
+check "predict = systemd-measure calculate over the input files (one initrd of 1000001 bytes)" cmp -s "$T/k3" "$T/m3"
+
 # A full keel UKI (.uname, .sbat from the stub, .pcrpkey): the model checked
 # against systemd-measure for its sections, extended by .uname and .sbat.
 "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" --initrd "$T/initrd" --cmdline "quiet" \
@@ -85,7 +97,8 @@ export TPM2TOOLS_TCTI="swtpm:port=$port"
 "$KEEL" pcr sign "$T/plain.efi" --private-key "$T/priv.pem" -o "$T/k-sig.json"
 $MEASURE sign --tpm2-device="swtpm:port=$port" $sections --private-key="$T/priv.pem" --public-key="$T/pub.pem" \
         --json=short >"$T/m-sig.json" 2>"$T/m-sig.err"
-check "sign = systemd-measure sign (4 banks x 4 phases; pkfp, pol, sig)" json_eq "$T/k-sig.json" "$T/m-sig.json"
+run "sign = systemd-measure 252 sign (4 banks x 4 phases; pkfp, pol; sig of sha256, the others SHA-256 as 262)" \
+        pcrsig_eq_252 "$T/k-sig.json" "$T/m-sig.json" "$T/pub.pem"
 "$KEEL" pcr sign "$T/plain.efi" --private-key "$T/priv.pem" --public-key "$T/pub.pem" --bank sha256 \
         --phase=enter-initrd:leave-initrd --phase= >"$T/k-sig2.json"
 $MEASURE sign --tpm2-device="swtpm:port=$port" $sections --private-key="$T/priv.pem" --public-key="$T/pub.pem" \
@@ -117,7 +130,8 @@ objcopy -O binary --only-section=.pcrpkey "$T/signed.efi" "$T/signed.pcrpkey"
 check ".pcrpkey is the given PEM" cmp -s "$T/signed.pcrpkey" "$T/pub.pem"
 $MEASURE sign --tpm2-device="swtpm:port=$port" $sections --pcrpkey="$T/pub.pem" --private-key="$T/priv.pem" \
         --public-key="$T/pub.pem" --json=short >"$T/m-signed.json" 2>/dev/null
-check "uki build .pcrsig = systemd-measure sign over the sections with .pcrpkey" json_eq "$T/signed.pcrsig" "$T/m-signed.json"
+run "uki build .pcrsig = systemd-measure 252 sign over the sections with .pcrpkey (as above)" \
+        pcrsig_eq_252 "$T/signed.pcrsig" "$T/m-signed.json" "$T/pub.pem"
 "$KEEL" pcr sign "$T/signed.efi" --private-key "$T/priv.pem" -o "$T/resigned.json"
 check "uki build .pcrsig = keel pcr sign of the final image" json_eq "$T/signed.pcrsig" "$T/resigned.json"
 "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" --cmdline quiet --pcr-private-key "$T/priv.pem" \

@@ -1,31 +1,51 @@
 #!/usr/bin/env python3
 """Differential test: `keel entries` (the loader's own common/ code) vs
 `bootctl --esp-path=DIR list` (systemd 252) on many generated ESP trees:
-the same entries, in the same order, with the same default.
+the same entries, in the same order, with the same default. With --peers
+BUILD, the same trees also against bootctl 262 (Debian sid) and 257
+(Debian 13), run in scripts/debian-suite's trees of those suites; and then
+some UKIs get profiles (systemd 257), judged by bootctl 262's rules only:
+252 does not know profiles, and 257 keeps a UKI's profiles together where
+262 sorts them among the other entries. bootctl 257/262 call profile 0
+"X.efi@ID" while systemd-boot 262's LoaderEntries (and keel) call it
+"X.efi": a named difference, read past here. Profile N > 0 is "X.efi@ID"
+(the .profile's ID=) in 257/262; keel's "X.efi@N" is issue 21's defect 2.
 
 keel deliberately differs in one case (documented): when bootctl's default
 is an entry with no tries left while a good entry exists, keel picks the
 first good entry matching the same rule instead. The expectation for that
 case is derived from bootctl's own listing.
 
-Needs root (mounts a tmpfs: bootctl insists on a mount point)."""
+Usage: entries.py KEEL STUB [TREES [SEED]] [--peers BUILD]
+Needs root (mounts a tmpfs: bootctl 252 insists on a mount point)."""
 import fnmatch
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bootctl_list import bootctl_list  # noqa: E402  (tests/bootctl_list.py)
+from bootctl_list import bootctl_list, bootctl_lists  # noqa: E402  (tests/bootctl_list.py)
 
-KEEL = os.path.abspath(sys.argv[1])
-STUB = os.path.abspath(sys.argv[2])
-TREES = int(sys.argv[3]) if len(sys.argv) > 3 else 60
-SEED = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+ARGS = sys.argv[1:]
+PEERS_BUILD = None
+if "--peers" in ARGS:
+    i = ARGS.index("--peers")
+    PEERS_BUILD = os.path.abspath(ARGS[i + 1])
+    del ARGS[i:i + 2]
+KEEL = os.path.abspath(ARGS[0])
+STUB = os.path.abspath(ARGS[1])
+TREES = int(ARGS[2]) if len(ARGS) > 2 else 60
+SEED = int(ARGS[3]) if len(ARGS) > 3 else 1
+# The peers' bootctl: (Debian suite, systemd version).
+PEERS = [("sid", "262"), ("trixie", "257")]
 rng = random.Random(SEED)
+prng = random.Random(SEED + 1000)  # the profiles of the extra trees
+PROFILES = ["ID=debug\nTITLE=Debugging\n", "ID=rescue\n", "TITLE=No ID\n"]
 
 NAMES = ["fedora-6.1", "nixos-generation-12", "nixos-generation-9", "a", "b", "entry_1.2", "debian-6.1.0-56",
          "debian-6.1.0-9", "linux", "linux-lts", "z9", "1.10", "1.9~rc1", "1.0^post", "arch"]
@@ -85,7 +105,7 @@ def quote(v):
 UKI_COUNTERS = [c for c in COUNTERS if c.count("+") <= 1 and not c.endswith("-") and c != "+-1"]
 
 
-def make_type2(esp, used, workdir):
+def make_type2(esp, used, workdir, profile_tree=False):
     name = rng.choice(NAMES)
     fname = name + rng.choice(UKI_COUNTERS) + ".efi"
     if fname.lower() in used:
@@ -105,13 +125,36 @@ def make_type2(esp, used, workdir):
     write(osrel_path, "\n".join(osrel) + "\n")
     out = f"{esp}/EFI/Linux/{fname}"
     os.makedirs(os.path.dirname(out), exist_ok=True)
+    profiles = []
+    # Multi-profile UKIs (257) only in the trees bootctl 262 alone judges.
+    if profile_tree and prng.random() < 0.6:
+        profiles = [prng.choice(["ID=main\nTITLE=Main\n", "TITLE=Main\n"])]
+        profiles += prng.sample(PROFILES, prng.randint(1, 2))
+    args = []
+    for n, text in enumerate(profiles):
+        args += ["--profile", text] + (["--cmdline", f"quiet id={name} profile={n}"] if n else [])
     subprocess.run([KEEL, "uki", "build", "--stub", STUB, "--linux", STUB, "--cmdline", f"quiet id={name}",
-                    "--os-release", "@" + osrel_path, "-o", out], check=True)
+                    "--os-release", "@" + osrel_path, *args, "-o", out], check=True)
+    return bool(profiles)
+
+
+def listing_entries(listing):
+    """bootctl's entries as id, default, bad. bootctl 257/262 call profile 0
+    of a multi-profile UKI "X.efi@ID (without profile: X.efi)"; systemd-boot
+    262's LoaderEntries, and keel, call it "X.efi" (a named difference)."""
+    out, files = [], set()
+    for e in listing:
+        ident = e["id"]
+        m = re.match(r"^(\S+) \(without profile: (\S+)\)$", ident)
+        if m:  # a UKI's first entry is its profile 0
+            ident = m.group(1) if e.get("source") in files else m.group(2)
+        files.add(e.get("source"))
+        out.append({"id": ident, "default": e["default"], "bad": e.get("tries", "").startswith("0 left")})
+    return out
 
 
 def bootctl_list_entries(esp):
-    return [{"id": e["id"], "default": e["default"], "bad": e.get("tries", "").startswith("0 left")}
-            for e in bootctl_list(esp)]
+    return listing_entries(bootctl_list(esp))
 
 
 def expected_default(entries, pattern):
@@ -126,42 +169,71 @@ def expected_default(entries, pattern):
     return next(e["id"] for e in entries if not e["bad"])
 
 
+def compare(tree, what, reference, pattern, keel_ids, keel_default, mnt):
+    """One tree: keel's order and default against REFERENCE's; prints and
+    returns 1 on a difference."""
+    ref_ids = [e["id"] for e in reference]
+    want_default = expected_default(reference, pattern)
+    if keel_ids == ref_ids and keel_default == want_default:
+        return 0
+    print(f"FAIL tree {tree} (default pattern {pattern!r}):")
+    if any("@" in i for i in ref_ids + keel_ids):
+        print("  (profile entries: issue 21 defect 2 until keel names them X.efi@<.profile ID> as 257/262 do)")
+    print(f"  {what} order:  {ref_ids}, default {want_default}")
+    print(f"  keel order:     {keel_ids}, default {keel_default}")
+    subprocess.run(["find", mnt, "-type", "f"])
+    return 1
+
+
 def main():
     failures = 0
+    peer_failures = {version: 0 for _, version in PEERS}
+    peer_trees = {version: 0 for _, version in PEERS}
     mnt = tempfile.mkdtemp(prefix="keel-esp-")
     work = tempfile.mkdtemp(prefix="keel-diff-")
+    kept = {}  # tree -> (pattern, keel ids, keel default), for the peers
     ensure_mount(mnt)
     try:
-        for tree in range(TREES):
+        # The trees of the seed, then (with --peers) a third as many with multi-profile UKIs.
+        for tree in range(TREES + (TREES // 3 if PEERS_BUILD else 0)):
             for child in os.listdir(mnt):
                 shutil.rmtree(os.path.join(mnt, child))
             used = set()
             for _ in range(rng.randint(0, 7)):
                 make_type1(mnt, used)
-            for _ in range(rng.randint(0, 4)):
-                make_type2(mnt, used, work)
+            profiled = False
+            for _ in range(rng.randint(1 if tree >= TREES else 0, 4)):
+                profiled = make_type2(mnt, used, work, tree >= TREES) or profiled
             pattern = rng.choice(DEFAULTS)
             if pattern:
                 write(f"{mnt}/loader/loader.conf", f"timeout 3\ndefault {pattern}\n")
-            reference = bootctl_list_entries(mnt)
             keel = json.loads(subprocess.run([KEEL, "entries", "--esp", mnt, "--json"], capture_output=True,
                                              text=True, check=True).stdout)
             keel_ids = [e["id"] for e in keel if e["type"] != "auto"]
             keel_default = next((e["id"] for e in keel if e["is_default"]), None)
-            ref_ids = [e["id"] for e in reference]
-            want_default = expected_default(reference, pattern)
-            if keel_ids != ref_ids or keel_default != want_default:
-                failures += 1
-                print(f"FAIL tree {tree} (default pattern {pattern!r}):")
-                print(f"  bootctl order:  {ref_ids}, default {want_default}")
-                print(f"  keel order:     {keel_ids}, default {keel_default}")
-                subprocess.run(["find", mnt, "-type", "f"])
+            if tree < TREES:  # (bootctl 252 does not know profiles)
+                failures += compare(tree, "bootctl", bootctl_list_entries(mnt), pattern, keel_ids, keel_default, mnt)
+            if PEERS_BUILD:
+                shutil.copytree(mnt, os.path.join(work, "trees", "%04d" % tree), symlinks=True)
+                kept["%04d" % tree] = (pattern, keel_ids, keel_default, profiled)
+        for suite, version in PEERS if PEERS_BUILD else []:
+            # Profile entries by 262's rules only (257 orders them otherwise).
+            judged = {name: k for name, k in kept.items() if version == "262" or not k[3]}
+            peer_trees[version] = len(judged)
+            trees = {name: os.path.join(work, "trees", name) for name in judged}
+            lists = bootctl_lists(sorted(trees.values()), ["--no-variables"], suite, PEERS_BUILD)
+            for name, (pattern, keel_ids, keel_default, _) in sorted(judged.items()):
+                peer_failures[version] += compare(int(name), f"bootctl {version}", listing_entries(lists[trees[name]]),
+                                                  pattern, keel_ids, keel_default, trees[name])
     finally:
         subprocess.run(["umount", mnt])
         os.rmdir(mnt)
         shutil.rmtree(work)
     print(f"entries: {TREES - failures}/{TREES} trees agree with bootctl")
-    return 1 if failures else 0
+    for _, version in PEERS if PEERS_BUILD else []:
+        print(f"entries: {peer_trees[version] - peer_failures[version]}/{peer_trees[version]} trees agree with "
+              f"bootctl {version}")
+    return 1 if failures or any(peer_failures.values()) else 0
 
 
 sys.exit(main())

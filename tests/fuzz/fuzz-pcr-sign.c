@@ -15,11 +15,17 @@
  *      (pcr11_predict_image), from a memfd (pcr11_predict_file, sections
  *      read with pread) and from the event list replayed bank by bank must
  *      agree, and be refused together.
- *   3  byte 1 a bank, then a phase up to a NUL, then a UKI: PCR 11 signed
- *      with pcr_sign_json() by a test key; the JSON must have systemd's
- *      shape, pol must be the PolicyPCR digest and sig must verify.
+ *   3  byte 1 a bank, byte 2 flags (bit 0: sign ukify's initrd group too),
+ *      then a phase up to a NUL, a policy reference up to a NUL, then a UKI:
+ *      PCR 11 signed with pcr_sign_json() by a test key (the reference used
+ *      only if pcr_policyref_check() takes it); the JSON must have
+ *      systemd-measure 262's shape and member order, pol must be the
+ *      PolicyPCR digest, sig must verify with SHA-256 over pol ||
+ *      SHA-256(ref), and the initrd entry must be there unless it repeats.
  *   4  a --bank list, a NUL, a --phase: pcr_bank_mask_parse() and
- *      pcr_phase_normalize() (idempotent, no empty words, same PCR value).
+ *      pcr_phase_normalize() (idempotent, no empty words, same PCR value);
+ *      the phase as a --policyref: accepted only as UTF-8 without control
+ *      characters, and it survives JSON unchanged.
  *
  * keel's own log lines go to /dev/null (libFuzzer and the sanitizers keep
  * their output); set KEEL_FUZZ_VERBOSE=1 to see them. */
@@ -184,13 +190,16 @@ static void load_memfd(const uint8_t *data, size_t size) {
         check(size == 0 || pwrite(uki_fd, data, size, 0) == (ssize_t) size);
 }
 
-/* The events firmware and host share, for a UKI the host reader accepts. */
+/* The events firmware and host share, for a UKI the host reader accepts
+ * (the checks of pcr11_predict_file_profile(), in common/). */
 static bool uki_events(const uint8_t *data, size_t size, struct measure_event events[MEASURE_UKI_EVENTS_MAX],
                        size_t *n) {
         static struct pe_image pe;
         struct uki_sections sections;
 
+        /* As the prediction: no base relocation may change what is measured. */
         return pe_parse_headers(data, size, &pe) == KEEL_OK && pe_check_file_layout(&pe, size) == KEEL_OK &&
+               uki_check_relocations(&pe, data, size, PE_VIEW_FILE) == KEEL_OK &&
                uki_find_sections(&pe, &sections) == KEEL_OK &&
                measure_uki_events(&sections, data, size, MEASURE_LAYOUT_FILE, NULL, events, n) == KEEL_OK;
 }
@@ -241,27 +250,32 @@ static const char *json_string_member(json_object *o, const char *key) {
         return json_object_get_string(v);
 }
 
-/* systemd's shape: {"BANK":[{"pcrs":[11],"pkfp":HEX,"pol":HEX,"sig":BASE64}]} */
-static void check_signed_json(const char *json, size_t json_size, enum pcr_bank bank, const struct pcr_value *value) {
-        json_object *root, *array, *entry, *pcrs;
-        uint8_t pol[PCR_POLICY_DIGEST_SIZE], sig[1024];
+/* systemd-measure 262's entry: {"pcrs":[11],"pkfp":HEX,["ref":REF,]"pol":HEX,"sig":BASE64},
+ * the signature RSASSA-PKCS1-v1_5 with SHA-256 over pol || SHA-256(ref). */
+static void check_entry(json_object *entry, const struct pcr_value *value, const char *ref) {
+        static const char *const order[] = { "pcrs", "pkfp", "ref", "pol", "sig" };
+        json_object *pcrs;
+        uint8_t pol[PCR_POLICY_DIGEST_SIZE], tbs[PCR_POLICY_DIGEST_SIZE + 32], sig[1024];
         char pol_hex[2 * PCR_POLICY_DIGEST_SIZE + 1], fp_hex[65];
         const char *sig_b64;
-        size_t b64_len;
+        size_t b64_len, tbs_size = PCR_POLICY_DIGEST_SIZE, m = 0;
+        bool has_ref = ref && ref[0];
         int sig_len;
         EVP_MD_CTX *ctx;
 
-        check(strlen(json) == json_size);
-        root = json_tokener_parse(json);
-        check(root && json_object_is_type(root, json_type_object));
-        check(json_object_object_length(root) == 1);
-        check(json_object_object_get_ex(root, pcr_bank_name(bank), &array));
-        check(json_object_is_type(array, json_type_array) && json_object_array_length(array) == 1);
-        entry = json_object_array_get_idx(array, 0);
-        check(entry && json_object_is_type(entry, json_type_object) && json_object_object_length(entry) == 4);
+        check(entry && json_object_is_type(entry, json_type_object));
+        check(json_object_object_length(entry) == (has_ref ? 5 : 4));
+        json_object_object_foreach(entry, key, val) {
+                (void) val;
+                if (!has_ref && m == 2)
+                        m++;
+                check(m < 5 && strcmp(key, order[m++]) == 0);
+        }
         check(json_object_object_get_ex(entry, "pcrs", &pcrs) && json_object_is_type(pcrs, json_type_array));
         check(json_object_array_length(pcrs) == 1 &&
               json_object_get_int(json_object_array_get_idx(pcrs, 0)) == MEASURE_PCR_KERNEL_IMAGE);
+        if (has_ref)
+                check(strcmp(json_string_member(entry, "ref"), ref) == 0);
 
         hex(test_signer.fingerprint, 32, fp_hex);
         check(strcmp(json_string_member(entry, "pkfp"), fp_hex) == 0);
@@ -280,40 +294,98 @@ static void check_signed_json(const char *json, size_t json_size, enum pcr_bank 
                 sig_len--;
         }
         check(sig_len == EVP_PKEY_get_size(test_signer.public_key));
+        memcpy(tbs, pol, sizeof(pol));
+        if (has_ref) {
+                check(EVP_Digest(ref, strlen(ref), tbs + sizeof(pol), NULL, EVP_sha256(), NULL) == 1);
+                tbs_size += 32;
+        }
         ctx = EVP_MD_CTX_new();
         check(ctx != NULL);
-        check(EVP_DigestVerifyInit(ctx, NULL, EVP_get_digestbyname(pcr_bank_name(bank)), NULL,
-                                   test_signer.public_key) == 1);
-        check(EVP_DigestVerify(ctx, sig, (size_t) sig_len, pol, sizeof(pol)) == 1);
+        check(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, test_signer.public_key) == 1);
+        check(EVP_DigestVerify(ctx, sig, (size_t) sig_len, tbs, tbs_size) == 1);
         EVP_MD_CTX_free(ctx);
+}
+
+/* One bank: the phase's entry, then (initrd) ukify's initrd entry unless it
+ * is the same phase under the same reference. */
+static void check_signed_json(const char *json, size_t json_size, enum pcr_bank bank, const struct pcr_value *value,
+                              const char *ref, bool initrd, const struct pcr_value *initrd_value) {
+        json_object *root, *array;
+        bool repeat = initrd && ref && strcmp(ref, PCR_INITRD_POLICYREF) == 0 &&
+                      memcmp(value->digest, initrd_value->digest, value->size) == 0;
+        size_t n = initrd && !repeat ? 2 : 1;
+
+        check(strlen(json) == json_size);
+        root = json_tokener_parse(json);
+        check(root && json_object_is_type(root, json_type_object));
+        check(json_object_object_length(root) == 1);
+        check(json_object_object_get_ex(root, pcr_bank_name(bank), &array));
+        check(json_object_is_type(array, json_type_array) && json_object_array_length(array) == n);
+        check_entry(json_object_array_get_idx(array, 0), value, ref);
+        if (n == 2)
+                check_entry(json_object_array_get_idx(array, 1), initrd_value, PCR_INITRD_POLICYREF);
         json_object_put(root);
 }
 
 static void fuzz_sign(const uint8_t *data, size_t size) {
-        struct pcr_value pcr11[_PCR_BANK_MAX], after;
+        struct pcr_value pcr11[_PCR_BANK_MAX], after, initrd_after;
         enum pcr_bank bank;
-        char *raw, *phase, *json = NULL;
+        char *raw, *phase, *ref, *json = NULL;
         size_t used, json_size = 0;
+        bool initrd;
 
-        if (size < 1)
+        if (size < 2)
                 return;
         bank = (enum pcr_bank) (data[0] % _PCR_BANK_MAX);
-        raw = cstring(data + 1, size - 1, PHASE_MAX, &used);
+        initrd = data[1] & 1;
+        data += 2;
+        size -= 2;
+        raw = cstring(data, size, PHASE_MAX, &used);
         phase = pcr_phase_normalize(raw);
         check(phase != NULL);
-        data += 1 + used;
-        size -= 1 + used;
+        data += used;
+        size -= used;
+        ref = cstring(data, size, PCR_POLICYREF_MAX + 8, &used);
+        data += used;
+        size -= used;
+        if (pcr_policyref_check("fuzz", ref) < 0)
+                ref[0] = '\0';
 
         if (pcr11_predict_image("fuzz", data, size, 1u << bank, pcr11) == 0) {
                 const char *phases[1] = { phase };
-                check(pcr_sign_json(&test_signer, pcr11, 1u << bank, phases, 1, &json, &json_size) == 0);
-                after = pcr11[bank];
+                const struct pcr_policy_group groups[2] = {
+                        { phases, 1, ref },
+                        { pcr_initrd_phases, 1, PCR_INITRD_POLICYREF },
+                };
+                check(pcr_sign_json(&test_signer, pcr11, 1u << bank, groups, initrd ? 2 : 1, &json, &json_size) == 0);
+                after = initrd_after = pcr11[bank];
                 check(pcr_extend_phase(&after, phase) == 0);
-                check_signed_json(json, json_size, bank, &after);
+                check(pcr_extend_phase(&initrd_after, pcr_initrd_phases[0]) == 0);
+                check_signed_json(json, json_size, bank, &after, ref, initrd, &initrd_after);
                 free(json);
         }
+        free(ref);
         free(phase);
         free(raw);
+}
+
+/* An accepted policy reference is UTF-8 without control characters, and
+ * JSON carries it unchanged. */
+static void check_policyref(const char *ref) {
+        json_object *o, *back;
+        size_t n = strlen(ref);
+
+        if (pcr_policyref_check("fuzz", ref) < 0)
+                return;
+        check(n <= PCR_POLICYREF_MAX);
+        for (size_t i = 0; i < n; i++)
+                check((unsigned char) ref[i] >= 0x20 && ref[i] != 0x7f);
+        o = json_object_new_string(ref);
+        check(o != NULL);
+        back = json_tokener_parse(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        check(back && json_object_is_type(back, json_type_string) && strcmp(json_object_get_string(back), ref) == 0);
+        json_object_put(back);
+        json_object_put(o);
 }
 
 static void fuzz_strings(const uint8_t *data, size_t size) {
@@ -342,6 +414,7 @@ static void fuzz_strings(const uint8_t *data, size_t size) {
         pcr_value_init(&b, PCR_BANK_SHA256);
         check(pcr_extend_phase(&a, raw) == 0 && pcr_extend_phase(&b, phase) == 0);
         check(memcmp(&a, &b, sizeof(a)) == 0);
+        check_policyref(raw);
         free(again);
         free(phase);
         free(raw);

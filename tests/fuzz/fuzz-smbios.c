@@ -2,7 +2,9 @@
 /* SMBIOS structure tables and entry points from arbitrary bytes (what a
  * firmware or a hypervisor publishes): the walk must stop, stay inside the
  * bytes, and any value it returns must be one whole OEM string of the
- * first type 11 structure, starting with the prefix asked for. */
+ * first type 11 structure, starting with the prefix asked for; the PCR 1
+ * measurements must be whole structures of types 1, 2 and 11, in order,
+ * each ending in a double NUL inside the bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 check(s >= data && (const uint8_t *) v + n < data + end);
                 check(memcmp(s, prefix, sizeof(prefix) - 1) == 0);
                 check(memchr(v, 0, n) == NULL && v[n] == 0);
+        }
+        off = 0;
+        end = 0;
+        for (;;) {
+                struct smbios_measurement m;
+                size_t before = off;
+
+                r = smbios_next_measurement(data, size, &off, &m);
+                check(r == KEEL_OK || r == KEEL_E_SMBIOS_MALFORMED || r == KEEL_E_SMBIOS_NOT_FOUND);
+                if (r != KEEL_OK)
+                        break;
+                check(off > before && m.offset >= end && m.size >= 6 && m.size <= size - m.offset);
+                check(m.offset + m.size == off && data[off - 1] == 0 && data[off - 2] == 0);
+                check(data[m.offset] == 1 || data[m.offset] == 2 || data[m.offset] == 11);
+                check(!m.clear_wake_up_type || (data[m.offset] == 1 && data[m.offset + 1] > 0x18));
+                end = off;
         }
         r = smbios_entry_point(data, size, size > 0 && (data[0] & 1), &addr, &n);
         check(r == KEEL_OK || r == KEEL_E_SMBIOS_BAD_ENTRY_POINT);

@@ -146,11 +146,18 @@ def pcr_sign_seeds():
     out["predict-all-banks"] = b"\x02\x0f" + uki
     out["predict-no-linux"] = b"\x02\x01" + pe.small(pe.stub_sections()).build()
     out["predict-truncated"] = b"\x02\x08" + uki[:-7]
+    # bank, flags (bit 0: ukify's initrd group), phase NUL, policy reference NUL, UKI
     for bank in range(4):
-        out["sign-bank%d" % bank] = b"\x03" + bytes([bank]) + b"enter-initrd:leave-initrd\x00" + uki
-    out["sign-empty-phase"] = b"\x03\x01\x00" + uki
+        out["sign-bank%d" % bank] = b"\x03" + bytes([bank, 0]) + b"enter-initrd:leave-initrd\x00\x00" + uki
+    out["sign-empty-phase"] = b"\x03\x01\x00\x00\x00" + uki
+    out["sign-policyref"] = b"\x03\x01\x00enter-initrd\x00luks-root\x00" + uki
+    out["sign-initrd-group"] = b"\x03\x03\x01enter-initrd:leave-initrd\x00\x00" + uki
+    out["sign-initrd-group-repeat"] = b"\x03\x01\x01enter-initrd\x00initrd\x00" + uki
+    out["sign-policyref-not-utf8"] = b"\x03\x01\x01ready\x00\xc0\xaf\x01\x00" + uki
     out["strings-banks"] = b"\x04sha1,sha256,SHA2-384,sha512\x00enter-initrd::leave-initrd:"
     out["strings-unknown-bank"] = b"\x04md5,,sha256\x00:::"
+    out["strings-banks-spaces"] = b"\x04sha384 sha512,\tsha1,\x00initrd"
+    out["strings-policyref-unicode"] = b"\x04sha256\x00\xc3\xbcber \"ref\"\\/"
     return out
 
 

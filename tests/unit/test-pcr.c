@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <json-c/json.h>
 #include <openssl/pem.h>
 
 #include "common/measure.h"
@@ -354,6 +355,12 @@ static void test_banks(void **state _unused_) {
         assert_int_equal(pcr_bank_mask_parse(",", &mask), -1);
         mask = 0;
         assert_int_equal(pcr_bank_mask_parse("sha256,sm3", &mask), -1);
+        /* ukify --pcr-banks: white space or commas, a trailing comma. */
+        mask = 0;
+        assert_int_equal(pcr_bank_mask_parse("sha384 sha512,\tsha1,", &mask), 0);
+        assert_int_equal(mask, (1u << PCR_BANK_SHA1) | (1u << PCR_BANK_SHA384) | (1u << PCR_BANK_SHA512));
+        /* A list naming no bank is refused even when earlier lists named some. */
+        assert_int_equal(pcr_bank_mask_parse(" , ", &mask), -1);
         assert_int_equal(pcr_bank_digest_size(PCR_BANK_SHA384), 48);
         assert_int_equal(pcr_bank_tpm_alg(PCR_BANK_SHA1), 0x0004);
         assert_int_equal(pcr_bank_tpm_alg(PCR_BANK_SHA512), 0x000d);
@@ -491,15 +498,28 @@ static void test_keys(void **state _unused_) {
         assert_int_equal(pcr_signer_load(priv, write_key(&k, 8, "ecpub.pem", ec, true, NULL), &s), -1);
 
         /* uki build: a .pcrpkey that does not verify the .pcrsig is refused. */
-        assert_int_equal(uki_pcr_signing_prepare(pub2, priv, &u), -1);
-        assert_int_equal(uki_pcr_signing_prepare(garbage, NULL, &u), -1);
-        assert_int_equal(uki_pcr_signing_prepare(pub, priv, &u), 0);
+        assert_int_equal(uki_pcr_signing_prepare(pub2, priv, NULL, &u), -1);
+        assert_int_equal(uki_pcr_signing_prepare(garbage, NULL, NULL, &u), -1);
+        assert_int_equal(uki_pcr_signing_prepare(pub, priv, NULL, &u), 0);
         assert_true(u.sign);
         assert_true(u.pcrsig_size > 0);
         assert_int_equal(strlen(u.pcrsig_placeholder), u.pcrsig_size);
+        /* ukify's defaults: four banks, four phases, no policy reference. */
+        assert_non_null(strstr(u.pcrsig_placeholder, "\"sha1\""));
+        assert_non_null(strstr(u.pcrsig_placeholder, "\"sha512\""));
+        assert_null(strstr(u.pcrsig_placeholder, "\"ref\""));
+        assert_int_equal(u.n_groups, 1);
+        uki_pcr_signing_done(&u);
+        /* --pcr-banks sha256 --sign-initrd-pcrs: room for the initrd entry too. */
+        assert_int_equal(uki_pcr_signing_prepare(pub, priv,
+                                                 &(struct pcr_uki_options) { 1u << PCR_BANK_SHA256, true }, &u),
+                         0);
+        assert_null(strstr(u.pcrsig_placeholder, "\"sha1\""));
+        assert_non_null(strstr(u.pcrsig_placeholder, "\"ref\":\"initrd\""));
+        assert_int_equal(u.n_groups, 2);
         uki_pcr_signing_done(&u);
         /* Without --pcrpkey the public key is derived. */
-        assert_int_equal(uki_pcr_signing_prepare(NULL, priv, &u), 0);
+        assert_int_equal(uki_pcr_signing_prepare(NULL, priv, NULL, &u), 0);
         assert_non_null(strstr(u.pcrpkey, "-----BEGIN PUBLIC KEY-----"));
         uki_pcr_signing_done(&u);
 
@@ -514,63 +534,195 @@ static void test_keys(void **state _unused_) {
         EVP_PKEY_free(ed);
 }
 
-/* The signatures verify with OpenSSL against each bank's pol, using the hash
- * systemd-measure 252 uses for that bank. */
-static void test_sign_json_verifies(void **state _unused_) {
-        EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
-        static const char *const phases[] = { "", "enter-initrd" };
-        struct keydir k = {};
-        struct pcr_signer s;
-        struct pcr_value base[_PCR_BANK_MAX];
-        char *json = NULL;
-        size_t size;
+/* What TPM2_PolicyAuthorize has the TPM check, computed here with OpenSSL
+ * alone: SHA-256 over pol, followed by SHA-256(ref) when there is a
+ * reference (systemd-measure 262; `openssl pkeyutl -verifyrecover` of its
+ * signatures shows this digest). */
+static bool signature_verifies(EVP_PKEY *key, const char *sig_b64, const uint8_t pol[32], const char *ref) {
+        unsigned char sig[512], tbs[64];
+        size_t b64_len = strlen(sig_b64), tbs_size = 32;
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        int n;
+        bool ok;
 
-        assert_non_null(rsa);
-        snprintf(k.dir, sizeof(k.dir), "/tmp/keel-test-pcr-XXXXXX");
-        assert_non_null(mkdtemp(k.dir));
-        assert_int_equal(pcr_signer_load(write_key(&k, 0, "priv.pem", rsa, false, NULL), NULL, &s), 0);
+        assert_non_null(ctx);
+        assert_true(b64_len <= 4 * sizeof(sig) / 3);
+        n = EVP_DecodeBlock(sig, (const unsigned char *) sig_b64, (int) b64_len);
+        /* EVP_DecodeBlock counts the "=" padding as zero bytes. */
+        while (b64_len > 0 && sig_b64[b64_len - 1] == '=') {
+                b64_len--;
+                n--;
+        }
+        assert_int_equal(n, EVP_PKEY_get_size(key));
+        memcpy(tbs, pol, 32);
+        if (ref) {
+                assert_int_equal(EVP_Digest(ref, strlen(ref), tbs + 32, NULL, EVP_sha256(), NULL), 1);
+                tbs_size = 64;
+        }
+        assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key), 1);
+        ok = EVP_DigestVerify(ctx, sig, (size_t) n, tbs, tbs_size) == 1;
+        EVP_MD_CTX_free(ctx);
+        return ok;
+}
+
+static void pcr_sign_fixture(struct keydir *k, EVP_PKEY **ret_key, struct pcr_signer *ret_signer,
+                             struct pcr_value base[_PCR_BANK_MAX]) {
+        *ret_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+        assert_non_null(*ret_key);
+        snprintf(k->dir, sizeof(k->dir), "/tmp/keel-test-pcr-XXXXXX");
+        assert_non_null(mkdtemp(k->dir));
+        assert_int_equal(pcr_signer_load(write_key(k, 0, "priv.pem", *ret_key, false, NULL), NULL, ret_signer), 0);
         for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
                 pcr_value_init(&base[b], (enum pcr_bank) b);
                 memset(base[b].digest, 0x11 * (int) (b + 1), base[b].size);
         }
-        assert_int_equal(pcr_sign_json(&s, base, (1u << PCR_BANK_SHA256) | (1u << PCR_BANK_SHA1), phases, 2, &json,
-                                       &size),
-                         0);
-        assert_int_equal(strlen(json), size);
-        assert_null(strstr(json, "sha384"));
-        for (size_t b = 0; b <= PCR_BANK_SHA256; b++)
-                for (size_t p = 0; p < 2; p++) {
-                        struct pcr_value v = base[b];
-                        uint8_t pol[32];
-                        char pol_hex[65], needle[128];
-                        const char *at, *sig_start;
-                        unsigned char sig[512];
-                        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-                        int n;
+}
 
-                        assert_int_equal(pcr_extend_phase(&v, phases[p]), 0);
-                        assert_int_equal(pcr_policy_digest(&v, 11, pol), 0);
-                        for (size_t i = 0; i < 32; i++)
-                                snprintf(pol_hex + 2 * i, 3, "%02x", pol[i]);
-                        snprintf(needle, sizeof(needle), "\"pol\":\"%s\",\"sig\":\"", pol_hex);
-                        at = strstr(json, needle);
-                        assert_non_null(at);
-                        sig_start = at + strlen(needle);
-                        n = EVP_DecodeBlock(sig, (const unsigned char *) sig_start,
-                                            (int) (strchr(sig_start, '"') - sig_start));
-                        /* EVP_DecodeBlock counts the "==" padding as two zero bytes. */
-                        assert_int_equal(n, 258);
-                        assert_int_equal(EVP_DigestVerifyInit(ctx, NULL, b == PCR_BANK_SHA1 ? EVP_sha1() : EVP_sha256(),
-                                                              NULL, rsa),
-                                         1);
-                        assert_int_equal(EVP_DigestVerify(ctx, sig, 256, pol, 32), 1);
-                        EVP_MD_CTX_free(ctx);
+static void pcr_sign_fixture_done(struct keydir *k, EVP_PKEY *key, struct pcr_signer *s) {
+        pcr_signer_done(s);
+        unlink(k->path[0]);
+        assert_int_equal(rmdir(k->dir), 0);
+        EVP_PKEY_free(key);
+}
+
+/* Every bank's entries, in systemd-measure 262's member order, signed with
+ * SHA-256 whatever the bank; ukify 262's initrd group follows the phases. */
+static void test_sign_json_verifies(void **state _unused_) {
+        static const char *const phases[] = { "", "enter-initrd" };
+        static const char *const member_order[] = { "pcrs", "pkfp", "ref", "pol", "sig" };
+        const struct pcr_policy_group groups[] = {
+                { phases, 2, NULL },
+                { pcr_initrd_phases, 1, PCR_INITRD_POLICYREF },
+        };
+        struct keydir k = {};
+        struct pcr_signer s;
+        struct pcr_value base[_PCR_BANK_MAX];
+        EVP_PKEY *rsa;
+        json_object *root;
+        char *json = NULL;
+        size_t size;
+
+        pcr_sign_fixture(&k, &rsa, &s, base);
+        assert_int_equal(pcr_sign_json(&s, base, PCR_BANK_MASK_ALL, groups, 2, &json, &size), 0);
+        assert_int_equal(strlen(json), size);
+        root = json_tokener_parse(json);
+        assert_non_null(root);
+        assert_int_equal(json_object_object_length(root), _PCR_BANK_MAX);
+        for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
+                json_object *array;
+
+                assert_true(json_object_object_get_ex(root, pcr_bank_name((enum pcr_bank) b), &array));
+                assert_int_equal(json_object_array_length(array), 3);
+                for (size_t i = 0; i < 3; i++) {
+                        json_object *e = json_object_array_get_idx(array, i), *v;
+                        const char *ref = i == 2 ? "initrd" : NULL;
+                        struct pcr_value after = base[b];
+                        uint8_t pol[32];
+                        char pol_hex[65];
+                        size_t m = 0;
+
+                        assert_int_equal(pcr_extend_phase(&after, i == 0 ? "" : "enter-initrd"), 0);
+                        assert_int_equal(pcr_policy_digest(&after, 11, pol), 0);
+                        for (size_t x = 0; x < 32; x++)
+                                snprintf(pol_hex + 2 * x, 3, "%02x", pol[x]);
+                        json_object_object_foreach(e, key, val) {
+                                (void) val;
+                                if (!ref && m == 2)
+                                        m++; /* no "ref" member without a reference */
+                                assert_true(m < ARRAY_SIZE(member_order));
+                                assert_string_equal(key, member_order[m++]);
+                        }
+                        assert_int_equal(m, ARRAY_SIZE(member_order));
+                        assert_true(json_object_object_get_ex(e, "pol", &v));
+                        assert_string_equal(json_object_get_string(v), pol_hex);
+                        if (ref) {
+                                assert_true(json_object_object_get_ex(e, "ref", &v));
+                                assert_string_equal(json_object_get_string(v), ref);
+                        }
+                        assert_true(json_object_object_get_ex(e, "sig", &v));
+                        assert_true(signature_verifies(rsa, json_object_get_string(v), pol, ref));
+                        /* The same signature over pol alone, or with another reference, does not verify. */
+                        assert_false(signature_verifies(rsa, json_object_get_string(v), pol, ref ? NULL : "initrd"));
                 }
+        }
+        json_object_put(root);
         free(json);
-        pcr_signer_done(&s);
-        unlink(k.path[0]);
-        assert_int_equal(rmdir(k.dir), 0);
-        EVP_PKEY_free(rsa);
+
+        /* One bank only: the others are absent. */
+        assert_int_equal(pcr_sign_json(&s, base, 1u << PCR_BANK_SHA384, groups, 1, &json, &size), 0);
+        assert_null(strstr(json, "sha256"));
+        assert_non_null(strstr(json, "\"sha384\""));
+        free(json);
+        pcr_sign_fixture_done(&k, rsa, &s);
+}
+
+/* ukify merges its systemd-measure runs without repeating an entry: a group
+ * that already signs enter-initrd for "initrd" makes the initrd group's
+ * entry a repeat; the same phase without a reference is not one. */
+static void test_sign_json_merges_like_ukify(void **state _unused_) {
+        static const char *const enter[] = { "enter-initrd" };
+        const struct pcr_policy_group same[] = {
+                { enter, 1, "initrd" },
+                { pcr_initrd_phases, 1, PCR_INITRD_POLICYREF },
+        };
+        const struct pcr_policy_group differ[] = {
+                { enter, 1, "" },
+                { pcr_initrd_phases, 1, PCR_INITRD_POLICYREF },
+        };
+        struct pcr_policy_group uki[PCR_UKI_GROUPS_MAX];
+        struct keydir k = {};
+        struct pcr_signer s;
+        struct pcr_value base[_PCR_BANK_MAX];
+        EVP_PKEY *rsa;
+        json_object *root, *array;
+        char *json = NULL;
+        size_t size;
+
+        pcr_sign_fixture(&k, &rsa, &s, base);
+        assert_int_equal(pcr_sign_json(&s, base, 1u << PCR_BANK_SHA256, same, 2, &json, &size), 0);
+        root = json_tokener_parse(json);
+        assert_true(json_object_object_get_ex(root, "sha256", &array));
+        assert_int_equal(json_object_array_length(array), 1);
+        json_object_put(root);
+        free(json);
+        assert_int_equal(pcr_sign_json(&s, base, 1u << PCR_BANK_SHA256, differ, 2, &json, &size), 0);
+        root = json_tokener_parse(json);
+        assert_true(json_object_object_get_ex(root, "sha256", &array));
+        assert_int_equal(json_object_array_length(array), 2);
+        json_object_put(root);
+        free(json);
+
+        /* What ukify 262 build signs: the four default phases, then (with
+         * --sign-initrd-pcrs) enter-initrd for "initrd". */
+        assert_int_equal(pcr_uki_policy_groups(false, uki), 1);
+        assert_int_equal(uki[0].n_phases, 4);
+        assert_null(uki[0].policyref);
+        assert_string_equal(uki[0].phases[3], "enter-initrd:leave-initrd:sysinit:ready");
+        assert_int_equal(pcr_uki_policy_groups(true, uki), 2);
+        assert_int_equal(uki[1].n_phases, 1);
+        assert_string_equal(uki[1].phases[0], "enter-initrd");
+        assert_string_equal(uki[1].policyref, "initrd");
+        pcr_sign_fixture_done(&k, rsa, &s);
+}
+
+static void test_policyref_check(void **state _unused_) {
+        static const char *const good[] = { "", "initrd", "luks-root", "a b/c\"d\\e", "\xc3\xbc" "ber", "\xf0\x9f\x94\x91" };
+        static const char *const bad[] = {
+                "in\x01itrd", "tab\there", "del\x7f", "\xff", "\xc0\xaf" /* overlong '/' */,
+                "\xed\xa0\x80" /* a surrogate */, "cut \xe2\x82", "\xf4\x90\x80\x80" /* above U+10FFFF */,
+        };
+        char longest[PCR_POLICYREF_MAX + 2];
+
+        for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+                assert_int_equal(pcr_policyref_check("test", good[i]), 0);
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                assert_int_equal(pcr_policyref_check("test", bad[i]), -1);
+        memset(longest, 'r', sizeof(longest) - 2);
+        longest[sizeof(longest) - 2] = '\0';
+        assert_int_equal(pcr_policyref_check("test", longest), 0);
+        longest[sizeof(longest) - 2] = 'r';
+        longest[sizeof(longest) - 1] = '\0';
+        assert_int_equal(pcr_policyref_check("test", longest), -1);
 }
 
 int main(void) {
@@ -591,6 +743,8 @@ int main(void) {
                 cmocka_unit_test(test_policy_digest_kat),
                 cmocka_unit_test(test_keys),
                 cmocka_unit_test(test_sign_json_verifies),
+                cmocka_unit_test(test_sign_json_merges_like_ukify),
+                cmocka_unit_test(test_policyref_check),
                 cmocka_unit_test(test_predict_thin_is_fat_twin),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

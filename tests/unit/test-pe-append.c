@@ -272,7 +272,7 @@ static void test_append_basic(void **state) {
         struct pe_spec spec = PE_SPEC(3);
         struct test_pe stub;
         const struct pe_new_section s[] = {
-                { ".osrel", 23 }, { ".cmdline", 0 }, { ".uname", 10 }, { ".initrd", 16 }, { ".linux", 0x3001 },
+                { ".osrel", 23, false }, { ".cmdline", 0, false }, { ".uname", 10, false }, { ".initrd", 16, false }, { ".linux", 0x3001, false },
         };
         struct pe_append_plan plan;
         struct uki_sections u;
@@ -330,7 +330,7 @@ static void test_append_basic(void **state) {
  * header still fits, two do not. */
 static void test_append_grows_headers(void **state) {
         struct test_pe stub = tpe_build(PE_SPEC(16));
-        const struct pe_new_section s[] = { { ".cmdline", 5 }, { ".linux", 0x1234 } };
+        const struct pe_new_section s[] = { { ".cmdline", 5, false }, { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         uint8_t *out;
         (void) state;
@@ -373,7 +373,7 @@ static void test_append_grows_headers(void **state) {
 static void test_append_no_header_room(void **state) {
         struct pe_spec spec = PE_SPEC(16);
         struct test_pe stub;
-        const struct pe_new_section s[] = { { ".cmdline", 5 }, { ".linux", 0x1234 } };
+        const struct pe_new_section s[] = { { ".cmdline", 5, false }, { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         (void) state;
 
@@ -391,8 +391,8 @@ static void test_append_no_header_room(void **state) {
 
 static void test_append_too_many_sections(void **state) {
         struct test_pe stub = tpe_build(PE_SPEC(PE_MAX_SECTIONS - 1));
-        const struct pe_new_section two[] = { { ".cmdline", 5 }, { ".linux", 0x1234 } };
-        const struct pe_new_section one_empty[] = { { ".cmdline", 0 }, { ".linux", 0x1234 } };
+        const struct pe_new_section two[] = { { ".cmdline", 5, false }, { ".linux", 0x1234, false } };
+        const struct pe_new_section one_empty[] = { { ".cmdline", 0, false }, { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         uint8_t *out;
         (void) state;
@@ -419,7 +419,7 @@ static void test_append_too_many_sections(void **state) {
  * UKI, so it is left out and the directory cleared. */
 static void test_append_drops_certificate(void **state) {
         struct test_pe stub = tpe_build(PE_SPEC(2));
-        const struct pe_new_section s[] = { { ".linux", 0x1234 } };
+        const struct pe_new_section s[] = { { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         uint8_t cert[0x108];
         uint32_t address = 1, size = 1, stub_data_end = (uint32_t) stub.size;
@@ -462,7 +462,7 @@ static void test_append_drops_certificate(void **state) {
  * with it. */
 static void test_append_shifts_debug_directory(void **state) {
         struct test_pe stub = tpe_build(PE_SPEC(16));
-        const struct pe_new_section s[] = { { ".cmdline", 5 }, { ".linux", 0x1234 } };
+        const struct pe_new_section s[] = { { ".cmdline", 5, false }, { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         uint32_t s1_va = read_le32(tpe_section_header(&stub, 1) + SH_VIRTUAL_ADDRESS);
         uint32_t s1_raw = read_le32(tpe_section_header(&stub, 1) + SH_RAW_OFFSET);
@@ -490,7 +490,7 @@ static void test_append_shifts_debug_directory(void **state) {
 
 static void test_append_invalid_stub(void **state) {
         struct test_pe stub = tpe_build(PE_SPEC(2));
-        const struct pe_new_section s[] = { { ".linux", 0x1234 } };
+        const struct pe_new_section s[] = { { ".linux", 0x1234, false } };
         struct pe_append_plan plan;
         (void) state;
 
@@ -506,7 +506,7 @@ static void test_append_invalid_stub(void **state) {
 
 static void append_to_real_stub(const char *path) {
         const struct pe_new_section s[] = {
-                { ".osrel", 40 }, { ".cmdline", 13 }, { ".uname", 12 }, { ".initrd", 4097 }, { ".linux", 100001 },
+                { ".osrel", 40, false }, { ".cmdline", 13, false }, { ".uname", 12, false }, { ".initrd", 4097, false }, { ".linux", 100001, false },
         };
         struct pe_append_plan plan;
         struct uki_sections u;

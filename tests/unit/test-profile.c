@@ -13,7 +13,8 @@
 #include "common/entries.h"
 #include "common/uki.h"
 
-/* A section table of names only: uki_find_profile_sections() reads nothing else. */
+/* A section table of names (each section 0x100 bytes; uki_find_profile_sections()
+ * reads nothing else but whether a thin UKI's .linux is empty). */
 static struct pe_image *image_of(const char *const *names) {
         struct pe_image *pe = calloc(1, sizeof(*pe));
 
@@ -22,6 +23,8 @@ static struct pe_image *image_of(const char *const *names) {
                 assert_true(pe->number_of_sections < PE_MAX_SECTIONS);
                 snprintf(pe->sections[pe->number_of_sections].name, sizeof(pe->sections[0].name), "%s", *names);
                 pe->sections[pe->number_of_sections].virtual_address = 0x1000u * (pe->number_of_sections + 1);
+                pe->sections[pe->number_of_sections].virtual_size = 0x100;
+                pe->sections[pe->number_of_sections].raw_size = 0x200;
                 pe->number_of_sections++;
         }
         return pe;
@@ -106,6 +109,27 @@ static void test_profile_duplicates_and_thin(void **state) {
         pe = image_of((const char *const[]) { ".linux", ".profile", ".profile", ".tlinux", NULL });
         assert_keel(uki_find_profile_sections(pe, 0, &u), KEEL_OK);
         assert_keel(uki_find_profile_sections(pe, 1, &u), KEEL_E_UKI_THIN_AND_FAT_LINUX);
+        free(pe);
+        /* A thin UKI's empty .linux is bootctl's mark, no kernel: it stands
+         * beside .tlinux; with bytes it is a second kernel. */
+        pe = image_of((const char *const[]) { ".osrel", ".tlinux", ".linux", NULL });
+        pe->sections[2].virtual_size = pe->sections[2].raw_size = 0;
+        assert_keel(uki_find_sections(pe, &u), KEEL_OK);
+        assert_int_equal(chosen(pe, &u, UKI_SECTION_LINUX), -1);
+        assert_int_equal(chosen(pe, &u, UKI_SECTION_TLINUX), 1);
+        assert_true(uki_is_uki(&u) && uki_is_thin(&u));
+        pe->sections[2].virtual_size = 1;
+        assert_keel(uki_find_sections(pe, &u), KEEL_E_UKI_THIN_AND_FAT_LINUX);
+        pe->sections[2].virtual_size = 0;
+        pe->sections[2].raw_size = 0x200; /* raw data, no VirtualSize: not empty either */
+        assert_keel(uki_find_sections(pe, &u), KEEL_E_UKI_THIN_AND_FAT_LINUX);
+        free(pe);
+        /* Without .tlinux an empty .linux stays what it is (the stub then
+         * finds no kernel in it and refuses). */
+        pe = image_of((const char *const[]) { ".osrel", ".linux", NULL });
+        pe->sections[1].virtual_size = pe->sections[1].raw_size = 0;
+        assert_keel(uki_find_sections(pe, &u), KEEL_OK);
+        assert_int_equal(chosen(pe, &u, UKI_SECTION_LINUX), 1);
         free(pe);
         /* A profile may bring its own kernel; an image starting with .profile has an empty base. */
         pe = image_of((const char *const[]) { ".profile", ".linux", ".profile", NULL });

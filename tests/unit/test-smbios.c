@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* SMBIOS entry points and the type 11 OEM-string lookup (common/smbios.c):
- * tables laid out as DSP0134 describes them (and as QEMU's -smbios
- * type=11 writes them), then every truncation and the malformed cases.
- * Every input is an exact-size heap copy, so AddressSanitizer reports any
- * read past it. */
+/* SMBIOS entry points, the type 11 OEM-string lookup and the PCR 1
+ * measurements (common/smbios.c): tables laid out as DSP0134 describes them
+ * (and as QEMU's -smbios type=11 writes them), a real table QEMU and OVMF
+ * published with the digests systemd-stub 262 measured from it, then every
+ * truncation and the malformed cases. Every input is an exact-size heap
+ * copy, so AddressSanitizer reports any read past it. */
+#include <openssl/sha.h>
+
 #include "keel-test.h"
 
 #include "common/smbios.h"
+
+/* See tests/unit/fixtures/README. */
+#define QEMU_TABLE "tests/unit/fixtures/smbios-qemu.bin"
 
 struct table {
         uint8_t b[512];
@@ -217,6 +223,138 @@ static void test_entry_points(void **state _unused_) {
         free(c);
 }
 
+/* The SHA-256 systemd measures for m: the structure, wake-up type zeroed. */
+static void measurement_digest(const uint8_t *table, const struct smbios_measurement *m, char hex[65]) {
+        uint8_t *copy = exact_copy(table + m->offset, m->size), md[SHA256_DIGEST_LENGTH];
+
+        if (m->clear_wake_up_type)
+                copy[SMBIOS_TYPE1_WAKE_UP_TYPE] = 0;
+        SHA256(copy, m->size, md);
+        for (size_t i = 0; i < sizeof(md); i++)
+                sprintf(hex + 2 * i, "%02x", md[i]);
+        free(copy);
+}
+
+/* The table QEMU 7.2 + OVMF published for -smbios type=1,...,serial=SER123
+ * -smbios type=2,... -smbios type=11,...; the digests are those of the
+ * three EV_EVENT_TAG events systemd-stub 262 logged into PCR 1 for it. */
+static void test_measurements_systemd_262(void **state _unused_) {
+        static const struct {
+                uint32_t tag;
+                const char *description, *sha256;
+        } expected[] = {
+                { 0xd5cb7cbc, "smbios:type1", "55f756c9faebc18c7b61e3621737c4cc6954d9b8c8cde086817973da66332873" },
+                { 0xe0d47bc8, "smbios:type2", "65bf9303bdb7508ec6d117708675c6fb1651b7c52f79f311411d4542be37572c" },
+                { 0xc0b3bd23, "smbios:type11", "9b1b0c3aaae316ddf55d0cf958b7243d6279cc4a71546ac40b73179b9c84f892" },
+        };
+        struct smbios_measurement m;
+        size_t len, off = 0;
+        uint8_t *file = slurp(QEMU_TABLE, &len), *table;
+        char hex[65];
+
+        assert_non_null(file);
+        table = exact_copy(file, len);
+        free(file);
+        for (size_t i = 0; i < ARRAY_SIZE(expected); i++) {
+                assert_keel(smbios_next_measurement(table, len, &off, &m), KEEL_OK);
+                assert_int_equal(m.tag_id, expected[i].tag);
+                assert_string_equal(m.description, expected[i].description);
+                measurement_digest(table, &m, hex);
+                assert_string_equal(hex, expected[i].sha256);
+        }
+        /* QEMU's type 1 carries a wake-up type ("power switch", 6). */
+        assert_int_equal(table[SMBIOS_TYPE1_WAKE_UP_TYPE], 6);
+        assert_keel(smbios_next_measurement(table, len, &off, &m), KEEL_E_SMBIOS_NOT_FOUND);
+        assert_keel(smbios_next_measurement(table, len, &off, &m), KEEL_E_SMBIOS_NOT_FOUND);
+        free(table);
+}
+
+/* Every type 1, 2 and 11 in table order (not just the first), the others
+ * skipped; a type 1 of SMBIOS 2.0 (formatted area of 8 bytes) has no
+ * wake-up type to clear; what comes before a malformed structure stands. */
+static void test_measurements(void **state _unused_) {
+        static const char *const s1[] = { "Vendor" }, *const s11[] = { "a=1", "b=2" };
+        uint8_t type1_v20[4] = { 1, 0, 0, 0 }, type1[23] = { 1, 2, 0, 0 }, one = 2, board[4] = {};
+        struct smbios_measurement m;
+        struct table t = {};
+        size_t off = 0, at[5];
+        uint8_t *c;
+
+        at[0] = t.n;
+        add(&t, SMBIOS_TYPE_SYSTEM, type1_v20, sizeof(type1_v20), s1, 1);
+        add(&t, 0, NULL, 0, s1, 1);
+        at[1] = t.n;
+        add(&t, SMBIOS_TYPE_OEM_STRINGS, &one, 1, s11, 2);
+        at[2] = t.n;
+        add(&t, SMBIOS_TYPE_BASEBOARD, board, sizeof(board), NULL, 0);
+        at[3] = t.n;
+        type1[SMBIOS_TYPE1_WAKE_UP_TYPE - 4] = 6;
+        add(&t, SMBIOS_TYPE_SYSTEM, type1, sizeof(type1), s1, 1);
+        at[4] = t.n;
+        add(&t, SMBIOS_TYPE_OEM_STRINGS, &one, 1, s11, 2);
+        add(&t, SMBIOS_TYPE_END, NULL, 0, NULL, 0);
+        add(&t, SMBIOS_TYPE_OEM_STRINGS, &one, 1, s11, 2); /* after the end: never */
+
+        c = exact_copy(t.b, t.n);
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_OK);
+        assert_int_equal(m.offset, at[0]);
+        assert_int_equal(m.size, 4 + 4 + 7 + 1);
+        assert_false(m.clear_wake_up_type);
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_OK);
+        assert_int_equal(m.offset, at[1]);
+        assert_int_equal(m.size, 5 + 4 + 4 + 1);
+        assert_string_equal(m.description, "smbios:type11");
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_OK);
+        assert_int_equal(m.offset, at[2]);
+        assert_int_equal(m.size, 8 + 2); /* no strings: two NUL bytes */
+        assert_string_equal(m.description, "smbios:type2");
+        assert_int_equal(m.tag_id, SMBIOS_TYPE2_EVENT_TAG_ID);
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_OK);
+        assert_int_equal(m.offset, at[3]);
+        assert_true(m.clear_wake_up_type);
+        assert_int_equal(c[m.offset + SMBIOS_TYPE1_WAKE_UP_TYPE], 6);
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_OK);
+        assert_int_equal(m.offset, at[4]);
+        assert_keel(smbios_next_measurement(c, t.n, &off, &m), KEEL_E_SMBIOS_NOT_FOUND);
+        free(c);
+
+        /* A structure running past the table after two good ones. */
+        t.b[at[2] + 1] = 0xff;
+        c = exact_copy(t.b, at[2] + 20);
+        off = 0;
+        assert_keel(smbios_next_measurement(c, at[2] + 20, &off, &m), KEEL_OK);
+        assert_keel(smbios_next_measurement(c, at[2] + 20, &off, &m), KEEL_OK);
+        assert_keel(smbios_next_measurement(c, at[2] + 20, &off, &m), KEEL_E_SMBIOS_MALFORMED);
+        assert_int_equal(m.size, 0);
+        free(c);
+        /* An offset past the table (a caller's mistake) ends the walk. */
+        off = 1000;
+        assert_keel(smbios_next_measurement(t.b, t.n, &off, &m), KEEL_E_SMBIOS_NOT_FOUND);
+}
+
+/* Every prefix of the real table: measurements only inside it, and the
+ * same ones as in the whole table up to where it is cut. */
+static void test_measurements_truncated(void **state _unused_) {
+        size_t len;
+        uint8_t *file = slurp(QEMU_TABLE, &len);
+
+        assert_non_null(file);
+        for (size_t n = 0; n <= len; n++) {
+                uint8_t *c = exact_copy(file, n);
+                struct smbios_measurement m;
+                size_t off = 0;
+                int r;
+
+                while ((r = smbios_next_measurement(c, n, &off, &m)) == KEEL_OK) {
+                        assert_true(m.offset < n && m.size <= n - m.offset && off <= n);
+                        assert_true(!m.clear_wake_up_type || m.size > SMBIOS_TYPE1_WAKE_UP_TYPE);
+                }
+                assert_true(r == KEEL_E_SMBIOS_NOT_FOUND || r == KEEL_E_SMBIOS_MALFORMED);
+                free(c);
+        }
+        free(file);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_lookup),
@@ -224,6 +362,9 @@ int main(void) {
                 cmocka_unit_test(test_truncated),
                 cmocka_unit_test(test_malformed),
                 cmocka_unit_test(test_entry_points),
+                cmocka_unit_test(test_measurements_systemd_262),
+                cmocka_unit_test(test_measurements),
+                cmocka_unit_test(test_measurements_truncated),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

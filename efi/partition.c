@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-#include "xbootldr.h"
+#include "partition.h"
+#include "file.h"
 #include "../common/blockio.h"
 #include "../common/error.h"
 #include "../common/gpt.h"
-#include "../efi/file.h"
 
 #define DP_TYPE_MEDIA 0x04
 #define DP_SUBTYPE_HARDDRIVE 0x01
@@ -40,9 +40,9 @@ static EFI_DEVICE_PATH *handle_device_path(EFI_HANDLE h) {
         return dp;
 }
 
-/* The disk's block I/O: the handle whose device path is the ESP's without
+/* The disk's block I/O: the handle whose device path is the volume's without
  * the partition node. */
-static EFI_BLOCK_IO *disk_block_io(const EFI_DEVICE_PATH *esp_dp, size_t prefix) {
+static EFI_BLOCK_IO *disk_block_io(const EFI_DEVICE_PATH *volume_dp, size_t prefix) {
         EFI_DEVICE_PATH *disk_dp, *remaining;
         EFI_HANDLE disk;
         EFI_BLOCK_IO *bio = NULL;
@@ -50,7 +50,7 @@ static EFI_BLOCK_IO *disk_block_io(const EFI_DEVICE_PATH *esp_dp, size_t prefix)
 
         if (!p)
                 return NULL;
-        memcpy(p, esp_dp, prefix);
+        memcpy(p, volume_dp, prefix);
         p[prefix] = DP_TYPE_END;
         p[prefix + 1] = 0xff;
         write_le16(p + prefix + 2, 4);
@@ -86,8 +86,8 @@ static EFI_STATUS read_blocks(EFI_BLOCK_IO *bio, uint64_t lba, uint64_t size, vo
         return EFI_SUCCESS;
 }
 
-/* The XBOOTLDR partition's unique GUID from the disk's primary GPT. */
-static EFI_STATUS find_xbootldr_guid(EFI_BLOCK_IO *bio, uint8_t ret_guid[16]) {
+/* The unique GUID of the first partition of a type, from the disk's primary GPT. */
+static EFI_STATUS find_partition_guid(EFI_BLOCK_IO *bio, const uint8_t type[16], uint8_t ret_guid[16]) {
         struct gpt_header h;
         struct gpt_partition part;
         void *header = NULL, *entries = NULL;
@@ -106,7 +106,7 @@ static EFI_STATUS find_xbootldr_guid(EFI_BLOCK_IO *bio, uint8_t ret_guid[16]) {
         err = read_blocks(bio, h.entries_lba, gpt_entries_size(&h), &entries);
         if (err != EFI_SUCCESS)
                 return err;
-        r = gpt_find_partition(&h, entries, (size_t) gpt_entries_size(&h), gpt_type_xbootldr, &part);
+        r = gpt_find_partition(&h, entries, (size_t) gpt_entries_size(&h), type, &part);
         efi_free(entries);
         if (r == KEEL_E_GPT_NOT_FOUND)
                 return EFI_NOT_FOUND;
@@ -119,7 +119,7 @@ static EFI_STATUS find_xbootldr_guid(EFI_BLOCK_IO *bio, uint8_t ret_guid[16]) {
 }
 
 /* The file system whose partition has this GUID on the same disk. */
-static EFI_HANDLE find_volume(const EFI_DEVICE_PATH *esp_dp, size_t prefix, const uint8_t guid[16]) {
+static EFI_HANDLE find_volume(const EFI_DEVICE_PATH *volume_dp, size_t prefix, const uint8_t guid[16]) {
         EFI_HANDLE *handles = NULL, found = NULL;
         UINTN n = 0;
 
@@ -128,7 +128,7 @@ static EFI_HANDLE find_volume(const EFI_DEVICE_PATH *esp_dp, size_t prefix, cons
         for (UINTN i = 0; i < n && !found; i++) {
                 EFI_DEVICE_PATH *dp = handle_device_path(handles[i]);
                 const uint8_t *hd = NULL;
-                if (!dp || disk_prefix_length(dp, &hd) != prefix || memcmp(dp, esp_dp, prefix) != 0)
+                if (!dp || disk_prefix_length(dp, &hd) != prefix || memcmp(dp, volume_dp, prefix) != 0)
                         continue;
                 if (memcmp(hd + HD_SIGNATURE_OFFSET, guid, 16) == 0)
                         found = handles[i];
@@ -137,24 +137,25 @@ static EFI_HANDLE find_volume(const EFI_DEVICE_PATH *esp_dp, size_t prefix, cons
         return found;
 }
 
-EFI_STATUS xbootldr_open(EFI_HANDLE esp_device, struct partition *ret) {
-        EFI_DEVICE_PATH *esp_dp = handle_device_path(esp_device);
+EFI_STATUS partition_open_by_type(EFI_HANDLE device, const uint8_t type[16], const char *name,
+                                  struct partition *ret) {
+        EFI_DEVICE_PATH *dp = handle_device_path(device);
         EFI_BLOCK_IO *bio;
         uint8_t guid[16];
         size_t prefix;
         EFI_STATUS err;
 
-        if (!esp_dp || (prefix = disk_prefix_length(esp_dp, NULL)) == 0)
+        if (!dp || (prefix = disk_prefix_length(dp, NULL)) == 0)
                 return EFI_NOT_FOUND;
-        bio = disk_block_io(esp_dp, prefix);
+        bio = disk_block_io(dp, prefix);
         if (!bio)
                 return EFI_NOT_FOUND;
-        err = find_xbootldr_guid(bio, guid);
+        err = find_partition_guid(bio, type, guid);
         if (err != EFI_SUCCESS)
                 return err;
-        ret->device = find_volume(esp_dp, prefix, guid);
+        ret->device = find_volume(dp, prefix, guid);
         if (!ret->device) {
-                efi_print("keel: the XBOOTLDR partition has no file system the firmware can read\n");
+                efi_print("keel: the %s partition has no file system the firmware can read\n", name);
                 return EFI_NOT_FOUND;
         }
         return file_open_volume(ret->device, &ret->root);

@@ -2,9 +2,9 @@
 #include "random-seed.h"
 #include "../common/error.h"
 #include "../common/random-seed.h"
-#include "../efi/config-table.h"
-#include "../efi/file.h"
-#include "../efi/rng.h"
+#include "config-table.h"
+#include "file.h"
+#include "rng.h"
 
 #define RANDOM_SEED_PATH L"\\loader\\random-seed"
 /* LoaderSystemToken: bootctl writes 32 bytes; anything larger is not a
@@ -60,7 +60,13 @@ static void previous_table(struct random_seed_input *in, void **ret_table) {
         *ret_table = t;
 }
 
-static void report(int r) {
+/* Nothing to make a seed from (no firmware randomness and no file or token,
+ * or not enough of it under Secure Boot) is the normal state of many
+ * machines: the stub, which cannot fix it, says nothing then, as
+ * systemd-stub; a file that is wrong is always reported. */
+static void report(int r, bool quiet) {
+        if (quiet && r != KEEL_E_RANDOM_SEED_FILE_TOO_LARGE)
+                return;
         efi_print("keel: %s; no random seed passed\n", keel_strerror(r));
 }
 
@@ -126,7 +132,7 @@ static EFI_STATUS install_table(const struct random_seed_output *out, void *old_
         return EFI_SUCCESS;
 }
 
-EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
+EFI_STATUS random_seed_process(EFI_FILE *esp_root, bool quiet) {
         struct random_seed_input in = { 0 };
         struct random_seed_output out;
         uint8_t rng[RANDOM_SEED_SIZE];
@@ -141,7 +147,8 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
         int r;
 
         if (volume_read_only(esp_root)) {
-                efi_print("keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed\n");
+                if (!quiet)
+                        efi_print("keel: random seed: the ESP is read-only, the seed cannot be refreshed; none passed\n");
                 return EFI_WRITE_PROTECTED;
         }
         previous_table(&in, &old_table);
@@ -197,7 +204,7 @@ EFI_STATUS random_seed_process(EFI_FILE *esp_root) {
 
         r = random_seed_derive(&in, &out);
         if (r != KEEL_OK) {
-                report(r);
+                report(r, quiet);
                 err = EFI_NOT_FOUND;
                 goto out;
         }
