@@ -94,3 +94,41 @@ realos_seal_credentials() {
         [ $rc = 0 ] || echo "realos: sealing the credentials failed (tpm2_pcrextend, systemd-creds encrypt)" >&2
         return $rc
 }
+
+# realos_check_boot_credentials WHO RUN ESP ID WORK [MODEL]: what systemd
+# (252 or 257) made of the credentials beside UKI ID in the ESP tree ESP
+# (EFI/Linux/ID.efi.extra.d/keel-secret.cred and keel-wrong.cred,
+# loader/credentials/keel-global.cred, sealed by realos_seal_credentials
+# from WORK/secret, WORK/global and WORK/wrong, names without ".cred"), as
+# the boot whose report is RUN/report.log shows it: PID 1 imported them
+# into /run/credentials/@encrypted, LoadCredentialEncrypted= and
+# systemd-creds decrypt open them with the TPM (not the one sealed to
+# another PCR 13); PCR 12 and 13 equal sidecar-model.py's MODEL directory
+# (default WORK/model) for the UKI as it booted.
+realos_check_boot_credentials() {
+        local who=$1 run=$2 esp=$3 id=$4 work=$5 model=${6:-$5/model} wrong
+        local extra=$esp/EFI/Linux/$id.efi.extra.d
+        v() { report_values "$run/report.log" "$1"; }
+        expect_eq "$who: PID 1 imported the three credentials into /run/credentials/@encrypted (name mode size)" \
+                "$(v BOOT-CREDS-ENCRYPTED | sort)" \
+                "$(printf '%s\n' "keel-global 400 $(stat -c %s "$esp/loader/credentials/keel-global.cred")" \
+                        "keel-secret 400 $(stat -c %s "$extra/keel-secret.cred")" \
+                        "keel-wrong 400 $(stat -c %s "$extra/keel-wrong.cred")" | sort)"
+        expect_eq "$who: keel-boot-creds.service (LoadCredentialEncrypted=keel-secret, keel-global) ran" \
+                "$(v BOOT-CREDS-UNIT | sort | tr '\n' ' ')" "ActiveState=active Result=success "
+        expect_eq "$who: LoadCredentialEncrypted=keel-secret: the plaintext" \
+                "$(v BOOT-CREDS | sed -n 's/^keel-secret=//p')" "$(cat "$work/secret")"
+        expect_eq "$who: LoadCredentialEncrypted=keel-global (\\loader\\credentials): the plaintext" \
+                "$(v BOOT-CREDS | sed -n 's/^keel-global=//p')" "$(cat "$work/global")"
+        expect_eq "$who: systemd-creds decrypt /run/credentials/@encrypted/keel-secret" \
+                "$(v BOOT-CREDS-DECRYPT)" "$(cat "$work/secret")"
+        wrong=$(v BOOT-CREDS-DECRYPT-WRONG | tail -n 1)
+        expect_true "$who: systemd-creds refuses the credential sealed to another PCR 13 ($wrong)" \
+                grep -q '^exit [1-9]' <<<"$wrong"
+        # PCR 12: the two credential archives; PCR 13: the extension's (the
+        # loader measures nothing for a UKI it starts without options).
+        expect_eq "$who: PCR 12 = model (credentials)" "$(lower "$(report_value "$run" "PCR sha256 12")")" \
+                "$(awk '$1 == "sha256" && $2 == 12 { print $3 }' "$model/pcrs.txt")"
+        expect_eq "$who: PCR 13 = model (sysext)" "$(lower "$(report_value "$run" "PCR sha256 13")")" \
+                "$(awk '$1 == "sha256" && $2 == 13 { print $3 }' "$model/pcrs.txt")"
+}

@@ -12,17 +12,16 @@
 #     Beside the UKI (keel-realos-1.efi.extra.d, its name without the
 #     counter) a TPM2-encrypted credential and a system extension image
 #     (erofs with usr/lib/extension-release.d and one file), a global
-#     credential in \loader\credentials. systemd 252 itself has no consumer
-#     of /.extra/credentials or /.extra/sysext (257 imports them on its
-#     own, see realos-trixie): a 252 user adds a tmpfiles.d rule to the
-#     initrd that copies them to /run/credstore.encrypted and
-#     /run/extensions, which is what this UKI's second initrd does. Checked
-#     with 252's own tools: LoadCredentialEncrypted= (by ID through the
-#     credstore search path, and by path) and systemd-creds decrypt open
-#     the credentials with the VM's TPM (sealed to the PCR 13 the sysext
-#     gives, as the model predicts it; one sealed to another PCR 13 is
-#     refused); systemd-sysext merged the extension into /usr; PCR 12 and
-#     13 equal the model of systemd-stub (sidecar-model.py).
+#     credential in \loader\credentials. systemd 252's PID 1 imports the
+#     credentials itself (into /run/credentials/@encrypted, still
+#     encrypted): LoadCredentialEncrypted= and systemd-creds decrypt open
+#     them with the VM's TPM (sealed to the PCR 13 the sysext gives, as the
+#     model predicts it; one sealed to another PCR 13 is refused). 252 has
+#     no consumer of /.extra/sysext: a 252 user adds a tmpfiles.d rule to
+#     the initrd that copies it to /run/extensions, which is what this
+#     UKI's second initrd does, and systemd-sysext 252 merges the extension
+#     into /usr. PCR 12 and 13 equal the model of systemd-stub
+#     (sidecar-model.py).
 #     No seed file, no system token, no RNG: keel passes no random seed (as
 #     systemd-boot); bootctl 252: "Passed to OS: no", "System Token: not
 #     set"; then bootctl 252 itself writes the token and the seed file
@@ -54,10 +53,8 @@ UKI=$WORK/$UKI_NAME
 # The initrd's addition, as a systemd 252 user writes it.
 mkdir -p "$WORK/initrd-add/etc/tmpfiles.d"
 cat >"$WORK/initrd-add/etc/tmpfiles.d/keel-sidecars.conf" <<'CONF'
-# What systemd-stub (here keel) handed over beside the UKI, kept past switch-root.
-C /run/credstore.encrypted - - - - /.extra/credentials
-d /run/keel 0700 root root -
-C /run/keel/global_credentials - - - - /.extra/global_credentials
+# The extensions systemd-stub (here keel) handed over beside the UKI, for
+# the running system's systemd-sysext (252 does not look in /.extra).
 C /run/extensions - - - - /.extra/sysext
 CONF
 chmod 755 "$WORK/initrd-add/etc" "$WORK/initrd-add/etc/tmpfiles.d"
@@ -90,10 +87,10 @@ printf 'global secret\n' >"$WORK/global"
 # systemd-creds must refuse it in the booted system.
 printf 'never shown\n' >"$WORK/wrong"
 realos_seal_credentials "$WORK" "extend:$sysext_digest" \
-        "keel-secret.cred:$WORK/secret:$E/EFI/Linux/$ID.efi.extra.d/keel-secret.cred" \
-        "keel-global.cred:$WORK/global:$E/loader/credentials/keel-global.cred" \
+        "keel-secret:$WORK/secret:$E/EFI/Linux/$ID.efi.extra.d/keel-secret.cred" \
+        "keel-global:$WORK/global:$E/loader/credentials/keel-global.cred" \
         "extend:$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" \
-        "keel-wrong.cred:$WORK/wrong:$E/EFI/Linux/$ID.efi.extra.d/keel-wrong.cred" ||
+        "keel-wrong:$WORK/wrong:$E/EFI/Linux/$ID.efi.extra.d/keel-wrong.cred" ||
         { echo "  FAIL: sealing the credentials"; exit 1; }
 cp "$KEEL_EFI" "$E/EFI/BOOT/BOOTX64.EFI"
 printf 'timeout 0\n' >"$E/loader/loader.conf"
@@ -200,42 +197,22 @@ expect_eq "the UKI on the ESP (seen from the OS) has its good name" "$(values ES
 expect_eq "the UKI on the ESP (seen from the host after the boot)" \
         "$(mdir -b -i "$WORK/disk.img@@1M" ::/EFI/Linux | sed 's|/$||; s|.*/||' | sort | tr '\n' ' ')" "$ID.efi $ID.efi.extra.d "
 
-# The files beside the UKI, through the initrd's tmpfiles.d rule.
-# Credentials: systemd 252 decrypted them with the TPM for the unit
-# (LoadCredentialEncrypted= by ID via /run/credstore.encrypted, and by path).
-expect_eq "the initrd's tmpfiles rules copied what the stub handed over" \
-        "$(report_values "$WORK/boot1/report.log" SIDECAR-RUN | sort)" \
-        "$(printf '%s\n' "/run/credstore.encrypted 500" "/run/credstore.encrypted/keel-secret.cred 400" \
-                "/run/credstore.encrypted/keel-wrong.cred 400" \
-                "/run/extensions 555" "/run/extensions/keel-test.raw 444" "/run/keel 700" \
-                "/run/keel/global_credentials 500" "/run/keel/global_credentials/keel-global.cred 400" | sort)"
-expect_eq "keel-sidecar-creds.service ran" "$(report_values "$WORK/boot1/report.log" SIDECAR-CREDS-UNIT | sort | tr '\n' ' ')" \
-        "ActiveState=active Result=success "
-expect_eq "LoadCredentialEncrypted=keel-secret.cred (credstore search path): the plaintext" \
-        "$(report_values "$WORK/boot1/report.log" SIDECAR-CREDS | sed -n 's/^keel-secret.cred=//p')" "$(cat "$WORK/secret")"
-expect_eq "LoadCredentialEncrypted=keel-global.cred:/run/keel/global_credentials/...: the plaintext" \
-        "$(report_values "$WORK/boot1/report.log" SIDECAR-CREDS | sed -n 's/^keel-global.cred=//p')" "$(cat "$WORK/global")"
-expect_eq "systemd-creds decrypt /run/credstore.encrypted/keel-secret.cred" \
-        "$(report_values "$WORK/boot1/report.log" SIDECAR-DECRYPT)" "$(cat "$WORK/secret")"
+# The files beside the UKI: the credentials as PID 1 imported them.
+realos_check_boot_credentials "boot 1" "$WORK/boot1" "$E" "$ID" "$WORK"
 
-expect_true "systemd-creds refuses the credential sealed to another PCR 13 ($(report_values "$WORK/boot1/report.log" SIDECAR-DECRYPT-WRONG | tr '\n' ' '))" \
-        bash -c "tr -d '\r' <'$WORK/boot1/report.log' | grep -a '^SIDECAR-DECRYPT-WRONG=exit ' | grep -qv '=exit 0\$'"
-
-# The system extension, merged by systemd-sysext 252 at boot.
-expect_eq "systemd-sysext.service ran" "$(report_values "$WORK/boot1/report.log" SIDECAR-SYSEXT-UNIT | sort | tr '\n' ' ')" \
+# The system extension, copied by the initrd's tmpfiles.d rule and merged by
+# systemd-sysext 252 at boot.
+expect_eq "the initrd's tmpfiles rule copied the extension the stub handed over" \
+        "$(report_values "$WORK/boot1/report.log" SYSEXT-RUN | sort)" \
+        "$(printf '%s\n' "/run/extensions 555" "/run/extensions/keel-test.raw 444" | sort)"
+expect_eq "systemd-sysext.service ran" "$(report_values "$WORK/boot1/report.log" SYSEXT-UNIT | sort | tr '\n' ' ')" \
         "ActiveState=active Result=success "
 expect_true "systemd-sysext list shows keel-test in /run/extensions" \
-        grep -aq '^SIDECAR-SYSEXT-LIST=keel-test .*raw.*/run/extensions/keel-test.raw' <(tr -d '\r' <"$WORK/boot1/report.log")
+        grep -aq '^SYSEXT-LIST=keel-test .*raw.*/run/extensions/keel-test.raw' <(tr -d '\r' <"$WORK/boot1/report.log")
 expect_true "systemd-sysext status: keel-test merged into /usr" \
-        grep -aqE '^SIDECAR-SYSEXT=.*/usr.*keel-test' <(tr -d '\r' <"$WORK/boot1/report.log")
-expect_eq "the extension's file is in /usr" "$(report_values "$WORK/boot1/report.log" SIDECAR-SYSEXT-FILE)" "keel sysext marker"
+        grep -aqE '^SYSEXT-STATUS=.*/usr.*keel-test' <(tr -d '\r' <"$WORK/boot1/report.log")
+expect_eq "the extension's file is in /usr" "$(report_values "$WORK/boot1/report.log" SYSEXT-FILE)" "keel sysext marker"
 
-# PCR 12: the two credential archives; PCR 13: the sysext archive (the
-# loader measures nothing for a UKI it starts without options).
-expect_eq "PCR 12 = model (credentials)" "$(lower "$(report_value "$WORK/boot1" "PCR sha256 12")")" \
-        "$(awk '$1 == "sha256" && $2 == 12 { print $3 }' "$WORK/model/pcrs.txt")"
-expect_eq "PCR 13 = model (sysext)" "$(lower "$(report_value "$WORK/boot1" "PCR sha256 13")")" \
-        "$(awk '$1 == "sha256" && $2 == 13 { print $3 }' "$WORK/model/pcrs.txt")"
 expect_eq "bootctl status (252): the stub picks up credentials and system extension images" \
         "$(report_values "$WORK/boot1/report.log" BOOTCTL-STATUS | grep -E 'Picks up (credentials|system extension)' | sed 's/^ *//')" \
         "$(printf '%s\n' '✓ Picks up credentials from boot partition' '✓ Picks up system extension images from boot partition')"

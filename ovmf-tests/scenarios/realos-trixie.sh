@@ -1,12 +1,16 @@
 #!/bin/bash
 # Real OS, Debian 13 (issue 21): the trixie image (kernel 6.12, dracut 106's
-# systemd initrd, systemd 257) booted twice from the same disk contents,
-# one QEMU run each, fresh firmware variables and TPM each time:
-#  1. keel: keel as the loader, the UKI counted (keel-realos-1+3.efi: keel
-#     boots it as keel-realos-1+2-1.efi) on the keel stub;
-#  2. systemd: systemd-boot 257 as the loader, the same UKI (same kernel,
+# systemd initrd, systemd 257) booted four times from the same disk
+# contents but for the names on the ESP, one QEMU run each, fresh firmware
+# variables and TPM each time:
+#  1-3. keel as the loader, the UKI on the keel stub, under the three names
+#     a UKI has in its life (issue 21 defect 1): counted
+#     (keel-realos-1+3.efi: keel boots it as keel-realos-1+2-1.efi), counted
+#     after a failed try (keel-realos-1+2-1.efi, booted as +1-2) and
+#     blessed (keel-realos-1.efi: nothing counted, nothing to bless);
+#  4. systemd: systemd-boot 257 as the loader, the same UKI (same kernel,
 #     initrds, command line, os-release, PCR 11 policy key) on
-#     systemd-stub 257.
+#     systemd-stub 257, counted (+3).
 # Beside the UKI, under its name without the counter
 # (keel-realos-1.efi.extra.d, issue 21 defect 1), two credentials sealed by
 # the VM's TPM to the PCR 13 the sysext gives (one to another PCR 13) and a
@@ -16,14 +20,16 @@
 # only signed, and only into the initrd.
 # Each boot must reach multi-user from the dm-verity root, unlock /var
 # through its TPM2 token with PCR 11 = keel pcr predict of the UKI it ran,
-# be blessed by systemd-bless-boot 257, and hand systemd 257 what is
-# beside the UKI: PID 1 imports the credentials into
-# /run/credentials/@encrypted, LoadCredentialEncrypted= and systemd-creds
-# open them (not the wrongly sealed one), the initrd's systemd-sysext
-# verifies and merges the extension (its tmpfiles.d rule leaves
-# /run/keel-sysext-initrd); PCR 12 and 13 equal sidecar-model.py.
-# Then `bootctl status` 257 of the two boots, line by line: equal, but for
-# the differences named below (the README lists them).
+# run its stub under the name the loader counted it to (bootctl 257's
+# "Current Stub"), be blessed by systemd-bless-boot 257 when counted, and
+# hand systemd 257 what is beside the UKI: PID 1 imports the credentials
+# into /run/credentials/@encrypted, LoadCredentialEncrypted= and
+# systemd-creds open them (not the wrongly sealed one), the initrd's
+# systemd-sysext verifies and merges the extension (its tmpfiles.d rule
+# leaves /run/keel-sysext-initrd); PCR 12 and 13 equal sidecar-model.py
+# for the name the stub ran as.
+# Then `bootctl status` 257 of keel's and systemd's +3 boots, line by line:
+# equal, but for the differences named below (the README lists them).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../realos/lib.sh"
 source "$(dirname "$0")/../realos/scenario.sh"
@@ -79,8 +85,9 @@ uki() { # STUB OUT
 uki "$KEEL_EFI" "$WORK/keel.efi"
 uki "$SD_STUB" "$WORK/systemd.efi"
 
-# The ESP of boot 1; boot 2's differs in the loader and the UKI's stub.
-E=$WORK/esp-keel
+# The ESP of keel's first boot; the others differ in the UKI's name, or in
+# the loader and the UKI's stub.
+E=$WORK/esp-keel-3
 mkdir -p "$E/EFI/BOOT" "$E/EFI/Linux/$ID.efi.extra.d" "$E/loader/credentials"
 printf 'timeout 0\n' >"$E/loader/loader.conf"
 cp "$WORK/keel-test.raw" "$E/EFI/Linux/$ID.efi.extra.d/"
@@ -100,27 +107,41 @@ realos_seal_credentials "$WORK" "extend:$sysext_digest" \
         "extend:$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" \
         "keel-wrong:$WORK/wrong:$E/EFI/Linux/$ID.efi.extra.d/keel-wrong.cred" ||
         { echo "  FAIL: sealing the credentials"; exit 1; }
-$MODEL "$E" "/EFI/Linux/$UKI_NAME" keel "$WORK/model"
-cp -a "$E" "$WORK/esp-systemd"
-cp "$SD_BOOT" "$WORK/esp-systemd/EFI/BOOT/BOOTX64.EFI"
-cp "$WORK/systemd.efi" "$WORK/esp-systemd/EFI/Linux/$UKI_NAME"
-for who in keel systemd; do
+# The boots: WHO:NAME:BOOTED_AS, the UKI's file name on the ESP and the
+# name its stub runs as (after the loader's count).
+BOOTS="keel-3:$ID+3.efi:$ID+2-1.efi keel-21:$ID+2-1.efi:$ID+1-2.efi keel-good:$ID.efi:$ID.efi
+        systemd:$ID+3.efi:$ID+2-1.efi"
+for b in $BOOTS; do
+        IFS=: read -r who name booted_as <<<"$b"
+        if [ "$who" != keel-3 ]; then
+                cp -a "$E" "$WORK/esp-$who"
+                rm "$WORK/esp-$who/EFI/Linux/$UKI_NAME"
+                if [ "$who" = systemd ]; then
+                        cp "$SD_BOOT" "$WORK/esp-systemd/EFI/BOOT/BOOTX64.EFI"
+                        cp "$WORK/systemd.efi" "$WORK/esp-systemd/EFI/Linux/$name"
+                else
+                        cp "$WORK/keel.efi" "$WORK/esp-$who/EFI/Linux/$name"
+                fi
+        fi
         mkdir -p "$WORK/$who"
+        # What the stub hands over and measures, for the name it runs as.
+        $MODEL "$WORK/esp-$who" "/EFI/Linux/$booted_as" keel "$WORK/$who/model"
         realos_disk "$WORK/$who/disk.img" --esp-dir "$WORK/esp-$who"
         realos_scenario_tpm "$WORK/$who"
 done
 echo "  images ready in $(( $(date +%s) - start )) s"
 
-for who in keel systemd; do
-        echo "== boot: $who"
+for b in $BOOTS; do
+        IFS=: read -r who name booted_as <<<"$b"
+        echo "== boot: $who (\\EFI\\Linux\\$name)"
         realos_boot "$WORK/$who" 420
 done
 
-# check_boot WHO: what both boots must show.
+# check_boot WHO NAME BOOTED_AS: what every boot must show.
 check_boot() {
-        local who=$1 r=$WORK/$1 uki=$WORK/$1.efi state journal wrong
+        local who=$1 name=$2 booted_as=$3 r=$WORK/$1 uki=$WORK/${1%%-*}.efi state journal
         values() { report_values "$r/report.log" "$1"; }
-        echo "== $who: checks"
+        echo "== $who: checks (\\EFI\\Linux\\$name)"
         expect_report_complete "$r"
         state=$(report_value "$r" STATE)
         [ "$state" = degraded ] && echo "  note: degraded; failed units: $(values FAILED | tr '\n' ';')"
@@ -152,9 +173,19 @@ check_boot() {
                 "$(lower "$(report_value "$r" "PCR sha256 11")")" \
                 "$("$KEEL" pcr predict --bank sha256 --phase=enter-initrd:leave-initrd:sysinit:ready "$uki" | sed -n 's/^11:sha256=//p')"
 
-        # Boot assessment: the loader counted the try, systemd-bless-boot 257
+        # Boot assessment: the loader counted the try (the stub ran under
+        # the new name, StubImageIdentifier), systemd-bless-boot 257
         # renamed the UKI to its good name; its files stay where they were.
-        expect_true "$who: systemd-bless-boot marked the boot good" grep -q "Marked boot as 'good'" <<<"$(values BLESS-JOURNAL)"
+        # A blessed UKI is neither counted nor blessed again.
+        expect_eq "$who: the stub ran as \\EFI\\Linux\\$booted_as (bootctl 257: Current Stub)" \
+                "$(values BOOTCTL-STATUS | sed -n 's|^ *Stub: [^/]*||p')" "/EFI/Linux/$booted_as"
+        if [ "$name" != "$ID.efi" ]; then
+                expect_true "$who: systemd-bless-boot marked the boot good" \
+                        grep -q "Marked boot as 'good'" <<<"$(values BLESS-JOURNAL)"
+        else
+                expect_true "$who: systemd-bless-boot did not run ($(values BLESS-JOURNAL | tr '\n' ' '))" \
+                        bash -c '! grep -q "Marked boot" <<<"$1"' _ "$(values BLESS-JOURNAL)"
+        fi
         expect_eq "$who: \\EFI\\Linux seen from the OS ($(values ESP-PATH))" "$(values ESP-LINUX | sort | tr '\n' ' ')" \
                 "$ID.efi $ID.efi.extra.d "
         expect_eq "$who: \\EFI\\Linux seen from the host after the boot" \
@@ -162,49 +193,32 @@ check_boot() {
 
         # Credentials: PID 1 257 imported them, still encrypted; the TPM
         # opens them for LoadCredentialEncrypted= and systemd-creds.
-        expect_eq "$who: PID 1 imported the three credentials into /run/credentials/@encrypted (name mode size)" \
-                "$(values BOOT-CREDS-ENCRYPTED | sort)" \
-                "$(printf '%s\n' "keel-global 400 $(stat -c %s "$E/loader/credentials/keel-global.cred")" \
-                        "keel-secret 400 $(stat -c %s "$E/EFI/Linux/$ID.efi.extra.d/keel-secret.cred")" \
-                        "keel-wrong 400 $(stat -c %s "$E/EFI/Linux/$ID.efi.extra.d/keel-wrong.cred")" | sort)"
-        expect_eq "$who: keel-boot-creds.service (LoadCredentialEncrypted=keel-secret, keel-global) ran" \
-                "$(values BOOT-CREDS-UNIT | sort | tr '\n' ' ')" "ActiveState=active Result=success "
-        expect_eq "$who: LoadCredentialEncrypted=keel-secret: the plaintext" \
-                "$(values BOOT-CREDS | sed -n 's/^keel-secret=//p')" "$(cat "$WORK/secret")"
-        expect_eq "$who: LoadCredentialEncrypted=keel-global (\\loader\\credentials): the plaintext" \
-                "$(values BOOT-CREDS | sed -n 's/^keel-global=//p')" "$(cat "$WORK/global")"
-        expect_eq "$who: systemd-creds decrypt /run/credentials/@encrypted/keel-secret" \
-                "$(values BOOT-CREDS-DECRYPT)" "$(cat "$WORK/secret")"
-        wrong=$(values BOOT-CREDS-DECRYPT-WRONG | tail -n 1)
-        expect_true "$who: systemd-creds refuses the credential sealed to another PCR 13 ($wrong)" \
-                grep -q '^exit [1-9]' <<<"$wrong"
+        realos_check_boot_credentials "$who" "$r" "$WORK/esp-$who" "$ID" "$WORK" "$r/model"
 
         # The extension: verified against /etc/verity.d and merged by the
         # initrd's systemd-sysext; its tmpfiles.d rule ran there.
-        journal=$(values INITRD-SYSEXT-JOURNAL)
+        journal=$(values SYSEXT-JOURNAL)
         expect_true "$who: the initrd's systemd-sysext checked the extension's signature" \
                 grep -q "Userspace PKCS#7 validation succeeded" <<<"$journal"
         expect_true "$who: ... and merged keel-test into the initrd's /usr" \
                 grep -qE "Using extensions 'keel-test'|Merged extensions into '/usr'" <<<"$journal"
         expect_eq "$who: the extension's tmpfiles.d rule ran in the initrd (/run/keel-sysext-initrd)" \
-                "$(values INITRD-SYSEXT)" "keel sysext marker"
+                "$(values SYSEXT-INITRD)" "keel sysext marker"
 
-        # PCR 12: the two credential archives; PCR 13: the extension's.
-        expect_eq "$who: PCR 12 = model (credentials)" "$(lower "$(report_value "$r" "PCR sha256 12")")" \
-                "$(awk '$1 == "sha256" && $2 == 12 { print $3 }' "$WORK/model/pcrs.txt")"
-        expect_eq "$who: PCR 13 = model (sysext)" "$(lower "$(report_value "$r" "PCR sha256 13")")" \
-                "$(awk '$1 == "sha256" && $2 == 13 { print $3 }' "$WORK/model/pcrs.txt")"
 }
-check_boot keel
-check_boot systemd
+for b in $BOOTS; do
+        IFS=: read -r who name booted_as <<<"$b"
+        check_boot "$who" "$name" "$booted_as"
+done
 
-# bootctl status 257 in the guest, keel vs systemd-boot + systemd-stub 257,
-# line by line (bootctl-status-diff.py): every line equal but these, each
-# a difference issue 21 names (the README's table lists them). systemd's
-# version is written VERSION, the ESP's partition UUID ESP.
-esp_uuid=$(lower "$(sfdisk --part-uuid "$WORK/keel/disk.img" 1)")
+# bootctl status 257 in the guest, keel vs systemd-boot + systemd-stub 257
+# (both booting the UKI at +3), line by line (bootctl-status-diff.py):
+# every line equal but these, each a difference issue 21 names (the
+# README's table lists them). systemd's version is written VERSION, the
+# ESP's partition UUID ESP.
+esp_uuid=$(lower "$(sfdisk --part-uuid "$WORK/keel-3/disk.img" 1)")
 status() { report_values "$WORK/$1/report.log" BOOTCTL-STATUS | sed "s/$SD_VERSION/VERSION/g; s/$esp_uuid/ESP/g"; }
-status keel >"$WORK/bootctl-keel.txt"
+status keel-3 >"$WORK/bootctl-keel.txt"
 status systemd >"$WORK/bootctl-systemd.txt"
 python3 "$KEEL_SRC/ovmf-tests/bootctl-status-diff.py" "$WORK/bootctl-keel.txt" "$WORK/bootctl-systemd.txt" \
         >"$WORK/bootctl-diff.txt"
@@ -220,23 +234,15 @@ expect_eq "bootctl status 257: keel vs systemd-boot + systemd-stub 257, only the
 Current Boot Loader | Product | keel 0.1 | systemd-boot VERSION
 Current Stub | Product | keel 0.1 | systemd-stub VERSION
 # LoaderFeatures keel does not set: drop-in drivers from \EFI\systemd\drivers
-# (bit 7), retaining shim's protocols for the stub (bit 13: keel's stub
-# calls the firmware's LoadImage()), menu-disable in loader.conf (bit 14).
+# (bit 7), retaining shim's protocols for the stub (bit 12: keel's stub
+# calls the firmware's LoadImage()), menu-disable in loader.conf (bit 13).
 Current Boot Loader | Load drop-in drivers | ✗ | ✓
 Current Boot Loader | Retain SHIM protocols | ✗ | ✓
 Current Boot Loader | Menu can be disabled | ✗ | ✓
-# StubFeatures keel does not set: the stub's own random seed without a
-# loader (bit 4); StubDevicePartUUID and StubImageIdentifier (bit 10), so
-# bootctl shows neither the stub's partition nor its image (systemd-stub's
-# is the file name as booted, counter included).
-Current Stub | Support for passing random seed to OS | ✗ | ✓
-Current Stub | Stub sets stub partition information | ✗ | ✓
-Current Stub | Stub loader set partition information | ✗ | ✓
-Current Stub | Partition | - | /dev/disk/by-partuuid/ESP
-Current Stub | Stub | - | └─/EFI/Linux/keel-realos-1+2-1.efi
-# keel's binary has no "#### LoaderInfo: keel VERSION ####" marker, so
-# bootctl names no version beside the loader on the ESP.
-Available Boot Loaders on ESP | File | └─/EFI/BOOT/BOOTX64.EFI | └─/EFI/BOOT/BOOTX64.EFI (systemd-boot VERSION)
+# Every StubFeatures bit bootctl 257 knows is set by both, the stub's
+# partition and image (the name as booted, counter included) are equal.
+# The version beside each binary on the ESP: its .sdmagic marker.
+Available Boot Loaders on ESP | File | └─/EFI/BOOT/BOOTX64.EFI (keel 0.1) | └─/EFI/BOOT/BOOTX64.EFI (systemd-boot VERSION)
 EXPECTED
 )"
 exit $((FAILURES > 0))
