@@ -1,11 +1,18 @@
-# The real-OS test image (issue #12): a Debian 12 system whose stage 1 and
-# stage 2 are systemd, booted by keel. Sourced after ovmf-tests/lib.sh by
-# ovmf-tests/realos/build and the realos-* scenarios.
+# The real-OS test images (issues #12, #21): a Debian system whose stage 1
+# and stage 2 are systemd, booted by keel, built from one of two releases:
+#  - bookworm: Debian 12, systemd 252, kernel 6.1, dracut 059 (the host's
+#    own release, from the host's apt sources);
+#  - trixie: Debian 13, systemd 257, kernel 6.12, dracut 106 (through
+#    scripts/debian-suite's private apt configuration; nothing of it is
+#    installed on the host).
+# Sourced after ovmf-tests/lib.sh by ovmf-tests/realos/build, make demo and
+# the realos-* scenarios; bookworm unless `realos_suite trixie` says otherwise.
 #
-# Three layers, each cached under $BUILD/realos/ by a hash of its inputs:
+# Three layers per release, each cached under $BUILD/realos/SUITE/ by a hash
+# of its inputs:
 #  - the root tree, kernel and initrd (mmdebstrap + dracut in the chroot):
-#    the slow part, keyed by the package list and their versions in the
-#    host's apt lists, these scripts, the overlay and the dracut config;
+#    the slow part, keyed by the package list (packages.SUITE) and the
+#    versions the archive would install, these scripts and the dracut config;
 #  - /var: ext4 encrypted offline to LUKS2, with a TPM2 token enrolled by
 #    systemd-cryptenroll against a swtpm state that the VM then boots with,
 #    for the signed PCR 11 policy of the image's key;
@@ -15,7 +22,7 @@
 # made with realos_uki and realos_disk from the same cached root.
 
 REALOS_SRC=$KEEL_SRC/ovmf-tests/realos
-REALOS_DIR=$BUILD/realos
+REALOS_SUITES="bookworm trixie"
 # The /var partition: fixed PARTUUID (named in the image's /etc/crypttab)
 # and the Discoverable Partitions type of /var (gpt-auto ignores it: its
 # UUID is not the one derived from the machine ID).
@@ -34,6 +41,17 @@ REALOS_UKI_NAME=keel-realos
 
 realos_log() { echo "realos: $*" >&2; }
 
+# realos_suite SUITE: the release the following realos_* calls build and use.
+realos_suite() {
+        case " $REALOS_SUITES " in
+        *" $1 "*) ;;
+        *) realos_log "no real-OS image of suite '$1' (one of: $REALOS_SUITES)"; return 1 ;;
+        esac
+        REALOS_SUITE=$1
+        REALOS_DIR=$BUILD/realos/$1
+}
+realos_suite bookworm
+
 # sha256 of the files and directory trees given (names, modes and contents).
 realos_hash_inputs() {
         local p
@@ -50,35 +68,61 @@ realos_hash_inputs() {
 
 # The packages to install (comments and blank lines dropped).
 realos_packages() {
-        sed 's/#.*//' "$REALOS_SRC/packages" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
+        sed 's/#.*//' "$REALOS_SRC/packages.$REALOS_SUITE" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'
 }
 
-# The host's apt sources, as files mmdebstrap reads directly: the mirror
-# comes from the machine's configuration, never from this repository.
+# Is the suite the host's own release?
+realos_host_suite() {
+        [ "$REALOS_SUITE" = "$(. /etc/os-release && echo "$VERSION_CODENAME")" ]
+}
+
+# The apt sources, as files mmdebstrap reads directly: the host's own for
+# its release, scripts/debian-suite's (the mirror the host's configuration
+# names, suite SUITE) for another. The mirror comes from the machine's
+# configuration, never from this repository.
 realos_apt_sources() {
         local f
+        if ! realos_host_suite; then
+                "$KEEL_SRC/scripts/debian-suite" "$BUILD" "$REALOS_SUITE" sources
+                return
+        fi
         for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
                 [ -f "$f" ] && [ -s "$f" ] && echo "$f"
         done
 }
 
+# apt-cache ARGS... over the suite's package lists (the host's, or the
+# private ones of scripts/debian-suite).
+realos_apt_cache() {
+        if realos_host_suite; then
+                apt-cache "$@"
+        else
+                "$KEEL_SRC/scripts/debian-suite" "$BUILD" "$REALOS_SUITE" cache "$@"
+        fi
+}
+
 # What the archive would install: candidate versions of the named packages
-# and the kernel the metapackage points to, from the host's apt lists. A
-# point release changes the key, so the root is rebuilt then and only then.
+# and the kernel the metapackage points to. A point release changes the
+# key, so the root is rebuilt then and only then.
 realos_archive_state() {
+        echo "suite $REALOS_SUITE"
+        # One apt-cache run (each reads the whole package cache).
         # shellcheck disable=SC2046
-        apt-cache show --no-all-versions $(realos_packages) 2>/dev/null | grep -E '^(Package|Version):' |
-                paste - - | sort
-        apt-cache show --no-all-versions linux-image-amd64 | sed -n 's/^Depends: //p'
+        realos_apt_cache show --no-all-versions $(realos_packages) linux-image-amd64 2>/dev/null |
+                awk '/^Package: / { p = $2 } /^Version: / { print p, $2 }
+                        /^Depends: / && p == "linux-image-amd64" { print "kernel", $0 }' | sort -u
 }
 
 # realos_root: builds (or reuses) the root tree, kernel and initrd. Sets
-# REALOS_ROOT (directory with tree/, vmlinuz, initrd.img, kver, os-release).
+# REALOS_ROOT (directory with tree/, vmlinuz, initrd.img, kver, os-release,
+# initrd-release).
 realos_root() {
-        local key out start sources
-        key=$( (realos_hash_inputs "$REALOS_SRC/packages" "$REALOS_SRC/dracut.conf" \
-                        "$REALOS_SRC/customize" "$REALOS_SRC/mkroot"
-                realos_archive_state) | sha256sum | cut -c1-16)
+        local key out start sources state f inputs=()
+        for f in "packages.$REALOS_SUITE" dracut.conf "dracut-$REALOS_SUITE.conf" customize mkroot; do
+                [ -f "$REALOS_SRC/$f" ] && inputs+=("$REALOS_SRC/$f")
+        done
+        state=$(realos_archive_state) || { realos_log "cannot read the $REALOS_SUITE package lists"; return 1; }
+        key=$( (realos_hash_inputs "${inputs[@]}"; echo "$state") | sha256sum | cut -c1-16)
         out=$REALOS_DIR/root-$key
         REALOS_ROOT=$out
         if [ -f "$out/done" ]; then
@@ -91,20 +135,20 @@ realos_root() {
                 return 1
         fi
         command -v mmdebstrap >/dev/null || { realos_log "mmdebstrap missing: run scripts/install-deps"; return 1; }
-        realos_log "building the root tree and initrd (key $key): mmdebstrap + dracut, about a minute"
+        realos_log "building the $REALOS_SUITE root tree and initrd (key $key): mmdebstrap + dracut, a minute or two"
         start=$(date +%s)
         rm -rf "$out"
         mkdir -p "$out"
         mapfile -t sources < <(realos_apt_sources)
-        [ ${#sources[@]} -gt 0 ] || { realos_log "no apt sources on this machine"; return 1; }
-        if ! "$REALOS_SRC/mkroot" "$out" "${sources[@]}" >"$out/mkroot.log" 2>&1; then
+        [ ${#sources[@]} -gt 0 ] || { realos_log "no apt sources for $REALOS_SUITE on this machine"; return 1; }
+        if ! "$REALOS_SRC/mkroot" "$out" "$REALOS_SUITE" "${sources[@]}" >"$out/mkroot.log" 2>&1; then
                 tail -n 30 "$out/mkroot.log" >&2
                 realos_log "building the root failed; log: $out/mkroot.log"
                 return 1
         fi
         cp "$out/tree/usr/lib/os-release" "$out/os-release"
         touch "$out/done"
-        realos_log "root tree built in $(( $(date +%s) - start )) s: $(du -sh "$out/tree" | cut -f1), initrd $(du -h "$out/initrd.img" | cut -f1), kernel $(cat "$out/kver")"
+        realos_log "$REALOS_SUITE root tree built in $(( $(date +%s) - start )) s: $(du -sh "$out/tree" | cut -f1), initrd $(du -h "$out/initrd.img" | cut -f1), kernel $(cat "$out/kver")"
         # Older roots are of no further use.
         find "$REALOS_DIR" -maxdepth 1 -name 'root-*' ! -name "root-$key" -exec rm -rf {} +
 }
@@ -188,7 +232,7 @@ realos_var() {
 
 # realos_roothash: the root hash of the cached tree as keel image makes it.
 realos_roothash() {
-        cache_locked realos-roothash build_realos_roothash
+        cache_locked "realos-roothash-$REALOS_SUITE" build_realos_roothash
         cat "$REALOS_TREE.roothash-$(sha256sum "$KEEL" | cut -c1-16)"
 }
 build_realos_roothash() {
@@ -253,11 +297,13 @@ realos_disk() {
 # realos_base: root, /var and the base disk with one counted UKI
 # ($REALOS_UKI_NAME-1+3.efi). Sets REALOS_BASE (disk.img, the UKI, tpm/).
 realos_base() {
-        cache_locked realos build_realos_base
+        cache_locked "realos-$REALOS_SUITE" build_realos_base
 }
 build_realos_base() {
         local key out
         [ -x "$KEEL" ] && [ -f "$KEEL_EFI" ] || { realos_log "build keel first ($KEEL, $KEEL_EFI)"; return 1; }
+        # The layers of the layout before there were two releases.
+        rm -rf "$BUILD/realos"/root-* "$BUILD/realos"/var-* "$BUILD/realos"/base-* "$BUILD/realos/keys"
         realos_root
         realos_tree
         realos_var
