@@ -233,12 +233,9 @@ expect_eq "bootctl status 257: keel vs systemd-boot + systemd-stub 257, only the
 # The products: LoaderInfo and StubInfo.
 Current Boot Loader | Product | keel 0.1 | systemd-boot VERSION
 Current Stub | Product | keel 0.1 | systemd-stub VERSION
-# LoaderFeatures keel does not set: drop-in drivers from \EFI\systemd\drivers
-# (bit 7), retaining shim's protocols for the stub (bit 12: keel's stub
-# calls the firmware's LoadImage()), menu-disable in loader.conf (bit 13).
-Current Boot Loader | Load drop-in drivers | ✗ | ✓
+# The LoaderFeatures bit keel does not set: retaining shim's protocols for
+# the stub (bit 12: keel's stub calls the firmware's LoadImage()).
 Current Boot Loader | Retain SHIM protocols | ✗ | ✓
-Current Boot Loader | Menu can be disabled | ✗ | ✓
 # Every StubFeatures bit bootctl 257 knows is set by both, the stub's
 # partition and image (the name as booted, counter included) are equal.
 # The version beside each binary on the ESP: its .sdmagic marker.
