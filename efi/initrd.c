@@ -15,7 +15,8 @@ struct initrd_loader {
         EFI_LOAD_FILE_PROTOCOL load_file2; /* must stay first: the kernel hands it back as `this` */
         struct initrd_piece pieces[INITRD_PIECES_MAX];
         size_t n_pieces;
-        size_t size;                       /* all pieces, each padded to 4 */
+        bool pad_last;                     /* the last piece padded to 4 as well */
+        size_t size;                       /* all pieces with their padding */
         EFI_HANDLE handle;
 };
 
@@ -29,6 +30,12 @@ static const struct initrd_device_path initrd_device_path = {
 
 static size_t padding4(size_t n) {
         return (4 - (n & 3)) & 3;
+}
+
+/* Zeros after piece i: every piece but the last ends on 4 bytes, so the
+ * next cpio header is aligned; the last one only when pad_last. */
+static size_t piece_padding(const struct initrd_loader *loader, size_t i, size_t size) {
+        return i + 1 < loader->n_pieces || loader->pad_last ? padding4(size) : 0;
 }
 
 /* The kernel first asks with no buffer to learn the size, then again to copy. */
@@ -49,9 +56,10 @@ static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVI
         }
         for (size_t i = 0; i < loader->n_pieces; i++) {
                 const struct initrd_piece *p = &loader->pieces[i];
+                size_t pad = piece_padding(loader, i, p->size);
                 memcpy(out, p->data, p->size);
-                memset(out + p->size, 0, padding4(p->size));
-                out += p->size + padding4(p->size);
+                memset(out + p->size, 0, pad);
+                out += p->size + pad;
         }
         *buffer_size = loader->size;
         return EFI_SUCCESS;
@@ -66,7 +74,8 @@ bool initrd_path_taken(void) {
         return dp->Type == DP_TYPE_END;
 }
 
-EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret) {
+static EFI_STATUS register_pieces(const struct initrd_piece *pieces, size_t n_pieces, bool pad_last,
+                                  struct initrd_loader **ret) {
         struct initrd_loader *loader;
         EFI_STATUS err;
 
@@ -79,15 +88,16 @@ EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pi
         if (!loader)
                 return EFI_OUT_OF_RESOURCES;
         loader->load_file2.LoadFile = initrd_load_file;
-        for (size_t i = 0; i < n_pieces; i++) {
-                size_t padded = pieces[i].size + padding4(pieces[i].size);
-                if (pieces[i].size == 0)
-                        continue;
-                if (padded < pieces[i].size || padded > SIZE_MAX - loader->size) {
+        loader->pad_last = pad_last;
+        for (size_t i = 0; i < n_pieces; i++)
+                if (pieces[i].size > 0)
+                        loader->pieces[loader->n_pieces++] = pieces[i];
+        for (size_t i = 0; i < loader->n_pieces; i++) {
+                size_t size = loader->pieces[i].size, padded = size + piece_padding(loader, i, size);
+                if (padded < size || padded > SIZE_MAX - loader->size) {
                         err = EFI_BAD_BUFFER_SIZE;
                         goto err_free;
                 }
-                loader->pieces[loader->n_pieces++] = pieces[i];
                 loader->size += padded;
         }
 
@@ -119,9 +129,14 @@ EFI_STATUS initrd_list_add(struct initrd_list *l, const void *data, size_t size)
         return EFI_SUCCESS;
 }
 
+/* The stub's pieces: each padded, the last too, as systemd-stub joins them. */
+EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret) {
+        return register_pieces(pieces, n_pieces, true, ret);
+}
+
 EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
         struct initrd_piece piece = { .data = data, .size = size };
-        return initrd_register_pieces(&piece, 1, ret);
+        return register_pieces(&piece, 1, false, ret);
 }
 
 void initrd_unregister(struct initrd_loader *loader) {
