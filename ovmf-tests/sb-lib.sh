@@ -18,6 +18,19 @@ efi_helpers() {
         cache_locked efi-helpers make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$EFI_HELPERS" >&2
 }
 
+# vars_chain_set IMG NAME VALUE: vars-chain.efi (as \EFI\BOOT\BOOTX64.EFI,
+# the loader under test as \EFI\BOOT\next.efi) sets the loader vendor
+# variable NAME to VALUE (UTF-16 with its NUL, as bootctl writes it) before
+# it starts the loader, on every boot: what the OS set before rebooting.
+vars_chain_set() {
+        local tmp
+        tmp=$(mktemp)
+        printf '%s\0' "$3" | iconv -f ASCII -t UTF-16LE >"$tmp"
+        mmd -i "$1@@1M" ::/keel-vars 2>/dev/null || true
+        esp_put "$1" "$tmp" "/keel-vars/$2"
+        rm -f "$tmp"
+}
+
 # sb_boot WORKDIR DISK VARS_TEMPLATE [STOP_PATTERN]
 # Boots the disk with the Secure Boot firmware, SMM and a secure flash,
 # starting from a copy of VARS_TEMPLATE (kept in WORKDIR/OVMF_VARS.fd, so a
@@ -46,6 +59,10 @@ sb_boot() {
 
 console_has() {
         tr -d '\r' <"$1/console.log" | grep -aqE -- "$2"
+}
+
+console_lacks() {
+        ! console_has "$@"
 }
 
 report_started() {

@@ -2,8 +2,10 @@
 # Secure Boot with keel as the loader, on OVMF's Secure Boot build starting
 # in Setup Mode:
 #  - loader.conf `secure-boot-enroll force` with \loader\keys\auto\*.auth
-#    from `keel keys create`: keel enrolls db, KEK, PK unattended and resets;
-#    after that SecureBoot reads 1;
+#    from `keel keys create`: keel enrolls db, KEK, PK unattended, after
+#    `secure-boot-enroll-timeout-sec 2` (a 2 s countdown), and then, as
+#    `secure-boot-enroll-action shutdown` says, powers the machine off
+#    (nothing boots); started again, SecureBoot reads 1;
 #  - in the same run, the newest UKIs are refused by the firmware (unsigned,
 #    signed by another key, one byte flipped in .linux, .initrd or .cmdline)
 #    and keel falls back, without input, to the keel-signed UKI, which boots
@@ -33,7 +35,8 @@ sign other "$WORK/uki.efi" "$WORK/other-key.efi"
 IMG=$WORK/disk.img
 esp_image_create "$IMG"
 esp_put "$IMG" "$WORK/keel-signed.efi" /EFI/BOOT/BOOTX64.EFI
-esp_write "$IMG" /loader/loader.conf $'timeout 0\nsecure-boot-enroll force\n'
+esp_write "$IMG" /loader/loader.conf "$(printf '%s\n' 'timeout 0' 'secure-boot-enroll force' \
+        'secure-boot-enroll-action shutdown' 'secure-boot-enroll-timeout-sec 2')"
 mmd -i "$IMG@@1M" ::/loader/keys ::/loader/keys/auto
 for k in db KEK PK; do esp_put "$IMG" "$WORK/keys/$k.auth" "/loader/keys/auto/$k.auth"; done
 esp_put "$IMG" "$WORK/good.efi" /EFI/Linux/keeltest-1.efi
@@ -43,14 +46,22 @@ esp_put "$IMG" "$WORK/flip-cmdline.efi" /EFI/Linux/keeltest-4.efi
 esp_put "$IMG" "$WORK/other-key.efi" /EFI/Linux/keeltest-5.efi
 esp_put "$IMG" "$WORK/uki.efi" /EFI/Linux/keeltest-6.efi
 
-echo "-- Setup Mode: enroll, reset, boot"
-R=$WORK/enroll
-QEMU_REBOOT=1 sb_boot "$R" "$IMG" "$SB_SETUP_VARS" "reboot: Power down" || true
+echo "-- Setup Mode: enroll, power off; start again"
+E=$WORK/enroll
+# Rebooting allowed: a reset instead of the power-off would boot on.
+QEMU_REBOOT=1 sb_boot "$E" "$IMG" "$SB_SETUP_VARS" "reboot: Power down" || true
 for v in db KEK PK; do
-        expect_true "keel enrolled $v" console_has "$R" "keel: enrolling $v from key set auto: success"
+        expect_true "keel enrolled $v" console_has "$E" "keel: enrolling $v from key set auto: success"
 done
+expect_true "after a 2 s countdown" console_has "$E" "enrolling Secure Boot keys 'auto' in 2 s"
+expect_true "not a longer one" console_lacks "$E" "enrolling Secure Boot keys 'auto' in 3 s"
+expect_true "secure-boot-enroll-action shutdown: powered off" console_has "$E" "keel: Secure Boot keys enrolled; powering off"
+expect_true "nothing booted after the enrollment" bash -c "! grep -aq KEEL-REPORT-BEGIN '$E/report.log'"
+R=$WORK/enrolled
+mkdir -p "$R" && cp "$E/OVMF_VARS.fd" "$R/OVMF_VARS.fd"
+sb_boot "$R" "$IMG" "$SB_SETUP_VARS" "reboot: Power down" || true
 expect_report_complete "$R"
-expect_eq "SecureBoot reads 1 after the reset" "$(report_value "$R" SECUREBOOT)" 01
+expect_eq "SecureBoot reads 1 when started again" "$(report_value "$R" SECUREBOOT)" 01
 for n in 6 5 4 3 2; do
         expect_true "keeltest-$n.efi refused by the firmware" \
                 console_has "$R" "keel: cannot load .EFI.Linux.keeltest-$n.efi: (access denied|security violation)"
