@@ -111,15 +111,22 @@ bool file_exists(EFI_FILE *root, const CHAR16 *path) {
         return true;
 }
 
-EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory, uint64_t *ret_size) {
+/* The EFI_FILE_INFO of root's PATH (freed by the caller). */
+static EFI_STATUS file_info_at(EFI_FILE *root, const CHAR16 *path, EFI_FILE_INFO **ret_info) {
         EFI_FILE *f = NULL;
-        EFI_FILE_INFO *info;
         EFI_STATUS err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ, 0);
 
         if (err != EFI_SUCCESS)
                 return err;
-        err = file_get_info(f, &info);
+        err = file_get_info(f, ret_info);
         f->Close(f);
+        return err;
+}
+
+EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory, uint64_t *ret_size) {
+        EFI_FILE_INFO *info;
+        EFI_STATUS err = file_info_at(root, path, &info);
+
         if (err != EFI_SUCCESS)
                 return err;
         *ret_is_directory = info->Attribute & EFI_FILE_DIRECTORY;
@@ -129,14 +136,9 @@ EFI_STATUS file_stat(EFI_FILE *root, const CHAR16 *path, bool *ret_is_directory,
 }
 
 EFI_STATUS file_read_only(EFI_FILE *root, const CHAR16 *path, bool *ret_read_only) {
-        EFI_FILE *f = NULL;
         EFI_FILE_INFO *info;
-        EFI_STATUS err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ, 0);
+        EFI_STATUS err = file_info_at(root, path, &info);
 
-        if (err != EFI_SUCCESS)
-                return err;
-        err = file_get_info(f, &info);
-        f->Close(f);
         if (err != EFI_SUCCESS)
                 return err;
         *ret_read_only = info->Attribute & EFI_FILE_READ_ONLY;
