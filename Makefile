@@ -43,7 +43,7 @@ EFI_CFLAGS  := -std=gnu11 -Os -Wall -Wextra -Werror \
                -ffreestanding -fno-builtin -fpic -fshort-wchar -fno-stack-protector \
                -fno-strict-aliasing -fno-asynchronous-unwind-tables -fno-unwind-tables \
                -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections \
-               -mgeneral-regs-only
+               -mgeneral-regs-only -fvisibility=hidden
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --gc-sections
 EFI_SECTIONS := .text .reloc .data .sbat .sdmagic .dynamic .rela
 # Everything but the other architectures' efi/arch-*.c.
@@ -84,7 +84,7 @@ EFI_PEER_SIZE_aarch64 := 197630 bytes
 define efi_arch
 $(1)_OBJ := $$(patsubst %.c,$(BUILD)/efi-obj-$(1)/%.o,$(EFI_SRC) efi/arch-$(1).c)
 
-$(BUILD)/efi-obj-$(1)/%.o: %.c $(EFI_HDR) | deps-efi-$(1)
+$(BUILD)/efi-obj-$(1)/%.o: %.c $(EFI_HDR) Makefile | deps-efi-$(1)
 	@mkdir -p $$(dir $$@)
 	@echo "  CC [$(1)] $$<"
 	$$(Q)$(EFI_CC_$(1)) $(EFI_CFLAGS) $(EFI_CFLAGS_$(1)) -I$(EFI_INC_$(1)) -I$(EFI_INC_$(1))/$(1) -c $$< -o $$@
