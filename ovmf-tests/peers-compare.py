@@ -320,6 +320,8 @@ DIFFERENCES = [
     Diff("thin UKIs: kernel and initrd once in \\EFI\\keel\\content", "deliberate", r"^esp-file /EFI/keel/content/",
          "match", keel=ANY, sd=None),
     Diff("feature bits: one fact per feature (bootctl status)", "derived", r"^efivar (Loader|Stub)Features$", "none"),
+    Diff("loader.conf's PCR 5 event: the file's bytes", "own", r"^event 5 EV_EVENT_TAG tag f5bc582a 'loader\.conf'$",
+         "expect"),
     Diff("the firmware's PCR 4, 10 follow from their events (and IMA's boot_aggregate)", "derived",
          r"^pcr \w+ +(4|10)$", "none"),
     Diff("loader timestamps", "deliberate", r"^efivar LoaderTime(Init|Menu|Exec)USec$", "match", keel=r"^\d+$", sd=None),
