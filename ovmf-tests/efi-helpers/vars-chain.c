@@ -6,21 +6,32 @@
  * bytes (a UTF-16 string with its NUL, as bootctl writes them; an empty
  * file deletes the variable), prints each status on the console, and then
  * starts \EFI\BOOT\next.efi (the boot loader under test) and hands back its
- * status. With a file \keel-kbd-layout (a UTF-16 description string with
- * its NUL, "de-DE German"), it first does what firmware with a keyboard
- * driver does: adds a keyboard layout package with that one description to
- * the HII database and makes it the current layout. */
+ * status. Files in \keel-vars-once are set the same way and then deleted:
+ * what the OS set once, before one reboot. With a file \keel-kbd-layout
+ * (a UTF-16 description string with its NUL, "de-DE German"), it first
+ * does what firmware with a keyboard driver does: adds a keyboard layout
+ * package with that one description to the HII database and makes it the
+ * current layout. */
 #include <efi.h>
 #include <efilib.h>
 #include "read-file.h"
 
 #define VARS_DIR L"\\keel-vars"
+#define VARS_ONCE_DIR L"\\keel-vars-once"
 #define KBD_LAYOUT_PATH L"\\keel-kbd-layout"
 #define NEXT_PATH L"\\EFI\\BOOT\\next.efi"
 
 static EFI_GUID loader_guid = { 0x4a67b082, 0x0a4c, 0x41cf, { 0xb6, 0xc7, 0x44, 0x0b, 0x29, 0xbb, 0x8c, 0x4f } };
 
 #define ATTRIBUTES (EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS)
+
+/* Deletes the file at path (Delete closes it). */
+static EFI_STATUS delete_file(EFI_FILE_HANDLE root, CHAR16 *path) {
+        EFI_FILE_HANDLE f;
+        EFI_STATUS err = uefi_call_wrapper(root->Open, 5, root, &f, path, EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE, 0);
+
+        return EFI_ERROR(err) ? err : uefi_call_wrapper(f->Delete, 1, f);
+}
 
 /* The HII database protocol (UEFI 2.10 §34.8.1) as far as it is used here. */
 struct hii_database {
@@ -82,12 +93,12 @@ static void install_keyboard_layout(EFI_FILE_HANDLE root) {
         FreePool(description);
 }
 
-static void set_variables(EFI_FILE_HANDLE root) {
+static void set_variables(EFI_FILE_HANDLE root, CHAR16 *vars_dir, BOOLEAN once) {
         EFI_FILE_HANDLE dir;
         UINTN size;
         UINT8 buf[512];
 
-        if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &dir, VARS_DIR, EFI_FILE_MODE_READ, 0)))
+        if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &dir, vars_dir, EFI_FILE_MODE_READ, 0)))
                 return;
         for (;;) {
                 EFI_FILE_INFO *info = (EFI_FILE_INFO *) buf;
@@ -101,12 +112,14 @@ static void set_variables(EFI_FILE_HANDLE root) {
                         break;
                 if (info->Attribute & EFI_FILE_DIRECTORY)
                         continue;
-                SPrint(path, sizeof(path), L"%s\\%s", VARS_DIR, info->FileName);
+                SPrint(path, sizeof(path), L"%s\\%s", vars_dir, info->FileName);
                 err = read_file(root, path, &data, &data_size);
                 if (!EFI_ERROR(err))
                         err = uefi_call_wrapper(RT->SetVariable, 5, info->FileName, &loader_guid,
                                                 data_size > 0 ? ATTRIBUTES : 0, data_size, data);
                 Print(L"VARS-CHAIN: %s (%d bytes): %r\n", info->FileName, data_size, err);
+                if (once)
+                        Print(L"VARS-CHAIN: once: %s deleted: %r\n", path, delete_file(root, path));
                 if (data)
                         FreePool(data);
         }
@@ -127,7 +140,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st) {
                 return EFI_LOAD_ERROR;
         }
         install_keyboard_layout(root);
-        set_variables(root);
+        set_variables(root, VARS_DIR, FALSE);
+        set_variables(root, VARS_ONCE_DIR, TRUE);
         dp = FileDevicePath(li->DeviceHandle, NEXT_PATH);
         err = dp ? uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, dp, NULL, 0, &next) : EFI_OUT_OF_RESOURCES;
         if (EFI_ERROR(err)) {
