@@ -119,7 +119,14 @@
         X(KEEL_E_RANDOM_SEED_NO_ENTROPY, "random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more") \
         X(KEEL_E_RANDOM_SEED_NO_FILE, "random seed: no random-seed file and no randomness from the firmware to create one from") \
         X(KEEL_E_RANDOM_SEED_FILE_TOO_LARGE, "random seed: the random-seed file is larger than 32 KiB") \
-        X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware")
+        X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware") \
+        X(KEEL_E_EXTRA_UNKNOWN_KIND, "extra file: not a .cred, .sysext.raw or .confext.raw") \
+        X(KEEL_E_EXTRA_BAD_NAME, "extra file: its name is longer than 255 bytes or not printable ASCII") \
+        X(KEEL_E_COMPANIONS_TRUNCATED, "offered initrd: empty, over 1 GiB, or an entry or archive cut short") \
+        X(KEEL_E_COMPANIONS_NOT_NEWC, "offered initrd: not a newc cpio archive (070701)") \
+        X(KEEL_E_COMPANIONS_BAD_HEADER, "offered initrd: a cpio header with a bad number or name") \
+        X(KEEL_E_COMPANIONS_BAD_ENTRY, "offered initrd: an entry that is no directory or single-link regular file owned by 0 with at most r-x permissions") \
+        X(KEEL_E_COMPANIONS_NOT_EXTRA, "offered initrd: a path other than .extra/credentials/*.cred, .extra/sysext/*.sysext.raw, .extra/confext/*.confext.raw and their directories")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,
