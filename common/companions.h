@@ -13,15 +13,19 @@
 /* The most a stub reads of an offered initrd (all extras together). */
 #define COMPANIONS_SIZE_MAX (UINT64_C(1) << 30)
 
-/* KEEL_OK when buf holds only newc ("070701") archives, each ending with
- * its TRAILER!!! entry (zero bytes may come between archives, as the
- * kernel skips them), whose every other entry is one of the directories
- * ".extra", ".extra/credentials", ".extra/sysext", ".extra/confext" or a
- * regular file NAME.cred, NAME.sysext.raw, NAME.confext.raw directly in
- * the directory of its kind, where NAME is printable ASCII without '/'
- * and the file has one link (the kernel would link it to an earlier file
- * of the same inode otherwise), owner 0 and no permission beyond r-x.
- * Anything else — another format, a compressed archive, a symbolic link or
- * device, a path elsewhere, bytes after the last trailer other than zeros —
- * is refused with its own error. */
+/* KEEL_OK when buf holds only newc ("070701") archives, each starting at
+ * a 4-byte boundary and ending with its TRAILER!!! entry (zero bytes may
+ * come between archives, as the kernel skips them), whose every other entry
+ * is what a loader packs for `extra` files (common/sidecar.h,
+ * entry_extra_kinds): the directory ".extra" (0555), the directories
+ * ".extra/credentials", ".extra/sysext", ".extra/confext" and regular files
+ * NAME.cred, NAME.sysext.raw, NAME.confext.raw directly in the directory of
+ * their kind, each with exactly the permissions systemd-boot 262 gives it,
+ * owner and group 0, a file with one link (the kernel would link it to an
+ * earlier file of the same inode otherwise), NAME printable ASCII without
+ * '/' and the file name at most ENTRY_EXTRA_NAME_MAX bytes. Anything else
+ * — another format, a compressed archive, a symbolic link or device, a path
+ * elsewhere, other permissions (the kernel applies a directory's to one
+ * that exists already), junk after the last trailer — is refused with its
+ * own error. */
 int companions_check(const void *buf, size_t size);

@@ -54,7 +54,7 @@ int entry_extra_classify(struct slice path, size_t *ret_kind, struct slice *ret_
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++) {
                 if (!slice_has_suffix_nocase(name, entry_extra_kinds[k].suffix))
                         continue;
-                if (name.len == 0 || name.len > ENTRY_EXTRA_NAME_MAX)
+                if (name.len <= strlen(entry_extra_kinds[k].suffix) || name.len > ENTRY_EXTRA_NAME_MAX)
                         return KEEL_E_EXTRA_BAD_NAME;
                 for (size_t i = 0; i < name.len; i++)
                         if ((uint8_t) name.ptr[i] < 0x20 || (uint8_t) name.ptr[i] > 0x7e)

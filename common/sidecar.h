@@ -58,6 +58,6 @@ extern const struct sidecar_kind entry_extra_kinds[ENTRY_EXTRA_KINDS];
 
 /* Which kind an `extra` path is (by its suffix, ignoring case) and the name
  * it gets in the archive (its last component). KEEL_E_EXTRA_UNKNOWN_KIND for
- * another suffix, KEEL_E_EXTRA_BAD_NAME for a name that is empty, longer
+ * another suffix, KEEL_E_EXTRA_BAD_NAME for a name that is only the suffix, longer
  * than ENTRY_EXTRA_NAME_MAX or not printable ASCII. */
 int entry_extra_classify(struct slice path, size_t *ret_kind, struct slice *ret_name);

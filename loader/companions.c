@@ -6,92 +6,144 @@
 #include "../efi/file.h"
 #include "../efi/tpm.h"
 
-/* One file of kind k from an `extra` line: read whole, named by its last
- * path component; false (with one line) when it is not to be packed. */
-static bool read_one(EFI_FILE *root, const char *extra, const struct sidecar_kind *k, uint64_t *used,
-                     struct cpio_file *ret) {
-        struct slice name;
-        size_t kind, size = 0;
+/* Reads one `extra` file of kind k (used: bytes of all kinds read so far).
+ * NULL on success, else why it is skipped (for its console line). */
+static const char *read_extra(EFI_FILE *root, const char *extra, const struct sidecar_kind *k, uint64_t used,
+                              void **ret_data, size_t *ret_size) {
         CHAR16 *path = path_from_entry(extra);
-        void *data = NULL;
-        char *copy;
+        bool is_directory = false;
+        uint64_t size = 0;
+        const char *reason = NULL;
         EFI_STATUS err;
 
-        if (entry_extra_classify(slice_from_cstr(extra), &kind, &name) != KEEL_OK || &entry_extra_kinds[kind] != k)
-                return false;
-        err = path ? file_read_all(root, path, k->max_file_size, &data, &size) : EFI_OUT_OF_RESOURCES;
+        *ret_data = NULL;
+        *ret_size = 0;
+        if (!path)
+                return efi_status_text(EFI_OUT_OF_RESOURCES);
+        err = file_stat(root, path, &is_directory, &size);
+        if (err != EFI_SUCCESS)
+                reason = efi_status_text(err);
+        else if (is_directory)
+                reason = "a directory";
+        else if (size == 0)
+                reason = "empty";
+        else if (size > k->max_file_size || !sidecar_size_fits(k, size, used))
+                reason = "larger than allowed";
+        else {
+                err = file_read_all(root, path, (size_t) size, ret_data, ret_size);
+                if (err != EFI_SUCCESS)
+                        reason = efi_status_text(err);
+        }
         efi_free(path);
-        if (err == EFI_SUCCESS && (size == 0 || !sidecar_size_fits(k, size, *used)))
-                err = size == 0 ? EFI_END_OF_FILE : EFI_BAD_BUFFER_SIZE;
-        if (err != EFI_SUCCESS) {
-                efi_print("keel: skipping extra %s: %s\n", extra,
-                          err == EFI_END_OF_FILE ? "empty" : err == EFI_BAD_BUFFER_SIZE ? "too large" : efi_status_text(err));
-                efi_free(data);
-                return false;
-        }
-        copy = efi_alloc(name.len + 1);
-        if (!copy) {
-                efi_free(data);
-                return false;
-        }
-        memcpy(copy, name.ptr, name.len);
-        copy[name.len] = '\0';
-        *ret = (struct cpio_file) { .name = copy, .data = data, .size = size };
-        *used += size;
-        return true;
+        return reason;
 }
 
-static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const struct sidecar_kind *k, uint64_t *used,
-                      struct companions *c) {
-        struct cpio_file files[BLS_MAX_EXTRAS];
-        struct cpio_writer w;
-        uint8_t *buf = NULL;
+/* The files of kind k among e's extras (kinds[i]: the kind of extras[i]),
+ * read and named by their last path component; *ret_n of them. */
+static void read_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *kinds, size_t k, uint64_t *used,
+                      struct cpio_file *ret_files, size_t *ret_n) {
         size_t n = 0;
+
+        for (size_t i = 0; i < e->n_extras; i++) {
+                struct slice name;
+                size_t kind;
+                void *data;
+                size_t size;
+                const char *reason;
+                char *copy;
+
+                if (kinds[i] != k || entry_extra_classify(slice_from_cstr(e->extras[i]), &kind, &name) != KEEL_OK)
+                        continue;
+                reason = read_extra(root, e->extras[i], &entry_extra_kinds[k], *used, &data, &size);
+                if (reason) {
+                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i], reason);
+                        continue;
+                }
+                copy = efi_alloc(name.len + 1);
+                if (!copy) {
+                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i],
+                                  efi_status_text(EFI_OUT_OF_RESOURCES));
+                        efi_free(data);
+                        continue;
+                }
+                memcpy(copy, name.ptr, name.len);
+                copy[name.len] = '\0';
+                ret_files[n++] = (struct cpio_file) { .name = copy, .data = data, .size = size };
+                *used += size;
+        }
+        *ret_n = n;
+}
+
+/* One archive of files under k's directory, sized by a counting pass. */
+static int pack_archive(const struct sidecar_kind *k, const struct cpio_file *files, size_t n, uint8_t **ret_buf,
+                        size_t *ret_size) {
+        struct cpio_writer w;
+        uint8_t *buf;
+        size_t size;
         int r;
 
-        for (size_t i = 0; i < e->n_extras && n < ARRAY_SIZE(files); i++)
-                if (read_one(root, e->extras[i], k, used, &files[n]))
-                        n++;
-        if (n == 0)
-                return;
         cpio_writer_init(&w, NULL, 0);
         r = cpio_pack_directory(&w, k->target, k->dir_mode, k->file_mode, files, n);
-        if (r == KEEL_OK) {
-                buf = efi_alloc(w.used);
-                r = buf ? KEEL_OK : KEEL_E_NO_MEMORY;
-        }
-        if (r == KEEL_OK) {
-                cpio_writer_init(&w, buf, w.used);
-                r = cpio_pack_directory(&w, k->target, k->dir_mode, k->file_mode, files, n);
-        }
-        if (r == KEEL_OK) {
-                EFI_STATUS m = tpm_log_event_ascii(k->pcr, buf, w.used, k->description);
-                if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
-                        efi_print("keel: cannot measure /%s into PCR %u: %s\n", k->target, k->pcr, efi_status_text(m));
-                c->archives[c->n_archives++] = (struct initrd_piece) { .data = buf, .size = w.used };
-        } else {
-                efi_print("keel: cannot pack /%s: %s\n", k->target, keel_strerror(r));
+        if (r != KEEL_OK)
+                return r;
+        size = w.used;
+        buf = efi_alloc(size);
+        if (!buf)
+                return KEEL_E_NO_MEMORY;
+        cpio_writer_init(&w, buf, size);
+        r = cpio_pack_directory(&w, k->target, k->dir_mode, k->file_mode, files, n);
+        if (r != KEEL_OK) {
                 efi_free(buf);
+                return r;
         }
+        *ret_buf = buf;
+        *ret_size = size;
+        return KEEL_OK;
+}
+
+static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *kinds, size_t k, uint64_t *used,
+                      struct companions *c) {
+        const struct sidecar_kind *kind = &entry_extra_kinds[k];
+        struct cpio_file files[BLS_MAX_EXTRAS];
+        uint8_t *buf = NULL;
+        size_t n = 0, size = 0;
+        EFI_STATUS m;
+        int r;
+
+        read_kind(root, e, kinds, k, used, files, &n);
+        if (n == 0)
+                return;
+        r = pack_archive(kind, files, n, &buf, &size);
         for (size_t i = 0; i < n; i++) {
                 efi_free((void *) files[i].name);
                 efi_free((void *) files[i].data);
         }
+        if (r != KEEL_OK) {
+                efi_print("keel: %s: cannot pack /%s: %s\n", e->id, kind->target, keel_strerror(r));
+                return;
+        }
+        m = tpm_log_event_ascii(kind->pcr, buf, size, kind->description);
+        if (m != EFI_SUCCESS && m != TPM_STATUS_ABSENT)
+                efi_print("keel: cannot measure /%s into PCR %u: %s\n", kind->target, kind->pcr, efi_status_text(m));
+        c->archives[c->n_archives++] = (struct initrd_piece) { .data = buf, .size = size };
 }
 
 void companions_pack(EFI_FILE *root, const struct boot_entry *e, struct companions *ret) {
+        size_t kinds[BLS_MAX_EXTRAS];
         uint64_t used = 0;
 
         *ret = (struct companions) {};
-        for (size_t i = 0; i < e->n_extras; i++) {
+        for (size_t i = 0; i < e->n_extras && i < ARRAY_SIZE(kinds); i++) {
                 struct slice name;
-                size_t kind;
-                int r = entry_extra_classify(slice_from_cstr(e->extras[i]), &kind, &name);
-                if (r != KEEL_OK)
-                        efi_print("keel: skipping extra %s: %s\n", e->extras[i], keel_strerror(r));
+                int r = entry_extra_classify(slice_from_cstr(e->extras[i]), &kinds[i], &name);
+
+                if (r != KEEL_OK) {
+                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i], keel_strerror(r));
+                        kinds[i] = ENTRY_EXTRA_KINDS;
+                }
         }
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++)
-                pack_kind(root, e, &entry_extra_kinds[k], &used, ret);
+                pack_kind(root, e, kinds, k, &used, ret);
 }
 
 void companions_free(struct companions *c) {

@@ -167,33 +167,42 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
 }
 
 /* The kernel loads whatever initrd is served on LINUX_EFI_INITRD_MEDIA_GUID
- * when it starts. If someone else (the loader that started this UKI, from a
- * Type #1 `initrd` line, or any other image) already serves one, the kernel
- * would run an initrd that neither this UKI's signature nor PCR 11 covers —
- * so the UKI refuses to start, whether or not it has an .initrd of its own
- * and whether or not Secure Boot is on (PCR 11 must describe what ran). The
- * loader then falls back to its next entry. The one exception is an initrd
- * of nothing but companion archives (common/companions.h: a Type #1 `uki`
- * entry's `extra` files, which a loader packs and measures as systemd-boot
- * 261 does): credentials and extension images, what the stub itself takes
- * from beside the UKI on the same ESP. Those are merged into this UKI's
- * initrd, as systemd-stub 262 merges them (*ret_companions). */
-static EFI_STATUS check_offered_initrd(void **ret_companions, size_t *ret_size) {
+ * when it starts. Someone else (the loader that started this UKI, or any
+ * other image) may already serve one there: neither this UKI's signature
+ * nor PCR 11 covers it. The stub takes it off that path, always, and keeps
+ * it only when it is nothing but companion archives (common/companions.h:
+ * a Type #1 `uki` entry's `extra` files, which a loader packs and measures
+ * as systemd-boot 262 does) — credentials and extension images, what the
+ * stub itself takes from beside the UKI on the same ESP. Those are merged
+ * into this UKI's initrd, unmeasured as systemd-stub 262 merges them (the
+ * loader measured them). Anything else is dropped with one console line
+ * and the UKI boots without it. Only when the offered initrd cannot be
+ * taken off the path does the UKI refuse to start (the loader falls back
+ * to its next entry): the kernel would load it otherwise. */
+static EFI_STATUS take_offered_initrd(void **ret_companions, size_t *ret_size) {
         void *data = NULL;
         size_t size = 0;
         EFI_STATUS err;
-        int r;
+        int r = KEEL_OK;
 
         *ret_companions = NULL;
         *ret_size = 0;
         if (!initrd_path_taken())
                 return EFI_SUCCESS;
         err = initrd_read_offered(COMPANIONS_SIZE_MAX, &data, &size);
-        r = err == EFI_SUCCESS ? companions_check(data, size) : KEEL_OK;
+        if (err == EFI_SUCCESS)
+                r = companions_check(data, size);
         if (err != EFI_SUCCESS || r != KEEL_OK) {
-                efi_print("keel: refusing to boot: an initrd from outside this UKI is already offered to the kernel "
-                          "(%s); only the UKI's own .initrd and a loader's companion files may be used\n",
+                efi_print("keel: ignoring the initrd offered from outside this UKI: %s\n",
                           err != EFI_SUCCESS ? efi_status_text(err) : keel_strerror(r));
+                efi_free(data);
+                data = NULL;
+                size = 0;
+        }
+        err = initrd_withdraw_offered();
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: refusing to boot: cannot take the initrd offered from outside this UKI off "
+                          "the initrd device path: %s\n", efi_status_text(err));
                 efi_free(data);
                 return EFI_ACCESS_DENIED;
         }
@@ -204,8 +213,9 @@ static EFI_STATUS check_offered_initrd(void **ret_companions, size_t *ret_size) 
 
 /* The initrd in the order systemd-stub gives it: the addons' microcode,
  * the UKI's .ucode (the kernel takes the first microcode it finds), the
- * UKI's .initrd, the files beside the UKI (credentials, extensions), the
- * UKI's /.extra files, the addons' initrds last. Nothing is registered when
+ * UKI's .initrd, the files beside the UKI (credentials, extensions), a
+ * loader's companion archives, the UKI's /.extra files, the addons'
+ * initrds last. Nothing is registered when
  * there is nothing. */
 static EFI_STATUS register_initrd(const struct self_image *self, const void *initrd_data, size_t initrd_size,
                                   const struct stub_addons *addons, const struct stub_sidecars *sidecars,
@@ -231,9 +241,6 @@ static EFI_STATUS register_initrd(const struct self_image *self, const void *ini
                 err = initrd_list_add(&list, extra->archives[i].data, extra->archives[i].size);
         if (err == EFI_SUCCESS)
                 err = stub_addons_add_initrds(addons, &list, m);
-        /* The loader's companions are in the list now: their LoadFile2 goes. */
-        if (err == EFI_SUCCESS && companions->size > 0)
-                err = initrd_withdraw_offered();
         if (err == EFI_SUCCESS && list.n_pieces > 0)
                 err = initrd_register_pieces(list.pieces, list.n_pieces, ret);
         if (err != EFI_SUCCESS)
@@ -286,7 +293,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         err = linux_check(kernel, kernel_size);
         if (err != EFI_SUCCESS)
                 goto out;
-        err = check_offered_initrd(&companions, &companions_size);
+        err = take_offered_initrd(&companions, &companions_size);
         if (err != EFI_SUCCESS)
                 goto out;
         /* A .dtb is measured with the other sections and installed for the
