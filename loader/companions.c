@@ -74,15 +74,19 @@ static void read_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
         *ret_n = n;
 }
 
-/* One archive of files under k's directory, sized by a counting pass. */
-static int pack_archive(const struct sidecar_kind *k, const struct cpio_file *files, size_t n, uint8_t **ret_buf,
-                        size_t *ret_size) {
+/* One archive of files under k's directory, sized by a counting pass. Its
+ * inodes go on from *inode, which is advanced past them: systemd-boot 262
+ * numbers the entries of all its companion archives with one counter (the
+ * archives, so their measurements, differ otherwise). */
+static int pack_archive(const struct sidecar_kind *k, const struct cpio_file *files, size_t n, uint32_t *inode,
+                        uint8_t **ret_buf, size_t *ret_size) {
         struct cpio_writer w;
         uint8_t *buf;
         size_t size;
         int r;
 
         cpio_writer_init(&w, NULL, 0);
+        w.next_inode = *inode;
         r = cpio_pack_directory(&w, k->target, k->dir_mode, k->file_mode, files, n);
         if (r != KEEL_OK)
                 return r;
@@ -91,18 +95,20 @@ static int pack_archive(const struct sidecar_kind *k, const struct cpio_file *fi
         if (!buf)
                 return KEEL_E_NO_MEMORY;
         cpio_writer_init(&w, buf, size);
+        w.next_inode = *inode;
         r = cpio_pack_directory(&w, k->target, k->dir_mode, k->file_mode, files, n);
         if (r != KEEL_OK) {
                 efi_free(buf);
                 return r;
         }
+        *inode = w.next_inode;
         *ret_buf = buf;
         *ret_size = size;
         return KEEL_OK;
 }
 
 static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *kinds, size_t k, uint64_t *used,
-                      struct companions *c) {
+                      uint32_t *inode, struct companions *c) {
         const struct sidecar_kind *kind = &entry_extra_kinds[k];
         struct cpio_file files[BLS_MAX_EXTRAS];
         uint8_t *buf = NULL;
@@ -113,7 +119,7 @@ static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
         read_kind(root, e, kinds, k, used, files, &n);
         if (n == 0)
                 return;
-        r = pack_archive(kind, files, n, &buf, &size);
+        r = pack_archive(kind, files, n, inode, &buf, &size);
         for (size_t i = 0; i < n; i++) {
                 efi_free((void *) files[i].name);
                 efi_free((void *) files[i].data);
@@ -131,6 +137,7 @@ static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
 void companions_pack(EFI_FILE *root, const struct boot_entry *e, struct companions *ret) {
         size_t kinds[BLS_MAX_EXTRAS];
         uint64_t used = 0;
+        uint32_t inode = 1;
 
         *ret = (struct companions) {};
         for (size_t i = 0; i < e->n_extras && i < ARRAY_SIZE(kinds); i++) {
@@ -143,7 +150,7 @@ void companions_pack(EFI_FILE *root, const struct boot_entry *e, struct companio
                 }
         }
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++)
-                pack_kind(root, e, kinds, k, &used, ret);
+                pack_kind(root, e, kinds, k, &used, &inode, ret);
 }
 
 void companions_free(struct companions *c) {
