@@ -10,8 +10,9 @@
 # Exit() on its parent's handle was refused. keel's own PE loader runs the
 # kernel on the UKI's image handle, so for the firmware the kernel's Exit()
 # is the UKI's: without keel taking it back, the stub's LoadFile2 handle
-# stays installed inside the unloaded UKI and every UKI after it refuses to
-# start (now: each takes it off and says "ignoring the initrd offered").
+# stays installed inside the unloaded UKI and every UKI after it finds an
+# initrd offered from outside (and would call into the unloaded image to
+# read it; its console line: "ignoring the initrd offered").
 # Expected: each failing kernel ran with its own stub's initrd offered and
 # no other LoadFile2 handle in the system (so each stub before it cleaned
 # up), each stub said how its kernel ended, the loader fell back past each,
