@@ -114,6 +114,13 @@
         X(KEEL_E_PE_RELOC_STRADDLES_SECTIONS, "PE image: base relocation target is only partly inside a section") \
         X(KEEL_E_PE_RELOC_CHANGES_TABLE, "PE image: base relocation changes the base relocation table itself") \
         X(KEEL_E_UKI_RELOC_CHANGES_SECTION, "base relocation changes a UKI section (.linux, .cmdline, .sbat, ...) in memory: the firmware would run other bytes than the file shows") \
+        X(KEEL_E_KBD_LAYOUT_SHORT, "keyboard layout: truncated header") \
+        X(KEEL_E_KBD_LAYOUT_LENGTH, "keyboard layout: wrong LayoutLength") \
+        X(KEEL_E_KBD_LAYOUT_OFFSET, "keyboard layout: strings outside it") \
+        X(KEEL_E_KBD_LAYOUT_NO_STRINGS, "keyboard layout: no strings") \
+        X(KEEL_E_KBD_LAYOUT_UNTERMINATED, "keyboard layout: unterminated tag") \
+        X(KEEL_E_KBD_LAYOUT_EMPTY_TAG, "keyboard layout: empty tag") \
+        X(KEEL_E_KBD_LAYOUT_BAD_TAG, "keyboard layout: tag not [A-Za-z0-9-]{1,35}") \
         X(KEEL_E_RANDOM_SEED_TABLE_BAD, "random seed table of a previous boot stage is shorter than its header or over 512 bytes") \
         X(KEEL_E_RANDOM_SEED_UNTRUSTED, "random seed: Secure Boot is on and the firmware gave no randomness; the ESP's seed alone is not trusted") \
         X(KEEL_E_RANDOM_SEED_NO_ENTROPY, "random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more") \

@@ -90,6 +90,9 @@ typedef void (*config_warn_fn)(void *userdata, unsigned line, const char *what, 
  * the loader would spend minutes of the boot on it. */
 #define LOADER_CONF_SIZE_MAX (16u * 1024 * 1024)
 
+/* The EV_EVENT_TAG tag of loader.conf's measurement into PCR 5 (systemd-boot's). */
+#define LOADER_CONF_EVENT_TAG_ID UINT32_C(0xf5bc582a)
+
 void loader_config_init(struct loader_config *c);
 
 /* For a loader.conf that exists but cannot be read (a read error, a

@@ -9,6 +9,7 @@
 #include "uki.h"
 
 /* The PCRs of the Linux TPM PCR Registry that keel writes to. */
+#define MEASURE_PCR_BOOT_LOADER_CONFIG 5 /* the loader's loader.conf */
 #define MEASURE_PCR_KERNEL_IMAGE 11     /* the UKI's sections */
 #define MEASURE_PCR_KERNEL_PARAMETERS 12 /* a command line from outside the UKI */
 

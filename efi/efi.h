@@ -61,5 +61,6 @@ EFI_LOADED_IMAGE *efi_loaded_image(EFI_HANDLE image);
 
 /* The Boot Loader Interface variables that both roles set when nobody set
  * them before: LoaderDevicePartUUID, LoaderImageIdentifier, LoaderFirmwareInfo,
- * LoaderFirmwareType and LoaderTpm2ActivePcrBanks (systemd 258). */
+ * LoaderFirmwareType, LoaderTpm2ActivePcrBanks (systemd 258) and
+ * LoaderKeyboardLayout (262). */
 void export_common_loader_variables(EFI_LOADED_IMAGE *image);

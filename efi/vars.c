@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "efi.h"
+#include "keyboard-layout.h"
 #include "tpm.h"
 #include "../common/utf.h"
 
@@ -137,6 +138,7 @@ static void export_firmware_variables(void) {
                 text16_hex32(&t, tpm_active_pcr_banks());
                 efivar_set_str16(&loader_vendor_guid, L"LoaderTpm2ActivePcrBanks", t.buf, EFI_VARIABLE_VOLATILE_ACCESS);
         }
+        export_keyboard_layout();
 }
 
 void export_common_loader_variables(EFI_LOADED_IMAGE *image) {

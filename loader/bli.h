@@ -26,6 +26,7 @@
 #define LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS (UINT64_C(1) << 18)
 /* LoaderEntryPreferred (systemd 260); bootctl 262 has no name for it. */
 #define LOADER_FEATURE_ENTRY_PREFERRED (UINT64_C(1) << 19)
+#define LOADER_FEATURE_KEYBOARD_LAYOUT (UINT64_C(1) << 20)
 #define LOADER_FEATURE_MEASURE_SMBIOS (UINT64_C(1) << 21)
 
 void bli_export_loader_info(EFI_LOADED_IMAGE *image, uint64_t init_usec, uint64_t features);

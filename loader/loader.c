@@ -13,6 +13,7 @@
 #include "sysfail.h"
 #include "../common/glob.h"
 #include "../common/gpt.h"
+#include "../common/measure.h"
 #include "../common/utf.h"
 #include "../efi/arch.h"
 #include "../efi/file.h"
@@ -20,9 +21,9 @@
 #include "../efi/random-seed.h"
 #include "../efi/smbios.h"
 #include "../efi/time.h"
+#include "../efi/tpm.h"
 
 #define LOADER_CONF_PATH L"\\loader\\loader.conf"
-#define LOADER_CONF_CHUNK (16u * 1024)
 #define KEEL_LOADER_FEATURES                                                                               \
         (LOADER_FEATURE_CONFIG_TIMEOUT | LOADER_FEATURE_CONFIG_TIMEOUT_ONE_SHOT | LOADER_FEATURE_ENTRY_DEFAULT | \
          LOADER_FEATURE_ENTRY_ONESHOT | LOADER_FEATURE_BOOT_COUNTING | LOADER_FEATURE_XBOOTLDR |          \
@@ -30,7 +31,7 @@
          LOADER_FEATURE_SAVED_ENTRY | LOADER_FEATURE_DEVICETREE | LOADER_FEATURE_SECUREBOOT_ENROLL |      \
          LOADER_FEATURE_MENU_DISABLE | LOADER_FEATURE_MULTI_PROFILE_UKI | LOADER_FEATURE_TYPE1_UKI |      \
          LOADER_FEATURE_TPM2_ACTIVE_PCR_BANKS | LOADER_FEATURE_ENTRY_PREFERRED |                          \
-         LOADER_FEATURE_MEASURE_SMBIOS)
+         LOADER_FEATURE_KEYBOARD_LAYOUT | LOADER_FEATURE_MEASURE_SMBIOS)
 
 struct loader {
         EFI_HANDLE image;
@@ -77,34 +78,34 @@ static void log_level_from_smbios(void) {
                 efi_print("keel: SMBIOS io.systemd.boot.loglevel=%s is no log level, ignoring it\n", text);
 }
 
-/* loader.conf piece by piece: any size parses in constant memory. */
+/* loader.conf as read, into PCR 5 before any of it is used, as
+ * systemd-boot 262 measures it: the file's bytes, one EV_EVENT_TAG event
+ * tagged LOADER_CONF_EVENT_TAG_ID with "loader.conf". Nothing without a TPM;
+ * a failed measurement is reported and the file still used, as 262 does. */
+static void measure_config(const void *data, size_t size) {
+        EFI_STATUS err = tpm_log_tagged_event(MEASURE_PCR_BOOT_LOADER_CONFIG, data, size, LOADER_CONF_EVENT_TAG_ID,
+                                              L"loader.conf");
+
+        if (err != EFI_SUCCESS && err != TPM_STATUS_ABSENT)
+                efi_print("keel: cannot measure loader.conf into PCR 5: %s\n", efi_status_text(err));
+}
+
+/* The whole file, read once: what is measured is what is parsed. */
 static EFI_STATUS parse_config_file(EFI_FILE *root, struct loader_config *c) {
         struct loader_config_reader *r = efi_alloc(sizeof(*r));
-        char *chunk = efi_alloc(LOADER_CONF_CHUNK);
-        EFI_FILE *f = NULL;
+        void *data = NULL;
+        size_t size = 0;
         EFI_STATUS err = EFI_OUT_OF_RESOURCES;
 
-        if (!r || !chunk)
-                goto out;
-        err = root->Open(root, &f, LOADER_CONF_PATH, EFI_FILE_MODE_READ, 0);
-        if (err != EFI_SUCCESS) {
-                f = NULL;
-                goto out;
-        }
-        loader_config_reader_init(r, c, config_warn, NULL);
-        for (;;) {
-                UINTN n = LOADER_CONF_CHUNK;
-                err = f->Read(f, &n, chunk);
-                if (err != EFI_SUCCESS || n == 0)
-                        break;
-                loader_config_reader_feed(r, chunk, n);
-        }
-        if (err == EFI_SUCCESS)
+        if (r)
+                err = file_read_all(root, LOADER_CONF_PATH, LOADER_CONF_SIZE_MAX, &data, &size);
+        if (err == EFI_SUCCESS) {
+                measure_config(data, size);
+                loader_config_reader_init(r, c, config_warn, NULL);
+                loader_config_reader_feed(r, data, size);
                 loader_config_reader_finish(r);
-out:
-        if (f)
-                f->Close(f);
-        efi_free(chunk);
+        }
+        efi_free(data);
         efi_free(r);
         return err;
 }

@@ -320,6 +320,7 @@ KEEL_STUB_FEATURE_BITS="0 1 2 3 4 5 6 7 8 9 10 12"
 # XBOOTLDR, 6 random seed, 7 drop-in drivers, 8 sort-key, 9 @saved, 10
 # Type #1 devicetree, 11 Secure Boot key enrollment, 13 menu-disabled, 14
 # multi-profile UKIs, 16 Type #1 uki, 18 active PCR banks
-# (LoaderTpm2ActivePcrBanks), 19 LoaderEntryPreferred, 21 SMBIOS into PCR
-# 1. Not 12 (retain shim), 15 and 17 (URLs), 20 (keyboard layout).
-KEEL_LOADER_FEATURE_BITS="0 1 2 3 4 5 6 7 8 9 10 11 13 14 16 18 19 21"
+# (LoaderTpm2ActivePcrBanks), 19 LoaderEntryPreferred, 20 the firmware's
+# keyboard layout (LoaderKeyboardLayout), 21 SMBIOS into PCR 1. Not 12
+# (retain shim), 15 and 17 (URLs).
+KEEL_LOADER_FEATURE_BITS="0 1 2 3 4 5 6 7 8 9 10 11 13 14 16 18 19 20 21"

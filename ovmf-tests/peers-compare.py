@@ -320,8 +320,10 @@ DIFFERENCES = [
     Diff("thin UKIs: kernel and initrd once in \\EFI\\keel\\content", "deliberate", r"^esp-file /EFI/keel/content/",
          "match", keel=ANY, sd=None),
     Diff("feature bits: one fact per feature (bootctl status)", "derived", r"^efivar (Loader|Stub)Features$", "none"),
-    Diff("the firmware's PCR 4, 5, 10 follow from their events (and IMA's boot_aggregate)", "derived",
-         r"^pcr \w+ +(4|5|10)$", "none"),
+    Diff("loader.conf's PCR 5 event: the file's bytes", "own", r"^event 5 EV_EVENT_TAG tag f5bc582a 'loader\.conf'$",
+         "expect"),
+    Diff("the firmware's PCR 4, 10 follow from their events (and IMA's boot_aggregate)", "derived",
+         r"^pcr \w+ +(4|10)$", "none"),
     Diff("loader timestamps", "deliberate", r"^efivar LoaderTime(Init|Menu|Exec)USec$", "match", keel=r"^\d+$", sd=None),
     Diff("no network boot: URLs", "deliberate",
          r"^bootctl-status Current (Boot Loader|Stub)/Features/(Loader|Stub) reports network boot URL$|"
@@ -338,18 +340,15 @@ DIFFERENCES = [
     Diff("Type #1 initrd=", "deliberate", r"^pcr \w+ +(9|12)$", "none", boots={"type1"}),
     Diff("the UKI's own bytes: the initrd holds its signed PCR 11 policy (PCR 9)", "own",
          r"^event 9 EV_EVENT_TAG tag 8f3b22ec 'Linux initrd'$|^pcr \w+ +9$", "none", boots={"uki", "old", "t1uki"}),
-    # Found by this comparison, not in issue 21's list (reported; asserted as they are).
-    Diff("loader.conf measured into PCR 5", "open", r"^event 5 EV_EVENT_TAG tag f5bc582a 'loader\.conf'$", "match",
-         keel=None, sd=ANY),
-    Diff("firmware keyboard layout", "open",
-         r"^bootctl-status Current Boot Loader/Features/Loader reports firmware keyboard layout$", "match",
-         keel="^no$", sd="^yes$"),
-    Diff("firmware keyboard layout", "open", r"^bootctl-status Current Boot Loader/Keyboard Layout$", "match",
-         keel=None, sd=ANY),
-    Diff("StubPcrInitRDSysExts/ConfExts for global extensions only", "open",
+    # Found by this comparison, not in issue 21's list: keel reports what it measured.
+    Diff("StubPcrInitRDSysExts/ConfExts for global extensions only", "deliberate",
          r"^efivar StubPcrInitRD(SysExts|ConfExts)$", "match", keel=r"^1[23]$", sd=None, boots={"old", "t1uki"}),
-    Diff("StubPcrKernelParameters without a UKI's own sidecars", "open", r"^efivar StubPcrKernelParameters$", "match",
-         keel=r"^12$", sd=None, boots={"t1uki"}),
+    Diff("StubPcrKernelParameters without a UKI's own sidecars", "deliberate", r"^efivar StubPcrKernelParameters$",
+         "match", keel=r"^12$", sd=None, boots={"t1uki"}),
+    # Found by this comparison and implemented since: the checks as they hold now.
+    Diff("firmware keyboard layout", "feature",
+         r"^bootctl-status Current Boot Loader/(Features/Loader reports firmware keyboard layout|Keyboard Layout)$|"
+         r"^efivar LoaderKeyboardLayout$", "equal"),
     # Issue 21's defects: the checks as they hold once fixed.
     Diff(D3, "defect 3", r"^bootctl-(list|status) stderr Parsed PE file .* is not a UKI\.$", "equal"),
     Diff(D2, "defect 2", r"^efivar (LoaderEntries|LoaderEntrySelected)$|^bootctl-list |"

@@ -23,11 +23,22 @@ efi_helpers() {
 # variable NAME to VALUE (UTF-16 with its NUL, as bootctl writes it) before
 # it starts the loader, on every boot: what the OS set before rebooting.
 vars_chain_set() {
+        vars_chain_put "$1" keel-vars "$2" "$3"
+}
+
+# vars_chain_set_once IMG NAME VALUE: the same on the next boot only
+# (vars-chain deletes the file once it set the variable): what the OS set
+# once before rebooting.
+vars_chain_set_once() {
+        vars_chain_put "$1" keel-vars-once "$2" "$3"
+}
+
+vars_chain_put() { # IMG DIR NAME VALUE
         local tmp
         tmp=$(mktemp)
-        printf '%s\0' "$3" | iconv -f ASCII -t UTF-16LE >"$tmp"
-        mmd -i "$1@@1M" ::/keel-vars 2>/dev/null || true
-        esp_put "$1" "$tmp" "/keel-vars/$2"
+        printf '%s\0' "$4" | iconv -f ASCII -t UTF-16LE >"$tmp"
+        mmd -i "$1@@1M" "::/$2" 2>/dev/null || true
+        esp_put "$1" "$tmp" "/$2/$3"
         rm -f "$tmp"
 }
 

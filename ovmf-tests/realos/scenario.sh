@@ -95,6 +95,31 @@ realos_seal_credentials() {
         return $rc
 }
 
+# realos_boot_credentials WORK ESP ID UKI: the credentials
+# realos_check_boot_credentials expects, written into ESP for the UKI
+# \EFI\Linux\ID*.efi whose path on ESP is UKI: keel-secret beside it
+# (ID.efi.extra.d) and keel-global in \loader\credentials, sealed by the
+# scenario's TPM (realos_scenario_tpm) to the PCR 13 that sidecar-model.py
+# predicts for the system extension already beside the UKI — they open
+# only when the stub measured it as predicted — and keel-wrong, sealed to
+# a PCR 13 the boot will not have (one more extension). The plaintexts are
+# WORK/secret, WORK/global and WORK/wrong.
+realos_boot_credentials() {
+        local work=$1 esp=$2 id=$3 uki=$4 sysext
+        local extra=$esp/EFI/Linux/$id.efi.extra.d
+        python3 "$KEEL_SRC/ovmf-tests/sidecar-model.py" "$esp" "$uki" keel "$work/model-sysext" || return 1
+        sysext=$(awk '$1 == 13 && /System extension initrd/ { print $NF }' "$work/model-sysext/events.txt")
+        realos_scenario_tpm "$work" || return 1
+        printf 'secret from beside the UKI\n' >"$work/secret"
+        printf 'global secret\n' >"$work/global"
+        printf 'never shown\n' >"$work/wrong"
+        realos_seal_credentials "$work" "extend:$sysext" \
+                "keel-secret:$work/secret:$extra/keel-secret.cred" \
+                "keel-global:$work/global:$esp/loader/credentials/keel-global.cred" \
+                "extend:$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" \
+                "keel-wrong:$work/wrong:$extra/keel-wrong.cred"
+}
+
 # realos_check_boot_credentials WHO RUN ESP ID WORK [MODEL]: what systemd
 # (252 or 257) made of the credentials beside UKI ID in the ESP tree ESP
 # (EFI/Linux/ID.efi.extra.d/keel-secret.cred and keel-wrong.cred,

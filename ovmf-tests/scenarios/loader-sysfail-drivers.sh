@@ -13,6 +13,11 @@
 #  - `timeout menu-disabled`: keys typed before keel starts open no menu;
 #  - SMBIOS type 11 io.systemd.boot.loglevel=err: loader.conf's warning
 #    about an unknown key is not shown (loader-preferred-reboot shows it).
+# systemd-boot 262.1 sets LoaderSysFailReason but does not boot the SysFail
+# entry (README, "Differences from systemd 262": it picks the default entry
+# before it looks at the ESRT): a second 262 boot, with no `default` in
+# loader.conf and the SysFail entry sorted second (version 0), shows that
+# LoaderEntrySysFail loses even to "the first entry".
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
@@ -22,7 +27,7 @@ WORK=$1
 efi_helpers
 SD_BOOT=$(peer_efi sid amd64 systemd-bootx64.efi)
 make_keel_uki "$WORK/default.efi" keeltest 1 default
-make_keel_uki "$WORK/sysfail.efi" keeltest 2 sysfail
+make_keel_uki "$WORK/sysfail.efi" keeltest 0 sysfail
 
 IMG=$WORK/keel.img
 esp_image_create "$IMG"
@@ -38,6 +43,8 @@ mattrib -i "$IMG@@1M" +r ::/EFI/Linux/keeltest-sysfail+3.efi
 # The same ESP for systemd-boot 262, started by the same vars-chain.
 cp "$IMG" "$WORK/sd.img"
 esp_put "$WORK/sd.img" "$SD_BOOT" /EFI/BOOT/next.efi
+cp "$WORK/sd.img" "$WORK/sd-first.img"
+esp_write "$WORK/sd-first.img" /loader/loader.conf $'timeout menu-disabled\n'
 export QEMU_SMBIOS_TYPE11="io.systemd.boot.loglevel=err"
 
 echo "-- keel"
@@ -87,4 +94,13 @@ expect_eq "differs: systemd-boot 262 selected loader.conf's default" \
 expect_eq "differs: and booted it" "$(booted_marker "$S")" default
 expect_eq "systemd-boot 262 did not count the read-only entry either" \
         "$(esp_ls "$WORK/sd.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" "keeltest-1.efi keeltest-sysfail+3.efi "
+
+echo "-- systemd-boot $(peer_version sid), no default in loader.conf"
+F=$WORK/sd-first
+QEMU_TIMEOUT=150 qemu_boot "$F" "$WORK/sd-first.img" || true
+expect_report_complete "$F"
+expect_eq "systemd-boot 262 saw the failed update" "$(report_value "$F" "EFIVAR LoaderSysFailReason")" \
+        firmware-updare-failure
+expect_eq "differs: and still booted the first entry, not LoaderEntrySysFail's" \
+        "$(report_value "$F" "EFIVAR LoaderEntrySelected") $(booted_marker "$F")" "keeltest-1.efi default"
 exit $((FAILURES > 0))

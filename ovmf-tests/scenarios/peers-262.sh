@@ -247,6 +247,9 @@ boot() { # FLAVOUR NAME DEFAULT
         grep -A2 FAIL "$w/replay.txt" ||
                 echo "  ok: $1 $2: the event log replays to the TPM's values ($(grep -c 'ok: event' "$w/replay.txt") PCRs and banks)"
         esp_unpack "$w.img" "$w/esp-after"
+        # Both loaders measure loader.conf as it is on the ESP into PCR 5.
+        printf "event 5 EV_EVENT_TAG tag f5bc582a 'loader.conf'\t%s\n" \
+                "$(sha256_hex "$w/esp-after/loader/loader.conf")" >>"$w/expect.txt"
 }
 for b in "uki os.efi@debug" "type1 $MACHINE_ID-*" "old os-old.efi" "t1uki uki-debug.conf"; do
         set -- $b

@@ -93,19 +93,9 @@ printf 'timeout 0\n' >"$E/loader/loader.conf"
 cp "$WORK/keel-test.raw" "$E/EFI/Linux/$ID.efi.extra.d/"
 cp "$KEEL_EFI" "$E/EFI/BOOT/BOOTX64.EFI"
 cp "$WORK/keel.efi" "$E/EFI/Linux/$UKI_NAME"
-$MODEL "$E" "/EFI/Linux/$UKI_NAME" keel "$WORK/model-sysext"
-sysext_digest=$(awk '$1 == 13 && /System extension initrd/ { print $NF }' "$WORK/model-sysext/events.txt")
 # 257 names a credential by its file name without ".cred" and refuses one
 # whose embedded name differs.
-realos_scenario_tpm "$WORK"
-printf 'secret from beside the UKI\n' >"$WORK/secret"
-printf 'global secret\n' >"$WORK/global"
-printf 'never shown\n' >"$WORK/wrong"
-realos_seal_credentials "$WORK" "extend:$sysext_digest" \
-        "keel-secret:$WORK/secret:$E/EFI/Linux/$ID.efi.extra.d/keel-secret.cred" \
-        "keel-global:$WORK/global:$E/loader/credentials/keel-global.cred" \
-        "extend:$(printf 'another sysext' | sha256sum | cut -d' ' -f1)" \
-        "keel-wrong:$WORK/wrong:$E/EFI/Linux/$ID.efi.extra.d/keel-wrong.cred" ||
+realos_boot_credentials "$WORK" "$E" "$ID" "/EFI/Linux/$UKI_NAME" ||
         { echo "  FAIL: sealing the credentials"; exit 1; }
 # The boots: WHO:NAME:BOOTED_AS, the UKI's file name on the ESP and the
 # name its stub runs as (after the loader's count).

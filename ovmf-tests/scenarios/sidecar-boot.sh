@@ -115,6 +115,8 @@ expect_eq "no TPM: /.extra tree = model" \
 expect_eq "no TPM: no StubPcrKernelParameters, StubPcrInitRDSysExts, StubPcrInitRDConfExts" \
         "$(tr -d '\r' <"$WORK/keel-notpm/report.log" | grep -ac '^EFIVAR StubPcr\(KernelParameters\|InitRDSysExts\|InitRDConfExts\)=')" 0
 expect_eq "no TPM: one console line says so" "$(grep -ac 'keel: no TPM 2.0 found' "$WORK/keel-notpm/console.log")" 1
+expect_true "no TPM: the loader says nothing about measuring loader.conf (PCR 5)" \
+        bash -c "! grep -a 'keel: cannot measure loader.conf' '$WORK/keel-notpm/console.log'"
 expect_eq "no TPM: the ESP has sc+1-2.efi" "$(esp_ls "$WORK/keel.img" /EFI/Linux | xargs -n1 basename | grep -a '^sc+')" sc+1-2.efi
 
 echo "-- 2. systemd-stub 252, the same ESP"

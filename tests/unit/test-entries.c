@@ -358,6 +358,14 @@ static void test_default_preferred(void **state) {
         assert_string_equal(pick_all(L, &(struct entry_default_request) { .sysfail = "nixos*", .oneshot = "debian.conf" },
                                      NULL, NULL),
                             "nixos-generation-12.conf");
+        /* And loader.conf's `default` and `preferred` too: the order systemd-boot's
+         * code and documentation state (262.1 looks at the ESRT only after it
+         * chose, README "Differences from systemd 262"). */
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .sysfail = "nixos*" }, "debian*", "arch*"),
+                            "nixos-generation-12.conf");
+        assert_string_equal(pick_all(L, &(struct entry_default_request) { .sysfail = "nixos*", .efivar_default = "debian*" },
+                                     NULL, NULL),
+                            "nixos-generation-12.conf");
         /* @saved in LoaderEntryDefault: the saved entry. */
         assert_string_equal(pick_all(L, &(struct entry_default_request) { .efivar_default = "@saved", .saved = "debian.conf" },
                                      "arch*", NULL),
