@@ -127,20 +127,20 @@
         X(KEEL_E_RANDOM_SEED_NO_FILE, "random seed: no random-seed file and no randomness from the firmware to create one from") \
         X(KEEL_E_RANDOM_SEED_FILE_TOO_LARGE, "random seed: the random-seed file is larger than 32 KiB") \
         X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware") \
-        X(KEEL_E_EXTRA_UNKNOWN_KIND, "extra file: not a .cred, .sysext.raw or .confext.raw") \
-        X(KEEL_E_EXTRA_BAD_NAME, "extra file: its name is nothing but the suffix, longer than 255 bytes or not printable ASCII") \
-        X(KEEL_E_COMPANIONS_EMPTY, "offered initrd: empty, or nothing but zeros and archive trailers") \
-        X(KEEL_E_COMPANIONS_TOO_LARGE, "offered initrd: larger than 1 GiB") \
-        X(KEEL_E_COMPANIONS_TRUNCATED, "offered initrd: a cpio entry cut short") \
-        X(KEEL_E_COMPANIONS_UNTERMINATED, "offered initrd: the last cpio archive has no TRAILER!!! entry") \
-        X(KEEL_E_COMPANIONS_MISALIGNED, "offered initrd: a cpio archive not starting at a 4-byte boundary") \
-        X(KEEL_E_COMPANIONS_NOT_NEWC, "offered initrd: not a newc cpio archive (070701), e.g. compressed") \
-        X(KEEL_E_COMPANIONS_BAD_NUMBER, "offered initrd: a cpio header field that is not 8 hexadecimal digits") \
-        X(KEEL_E_COMPANIONS_BAD_NAME, "offered initrd: a cpio entry name with a NUL inside or none at its end") \
-        X(KEEL_E_COMPANIONS_BAD_OWNER, "offered initrd: a cpio entry not owned by user and group 0") \
-        X(KEEL_E_COMPANIONS_BAD_TYPE, "offered initrd: a cpio entry that is no empty directory or single-link regular file") \
-        X(KEEL_E_COMPANIONS_BAD_MODE, "offered initrd: a companion file or directory with other permissions than systemd-boot gives it") \
-        X(KEEL_E_COMPANIONS_NOT_EXTRA, "offered initrd: a path other than .extra/credentials/*.cred, .extra/sysext/*.sysext.raw, .extra/confext/*.confext.raw and their directories")
+        X(KEEL_E_EXTRA_UNKNOWN_KIND, "extra file: not .cred, .sysext.raw, .confext.raw") \
+        X(KEEL_E_EXTRA_BAD_NAME, "extra file: name empty, over 255 bytes or not ASCII") \
+        X(KEEL_E_COMPANIONS_EMPTY, "offered initrd: empty") \
+        X(KEEL_E_COMPANIONS_TOO_LARGE, "offered initrd: over 1 GiB") \
+        X(KEEL_E_COMPANIONS_TRUNCATED, "offered initrd: truncated") \
+        X(KEEL_E_COMPANIONS_UNTERMINATED, "offered initrd: no cpio trailer") \
+        X(KEEL_E_COMPANIONS_MISALIGNED, "offered initrd: misaligned cpio") \
+        X(KEEL_E_COMPANIONS_NOT_NEWC, "offered initrd: not newc cpio") \
+        X(KEEL_E_COMPANIONS_BAD_NUMBER, "offered initrd: bad cpio number") \
+        X(KEEL_E_COMPANIONS_BAD_NAME, "offered initrd: bad cpio name") \
+        X(KEEL_E_COMPANIONS_BAD_OWNER, "offered initrd: owner not 0") \
+        X(KEEL_E_COMPANIONS_BAD_TYPE, "offered initrd: not a plain file or directory") \
+        X(KEEL_E_COMPANIONS_BAD_MODE, "offered initrd: wrong permissions") \
+        X(KEEL_E_COMPANIONS_NOT_EXTRA, "offered initrd: not a companion path")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

@@ -6,6 +6,11 @@
 #include "../efi/file.h"
 #include "../efi/tpm.h"
 
+/* The one console line for an `extra` line that is not packed. */
+static void skip_extra(const struct boot_entry *e, const char *extra, const char *reason) {
+        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, extra, reason);
+}
+
 /* Reads one `extra` file of kind k (used: bytes of all kinds read so far).
  * NULL on success, else why it is skipped (for its console line). */
 static const char *read_extra(EFI_FILE *root, const char *extra, const struct sidecar_kind *k, uint64_t used,
@@ -56,13 +61,12 @@ static void read_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
                         continue;
                 reason = read_extra(root, e->extras[i], &entry_extra_kinds[k], *used, &data, &size);
                 if (reason) {
-                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i], reason);
+                        skip_extra(e, e->extras[i], reason);
                         continue;
                 }
                 copy = efi_alloc(name.len + 1);
                 if (!copy) {
-                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i],
-                                  efi_status_text(EFI_OUT_OF_RESOURCES));
+                        skip_extra(e, e->extras[i], efi_status_text(EFI_OUT_OF_RESOURCES));
                         efi_free(data);
                         continue;
                 }
@@ -145,7 +149,7 @@ void companions_pack(EFI_FILE *root, const struct boot_entry *e, struct companio
                 int r = entry_extra_classify(slice_from_cstr(e->extras[i]), &kinds[i], &name);
 
                 if (r != KEEL_OK) {
-                        efi_print("keel: %s: skipping extra file %s: %s\n", e->id, e->extras[i], keel_strerror(r));
+                        skip_extra(e, e->extras[i], keel_strerror(r));
                         kinds[i] = ENTRY_EXTRA_KINDS;
                 }
         }

@@ -201,8 +201,8 @@ static EFI_STATUS take_offered_initrd(void **ret_companions, size_t *ret_size) {
         }
         err = initrd_withdraw_offered();
         if (err != EFI_SUCCESS) {
-                efi_print("keel: refusing to boot: cannot take the initrd offered from outside this UKI off "
-                          "the initrd device path: %s\n", efi_status_text(err));
+                efi_print("keel: refusing to boot: cannot withdraw the initrd offered from outside this UKI: %s\n",
+                          efi_status_text(err));
                 efi_free(data);
                 return EFI_ACCESS_DENIED;
         }

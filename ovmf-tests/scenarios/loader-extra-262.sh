@@ -91,7 +91,7 @@ for uki in keel sd; do
         expect_eq "$uki UKI: keel's loader = systemd-boot 262 (/.extra companions, PCR 12/13 and their events)" \
                 "$(diff "$k/facts.txt" "$s/facts.txt" && echo same)" same
         expect_true "$uki UKI: keel's loader named the file of no known kind" \
-                console_has "$k" "keel: $uki-uki.conf: skipping extra file /companions/notes.txt: extra file: not a"
+                console_has "$k" "keel: $uki-uki.conf: skipping extra file /companions/notes.txt: extra file: not \\.cred"
         expect_true "$uki UKI: and the missing one" \
                 console_has "$k" "keel: $uki-uki.conf: skipping extra file /companions/missing.cred: "
 done
