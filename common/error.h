@@ -126,7 +126,21 @@
         X(KEEL_E_RANDOM_SEED_NO_ENTROPY, "random seed: no randomness from the firmware and no LoaderSystemToken of 32 bytes or more") \
         X(KEEL_E_RANDOM_SEED_NO_FILE, "random seed: no random-seed file and no randomness from the firmware to create one from") \
         X(KEEL_E_RANDOM_SEED_FILE_TOO_LARGE, "random seed: the random-seed file is larger than 32 KiB") \
-        X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware")
+        X(KEEL_E_RANDOM_SEED_NO_COUNTER, "random seed: no monotonic counter and no randomness from the firmware") \
+        X(KEEL_E_EXTRA_UNKNOWN_KIND, "extra file: not .cred, .sysext.raw, .confext.raw") \
+        X(KEEL_E_EXTRA_BAD_NAME, "extra file: name empty, over 255 bytes or not ASCII") \
+        X(KEEL_E_COMPANIONS_EMPTY, "offered initrd: empty") \
+        X(KEEL_E_COMPANIONS_TOO_LARGE, "offered initrd: over 1 GiB") \
+        X(KEEL_E_COMPANIONS_TRUNCATED, "offered initrd: truncated") \
+        X(KEEL_E_COMPANIONS_UNTERMINATED, "offered initrd: no cpio trailer") \
+        X(KEEL_E_COMPANIONS_MISALIGNED, "offered initrd: misaligned cpio") \
+        X(KEEL_E_COMPANIONS_NOT_NEWC, "offered initrd: not newc cpio") \
+        X(KEEL_E_COMPANIONS_BAD_NUMBER, "offered initrd: bad cpio number") \
+        X(KEEL_E_COMPANIONS_BAD_NAME, "offered initrd: bad cpio name") \
+        X(KEEL_E_COMPANIONS_BAD_OWNER, "offered initrd: owner not 0") \
+        X(KEEL_E_COMPANIONS_BAD_TYPE, "offered initrd: not a plain file or directory") \
+        X(KEEL_E_COMPANIONS_BAD_MODE, "offered initrd: wrong permissions") \
+        X(KEEL_E_COMPANIONS_NOT_EXTRA, "offered initrd: not a companion path")
 
 enum keel_error {
 #define KEEL_ERROR_ENUM(name, text) name,

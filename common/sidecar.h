@@ -6,7 +6,7 @@
  * exhausting it). Shared by the stub (stub/sidecar.c) and its tests. */
 #pragma once
 
-#include "util.h"
+#include "strutil.h"
 
 enum sidecar_flag {
         SIDECAR_FLAG_PARAMETERS,  /* StubPcrKernelParameters */
@@ -45,3 +45,19 @@ extern const struct sidecar_kind sidecar_kinds[SIDECAR_KINDS];
 /* Whether a file of size bytes can still be taken when used bytes of the
  * total are taken already (no overflow for any inputs). */
 bool sidecar_size_fits(const struct sidecar_kind *k, uint64_t size, uint64_t used);
+
+/* systemd-boot 261's companion files of a Type #1 `uki` entry (`extra`
+ * lines): the loader packs them by kind (suffix) into one archive each,
+ * measures it and offers it to the UKI as an initrd, which systemd-stub
+ * (and keel's stub) merges into its own. In systemd-boot's order. */
+#define ENTRY_EXTRA_KINDS 3
+extern const struct sidecar_kind entry_extra_kinds[ENTRY_EXTRA_KINDS];
+
+/* The longest file name keel packs (a file name on the ESP has at most 255). */
+#define ENTRY_EXTRA_NAME_MAX 255
+
+/* Which kind an `extra` path is (by its suffix, ignoring case) and the name
+ * it gets in the archive (its last component). KEEL_E_EXTRA_UNKNOWN_KIND for
+ * another suffix, KEEL_E_EXTRA_BAD_NAME for a name that is only the suffix, longer
+ * than ENTRY_EXTRA_NAME_MAX or not printable ASCII. */
+int entry_extra_classify(struct slice path, size_t *ret_kind, struct slice *ret_name);

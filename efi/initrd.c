@@ -65,13 +65,67 @@ static EFI_STATUS EFIAPI initrd_load_file(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVI
         return EFI_SUCCESS;
 }
 
-bool initrd_path_taken(void) {
+/* The handle serving the initrd device path, NULL for none. */
+static EFI_HANDLE offered_handle(void) {
         EFI_DEVICE_PATH *dp = (EFI_DEVICE_PATH *) &initrd_device_path;
         EFI_HANDLE handle;
 
-        if (BS->LocateDevicePath((EFI_GUID *) &load_file2_guid, &dp, &handle) != EFI_SUCCESS)
-                return false;
-        return dp->Type == DP_TYPE_END;
+        if (BS->LocateDevicePath((EFI_GUID *) &load_file2_guid, &dp, &handle) != EFI_SUCCESS || dp->Type != DP_TYPE_END)
+                return NULL;
+        return handle;
+}
+
+bool initrd_path_taken(void) {
+        return offered_handle() != NULL;
+}
+
+EFI_STATUS initrd_read_offered(size_t max, void **ret_data, size_t *ret_size) {
+        EFI_HANDLE handle = offered_handle();
+        EFI_LOAD_FILE_PROTOCOL *lf;
+        UINTN size = 0;
+        void *data;
+        EFI_STATUS err;
+
+        *ret_data = NULL;
+        *ret_size = 0;
+        if (!handle)
+                return EFI_NOT_FOUND;
+        err = BS->HandleProtocol(handle, (EFI_GUID *) &load_file2_guid, (void **) &lf);
+        if (err != EFI_SUCCESS)
+                return err;
+        err = lf->LoadFile(lf, (EFI_DEVICE_PATH *) &initrd_device_path, FALSE, &size, NULL);
+        if (err != EFI_BUFFER_TOO_SMALL)
+                return err == EFI_SUCCESS ? EFI_BAD_BUFFER_SIZE : err;
+        if (size == 0 || size > max)
+                return EFI_BAD_BUFFER_SIZE;
+        data = efi_alloc(size);
+        if (!data)
+                return EFI_OUT_OF_RESOURCES;
+        err = lf->LoadFile(lf, (EFI_DEVICE_PATH *) &initrd_device_path, FALSE, &size, data);
+        if (err != EFI_SUCCESS || size > max) {
+                efi_free(data);
+                return err != EFI_SUCCESS ? err : EFI_BAD_BUFFER_SIZE;
+        }
+        *ret_data = data;
+        *ret_size = size;
+        return EFI_SUCCESS;
+}
+
+EFI_STATUS initrd_withdraw_offered(void) {
+        EFI_HANDLE handle = offered_handle();
+        void *lf, *dp;
+        EFI_STATUS err;
+
+        if (!handle)
+                return EFI_SUCCESS;
+        err = BS->HandleProtocol(handle, (EFI_GUID *) &load_file2_guid, &lf);
+        if (err == EFI_SUCCESS)
+                err = BS->HandleProtocol(handle, (EFI_GUID *) &device_path_guid, &dp);
+        if (err == EFI_SUCCESS)
+                err = BS->UninstallProtocolInterface(handle, (EFI_GUID *) &load_file2_guid, lf);
+        if (err == EFI_SUCCESS)
+                err = BS->UninstallProtocolInterface(handle, (EFI_GUID *) &device_path_guid, dp);
+        return err;
 }
 
 static EFI_STATUS register_pieces(const struct initrd_piece *pieces, size_t n_pieces, bool pad_last,

@@ -40,4 +40,12 @@ EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader *
 /* Whether some image (a loader, another stub) already serves an initrd on
  * that device path: the kernel would load that one. */
 bool initrd_path_taken(void);
+
+/* The initrd someone else serves there, read through its LoadFile2 (at most
+ * max bytes; caller frees). EFI_NOT_FOUND when there is none. */
+EFI_STATUS initrd_read_offered(size_t max, void **ret_data, size_t *ret_size);
+
+/* Takes it off that device path (its LoadFile2 and device path are
+ * uninstalled), so that one initrd of the caller's own can go there. */
+EFI_STATUS initrd_withdraw_offered(void);
 void initrd_unregister(struct initrd_loader *loader);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot.h"
+#include "companions.h"
 #include "../common/utf.h"
 #include "enroll.h"
 #include "../efi/file.h"
@@ -186,7 +187,7 @@ static EFI_STATUS read_devicetree(EFI_FILE *root, const struct boot_entry *e, st
 }
 
 static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *path, const CHAR16 *options,
-                              const uint8_t *initrd, size_t initrd_size, const struct entry_devicetree *dtb,
+                              const struct initrd_piece *initrd, size_t n_initrd, const struct entry_devicetree *dtb,
                               uint32_t watchdog_seconds) {
         struct devicetree_state dt = {};
         struct initrd_loader *loader = NULL;
@@ -233,8 +234,8 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
                 if (err != EFI_SUCCESS)
                         goto out_unload;
         }
-        if (initrd_size > 0) {
-                err = initrd_register(initrd, initrd_size, &loader);
+        if (n_initrd > 0) {
+                err = initrd_register_pieces(initrd, n_initrd, &loader);
                 if (err != EFI_SUCCESS) {
                         efi_print("keel: cannot offer the initrd: %s\n", efi_status_text(err));
                         goto out_unload;
@@ -266,6 +267,7 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         uint8_t *initrd = NULL;
         size_t initrd_size = 0;
         struct entry_devicetree dtb = {};
+        struct companions companions = {};
         EFI_STATUS err;
 
         switch (e->type) {
@@ -290,14 +292,15 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 err = read_devicetree(part->root, e, &dtb);
                 if (err != EFI_SUCCESS)
                         break;
-                /* systemd 261 hands `extra` files to the UKI's stub; keel
-                 * does not (yet): the UKI boots with only what lies beside
-                 * it, and the user is told. */
-                if (e->n_extras > 0)
-                        efi_print("keel: %s: 'extra' files are not passed to the UKI, ignoring them\n", e->id);
-                if (e->efi_path || e->uki_path) {
-                        err = start_image(parent, part->device, e->efi_path ? e->efi_path : e->uki_path, options,
-                                          NULL, 0, &dtb, o->watchdog_seconds);
+                if (e->efi_path) {
+                        err = start_image(parent, part->device, e->efi_path, options, NULL, 0, &dtb,
+                                          o->watchdog_seconds);
+                        break;
+                }
+                if (e->uki_path) {
+                        companions_pack(part->root, e, &companions);
+                        err = start_image(parent, part->device, e->uki_path, options, companions.archives,
+                                          companions.n_archives, &dtb, o->watchdog_seconds);
                         break;
                 }
                 options = append_smbios_extra(options);
@@ -305,7 +308,8 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
                 if (err == EFI_SUCCESS)
                         err = read_initrds(part->root, e, &initrd, &initrd_size);
                 if (err == EFI_SUCCESS)
-                        err = start_image(parent, part->device, e->linux_path, options, initrd, initrd_size, &dtb,
+                        err = start_image(parent, part->device, e->linux_path, options,
+                                          &(struct initrd_piece) { initrd, initrd_size }, initrd_size > 0, &dtb,
                                           o->watchdog_seconds);
                 break;
         default:
@@ -313,6 +317,7 @@ EFI_STATUS boot_entry_start(EFI_HANDLE parent, const struct partition *part, con
         }
         efi_free(dtb.data);
         efi_free(initrd);
+        companions_free(&companions);
         efi_free(options);
         return err;
 }

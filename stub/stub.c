@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "stub.h"
+#include "../common/companions.h"
 #include "../efi/initrd.h"
 #include "../efi/devicetree.h"
 #include "../efi/smbios.h"
@@ -166,29 +167,60 @@ static EFI_STATUS build_cmdline(const struct self_image *self, CHAR16 **ret, enu
 }
 
 /* The kernel loads whatever initrd is served on LINUX_EFI_INITRD_MEDIA_GUID
- * when it starts. If someone else (the loader that started this UKI, from a
- * Type #1 `initrd` line, or any other image) already serves one, the kernel
- * would run an initrd that neither this UKI's signature nor PCR 11 covers —
- * so the UKI refuses to start, whether or not it has an .initrd of its own
- * and whether or not Secure Boot is on (PCR 11 must describe what ran). The
- * loader then falls back to its next entry. */
-static EFI_STATUS check_initrd_path_free(void) {
+ * when it starts. Someone else (the loader that started this UKI, or any
+ * other image) may already serve one there: neither this UKI's signature
+ * nor PCR 11 covers it. The stub takes it off that path, always, and keeps
+ * it only when it is nothing but companion archives (common/companions.h:
+ * a Type #1 `uki` entry's `extra` files, which a loader packs and measures
+ * as systemd-boot 262 does) — credentials and extension images, what the
+ * stub itself takes from beside the UKI on the same ESP. Those are merged
+ * into this UKI's initrd, unmeasured as systemd-stub 262 merges them (the
+ * loader measured them). Anything else is dropped with one console line
+ * and the UKI boots without it. Only when the offered initrd cannot be
+ * taken off the path does the UKI refuse to start (the loader falls back
+ * to its next entry): the kernel would load it otherwise. */
+static EFI_STATUS take_offered_initrd(void **ret_companions, size_t *ret_size) {
+        void *data = NULL;
+        size_t size = 0;
+        EFI_STATUS err;
+        int r = KEEL_OK;
+
+        *ret_companions = NULL;
+        *ret_size = 0;
         if (!initrd_path_taken())
                 return EFI_SUCCESS;
-        efi_print("keel: refusing to boot: an initrd from outside this UKI is already offered to the kernel; "
-                  "only the UKI's own .initrd may be used\n");
-        return EFI_ACCESS_DENIED;
+        err = initrd_read_offered(COMPANIONS_SIZE_MAX, &data, &size);
+        if (err == EFI_SUCCESS)
+                r = companions_check(data, size);
+        if (err != EFI_SUCCESS || r != KEEL_OK) {
+                efi_print("keel: ignoring the initrd offered from outside this UKI: %s\n",
+                          err != EFI_SUCCESS ? efi_status_text(err) : keel_strerror(r));
+                efi_free(data);
+                data = NULL;
+                size = 0;
+        }
+        err = initrd_withdraw_offered();
+        if (err != EFI_SUCCESS) {
+                efi_print("keel: refusing to boot: cannot withdraw the initrd offered from outside this UKI: %s\n",
+                          efi_status_text(err));
+                efi_free(data);
+                return EFI_ACCESS_DENIED;
+        }
+        *ret_companions = data;
+        *ret_size = size;
+        return EFI_SUCCESS;
 }
 
 /* The initrd in the order systemd-stub gives it: the addons' microcode,
  * the UKI's .ucode (the kernel takes the first microcode it finds), the
- * UKI's .initrd, the files beside the UKI (credentials, extensions), the
- * UKI's /.extra files, the addons' initrds last. Nothing is registered when
+ * UKI's .initrd, the files beside the UKI (credentials, extensions), a
+ * loader's companion archives, the UKI's /.extra files, the addons'
+ * initrds last. Nothing is registered when
  * there is nothing. */
 static EFI_STATUS register_initrd(const struct self_image *self, const void *initrd_data, size_t initrd_size,
                                   const struct stub_addons *addons, const struct stub_sidecars *sidecars,
-                                  const struct stub_extra_files *extra, struct stub_measurements *m,
-                                  struct initrd_loader **ret) {
+                                  const struct initrd_piece *companions, const struct stub_extra_files *extra,
+                                  struct stub_measurements *m, struct initrd_loader **ret) {
         struct initrd_list list = {};
         const void *ucode;
         size_t ucode_size;
@@ -203,6 +235,8 @@ static EFI_STATUS register_initrd(const struct self_image *self, const void *ini
                 err = initrd_list_add(&list, initrd_data, initrd_size);
         if (err == EFI_SUCCESS)
                 err = stub_sidecars_add_to_initrd(sidecars, &list);
+        if (err == EFI_SUCCESS)
+                err = initrd_list_add(&list, companions->data, companions->size);
         for (size_t i = 0; err == EFI_SUCCESS && i < extra->n_archives; i++)
                 err = initrd_list_add(&list, extra->archives[i].data, extra->archives[i].size);
         if (err == EFI_SUCCESS)
@@ -223,6 +257,8 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         struct stub_measurements measured = STUB_MEASUREMENTS_INIT;
         struct stub_extra_files extra = {};
         struct stub_sidecars sidecars = {};
+        void *companions = NULL;
+        size_t companions_size = 0;
         struct stub_addons addons = {};
         struct stub_thin thin = {};
         struct measure_thin_content thin_content;
@@ -257,7 +293,7 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         err = linux_check(kernel, kernel_size);
         if (err != EFI_SUCCESS)
                 goto out;
-        err = check_initrd_path_free();
+        err = take_offered_initrd(&companions, &companions_size);
         if (err != EFI_SUCCESS)
                 goto out;
         /* A .dtb is measured with the other sections and installed for the
@@ -309,7 +345,8 @@ EFI_STATUS stub_run(EFI_HANDLE image, const struct self_image *self) {
         random_seed_erase(boot_secret, sizeof(boot_secret));
         if (err != EFI_SUCCESS)
                 goto out;
-        err = register_initrd(self, initrd_data, initrd_size, &addons, &sidecars, &extra, &measured, &initrd);
+        err = register_initrd(self, initrd_data, initrd_size, &addons, &sidecars,
+                              &(struct initrd_piece) { companions, companions_size }, &extra, &measured, &initrd);
         if (err != EFI_SUCCESS)
                 goto out;
         stub_export_pcr_variables(&measured);
@@ -323,6 +360,7 @@ out:
         initrd_unregister(initrd);
         stub_extra_files_free(&extra);
         stub_sidecars_free(&sidecars);
+        efi_free(companions);
         stub_addons_free(&addons);
         efi_free(cmdline);
         stub_thin_free(&thin);

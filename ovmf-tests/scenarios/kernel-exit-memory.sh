@@ -42,7 +42,7 @@ expect_fallback() {
         expect_console "$w" "Linux's EFI stub could not load the initrd" "Failed to load initrd"
         expect_true "the stub came back from the kernel" console_after "$w" "Failed to load initrd" "keel: kernel returned: out of resources"
         expect_console "$w" "the loader fell back" "keel: entry big\\.conf failed"
-        expect_true "no stub found an initrd left behind" bash -c "! tr -d '\r' <'$w/console.log' | grep -aq 'already offered'"
+        expect_true "no stub found an initrd left behind" bash -c "! tr -d '\r' <'$w/console.log' | grep -aq 'ignoring the initrd offered'"
         expect_console "$w" "the next UKI finds only its own stub's LoadFile2 handle" \
                 "EXIT-KERNEL: mode=return initrd-offered=yes loadfile2-handles=1 "
         free=$(tr -d '\r' <"$w/console.log" | sed -n 's/^EXIT-KERNEL: mode=return .* free-mib=\([0-9]*\)$/\1/p' | head -n 1)
