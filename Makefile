@@ -68,14 +68,16 @@ EFI_PEER_SIZE_x86_64 := 224188 bytes
 # unpacked into the build tree (it is not Multi-Arch, so it cannot be
 # installed next to the amd64 one); keel's own crt0 (efi/crt0-aarch64.S).
 # -mstrict-align: firmware may run with memory attributes that trap
-# unaligned accesses.
+# unaligned accesses. -mcmodel=tiny: one `adr` (±1 MiB) per address instead
+# of an `adrp`/`add` pair; keel is far smaller than 1 MiB, and the 144 KiB
+# limit is tight on arm64.
 EFI_NAME_aarch64   := keelaa64
 EFI_CC_aarch64     := aarch64-linux-gnu-gcc
 EFI_TOOLS_aarch64  := aarch64-linux-gnu-
 EFI_INC_aarch64    := $(BUILD)/arm64/gnu-efi/usr/include/efi
 EFI_LIB_aarch64    := $(BUILD)/arm64/gnu-efi/usr/lib
 EFI_CRT0_aarch64   := $(BUILD)/efi-obj-aarch64/efi/crt0-aarch64.o
-EFI_CFLAGS_aarch64 := -mstrict-align
+EFI_CFLAGS_aarch64 := -mstrict-align -mcmodel=tiny
 EFI_RELOC_aarch64  := R_AARCH64_RELATIVE
 EFI_PEER_SIZE_aarch64 := 197630 bytes
 
