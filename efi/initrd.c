@@ -188,9 +188,8 @@ EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pi
         return register_pieces(pieces, n_pieces, true, ret);
 }
 
-EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret) {
-        struct initrd_piece piece = { .data = data, .size = size };
-        return register_pieces(&piece, 1, false, ret);
+EFI_STATUS initrd_register(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret) {
+        return register_pieces(pieces, n_pieces, false, ret);
 }
 
 void initrd_unregister(struct initrd_loader *loader) {

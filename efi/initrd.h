@@ -32,10 +32,11 @@ EFI_STATUS initrd_list_add(struct initrd_list *l, const void *data, size_t size)
  * someone else serves one already. */
 EFI_STATUS initrd_register_pieces(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret);
 
-/* The same for one piece, served as it is, unpadded (the loader's Type #1
- * initrds, joined as systemd-boot 262 joins them: Linux measures exactly
- * those bytes into PCR 9). */
-EFI_STATUS initrd_register(const void *data, size_t size, struct initrd_loader **ret);
+/* The same with the last piece served as it is, unpadded, as systemd-boot
+ * 262 joins what it hands an image (the loader: a Type #1 entry's initrds
+ * read into one piece, or a `uki` entry's companion archives): Linux
+ * measures exactly those bytes into PCR 9. */
+EFI_STATUS initrd_register(const struct initrd_piece *pieces, size_t n_pieces, struct initrd_loader **ret);
 
 /* Whether some image (a loader, another stub) already serves an initrd on
  * that device path: the kernel would load that one. */

@@ -235,7 +235,7 @@ static EFI_STATUS start_image(EFI_HANDLE parent, EFI_HANDLE device, const char *
                         goto out_unload;
         }
         if (n_initrd > 0) {
-                err = initrd_register_pieces(initrd, n_initrd, &loader);
+                err = initrd_register(initrd, n_initrd, &loader);
                 if (err != EFI_SUCCESS) {
                         efi_print("keel: cannot offer the initrd: %s\n", efi_status_text(err));
                         goto out_unload;
