@@ -11,22 +11,7 @@
 
 #include "common/cpio.h"
 #include "common/error.h"
-
-static void check(bool condition) {
-        if (!condition)
-                abort();
-}
-
-static uint32_t hex8(const uint8_t *p) {
-        uint32_t v = 0;
-        for (int i = 0; i < 8; i++) {
-                uint8_t c = p[i];
-                /* systemd-stub's trailer spells its name size "0000000B". */
-                check((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
-                v = v << 4 | (uint32_t) (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        return v;
-}
+#include "fuzz-newc.h"
 
 /* Walks the entries the way the kernel's unpacker does; ends at the trailer. */
 static void parse_back(const uint8_t *a, size_t len) {

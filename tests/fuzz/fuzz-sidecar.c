@@ -16,23 +16,9 @@
 #include "common/cpio.h"
 #include "common/dropin.h"
 #include "common/error.h"
+#include "fuzz-newc.h"
 
 #define MAX_ENTRIES 64
-
-static void check(bool condition) {
-        if (!condition)
-                abort();
-}
-
-static uint32_t hex8(const uint8_t *p) {
-        uint32_t v = 0;
-        for (int i = 0; i < 8; i++) {
-                uint8_t c = p[i];
-                check((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
-                v = v << 4 | (uint32_t) (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        return v;
-}
 
 /* One entry at *o: checks its name and bytes, advances. */
 static void expect_entry(const uint8_t *a, size_t len, size_t *o, const char *name, uint32_t type,
