@@ -216,10 +216,6 @@ in
         message = "boot.loader.keel and boot.lanzaboote cannot both be enabled";
       }
       {
-        assertion = config.boot.bootspec.enable;
-        message = "boot.loader.keel reads each generation's boot.json: boot.bootspec.enable must be true";
-      }
-      {
         assertion = pkgs.stdenv.hostPlatform.isx86_64;
         message = "boot.loader.keel: keel is built for x86_64 only";
       }
@@ -268,9 +264,11 @@ in
 
     # Counted boots are settled by systemd-bless-boot once
     # boot-complete.target is reached (its generator pulls the service in
-    # when the loader set LoaderBootCountPath); NixOS does not ship these
-    # units unless asked.
-    systemd.additionalUpstreamSystemUnits = lib.mkIf (cfg.bootCounting.tries != null) [
+    # when the loader set LoaderBootCountPath). NixOS ships these units by
+    # default since 25.11 (nixpkgs PR #436893); before that only when
+    # asked, and asking again there would list each unit twice.
+    systemd.additionalUpstreamSystemUnits = lib.mkIf
+      (cfg.bootCounting.tries != null && lib.versionOlder lib.trivial.release "25.11") [
       "systemd-bless-boot.service"
       "boot-complete.target"
     ];

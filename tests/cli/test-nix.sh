@@ -126,12 +126,18 @@ module_json() {
 check "module: the options are the documented ones" test "$(module_json options)" = \
         '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
+# NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
+check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
 check "module: sets boot.loader.external.enable and the loader id" \
         test "$(module_json external)/$(module_json loaderId)" = 'true/"keel"'
 check "module: initrd secrets supported (keel install runs initrdSecrets)" test "$(module_json initrdSecrets)" = true
-check "module: no bless-boot units without boot counting" test "$(module_json blessUnits)" = '[]'
-check "module: bootCounting.tries pulls in systemd-bless-boot" \
-        test "$(module_json blessUnits --arg set '{ bootCounting.tries = 3; }')" = '["systemd-bless-boot.service","boot-complete.target"]'
+check "module: no bless-boot units without boot counting" test "$(module_json blessUnits --argstr release 25.05)" = '[]'
+check "module: bootCounting.tries pulls in systemd-bless-boot (NixOS 25.05)" \
+        test "$(module_json blessUnits --argstr release 25.05 --arg set '{ bootCounting.tries = 3; }')" = '["systemd-bless-boot.service","boot-complete.target"]'
+for release in 25.11 26.11; do
+        check "module: NixOS $release ships systemd-bless-boot itself: not added again" \
+                test "$(module_json blessUnits --argstr release $release --arg set '{ bootCounting.tries = 3; }')" = '[]'
+done
 module_json hook --arg set '{ bootCounting.tries = 2; configurationLimit = 5; layout = "fat"; sortKey = "os";
         extraEfiSysMountPoints = [ "/boot2" ]; xbootldrMountPoint = "/xb"; settings = { timeout = null; beep = true; };
         secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; };
@@ -162,7 +168,6 @@ assertion() { # NAME EXPECTED-TEXT NIX-ARGS...
 assertion "systemd-boot too" "systemd-boot cannot both" --arg loader '{ systemd-boot.enable = true; }'
 assertion "grub too" "grub cannot both" --arg loader '{ grub.enable = true; }'
 assertion "lanzaboote too" "lanzaboote cannot both" --arg boot '{ lanzaboote.enable = true; }'
-assertion "no bootspec" "bootspec.enable must be true" --arg boot '{ bootspec.enable = false; }'
 assertion "key without certificate" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.privateKeyFile = "/k"; }'
 assertion "certificate without key" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.certificateFile = "/c"; }'
 assertion "key in the store" "is in the Nix store" --arg set '{ secureBoot = { privateKeyFile = "/nix/store/k"; certificateFile = "/c"; }; }'

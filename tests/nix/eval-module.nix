@@ -4,12 +4,13 @@
 # mkIf/mkDefault are unwrapped. Not a NixOS evaluation (no type checks, no
 # merging with other modules), but it runs every expression of the module's
 # config against its own options, so a misspelt option, a wrong argument to
-# nix/lib.nix or a broken assertion shows. tests/cli/test-nix.sh reads:
+# nix/lib.nix or a broken assertion shows. `release` is nixpkgs'
+# lib.trivial.release. tests/cli/test-nix.sh reads:
 #   hook        the install hook's text
 #   failed      messages of the assertions that fail
 #   options     the option names, dotted
 #   external, loaderId, initrdSecrets, blessUnits
-{ set ? { }, loader ? { }, boot ? { } }:
+{ set ? { }, loader ? { }, boot ? { }, release ? "26.11" }:
 let
   b = builtins;
   mkOption = o: o // { _option = true; };
@@ -30,6 +31,8 @@ let
     makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p}/bin") ps);
     hasPrefix = p: s: b.substring 0 (b.stringLength p) s == p;
     inherit (b) elem length;
+    trivial = { inherit release; };
+    versionOlder = v1: v2: b.compareVersions v1 v2 < 0;
     unique = l: b.foldl' (acc: x: if b.elem x acc then acc else acc ++ [ x ]) [ ] l;
   };
   pkgs = {
@@ -51,7 +54,9 @@ let
       systemd-boot.enable = false;
       grub.enable = false;
     } // loader;
-    boot.bootspec.enable = true;
+    # Removed in NixOS 26.11 (bootspec is always on since 23.05): reading it
+    # fails the evaluation, as nixpkgs' mkRemovedOptionModule makes it.
+    boot.bootspec.enable = throw "The option `boot.bootspec.enable' can no longer be used since it's been removed.";
     lib.kernelConfig.isYes = o: "${o}=y";
   };
   config = config0 // { boot = config0.boot // boot; };
