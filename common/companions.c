@@ -96,17 +96,6 @@ static int read_entry(const uint8_t *buf, size_t left, struct entry *ret_entry, 
         return KEEL_OK;
 }
 
-/* A file name the loader could have packed: NAME plus the kind's suffix,
- * printable ASCII without '/', at most ENTRY_EXTRA_NAME_MAX bytes. */
-static bool is_extra_name(struct slice name, const char *suffix) {
-        if (name.len <= strlen(suffix) || name.len > ENTRY_EXTRA_NAME_MAX || !slice_has_suffix_nocase(name, suffix))
-                return false;
-        for (size_t i = 0; i < name.len; i++)
-                if ((uint8_t) name.ptr[i] < 0x20 || (uint8_t) name.ptr[i] > 0x7e || name.ptr[i] == '/')
-                        return false;
-        return true;
-}
-
 /* The permissions path must have, as a directory (is_dir) or a file: 0 for
  * a path that is no companion at all. */
 static uint32_t expected_permissions(struct slice path, bool is_dir) {
@@ -115,13 +104,16 @@ static uint32_t expected_permissions(struct slice path, bool is_dir) {
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++) {
                 const struct sidecar_kind *kind = &entry_extra_kinds[k];
                 size_t dir_len = strlen(kind->target);
+                struct slice name;
 
                 if (is_dir && slice_eq(path, kind->target))
                         return kind->dir_mode;
                 if (is_dir || !slice_has_prefix(path, kind->target) || path.len <= dir_len ||
                     path.ptr[dir_len] != '/')
                         continue;
-                if (is_extra_name(slice_from(path.ptr + dir_len + 1, path.len - dir_len - 1), kind->suffix))
+                name = slice_from(path.ptr + dir_len + 1, path.len - dir_len - 1);
+                /* A file name the loader could have packed. */
+                if (slice_has_suffix_nocase(name, kind->suffix) && entry_extra_name_is_valid(name, kind->suffix))
                         return kind->file_mode;
         }
         return 0;

@@ -43,6 +43,15 @@ const struct sidecar_kind entry_extra_kinds[ENTRY_EXTRA_KINDS] = {
           SIDECAR_FLAG_CONFEXTS, SIDECAR_EXTENSION_SIZE_MAX, BLS_MAX_EXTRAS },
 };
 
+bool entry_extra_name_is_valid(struct slice name, const char *suffix) {
+        if (name.len <= strlen(suffix) || name.len > ENTRY_EXTRA_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < name.len; i++)
+                if ((uint8_t) name.ptr[i] < 0x20 || (uint8_t) name.ptr[i] > 0x7e || name.ptr[i] == '/')
+                        return false;
+        return true;
+}
+
 int entry_extra_classify(struct slice path, size_t *ret_kind, struct slice *ret_name) {
         struct slice name = path;
 
@@ -54,11 +63,8 @@ int entry_extra_classify(struct slice path, size_t *ret_kind, struct slice *ret_
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++) {
                 if (!slice_has_suffix_nocase(name, entry_extra_kinds[k].suffix))
                         continue;
-                if (name.len <= strlen(entry_extra_kinds[k].suffix) || name.len > ENTRY_EXTRA_NAME_MAX)
+                if (!entry_extra_name_is_valid(name, entry_extra_kinds[k].suffix))
                         return KEEL_E_EXTRA_BAD_NAME;
-                for (size_t i = 0; i < name.len; i++)
-                        if ((uint8_t) name.ptr[i] < 0x20 || (uint8_t) name.ptr[i] > 0x7e)
-                                return KEEL_E_EXTRA_BAD_NAME;
                 *ret_kind = k;
                 *ret_name = name;
                 return KEEL_OK;

@@ -56,6 +56,12 @@ extern const struct sidecar_kind entry_extra_kinds[ENTRY_EXTRA_KINDS];
 /* The longest file name keel packs (a file name on the ESP has at most 255). */
 #define ENTRY_EXTRA_NAME_MAX 255
 
+/* Whether name (with the kind's suffix) is one keel packs: more than the
+ * suffix, at most ENTRY_EXTRA_NAME_MAX bytes, printable ASCII, no '/'.
+ * entry_extra_classify() and the stub's check of companion archives
+ * (common/companions.c) apply this one rule. */
+bool entry_extra_name_is_valid(struct slice name, const char *suffix);
+
 /* Which kind an `extra` path is (by its suffix, ignoring case) and the name
  * it gets in the archive (its last component). KEEL_E_EXTRA_UNKNOWN_KIND for
  * another suffix, KEEL_E_EXTRA_BAD_NAME for a name that is only the suffix, longer

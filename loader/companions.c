@@ -43,21 +43,28 @@ static const char *read_extra(EFI_FILE *root, const char *extra, const struct si
         return reason;
 }
 
-/* The files of kind k among e's extras (kinds[i]: the kind of extras[i]),
- * read and named by their last path component; *ret_n of them. */
-static void read_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *kinds, size_t k, uint64_t *used,
-                      struct cpio_file *ret_files, size_t *ret_n) {
+/* Each of an entry's `extra` lines as entry_extra_classify() sorted it:
+ * its kind (ENTRY_EXTRA_KINDS for a line that is skipped) and the name it
+ * gets in the archive. */
+struct extra_lines {
+        size_t kind[BLS_MAX_EXTRAS];
+        struct slice name[BLS_MAX_EXTRAS];
+};
+
+/* The files of kind k among e's extras, read and named as x says; *ret_n
+ * of them. */
+static void read_kind(EFI_FILE *root, const struct boot_entry *e, const struct extra_lines *x, size_t k,
+                      uint64_t *used, struct cpio_file *ret_files, size_t *ret_n) {
         size_t n = 0;
 
         for (size_t i = 0; i < e->n_extras; i++) {
-                struct slice name;
-                size_t kind;
+                struct slice name = x->name[i];
                 void *data;
                 size_t size;
                 const char *reason;
                 char *copy;
 
-                if (kinds[i] != k || entry_extra_classify(slice_from_cstr(e->extras[i]), &kind, &name) != KEEL_OK)
+                if (x->kind[i] != k)
                         continue;
                 reason = read_extra(root, e->extras[i], &entry_extra_kinds[k], *used, &data, &size);
                 if (reason) {
@@ -111,8 +118,8 @@ static int pack_archive(const struct sidecar_kind *k, const struct cpio_file *fi
         return KEEL_OK;
 }
 
-static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *kinds, size_t k, uint64_t *used,
-                      uint32_t *inode, struct companions *c) {
+static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const struct extra_lines *x, size_t k,
+                      uint64_t *used, uint32_t *inode, struct companions *c) {
         const struct sidecar_kind *kind = &entry_extra_kinds[k];
         struct cpio_file files[BLS_MAX_EXTRAS];
         uint8_t *buf = NULL;
@@ -120,7 +127,7 @@ static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
         EFI_STATUS m;
         int r;
 
-        read_kind(root, e, kinds, k, used, files, &n);
+        read_kind(root, e, x, k, used, files, &n);
         if (n == 0)
                 return;
         r = pack_archive(kind, files, n, inode, &buf, &size);
@@ -139,22 +146,21 @@ static void pack_kind(EFI_FILE *root, const struct boot_entry *e, const size_t *
 }
 
 void companions_pack(EFI_FILE *root, const struct boot_entry *e, struct companions *ret) {
-        size_t kinds[BLS_MAX_EXTRAS];
+        struct extra_lines x;
         uint64_t used = 0;
         uint32_t inode = 1;
 
         *ret = (struct companions) {};
-        for (size_t i = 0; i < e->n_extras && i < ARRAY_SIZE(kinds); i++) {
-                struct slice name;
-                int r = entry_extra_classify(slice_from_cstr(e->extras[i]), &kinds[i], &name);
+        for (size_t i = 0; i < e->n_extras && i < ARRAY_SIZE(x.kind); i++) {
+                int r = entry_extra_classify(slice_from_cstr(e->extras[i]), &x.kind[i], &x.name[i]);
 
                 if (r != KEEL_OK) {
                         skip_extra(e, e->extras[i], keel_strerror(r));
-                        kinds[i] = ENTRY_EXTRA_KINDS;
+                        x.kind[i] = ENTRY_EXTRA_KINDS;
                 }
         }
         for (size_t k = 0; k < ENTRY_EXTRA_KINDS; k++)
-                pack_kind(root, e, kinds, k, &used, &inode, ret);
+                pack_kind(root, e, &x, k, &used, &inode, ret);
 }
 
 void companions_free(struct companions *c) {
