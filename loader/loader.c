@@ -92,21 +92,15 @@ static void measure_config(const void *data, size_t size) {
 
 /* The whole file, read once: what is measured is what is parsed. */
 static EFI_STATUS parse_config_file(EFI_FILE *root, struct loader_config *c) {
-        struct loader_config_reader *r = efi_alloc(sizeof(*r));
         void *data = NULL;
         size_t size = 0;
-        EFI_STATUS err = EFI_OUT_OF_RESOURCES;
+        EFI_STATUS err = file_read_all(root, LOADER_CONF_PATH, LOADER_CONF_SIZE_MAX, &data, &size);
 
-        if (r)
-                err = file_read_all(root, LOADER_CONF_PATH, LOADER_CONF_SIZE_MAX, &data, &size);
         if (err == EFI_SUCCESS) {
                 measure_config(data, size);
-                loader_config_reader_init(r, c, config_warn, NULL);
-                loader_config_reader_feed(r, data, size);
-                loader_config_reader_finish(r);
+                loader_config_parse(c, data, size, config_warn, NULL);
         }
         efi_free(data);
-        efi_free(r);
         return err;
 }
 
