@@ -33,6 +33,18 @@ vars_chain_set_once() {
         vars_chain_put "$1" keel-vars-once "$2" "$3"
 }
 
+# vars_chain_keyboard_layout IMG DESCRIPTION: before it sets the variables,
+# vars-chain adds a keyboard layout described as DESCRIPTION ("de-DE
+# German") to the firmware's HII database and makes it current, as firmware
+# with a keyboard driver does.
+vars_chain_keyboard_layout() {
+        local tmp
+        tmp=$(mktemp)
+        printf '%s\0' "$2" | iconv -f ASCII -t UTF-16LE >"$tmp"
+        esp_put "$1" "$tmp" /keel-kbd-layout
+        rm -f "$tmp"
+}
+
 vars_chain_put() { # IMG DIR NAME VALUE
         local tmp
         tmp=$(mktemp)

@@ -31,12 +31,11 @@ peer_uki sid "$WORK/sd262.efi" "$(kernel_image)" "$(shared_initramfs)" \
 # as $DESCRIPTION, then starts NEXT.
 DESCRIPTION="de-DE German (Germany)"
 esp() {
-        local img=$WORK/$1.img tmp=$WORK/kbd-layout
+        local img=$WORK/$1.img
         esp_image_create "$img"
         esp_put "$img" "$EFI_HELPERS/vars-chain.efi" /EFI/BOOT/BOOTX64.EFI
         esp_put "$img" "$2" /EFI/BOOT/next.efi
-        printf '%s\0' "$DESCRIPTION" | iconv -f ASCII -t UTF-16LE >"$tmp"
-        esp_put "$img" "$tmp" /keel-kbd-layout
+        vars_chain_keyboard_layout "$img" "$DESCRIPTION"
         esp_write "$img" /loader/loader.conf $'timeout 0\n'
         shift 2
         for uki in "$@"; do
