@@ -31,7 +31,7 @@ MID=0123456789abcdef0123456789abcdef
 # as build/), else everything but the build directories.
 mkdir -p "$T/src/keel"
 if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-        (cd "$SRC" && git ls-files -z -co --exclude-standard | tar -cf - --null -T -) | tar -xf - -C "$T/src/keel"
+        (cd "$SRC" && git ls-files -z -co --exclude-standard | tar -cf - --ignore-failed-read --null -T -) | tar -xf - -C "$T/src/keel"
 else
         tar -cf - -C "$SRC" --exclude=./build --exclude='./build-*' . | tar -xf - -C "$T/src/keel"
 fi
