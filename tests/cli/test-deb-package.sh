@@ -8,7 +8,9 @@
 # .linux is the package's kernel and its .initrd the initramfs
 # update-initramfs wrote, trixie's bootctl lists it; a later
 # update-initramfs rebuilds it; removing the kernel package removes it and
-# only it.
+# only it. fwupd: the README's step (dpkg-divert, keel sign) puts a
+# db-signed fwupdx64.efi.signed where trixie's fwupd 2.0 looks for it, and
+# it stays there when Debian's signed package is installed again.
 #
 # The package is built once per source tree (BUILD/deb/KEY/, KEY: the
 # tree's contents and the build tools' versions); the trixie tree
@@ -20,7 +22,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/lib.sh"
 need_build "${1:-build}"
-need_tools dpkg-buildpackage dh lintian mmdebstrap objcopy unshare tar man
+need_tools dpkg-buildpackage dh lintian mmdebstrap objcopy unshare tar man openssl sbverify strings
 umask 022
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SUITE="$SRC/scripts/debian-suite"
@@ -193,4 +195,38 @@ trixie_conf keel
 run "trixie: dpkg -r $KPKG (its postrm runs the kernel hooks)" in_trixie dpkg -r "$KPKG"
 check "removed: the kernel's UKI is gone, the other UKI stays" \
         test "$(cd "$LINUX" && ls -A | tr '\n' ' ')" = "other-1.0.efi "
+
+# ---- fwupd: its EFI helper signed with the machine's db key -------------------
+# fwupd 2.x takes the helper from its compile-time EFI_APP_LOCATION only (2.1
+# dropped FWUPD_EFIAPPDIR), as NAME.efi.signed under Secure Boot: trixie's
+# fwupd names /usr/libexec/fwupd/efi and "%s.signed", where Debian's
+# fwupd-amd64-signed puts its own (shim-chain) signature. The README's step
+# diverts that file and writes keel's signature of fwupd-unsigned's helper there.
+FWUPD=$("$SUITE" "$BUILD" trixie unpack fwupd) &&
+FWUPD_DEBS=$("$SUITE" "$BUILD" trixie download fwupd-unsigned fwupd-amd64-signed) ||
+        { fail "apt-get download fwupd, fwupd-unsigned, fwupd-amd64-signed (trixie)"; summary; exit; }
+EFIAPPDIR=/usr/libexec/fwupd/efi
+check "trixie's fwupd $(basename "$FWUPD" | cut -d_ -f2) looks for NAME.signed in $EFIAPPDIR" bash -c "
+        cat '$FWUPD'/usr/lib/*/fwupd-*/libfwupdplugin.so '$FWUPD'/usr/lib/*/fwupd-*/libfwupdengine.so |
+                strings >'$T/fwupd-strings' &&
+        grep -qxF '$EFIAPPDIR' '$T/fwupd-strings' && grep -qxF '%s.signed' '$T/fwupd-strings'"
+cp $FWUPD_DEBS "$T/debs/"
+openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=keel fwupd db" -days 3650 \
+        -keyout "$T/debs/db.key" -out "$T/debs/db.crt" 2>/dev/null
+openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=other" -days 3650 \
+        -keyout "$T/other.key" -out "$T/other.crt" 2>/dev/null
+run "trixie: dpkg -i fwupd-unsigned fwupd-amd64-signed" in_trixie sh -c 'dpkg -i /debs/fwupd-*.deb'
+cp "$UPPER$EFIAPPDIR/fwupdx64.efi.signed" "$T/debian-signed.efi"
+run "trixie: dpkg-divert Debian's fwupdx64.efi.signed, keel sign fwupdx64.efi into its place" in_trixie sh -ec "
+        dpkg-divert --local --rename --divert $EFIAPPDIR/fwupdx64.efi.signed.debian --add $EFIAPPDIR/fwupdx64.efi.signed
+        keel sign --key /debs/db.key --cert /debs/db.crt -o $EFIAPPDIR/fwupdx64.efi.signed $EFIAPPDIR/fwupdx64.efi"
+SIGNED=$UPPER$EFIAPPDIR/fwupdx64.efi.signed
+check "fwupdx64.efi.signed: sbverify accepts it with the db certificate" \
+        bash -c "sbverify --cert '$T/debs/db.crt' '$SIGNED' >/dev/null 2>&1"
+check "fwupdx64.efi.signed: not with another certificate" bash -c "! sbverify --cert '$T/other.crt' '$SIGNED' >/dev/null 2>&1"
+check "Debian's signed helper kept as fwupdx64.efi.signed.debian" cmp -s "$T/debian-signed.efi" "$SIGNED.debian"
+cp "$SIGNED" "$T/keel-signed.efi"
+run "trixie: fwupd-amd64-signed installed again (as an upgrade)" in_trixie sh -c 'dpkg -i /debs/fwupd-amd64-signed_*.deb'
+check "after the upgrade: keel's signed helper in place, Debian's beside it" \
+        bash -c "cmp -s '$T/keel-signed.efi' '$SIGNED' && cmp -s '$T/debian-signed.efi' '$SIGNED.debian'"
 summary
