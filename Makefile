@@ -168,7 +168,7 @@ unit-tests: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 # Each fuzzer runs briefly over its checked-in corpus plus fresh inputs.
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/fuzz-corpus/$$n; \

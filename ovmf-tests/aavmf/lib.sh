@@ -256,6 +256,20 @@ make_keel_uki() {
                 -o "$out"
 }
 
+# aa64_panicking_initramfs OUT MARKER: an initramfs whose /init prints
+# MARKER on the console and exits: the kernel panics (panic=-1 reboots).
+aa64_panicking_initramfs() {
+        local out=$1 marker=$2 root
+        root=$(mktemp -d)
+        mkdir -p "$root/bin"
+        printf '#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs devtmpfs /dev\necho "%s" >/dev/%s\nexit 1\n' \
+                "$marker" "$AA64_CONSOLE" >"$root/init"
+        chmod +x "$root/init"
+        cp "$AA64_BUSYBOX" "$root/bin/"
+        (cd "$root" && find . | cpio --create --format=newc --quiet) >"$out"
+        rm -rf "$root"
+}
+
 # pcr-check.py (pcr-lib.sh's PCR_CHECK) reads UKIs with objdump/objcopy;
 # for arm64 PE files those are the cross binutils, found first on its PATH.
 aa64_binutils_path() {

@@ -15,17 +15,8 @@ source "$(dirname "$0")/../aavmf/lib.sh"
 WORK=$1
 
 HANG=$(aa64_efi_helper hang)
-# Generation 2's initramfs: announce itself, then let init exit (panic).
-mkdir -p "$WORK/gen2/bin"
-cat >"$WORK/gen2/init" <<'SCRIPT'
-#!/bin/busybox sh
-/bin/busybox mount -t devtmpfs devtmpfs /dev
-echo "GEN2-BOOTED" >/dev/ttyAMA0
-exit 1
-SCRIPT
-chmod +x "$WORK/gen2/init"
-cp "$AA64_BUSYBOX" "$WORK/gen2/bin/"
-(cd "$WORK/gen2" && find . | cpio --create --format=newc --quiet) >"$WORK/gen2.cpio"
+# Generation 2's initramfs announces itself, then init exits (panic).
+aa64_panicking_initramfs "$WORK/gen2.cpio" GEN2-BOOTED
 
 make_keel_uki "$WORK/gen1.efi" keeltest 1 gen1
 make_keel_uki "$WORK/gen2.efi" keeltest 2 gen2 "$WORK/gen2.cpio"

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Issue 24: automatic boot assessment under U-Boot, whose FAT cannot rename
+# (efi_file_setinfo() answers EFI_ACCESS_DENIED). keel used to boot a
+# counted entry uncounted, forever, as systemd-boot does there; now it
+# counts each try by copying the entry file to its next name and deleting
+# the old one. One QEMU run, keelaa64.efi as the loader, with reboots:
+# a Type #1 `efi` entry that hangs is ended by keel's watchdog (U-Boot
+# resets); generation 3 is a corrupt UKI (fallback in the same boot);
+# generation 2 panics and is tried exactly 3 times; then generation 1 boots
+# with no input. Also on the ESP: what a crash in the middle of a copy
+# leaves (a move record, the old file and a half-written copy): the copy
+# goes, the old file stays; and a record naming a finished move deletes
+# nothing.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../loader-lib.sh"
+source "$(dirname "$0")/../aavmf/lib.sh"
+source "$(dirname "$0")/../uboot-lib.sh"
+WORK=$1
+
+HANG=$(aa64_efi_helper hang)
+aa64_panicking_initramfs "$WORK/gen2.cpio" GEN2-BOOTED
+make_keel_uki "$WORK/gen1.efi" keeltest 1 gen1
+make_keel_uki "$WORK/gen2.efi" keeltest 2 gen2 "$WORK/gen2.cpio"
+# Generation 3 never boots: a small UKI (the hang helper as its kernel,
+# then corrupted), so that its three counted copies stay small.
+"$KEEL" uki build --stub "$KEEL_EFI" --linux "$HANG" --cmdline "$(aa64_cmdline gen3)" \
+        --os-release $'ID=keeltest\nVERSION_ID=3\nPRETTY_NAME="keeltest 3"\n' -o "$WORK/gen3.efi"
+corrupt_uki_kernel "$WORK/gen3.efi"
+
+# Counting by copy needs room for one more copy of the largest entry.
+esp_image_create "$WORK/disk.img" 256
+esp_put "$WORK/disk.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
+esp_write "$WORK/disk.img" /loader/loader.conf $'timeout 0\nkeel-watchdog-sec 30\n'
+esp_put "$WORK/disk.img" "$HANG" /hang.efi
+esp_write "$WORK/disk.img" /loader/entries/hang+1.conf $'title Hangs\nsort-key aaa\nefi /hang.efi\n'
+esp_put "$WORK/disk.img" "$WORK/gen3.efi" /EFI/Linux/keeltest-3+3.efi
+esp_put "$WORK/disk.img" "$WORK/gen2.efi" /EFI/Linux/keeltest-2+3.efi
+esp_put "$WORK/disk.img" "$WORK/gen1.efi" /EFI/Linux/keeltest-1+3.efi
+# A crash while counting "spare" (never chosen: sort-key zzz, older): its
+# copy was half written.
+esp_write "$WORK/disk.img" /loader/entries/spare+2.conf $'title Spare\nsort-key zzz\nefi /hang.efi\n'
+esp_write "$WORK/disk.img" /loader/entries/spare+1-1.conf $'title Spa'
+esp_write "$WORK/disk.img" /loader/entries/keel-bootcount-move $'keel-bootcount-move 1\nspare+2.conf\nspare+1-1.conf\n'
+# A record whose old file is gone: the move had finished; nothing goes.
+esp_write "$WORK/disk.img" /EFI/Linux/keel-bootcount-move $'keel-bootcount-move 1\nkeeltest-1+4.efi\nkeeltest-1+3.efi\n'
+
+start=$(date +%s)
+QEMU_REBOOT=1 QEMU_TIMEOUT=420 qemu_boot "$WORK" "$WORK/disk.img" || true
+elapsed=$(( $(date +%s) - start ))
+echo "  (one run, five boots: $elapsed s)"
+
+console() { tr -d '\r' <"$WORK/console.log"; }
+boots=$(console | grep -c '^U-Boot 20')
+expect_eq "U-Boot cannot rename: keel counted by copying (hang, gen3 x3, gen2 x3, gen1)" \
+        "$(console | grep -c 'the firmware cannot rename .*; counting the try by copying it')" 8
+expect_eq "the interrupted copy was undone" \
+        "$(console | grep -c 'a boot try was being counted when the machine stopped; keeping .*spare+2.conf')" 1
+expect_eq "the hanging entry started once" "$(console | grep -c HANG-STARTED)" 1
+expect_eq "the watchdog reset the machine: U-Boot says so and starts next" \
+        "$(console | grep -v '^$' | grep -A3 HANG-STARTED | sed 1d | cut -c1-13 | tr '\n' '|')" \
+        "EFI: Watchdog|resetting ...|U-Boot 2023.0|"
+expect_true "keel's watchdog, not the firmware's 5-minute one (run: $elapsed s)" test "$elapsed" -lt 300
+expect_eq "five boots: the hang, three of generation 3 then 2, generation 1" "$boots" 5
+expect_eq "generation 2 was tried exactly 3 times" "$(console | grep -c GEN2-BOOTED)" 3
+expect_eq "generation 3's failure was followed by a fallback in the same boot (3 boots)" \
+        "$(console | grep -c 'keel: trying the next entry: keeltest-2.efi')" 3
+expect_report_complete "$WORK"
+expect_eq "LoaderImageIdentifier is ESP-absolute (U-Boot's path has no leading backslash)" \
+        "$(report_value "$WORK" "EFIVAR LoaderImageIdentifier")" '\efi\boot\bootaa64.efi'
+expect_eq "generation 1 booted with no input" "$(booted_marker "$WORK")" gen1
+expect_eq "LoaderBootCountPath named generation 1's counted file" \
+        "$(report_value "$WORK" "EFIVAR LoaderBootCountPath")" '\EFI\Linux\keeltest-1+2-1.efi'
+expect_eq "PCR 11 is what keel pcr predict says for generation 1 (the failed ones measured nothing)" \
+        "$(report_value "$WORK" "PCR sha256 11" | tr 'A-F' 'a-f')" \
+        "$("$KEEL" pcr predict --bank sha256 --phase= "$WORK/gen1.efi" | sed -n 's/^11:sha256=//p')"
+expect_eq "the ESP afterwards: every try counted, no record left" \
+        "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
+        "keeltest-1+2-1.efi keeltest-2+0-3.efi keeltest-3+0-3.efi "
+expect_eq "the counted copies are the UKIs, byte for byte" \
+        "$(mtype -i "$WORK/disk.img@@1M" ::/EFI/Linux/keeltest-1+2-1.efi | sha256sum | cut -d' ' -f1)" \
+        "$(sha256sum <"$WORK/gen1.efi" | cut -d' ' -f1)"
+expect_eq "Type #1: the hang's try counted, spare kept as it was, its half copy and the record gone" \
+        "$(esp_ls "$WORK/disk.img" /loader/entries | sed 's|.*/||' | sort | tr '\n' ' ')" "hang+0-1.conf spare+2.conf "
+exit $((FAILURES > 0))
