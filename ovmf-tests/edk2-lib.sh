@@ -167,7 +167,7 @@ edk2_loader_secure_boot() {
         expect_eq "the ESP afterwards: the failed try counted" \
                 "$(esp_ls "$w.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
                 "keeltest-1.efi keeltest-2+0-1.efi keeltest-3.efi "
-        if [ "$2" = no-tpm ]; then
+        if [ "${2:-}" = no-tpm ]; then
                 expect_eq "the kernel saw no TPM, as said" "$(report_value "$w" TPM)" absent
                 expect_true "keel protected the kernel's memory (no W^X failure)" \
                         bash -c "! tr -d '\r' <'$w/console.log' | grep -aq 'keel: cannot protect the kernel'"
