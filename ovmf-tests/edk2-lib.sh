@@ -137,9 +137,10 @@ edk2_uki_direct() {
 # firmware refuses keeltest-3 for keel, which falls back to keeltest-2 (its
 # counter now +0-1), which panics; boot 2: keeltest-3 refused again,
 # keeltest-2 is bad now, keeltest-1 boots unattended, through keel's own
-# PE loader. With no-tpm, no PCR checks: Debian's arm64 kernel under
-# Secure Boot is locked down and refuses the harness's unsigned tpm_tis.ko
-# (aavmf/lib.sh builds it), so it sees no TPM.
+# PE loader. With no-tpm, no PCR checks: Debian 12's arm64 kernel under
+# AAVMF 2025.02 with Secure Boot on reports no TPM (most likely its
+# lockdown refusing the unsigned tpm_tis.ko aavmf/lib.sh builds; with
+# Secure Boot off it has one).
 edk2_loader_secure_boot() {
         local w=$1 n
         mkdir -p "$w"

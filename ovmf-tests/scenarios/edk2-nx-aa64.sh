@@ -6,8 +6,8 @@
 #  1. Secure Boot off: keel's UKI as the boot loader, booted directly.
 #  2. Secure Boot on, one run, two boots: keel as the loader; an unsigned
 #     UKI refused, a panicking counted entry fallen back from, the good UKI
-#     booted unattended. No PCR checks here: the locked-down kernel refuses
-#     the harness's unsigned tpm_tis.ko (part 1 checks them).
+#     booted unattended. No PCR checks here: the kernel reports no TPM
+#     under Secure Boot (edk2-lib.sh; part 1 checks them).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
