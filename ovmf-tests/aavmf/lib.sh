@@ -301,7 +301,7 @@ build_aa64_efi_helper() {
                 aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$inc" -I"$inc/aarch64" -I"$KEEL_SRC/ovmf-tests/efi-helpers" \
                         -ffreestanding -fno-builtin -fpic -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
                         -mstrict-align -mgeneral-regs-only -c "$src" -o "$out/$name.o" &&
-                aarch64-linux-gnu-ld -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --no-warn-rwx-segments \
+                aarch64-linux-gnu-ld -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
                         -L "$KEEL_SRC/linker" -T "$KEEL_SRC/linker/keel-aarch64.lds" -L"$lib" "$crt0" "$out/$name.o" \
                         -o "$out/$name.so" -lefi -lgnuefi &&
                 aarch64-linux-gnu-objcopy -j .text -j .reloc -j .data -j .sbat -j .dynamic -j .rela \
