@@ -8,6 +8,8 @@
 #     UKI refused, a panicking counted entry fallen back from, the good UKI
 #     booted unattended; both kernels through keel's own PE loader with
 #     the firmware's protocol.
+#  3. trixie's strict-NX build (2025.02) as well: the UKI directly (so that
+#     both firmware versions run on both architectures).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
@@ -21,4 +23,7 @@ echo "-- 1. Secure Boot off: the UKI directly"
 edk2_uki_direct "$WORK/direct"
 echo "-- 2. Secure Boot on: the loader, an unsigned UKI refused, fallback from a panicking entry"
 edk2_loader_secure_boot "$WORK/sb"
+echo "-- 3. trixie's strict-NX firmware too: the UKI directly"
+edk2_use trixie
+edk2_uki_direct "$WORK/direct-trixie"
 exit $((FAILURES > 0))
