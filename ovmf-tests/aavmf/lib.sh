@@ -270,6 +270,33 @@ aa64_panicking_initramfs() {
         rm -rf "$root"
 }
 
+# aa64_bootcount_esp WORK [SIZE_MB]: the boot-assessment ESP of
+# aa64-bootcount and uboot-bootcount in WORK/disk.img: keelaa64.efi as the
+# loader with a 30 s watchdog (under TCG a good entry needs several seconds
+# before ExitBootServices disarms it), a Type #1 `efi` entry that hangs
+# (sort-key aaa: first), and three UKI generations, each "+3": 3 whose
+# kernel is corrupt (a small UKI, the hang helper as its kernel: it never
+# boots), 2 whose init prints GEN2-BOOTED and exits (panic), 1 good
+# (WORK/gen1.efi, marker gen1).
+aa64_bootcount_esp() {
+        local work=$1 size=${2:-128} hang
+        hang=$(aa64_efi_helper hang) || return 1
+        aa64_panicking_initramfs "$work/gen2.cpio" GEN2-BOOTED
+        make_keel_uki "$work/gen1.efi" keeltest 1 gen1
+        make_keel_uki "$work/gen2.efi" keeltest 2 gen2 "$work/gen2.cpio"
+        "$KEEL" uki build --stub "$KEEL_EFI" --linux "$hang" --cmdline "$(aa64_cmdline gen3)" \
+                --os-release $'ID=keeltest\nVERSION_ID=3\nPRETTY_NAME="keeltest 3"\n' -o "$work/gen3.efi"
+        corrupt_uki_kernel "$work/gen3.efi"
+        esp_image_create "$work/disk.img" "$size"
+        esp_put "$work/disk.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
+        esp_write "$work/disk.img" /loader/loader.conf $'timeout 0\nkeel-watchdog-sec 30\n'
+        esp_put "$work/disk.img" "$hang" /hang.efi
+        esp_write "$work/disk.img" /loader/entries/hang+1.conf $'title Hangs\nsort-key aaa\nefi /hang.efi\n'
+        esp_put "$work/disk.img" "$work/gen3.efi" /EFI/Linux/keeltest-3+3.efi
+        esp_put "$work/disk.img" "$work/gen2.efi" /EFI/Linux/keeltest-2+3.efi
+        esp_put "$work/disk.img" "$work/gen1.efi" /EFI/Linux/keeltest-1+3.efi
+}
+
 # pcr-check.py (pcr-lib.sh's PCR_CHECK) reads UKIs with objdump/objcopy;
 # for arm64 PE files those are the cross binutils, found first on its PATH.
 aa64_binutils_path() {

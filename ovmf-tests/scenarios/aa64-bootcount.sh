@@ -14,25 +14,7 @@ source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../aavmf/lib.sh"
 WORK=$1
 
-HANG=$(aa64_efi_helper hang)
-# Generation 2's initramfs announces itself, then init exits (panic).
-aa64_panicking_initramfs "$WORK/gen2.cpio" GEN2-BOOTED
-
-make_keel_uki "$WORK/gen1.efi" keeltest 1 gen1
-make_keel_uki "$WORK/gen2.efi" keeltest 2 gen2 "$WORK/gen2.cpio"
-make_keel_uki "$WORK/gen3.efi" keeltest 3 gen3
-corrupt_uki_kernel "$WORK/gen3.efi"
-
-esp_image_create "$WORK/disk.img"
-esp_put "$WORK/disk.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
-# The watchdog: 30 s (under TCG a good entry needs several seconds before
-# ExitBootServices disarms it).
-esp_write "$WORK/disk.img" /loader/loader.conf $'timeout 0\nkeel-watchdog-sec 30\n'
-esp_put "$WORK/disk.img" "$HANG" /hang.efi
-esp_write "$WORK/disk.img" /loader/entries/hang+1.conf $'title Hangs\nsort-key aaa\nefi /hang.efi\n'
-esp_put "$WORK/disk.img" "$WORK/gen3.efi" /EFI/Linux/keeltest-3+3.efi
-esp_put "$WORK/disk.img" "$WORK/gen2.efi" /EFI/Linux/keeltest-2+3.efi
-esp_put "$WORK/disk.img" "$WORK/gen1.efi" /EFI/Linux/keeltest-1+3.efi
+aa64_bootcount_esp "$WORK"
 
 start=$(date +%s)
 QEMU_REBOOT=1 QEMU_TIMEOUT=480 qemu_boot "$WORK" "$WORK/disk.img" || true

@@ -17,25 +17,8 @@ source "$(dirname "$0")/../aavmf/lib.sh"
 source "$(dirname "$0")/../uboot-lib.sh"
 WORK=$1
 
-HANG=$(aa64_efi_helper hang)
-aa64_panicking_initramfs "$WORK/gen2.cpio" GEN2-BOOTED
-make_keel_uki "$WORK/gen1.efi" keeltest 1 gen1
-make_keel_uki "$WORK/gen2.efi" keeltest 2 gen2 "$WORK/gen2.cpio"
-# Generation 3 never boots: a small UKI (the hang helper as its kernel,
-# then corrupted), so that its three counted copies stay small.
-"$KEEL" uki build --stub "$KEEL_EFI" --linux "$HANG" --cmdline "$(aa64_cmdline gen3)" \
-        --os-release $'ID=keeltest\nVERSION_ID=3\nPRETTY_NAME="keeltest 3"\n' -o "$WORK/gen3.efi"
-corrupt_uki_kernel "$WORK/gen3.efi"
-
 # Counting by copy needs room for one more copy of the largest entry.
-esp_image_create "$WORK/disk.img" 256
-esp_put "$WORK/disk.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
-esp_write "$WORK/disk.img" /loader/loader.conf $'timeout 0\nkeel-watchdog-sec 30\n'
-esp_put "$WORK/disk.img" "$HANG" /hang.efi
-esp_write "$WORK/disk.img" /loader/entries/hang+1.conf $'title Hangs\nsort-key aaa\nefi /hang.efi\n'
-esp_put "$WORK/disk.img" "$WORK/gen3.efi" /EFI/Linux/keeltest-3+3.efi
-esp_put "$WORK/disk.img" "$WORK/gen2.efi" /EFI/Linux/keeltest-2+3.efi
-esp_put "$WORK/disk.img" "$WORK/gen1.efi" /EFI/Linux/keeltest-1+3.efi
+aa64_bootcount_esp "$WORK" 256
 # A crash while counting "spare" (never chosen: sort-key zzz, older): its
 # copy was half written.
 esp_write "$WORK/disk.img" /loader/entries/spare+2.conf $'title Spare\nsort-key zzz\nefi /hang.efi\n'
