@@ -297,6 +297,35 @@ aa64_bootcount_esp() {
         esp_put "$work/disk.img" "$work/gen1.efi" /EFI/Linux/keeltest-1+3.efi
 }
 
+# expect_aa64_bootcount_outcome WORK BOOTS ELAPSED: what one unattended
+# run on aa64_bootcount_esp's ESP must show, whatever the firmware: BOOTS
+# (the firmware's banners counted by the caller) is five, keel's watchdog
+# ended the hang well before the firmware's 5-minute one (ELAPSED seconds
+# for the run), generation 2 was tried exactly three times, generation 3
+# fell back in the same boot each time, generation 1 booted with its
+# counted file in LoaderBootCountPath and PCR 11 as keel pcr predict says,
+# and \EFI\Linux shows every try counted.
+expect_aa64_bootcount_outcome() {
+        local work=$1 boots=$2 elapsed=$3
+        local console
+        console=$(tr -d '\r' <"$work/console.log")
+        expect_true "keel's watchdog, not the firmware's 5-minute one (run: $elapsed s)" test "$elapsed" -lt 300
+        expect_eq "five boots: the hang, three of generation 3 then 2, generation 1" "$boots" 5
+        expect_eq "generation 2 was tried exactly 3 times" "$(grep -c GEN2-BOOTED <<<"$console")" 3
+        expect_eq "generation 3's failure was followed by a fallback in the same boot (3 boots)" \
+                "$(grep -c 'keel: trying the next entry: keeltest-2.efi' <<<"$console")" 3
+        expect_report_complete "$work"
+        expect_eq "generation 1 booted with no input" "$(booted_marker "$work")" gen1
+        expect_eq "LoaderBootCountPath named generation 1's counted file" \
+                "$(report_value "$work" "EFIVAR LoaderBootCountPath")" '\EFI\Linux\keeltest-1+2-1.efi'
+        expect_eq "PCR 11 is what keel pcr predict says for generation 1 (the failed ones measured nothing)" \
+                "$(report_value "$work" "PCR sha256 11" | tr 'A-F' 'a-f')" \
+                "$("$KEEL" pcr predict --bank sha256 --phase= "$work/gen1.efi" | sed -n 's/^11:sha256=//p')"
+        expect_eq "the ESP afterwards: every try counted" \
+                "$(esp_ls "$work/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
+                "keeltest-1+2-1.efi keeltest-2+0-3.efi keeltest-3+0-3.efi "
+}
+
 # pcr-check.py (pcr-lib.sh's PCR_CHECK) reads UKIs with objdump/objcopy;
 # for arm64 PE files those are the cross binutils, found first on its PATH.
 aa64_binutils_path() {

@@ -33,7 +33,6 @@ elapsed=$(( $(date +%s) - start ))
 echo "  (one run, five boots: $elapsed s)"
 
 console() { tr -d '\r' <"$WORK/console.log"; }
-boots=$(console | grep -c '^U-Boot 20')
 expect_eq "U-Boot cannot rename: keel counted by copying (hang, gen3 x3, gen2 x3, gen1)" \
         "$(console | grep -c 'the firmware cannot rename .*; counting the try by copying it')" 8
 expect_eq "the interrupted copy was undone" \
@@ -42,23 +41,10 @@ expect_eq "the hanging entry started once" "$(console | grep -c HANG-STARTED)" 1
 expect_eq "the watchdog reset the machine: U-Boot says so and starts next" \
         "$(console | grep -v '^$' | grep -A3 HANG-STARTED | sed 1d | cut -c1-13 | tr '\n' '|')" \
         "EFI: Watchdog|resetting ...|U-Boot 2023.0|"
-expect_true "keel's watchdog, not the firmware's 5-minute one (run: $elapsed s)" test "$elapsed" -lt 300
-expect_eq "five boots: the hang, three of generation 3 then 2, generation 1" "$boots" 5
-expect_eq "generation 2 was tried exactly 3 times" "$(console | grep -c GEN2-BOOTED)" 3
-expect_eq "generation 3's failure was followed by a fallback in the same boot (3 boots)" \
-        "$(console | grep -c 'keel: trying the next entry: keeltest-2.efi')" 3
-expect_report_complete "$WORK"
+expect_aa64_bootcount_outcome "$WORK" "$(console | grep -c '^U-Boot 20')" "$elapsed"
 expect_eq "LoaderImageIdentifier is ESP-absolute (U-Boot's path has no leading backslash)" \
         "$(report_value "$WORK" "EFIVAR LoaderImageIdentifier")" '\efi\boot\bootaa64.efi'
-expect_eq "generation 1 booted with no input" "$(booted_marker "$WORK")" gen1
-expect_eq "LoaderBootCountPath named generation 1's counted file" \
-        "$(report_value "$WORK" "EFIVAR LoaderBootCountPath")" '\EFI\Linux\keeltest-1+2-1.efi'
-expect_eq "PCR 11 is what keel pcr predict says for generation 1 (the failed ones measured nothing)" \
-        "$(report_value "$WORK" "PCR sha256 11" | tr 'A-F' 'a-f')" \
-        "$("$KEEL" pcr predict --bank sha256 --phase= "$WORK/gen1.efi" | sed -n 's/^11:sha256=//p')"
-expect_eq "the ESP afterwards: every try counted, no record left" \
-        "$(esp_ls "$WORK/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
-        "keeltest-1+2-1.efi keeltest-2+0-3.efi keeltest-3+0-3.efi "
+expect_eq "no move record left in \\EFI\\Linux" "$(esp_ls "$WORK/disk.img" /EFI/Linux | grep -c keel-bootcount-move)" 0
 expect_eq "the counted copies are the UKIs, byte for byte" \
         "$(mtype -i "$WORK/disk.img@@1M" ::/EFI/Linux/keeltest-1+2-1.efi | sha256sum | cut -d' ' -f1)" \
         "$(sha256sum <"$WORK/gen1.efi" | cut -d' ' -f1)"
