@@ -32,8 +32,10 @@ COMMON_HDR := $(wildcard common/*.h)
 # The EFI binary, once per architecture: build/keelx64.efi (x86-64) and
 # build/keelaa64.efi (aarch64, cross-compiled). Each is an ELF shared object
 # linked against a self-relocating crt0, then converted to PE32+ by objcopy.
-# The build fails on undefined symbols and on any relocation that crt0
-# cannot apply. What differs between architectures in the code is in
+# The build fails on undefined symbols, on any relocation that crt0
+# cannot apply and on a segment both writable and executable
+# (scripts/check-efi-elf); the PE image is W^X and marked NX_COMPAT, which
+# scripts/efi-nx-compat checks before it sets the flag. What differs between architectures in the code is in
 # efi/arch-$(arch).c behind efi/arch.h; here, in the per-architecture
 # variables below. `make efi` builds them all; `make EFI_ARCHS=x86_64`
 # only keelx64.efi (a build without the aarch64 cross toolchain).
@@ -105,6 +107,7 @@ $(BUILD)/$(EFI_NAME_$(1)).so: $$($(1)_OBJ) $(EFI_CRT0_$(1)) linker/keel-$(1).lds
 $(BUILD)/$(EFI_NAME_$(1)).efi: $(BUILD)/$(EFI_NAME_$(1)).so
 	@echo "  OBJCOPY   $$@"
 	$$(Q)$(EFI_TOOLS_$(1))objcopy $(addprefix -j ,$(EFI_SECTIONS)) --target=efi-app-$(1) --subsystem=10 $$< $$@.tmp
+	$$(Q)scripts/efi-nx-compat $$@.tmp
 	$$(Q)mv $$@.tmp $$@
 	@echo "$(EFI_NAME_$(1)).efi: $$$$(stat -c %s $$@) bytes (systemd-boot 252 + systemd-stub 252: $(EFI_PEER_SIZE_$(1)))"
 endef
@@ -170,7 +173,7 @@ unit-tests: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 # Each fuzzer runs briefly over its checked-in corpus plus fresh inputs.
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 fuzz-smoke: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$$(basename $$f); \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; mkdir -p $(BUILD)/fuzz-corpus/$$n; \

@@ -24,6 +24,7 @@
         X(KEEL_E_PE_SECTION_TABLE_TRUNCATED, "PE section table extends past the end of the headers") \
         X(KEEL_E_PE_SECTION_SIZE_OVERFLOW, "PE section address plus size overflows")                \
         X(KEEL_E_PE_SECTION_OUTSIDE_IMAGE, "PE section lies outside SizeOfImage")                   \
+        X(KEEL_E_PE_OUTSIDE_LOADED_IMAGE, "PE headers or a section lie outside the loaded image")    \
         X(KEEL_E_PE_SECTION_OUTSIDE_FILE, "PE section data extends past the end of the file")       \
         X(KEEL_E_PE_SECTION_OVERLAP, "PE sections overlap")                                         \
         X(KEEL_E_PE_SECTION_BELOW_HEADERS, "PE section overlaps the headers")                       \
@@ -50,6 +51,9 @@
         X(KEEL_E_MEASURE_SECTION_OUTSIDE_BUFFER, "a measured UKI section lies outside the image")   \
         X(KEEL_E_BOOTCOUNT_OUT_OF_RANGE, "boot counter in the file name is out of range")          \
         X(KEEL_E_BOOTCOUNT_NO_FREE_NAME, "every name for the next boot counter is taken by another file") \
+        X(KEEL_E_BOOTCOUNT_MOVE_MALFORMED, "boot count move record is not three lines as keel writes it") \
+        X(KEEL_E_BOOTCOUNT_MOVE_BAD_NAME, "boot count move record names an invalid file")           \
+        X(KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY, "boot count move record does not name two counted files of one entry") \
         X(KEEL_E_VALUE_TOO_LONG, "value too long")                                                 \
         X(KEEL_E_GPT_TRUNCATED, "GPT header or entry array truncated")                              \
         X(KEEL_E_GPT_BAD_SIGNATURE, "no GPT header (signature is not \"EFI PART\")")                 \

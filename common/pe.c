@@ -184,8 +184,22 @@ int pe_check_file_layout(const struct pe_image *pe, uint64_t file_size) {
         return KEEL_OK;
 }
 
+/* What the UEFI contract guarantees of a loaded image is that it covers the
+ * headers and every section, not SizeOfImage: EDK II reports SizeOfImage as
+ * ImageSize, U-Boot the end of the last section (the page rounding of its
+ * allocation is not part of the image). Every section already lies inside
+ * SizeOfImage (pe_parse_headers()), so checking each against image_size is
+ * enough for anything that reads a section, a header or a data directory
+ * through the loaded image. */
 int pe_check_memory_layout(const struct pe_image *pe, uint64_t image_size) {
-        return pe->size_of_image <= image_size ? KEEL_OK : KEEL_E_PE_SECTION_OUTSIDE_IMAGE;
+        if (pe->size_of_headers > image_size)
+                return KEEL_E_PE_OUTSIDE_LOADED_IMAGE;
+        for (size_t i = 0; i < pe->number_of_sections; i++) {
+                const struct pe_section *s = &pe->sections[i];
+                if (!range_fits(image_size, s->virtual_address, pe_section_memory_size(s)))
+                        return KEEL_E_PE_OUTSIDE_LOADED_IMAGE;
+        }
+        return KEEL_OK;
 }
 
 int pe_check_machine(const struct pe_image *pe, uint16_t machine) {

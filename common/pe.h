@@ -90,7 +90,8 @@ int pe_parse_headers(const void *buf, size_t len, struct pe_image *ret);
  * after the headers, without overlapping another section's data. */
 int pe_check_file_layout(const struct pe_image *pe, uint64_t file_size);
 
-/* Checks that the image fits in image_size bytes of memory (a loaded image). */
+/* Checks that the headers and every section fit in image_size bytes of
+ * memory (a loaded image's ImageSize, which may end before SizeOfImage). */
 int pe_check_memory_layout(const struct pe_image *pe, uint64_t image_size);
 
 int pe_check_machine(const struct pe_image *pe, uint16_t machine);

@@ -69,9 +69,12 @@ CHAR16 *devpath_file_path_text(const EFI_DEVICE_PATH *dp) {
         if (units == 0)
                 return NULL;
 
-        text = efi_alloc((units + 1) * sizeof(CHAR16));
+        /* Always ESP-absolute, as bootctl expects: the path U-Boot gives
+         * a file it loaded has no leading backslash (efi\boot\bootaa64.efi). */
+        text = efi_alloc((units + 2) * sizeof(CHAR16));
         if (!text)
                 return NULL;
+        text[o++] = '\\';
         for (const EFI_DEVICE_PATH *n = dp; n; n = next_node(n)) {
                 const uint8_t *name = (const uint8_t *) n + 4;
                 size_t name_units;
@@ -80,10 +83,13 @@ CHAR16 *devpath_file_path_text(const EFI_DEVICE_PATH *dp) {
                         continue;
                 name_units = (node_length(n) - 4) / sizeof(CHAR16);
                 /* Nodes are joined with one backslash between them. */
-                if (o > 0 && text[o - 1] != '\\' && read_le16(name) != '\\')
+                if (text[o - 1] != '\\')
                         text[o++] = '\\';
-                for (size_t i = 0; i < name_units && read_le16(name + 2 * i) != 0; i++)
-                        text[o++] = read_le16(name + 2 * i);
+                for (size_t i = 0; i < name_units && read_le16(name + 2 * i) != 0; i++) {
+                        CHAR16 c = read_le16(name + 2 * i);
+                        if (c != '\\' || text[o - 1] != '\\')
+                                text[o++] = c;
+                }
         }
         text[o] = 0;
         return text;

@@ -233,3 +233,34 @@ CHAR16 *path_from_entry(const char *path) {
                 memmove(out, out + 1, n * sizeof(CHAR16) + sizeof(CHAR16));
         return out;
 }
+
+EFI_STATUS file_create(EFI_FILE *root, const CHAR16 *path, const void *data, size_t size) {
+        EFI_FILE *f = NULL;
+        UINTN n = size;
+        EFI_STATUS err;
+
+        if (file_exists(root, path))
+                return EFI_ACCESS_DENIED;
+        err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE | EFI_FILE_MODE_CREATE, 0);
+        if (err != EFI_SUCCESS)
+                return err;
+        err = f->Write(f, &n, (void *) data);
+        if (err == EFI_SUCCESS && n != size)
+                err = EFI_VOLUME_FULL;
+        if (err == EFI_SUCCESS)
+                err = f->Flush(f);
+        if (err != EFI_SUCCESS) {
+                (void) f->Delete(f);
+                return err;
+        }
+        return f->Close(f);
+}
+
+EFI_STATUS file_delete(EFI_FILE *root, const CHAR16 *path) {
+        EFI_FILE *f = NULL;
+        EFI_STATUS err = root->Open(root, &f, (CHAR16 *) path, EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE, 0);
+
+        if (err != EFI_SUCCESS)
+                return err;
+        return f->Delete(f); /* closes f, also when it fails */
+}

@@ -38,6 +38,14 @@ EFI_STATUS dir_next(EFI_FILE *dir, EFI_FILE_INFO **ret_info);
 /* Renames a file inside its directory (new_name has no path) and flushes. */
 EFI_STATUS file_rename(EFI_FILE *root, const CHAR16 *path, const CHAR16 *new_name);
 
+/* Writes a new file of exactly these bytes and flushes it; refuses
+ * (EFI_ACCESS_DENIED) when the file exists, and leaves nothing behind when
+ * writing fails. */
+EFI_STATUS file_create(EFI_FILE *root, const CHAR16 *path, const void *data, size_t size);
+
+/* Deletes a file. */
+EFI_STATUS file_delete(EFI_FILE *root, const CHAR16 *path);
+
 /* A path from an entry file ("/vmlinuz-6.1", UTF-8, '/' or '\') as a UTF-16
  * volume path with a leading '\' (caller frees). */
 CHAR16 *path_from_entry(const char *path);

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 #include "count.h"
+#include "../common/bootcount-move.h"
 #include "../common/bootcount.h"
 #include "../common/error.h"
 #include "../common/utf.h"
 #include "../efi/file.h"
 
 #define NAME_MAX_BYTES 512
+/* The largest entry file counted by copying (a UKI with its initrds). */
+#define COPY_MAX_BYTES (1024u * 1024 * 1024)
+
+static const CHAR16 *const entry_dirs[] = { L"\\loader\\entries\\", L"\\EFI\\Linux\\" };
 
 static const CHAR16 *entry_dir(const struct boot_entry *e) {
-        return e->type == ENTRY_TYPE1 ? L"\\loader\\entries\\" : L"\\EFI\\Linux\\";
+        return entry_dirs[e->type == ENTRY_TYPE1 ? 0 : 1];
 }
 
-/* dir + UTF-8 name as one UTF-16 path (caller frees). */
-static CHAR16 *entry_file_path(const struct boot_entry *e, const char *name) {
-        const CHAR16 *dir = entry_dir(e);
-        size_t d = utf16_strnlen(dir, 64), n = strlen(name);
+/* dir + UTF-8 name (len bytes) as one UTF-16 path (caller frees). */
+static CHAR16 *dir_file_path(const CHAR16 *dir, const char *name, size_t n) {
+        size_t d = utf16_strnlen(dir, 64);
         CHAR16 *p = efi_alloc((d + n + 1) * sizeof(CHAR16));
 
         if (!p)
@@ -22,6 +26,10 @@ static CHAR16 *entry_file_path(const struct boot_entry *e, const char *name) {
         memcpy(p, dir, d * sizeof(CHAR16));
         utf8_to_utf16(name, n, p + d);
         return p;
+}
+
+static CHAR16 *entry_file_path(const struct boot_entry *e, const char *name) {
+        return dir_file_path(entry_dir(e), name, strlen(name));
 }
 
 /* Points the entry at its renamed file (the old strings live in the entry
@@ -75,7 +83,46 @@ static void set_count_path(const struct boot_entry *e, const char *name) {
         efi_free(path);
 }
 
-/* Renames the entry file to next and makes the entry that file. */
+/* Where the firmware cannot rename (U-Boot): copy the file to its new name,
+ * then delete the old one, with a record of the move written first and
+ * removed last (common/bootcount-move.h), so that a crash in between is
+ * undone by count_recover_moves() on the next boot. On failure nothing
+ * keel wrote is left behind. */
+static EFI_STATUS move_by_copy(const struct partition *part, const struct boot_entry *e, const CHAR16 *old_path,
+                               const char *next) {
+        CHAR16 *record_path = entry_file_path(e, BOOTCOUNT_MOVE_RECORD_NAME), *new_path = entry_file_path(e, next);
+        char record[BOOTCOUNT_MOVE_RECORD_MAX];
+        void *data = NULL;
+        size_t record_len, size;
+        EFI_STATUS err = EFI_OUT_OF_RESOURCES;
+
+        if (!record_path || !new_path)
+                goto out;
+        err = EFI_INVALID_PARAMETER;
+        if (bootcount_move_format(e->filename, next, record, sizeof(record), &record_len) != KEEL_OK)
+                goto out;
+        err = file_read_all(part->root, old_path, COPY_MAX_BYTES, &data, &size);
+        if (err != EFI_SUCCESS)
+                goto out;
+        err = file_create(part->root, record_path, record, record_len);
+        if (err != EFI_SUCCESS)
+                goto out;
+        err = file_create(part->root, new_path, data, size);
+        if (err == EFI_SUCCESS) {
+                err = file_delete(part->root, old_path);
+                if (err != EFI_SUCCESS)
+                        (void) file_delete(part->root, new_path);
+        }
+        (void) file_delete(part->root, record_path);
+out:
+        efi_free(data);
+        efi_free(new_path);
+        efi_free(record_path);
+        return err;
+}
+
+/* Renames the entry file to next (or, where the firmware cannot rename,
+ * moves it by copying) and makes the entry that file. */
 static EFI_STATUS rename_to(const struct partition *part, struct boot_entry *e, const char *next) {
         CHAR16 *old_path = entry_file_path(e, e->filename), *new_name = efi_alloc((strlen(next) + 1) * sizeof(CHAR16));
         struct bootcount_name renamed;
@@ -85,6 +132,10 @@ static EFI_STATUS rename_to(const struct partition *part, struct boot_entry *e, 
                 goto out;
         utf8_to_utf16(next, strlen(next), new_name);
         err = file_rename(part->root, old_path, new_name);
+        if (err == EFI_ACCESS_DENIED || err == EFI_UNSUPPORTED) {
+                efi_print("keel: the firmware cannot rename %s; counting the try by copying it\n", e->filename);
+                err = move_by_copy(part, e, old_path, next);
+        }
         if (err != EFI_SUCCESS)
                 goto out;
         set_count_path(e, next);
@@ -162,4 +213,41 @@ EFI_STATUS count_boot_try(const struct partition *part, struct boot_entry *e) {
                           efi_status_text(err));
         }
         return EFI_SUCCESS;
+}
+
+/* A move record left by a crash (move_by_copy) in one entry directory:
+ * while the old file exists, its copy may be incomplete and goes; the
+ * record goes in any case. */
+static void recover_move(EFI_FILE *root, const CHAR16 *dir) {
+        CHAR16 *record_path = dir_file_path(dir, BOOTCOUNT_MOVE_RECORD_NAME, strlen(BOOTCOUNT_MOVE_RECORD_NAME));
+        CHAR16 *from = NULL, *to = NULL;
+        struct bootcount_move m;
+        void *data = NULL;
+        size_t size;
+        int r;
+
+        if (!record_path || file_read_all(root, record_path, BOOTCOUNT_MOVE_RECORD_MAX, &data, &size) != EFI_SUCCESS)
+                goto out;
+        r = bootcount_move_parse(data, size, &m);
+        if (r != KEEL_OK)
+                efi_print("keel: %ls: %s; removing it\n", record_path, keel_strerror(r));
+        else {
+                from = dir_file_path(dir, m.from.ptr, m.from.len);
+                to = dir_file_path(dir, m.to.ptr, m.to.len);
+                if (from && to && file_exists(root, from)) {
+                        efi_print("keel: a boot try was being counted when the machine stopped; keeping %ls\n", from);
+                        (void) file_delete(root, to);
+                }
+        }
+        (void) file_delete(root, record_path);
+out:
+        efi_free(to);
+        efi_free(from);
+        efi_free(data);
+        efi_free(record_path);
+}
+
+void count_recover_moves(EFI_FILE *root) {
+        for (size_t i = 0; i < sizeof(entry_dirs) / sizeof(entry_dirs[0]); i++)
+                recover_move(root, entry_dirs[i]);
 }

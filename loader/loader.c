@@ -191,11 +191,14 @@ static bool discover(struct loader *L) {
                                entry_warn, NULL);
         /* The menu is for this machine: Type #1 entries naming another architecture are hidden. */
         entry_list_set_architecture(&L->entries, arch_bls_architecture, arch_pe_machine);
+        count_recover_moves(L->esp.root);
         discover_entries(&L->entries, L->esp.root, ENTRY_SOURCE_ESP);
         L->has_xbootldr = partition_open_by_type(L->esp.device, gpt_type_xbootldr, "XBOOTLDR", &L->xbootldr) ==
                           EFI_SUCCESS;
-        if (L->has_xbootldr)
+        if (L->has_xbootldr) {
+                count_recover_moves(L->xbootldr.root);
                 discover_entries(&L->entries, L->xbootldr.root, ENTRY_SOURCE_XBOOTLDR);
+        }
         entries_sort(&L->entries);
         if (L->config.auto_entries)
                 add_auto_entries(L);

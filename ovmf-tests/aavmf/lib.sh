@@ -256,6 +256,76 @@ make_keel_uki() {
                 -o "$out"
 }
 
+# aa64_panicking_initramfs OUT MARKER: an initramfs whose /init prints
+# MARKER on the console and exits: the kernel panics (panic=-1 reboots).
+aa64_panicking_initramfs() {
+        local out=$1 marker=$2 root
+        root=$(mktemp -d)
+        mkdir -p "$root/bin"
+        printf '#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs devtmpfs /dev\necho "%s" >/dev/%s\nexit 1\n' \
+                "$marker" "$AA64_CONSOLE" >"$root/init"
+        chmod +x "$root/init"
+        cp "$AA64_BUSYBOX" "$root/bin/"
+        (cd "$root" && find . | cpio --create --format=newc --quiet) >"$out"
+        rm -rf "$root"
+}
+
+# aa64_bootcount_esp WORK [SIZE_MB]: the boot-assessment ESP of
+# aa64-bootcount and uboot-bootcount in WORK/disk.img: keelaa64.efi as the
+# loader with a 30 s watchdog (under TCG a good entry needs several seconds
+# before ExitBootServices disarms it), a Type #1 `efi` entry that hangs
+# (sort-key aaa: first), and three UKI generations, each "+3": 3 whose
+# kernel is corrupt (a small UKI, the hang helper as its kernel: it never
+# boots), 2 whose init prints GEN2-BOOTED and exits (panic), 1 good
+# (WORK/gen1.efi, marker gen1).
+aa64_bootcount_esp() {
+        local work=$1 size=${2:-128} hang
+        hang=$(aa64_efi_helper hang) || return 1
+        aa64_panicking_initramfs "$work/gen2.cpio" GEN2-BOOTED
+        make_keel_uki "$work/gen1.efi" keeltest 1 gen1
+        make_keel_uki "$work/gen2.efi" keeltest 2 gen2 "$work/gen2.cpio"
+        "$KEEL" uki build --stub "$KEEL_EFI" --linux "$hang" --cmdline "$(aa64_cmdline gen3)" \
+                --os-release $'ID=keeltest\nVERSION_ID=3\nPRETTY_NAME="keeltest 3"\n' -o "$work/gen3.efi"
+        corrupt_uki_kernel "$work/gen3.efi"
+        esp_image_create "$work/disk.img" "$size"
+        esp_put "$work/disk.img" "$KEEL_EFI" "$AA64_BOOT_EFI"
+        esp_write "$work/disk.img" /loader/loader.conf $'timeout 0\nkeel-watchdog-sec 30\n'
+        esp_put "$work/disk.img" "$hang" /hang.efi
+        esp_write "$work/disk.img" /loader/entries/hang+1.conf $'title Hangs\nsort-key aaa\nefi /hang.efi\n'
+        esp_put "$work/disk.img" "$work/gen3.efi" /EFI/Linux/keeltest-3+3.efi
+        esp_put "$work/disk.img" "$work/gen2.efi" /EFI/Linux/keeltest-2+3.efi
+        esp_put "$work/disk.img" "$work/gen1.efi" /EFI/Linux/keeltest-1+3.efi
+}
+
+# expect_aa64_bootcount_outcome WORK BOOTS ELAPSED: what one unattended
+# run on aa64_bootcount_esp's ESP must show, whatever the firmware: BOOTS
+# (the firmware's banners counted by the caller) is five, keel's watchdog
+# ended the hang well before the firmware's 5-minute one (ELAPSED seconds
+# for the run), generation 2 was tried exactly three times, generation 3
+# fell back in the same boot each time, generation 1 booted with its
+# counted file in LoaderBootCountPath and PCR 11 as keel pcr predict says,
+# and \EFI\Linux shows every try counted.
+expect_aa64_bootcount_outcome() {
+        local work=$1 boots=$2 elapsed=$3
+        local console
+        console=$(tr -d '\r' <"$work/console.log")
+        expect_true "keel's watchdog, not the firmware's 5-minute one (run: $elapsed s)" test "$elapsed" -lt 300
+        expect_eq "five boots: the hang, three of generation 3 then 2, generation 1" "$boots" 5
+        expect_eq "generation 2 was tried exactly 3 times" "$(grep -c GEN2-BOOTED <<<"$console")" 3
+        expect_eq "generation 3's failure was followed by a fallback in the same boot (3 boots)" \
+                "$(grep -c 'keel: trying the next entry: keeltest-2.efi' <<<"$console")" 3
+        expect_report_complete "$work"
+        expect_eq "generation 1 booted with no input" "$(booted_marker "$work")" gen1
+        expect_eq "LoaderBootCountPath named generation 1's counted file" \
+                "$(report_value "$work" "EFIVAR LoaderBootCountPath")" '\EFI\Linux\keeltest-1+2-1.efi'
+        expect_eq "PCR 11 is what keel pcr predict says for generation 1 (the failed ones measured nothing)" \
+                "$(report_value "$work" "PCR sha256 11" | tr 'A-F' 'a-f')" \
+                "$("$KEEL" pcr predict --bank sha256 --phase= "$work/gen1.efi" | sed -n 's/^11:sha256=//p')"
+        expect_eq "the ESP afterwards: every try counted" \
+                "$(esp_ls "$work/disk.img" /EFI/Linux | sed 's|.*/||' | sort | tr '\n' ' ')" \
+                "keeltest-1+2-1.efi keeltest-2+0-3.efi keeltest-3+0-3.efi "
+}
+
 # pcr-check.py (pcr-lib.sh's PCR_CHECK) reads UKIs with objdump/objcopy;
 # for arm64 PE files those are the cross binutils, found first on its PATH.
 aa64_binutils_path() {
@@ -287,7 +357,7 @@ build_aa64_efi_helper() {
                 aarch64-linux-gnu-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$inc" -I"$inc/aarch64" -I"$KEEL_SRC/ovmf-tests/efi-helpers" \
                         -ffreestanding -fno-builtin -fpic -fshort-wchar -fno-stack-protector -fno-strict-aliasing \
                         -mstrict-align -mgeneral-regs-only -c "$src" -o "$out/$name.o" &&
-                aarch64-linux-gnu-ld -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined --no-warn-rwx-segments \
+                aarch64-linux-gnu-ld -nostdlib -znocombreloc -shared -Bsymbolic --no-undefined \
                         -L "$KEEL_SRC/linker" -T "$KEEL_SRC/linker/keel-aarch64.lds" -L"$lib" "$crt0" "$out/$name.o" \
                         -o "$out/$name.so" -lefi -lgnuefi &&
                 aarch64-linux-gnu-objcopy -j .text -j .reloc -j .data -j .sbat -j .dynamic -j .rela \

@@ -180,12 +180,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 check_relocations(&pe, data, size, PE_VIEW_FILE);
         }
 
-        /* As a loaded image (the EFI side): SizeOfImage bytes at the image
-         * base, each section's VirtualSize bytes at its VirtualAddress. */
+        /* As a loaded image (the EFI side): the headers and each section's
+         * bytes at its VirtualAddress, inside the image's size (which may end
+         * before SizeOfImage, as U-Boot reports it). */
         if (pe_check_memory_layout(&pe, size) == KEEL_OK) {
                 for (size_t i = 0; i < pe.number_of_sections; i++)
-                        read_bytes(data, pe.sections[i].virtual_address, pe.sections[i].virtual_size);
-                read_bytes(data, 0, pe.size_of_image);
+                        read_bytes(data, pe.sections[i].virtual_address, pe_section_memory_size(&pe.sections[i]));
+                read_bytes(data, 0, pe.size_of_headers);
                 check_relocations(&pe, data, size, PE_VIEW_MEMORY);
         }
         return 0;

@@ -10,6 +10,7 @@
 
 #include "common/utf.h"
 
+#include "common/bootcount-move.h"
 #include "common/bootcount.h"
 #include "common/entries.h"
 
@@ -433,6 +434,97 @@ static void test_strip_path(void **state) {
         expect_stripped("\\", "\\");
 }
 
+/* A move record (the loader's count by copy where the firmware cannot
+ * rename, common/bootcount-move.h), parsed from an exact-size heap copy. */
+static int parse_record(const char *text, struct bootcount_move *ret) {
+        size_t len = strlen(text);
+        char *copy = malloc(len ? len : 1);
+        int r;
+
+        assert_non_null(copy);
+        memcpy(copy, text, len);
+        r = bootcount_move_parse(copy, len, ret);
+        free(copy);
+        return r;
+}
+
+static void test_move_record_round_trip(void **state) {
+        char record[BOOTCOUNT_MOVE_RECORD_MAX];
+        size_t len;
+        struct bootcount_move m;
+        (void) state;
+
+        assert_keel(bootcount_move_format("keeltest-2+3.efi", "keeltest-2+2-1.efi", record, sizeof(record), &len),
+                    KEEL_OK);
+        assert_int_equal(len, strlen("keel-bootcount-move 1\nkeeltest-2+3.efi\nkeeltest-2+2-1.efi\n"));
+        assert_memory_equal(record, "keel-bootcount-move 1\nkeeltest-2+3.efi\nkeeltest-2+2-1.efi\n", len);
+        assert_keel(bootcount_move_parse(record, len, &m), KEEL_OK);
+        assert_true(slice_eq(m.from, "keeltest-2+3.efi"));
+        assert_true(slice_eq(m.to, "keeltest-2+2-1.efi"));
+        /* One byte short of the buffer it needs. */
+        assert_keel(bootcount_move_format("keeltest-2+3.efi", "keeltest-2+2-1.efi", record, len - 1, &len),
+                    KEEL_E_VALUE_TOO_LONG);
+        assert_keel(bootcount_move_format("a+1-2.conf", "a+0-3.conf", record, sizeof(record), &len), KEEL_OK);
+        /* The writer refuses what the reader would. */
+        assert_keel(bootcount_move_format("a.conf", "a+0-3.conf", record, sizeof(record), &len),
+                    KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY);
+        assert_keel(bootcount_move_format("x/a+1.conf", "x/a+0-1.conf", record, sizeof(record), &len),
+                    KEEL_E_BOOTCOUNT_MOVE_BAD_NAME);
+}
+
+/* Every record the ESP may hold instead of keel's: the loader must never
+ * delete anything else than a counted copy of the same entry in the same
+ * directory. */
+static void test_move_record_hostile(void **state) {
+        static const struct {
+                const char *text;
+                int error;
+        } cases[] = {
+                { "", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\na+3.efi\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\na+3.efi\na+2-1.efi", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\na+3.efi\na+2-1.efi\n\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 2\na+3.efi\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1 \na+3.efi\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\r\na+3.efi\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_MALFORMED },
+                { "keel-bootcount-move 1\n\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\na+3.efi\n\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\n..\\x+3.efi\n..\\x+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\na+3.efi\n../a+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\na+3.efi\r\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\na+3.efi\na+2-1.efi\x7f\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                { "keel-bootcount-move 1\n.\n..\n", KEEL_E_BOOTCOUNT_MOVE_BAD_NAME },
+                /* Not two counted names of one entry. */
+                { "keel-bootcount-move 1\na.efi\na+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+                { "keel-bootcount-move 1\na+3.efi\nb+2-1.efi\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+                { "keel-bootcount-move 1\na+3.efi\na+2-1.conf\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+                { "keel-bootcount-move 1\na+3.efi\na+3.efi\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+                { "keel-bootcount-move 1\na+3.efi\nloader.conf\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+                { "keel-bootcount-move 1\na+3.efi\na+99999999999.efi\n", KEEL_E_BOOTCOUNT_MOVE_NOT_ONE_ENTRY },
+        };
+        struct bootcount_move m;
+        char big[BOOTCOUNT_MOVE_RECORD_MAX + 64];
+        (void) state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                int r = parse_record(cases[i].text, &m);
+                if (r != cases[i].error)
+                        fail_msg("record %zu: %s, expected %s", i, keel_strerror(r), keel_strerror(cases[i].error));
+        }
+        /* A name longer than FAT allows, and a record longer than keel writes. */
+        memset(big, 'a', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        memcpy(big, "keel-bootcount-move 1\n", 22);
+        memcpy(big + 22 + 256, "+3.efi\na+2-1.efi\n", 18);
+        big[22 + 256 + 18] = '\0';
+        assert_keel(parse_record(big, &m), KEEL_E_BOOTCOUNT_MOVE_BAD_NAME);
+        memset(big + 22, 'a', sizeof(big) - 23);
+        big[sizeof(big) - 2] = '\n';
+        assert_keel(parse_record(big, &m), KEEL_E_BOOTCOUNT_MOVE_MALFORMED);
+        assert_keel(bootcount_move_parse(NULL, 0, &m), KEEL_E_INVALID_ARGUMENT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_like_bootctl),
@@ -445,6 +537,8 @@ int main(void) {
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_hostile_names),
                 cmocka_unit_test(test_strip_path),
+                cmocka_unit_test(test_move_record_round_trip),
+                cmocka_unit_test(test_move_record_hostile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

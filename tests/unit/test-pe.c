@@ -103,7 +103,6 @@ static void test_valid_loaded_image(void **state) {
                        section32(&t, i, SH_VIRTUAL_SIZE));
         assert_keel(pe_parse_headers(mem, t.image_size, &pe), KEEL_OK);
         assert_keel(pe_check_memory_layout(&pe, t.image_size), KEEL_OK);
-        assert_keel(pe_check_memory_layout(&pe, t.image_size - 1), KEEL_E_PE_SECTION_OUTSIDE_IMAGE);
         assert_int_equal(mem[pe.sections[3].virtual_address + 5], tpe_content_byte(3, 5));
         free(mem);
         tpe_free(&t);
@@ -579,15 +578,24 @@ static void test_file_layout_no_raw_data(void **state) {
         tpe_free(&t);
 }
 
+/* The loaded image must cover the headers and every section: EDK II's
+ * ImageSize is SizeOfImage, U-Boot's the end of the last section (issue 24:
+ * keel refused to run under U-Boot). */
 static void test_memory_layout(void **state) {
         struct test_pe t = tpe_build(PE_SPEC(2));
+        uint32_t last_end;
         (void) state;
 
         assert_keel(parse(&t), KEEL_OK);
+        last_end = pe.sections[1].virtual_address + pe.sections[1].virtual_size;
+        assert_true(last_end < t.image_size);
         assert_keel(pe_check_memory_layout(&pe, t.image_size), KEEL_OK);
         assert_keel(pe_check_memory_layout(&pe, UINT64_MAX), KEEL_OK);
-        assert_keel(pe_check_memory_layout(&pe, t.image_size - 1), KEEL_E_PE_SECTION_OUTSIDE_IMAGE);
-        assert_keel(pe_check_memory_layout(&pe, 0), KEEL_E_PE_SECTION_OUTSIDE_IMAGE);
+        assert_keel(pe_check_memory_layout(&pe, last_end), KEEL_OK);
+        assert_keel(pe_check_memory_layout(&pe, last_end - 1), KEEL_E_PE_OUTSIDE_LOADED_IMAGE);
+        assert_keel(pe_check_memory_layout(&pe, pe.sections[0].virtual_address), KEEL_E_PE_OUTSIDE_LOADED_IMAGE);
+        assert_keel(pe_check_memory_layout(&pe, pe.size_of_headers - 1), KEEL_E_PE_OUTSIDE_LOADED_IMAGE);
+        assert_keel(pe_check_memory_layout(&pe, 0), KEEL_E_PE_OUTSIDE_LOADED_IMAGE);
         tpe_free(&t);
 }
 
