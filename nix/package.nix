@@ -30,9 +30,7 @@ stdenv.mkDerivation {
   # The Makefile expects Debian's gnu-efi paths and, for aarch64, its cross
   # toolchain and gnu-efi:arm64 in the build tree; point it at nixpkgs'
   # instead. Only the host platform's EFI binary.
-  makeFlags = [
-    "EFI_ARCHS=${efi.arch}"
-  ] ++ (if efi.arch == "x86_64" then [
+  makeFlags = (if efi.arch == "x86_64" then [
     "EFI_INC=${gnu-efi}/include/efi"
     "EFI_LIB=${gnu-efi}/lib"
   ] else [
@@ -40,7 +38,7 @@ stdenv.mkDerivation {
     "EFI_TOOLS_aarch64=${stdenv.cc.targetPrefix}"
     "EFI_INC_aarch64=${gnu-efi}/include/efi"
     "EFI_LIB_aarch64=${gnu-efi}/lib"
-  ]) ++ [ "all" ];
+  ]) ++ [ "EFI_ARCHS=${efi.arch}" "all" ];
   # The deps-* checks look for Debian's header paths.
   preBuild = ''
     substituteInPlace Makefile \
