@@ -11,7 +11,10 @@
 #   kernel, initrd, boot.json), put in a profile by nix-env, installed by
 #   `keel install` and by the hook onto a tmpfs ESP: bootctl 252 lists them
 #   newest first with their labels, the kernel and initrd on the ESP are the
-#   store's bytes (sha256sum, cmp), GC follows nix-env --delete-generations.
+#   store's bytes (sha256sum, cmp), GC follows nix-env --delete-generations;
+# - the module and the package for x86_64-linux and aarch64-linux
+#   (keelx64.efi/keelaa64.efi, other platforms refused), and the module's hook
+#   for each run with the real keel: BOOTX64.EFI/BOOTAA64.EFI on the ESP.
 # Nix runs single-user as root (no daemon): see nix_env below.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
