@@ -69,6 +69,9 @@ EFI_PEER_SIZE_x86_64 := 224188 bytes
 # aarch64: Debian's cross toolchain; gnu-efi from the gnu-efi:arm64 package
 # unpacked into the build tree (it is not Multi-Arch, so it cannot be
 # installed next to the amd64 one); keel's own crt0 (efi/crt0-aarch64.S).
+# A native arm64 build sets EFI_CC_aarch64, EFI_TOOLS_aarch64 (the
+# binutils prefix, empty there) and EFI_INC_aarch64/EFI_LIB_aarch64
+# (nix/package.nix does); gnu-efi:arm64 is then not fetched.
 # -mstrict-align: firmware may run with memory attributes that trap
 # unaligned accesses. -mcmodel=tiny: one `adr` (±1 MiB) per address instead
 # of an `adrp`/`add` pair; keel is far smaller than 1 MiB, and the 144 KiB
@@ -237,13 +240,17 @@ bench: deps
 # Order-only prerequisites that make sure the toolchain is there before a
 # compile fails with a confusing message.
 # deps-efi-aarch64 also unpacks gnu-efi:arm64 (once per package version) and
-# points $(BUILD)/arm64/gnu-efi at it.
+# points $(BUILD)/arm64/gnu-efi at it, unless EFI_LIB_aarch64 is elsewhere.
 .PHONY: deps-efi-x86_64 deps-efi-aarch64 deps-host
 deps-efi-x86_64:
 	@test -f $(EFI_CRT0_x86_64) || { echo "gnu-efi missing: run 'make deps' (as root)"; exit 1; }
 deps-efi-aarch64:
 	@command -v $(EFI_CC_aarch64) >/dev/null || { echo "gcc-aarch64-linux-gnu missing: run 'make deps' (as root)"; exit 1; }
+ifeq ($(EFI_LIB_aarch64),$(BUILD)/arm64/gnu-efi/usr/lib)
 	@d=$$(scripts/fetch-arm64-debs $(BUILD) gnu-efi) && ln -sfn "$$(basename "$$d")" $(BUILD)/arm64/gnu-efi
+else
+	@test -f $(EFI_LIB_aarch64)/libgnuefi.a || { echo "$(EFI_LIB_aarch64)/libgnuefi.a missing (EFI_LIB_aarch64)"; exit 1; }
+endif
 deps-host:
 	@test -f /usr/include/openssl/evp.h -a -f /usr/include/json-c/json.h || { echo "libssl-dev/libjson-c-dev missing: run 'make deps' (as root)"; exit 1; }
 

@@ -5,8 +5,8 @@
 
   outputs = { self, nixpkgs }:
     let
-      # The EFI binary is linked for x86_64 only (nix/package.nix).
-      systems = [ "x86_64-linux" ];
+      # The systems keel has an EFI binary for (nix/lib.nix, nix/package.nix).
+      systems = (import ./nix/lib.nix).efiSystems;
       forSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
     in
     {

@@ -4,6 +4,7 @@
 #   renderLoaderConf  settings attrset -> loader.conf text
 #   installArgs       module options   -> `keel install` arguments
 #   installHookScript module options   -> the body of the install hook
+#   efiFor            Nix system       -> keel's EFI binary for it
 let
   inherit (builtins)
     attrNames concatStringsSep elem filter isAttrs isBool isInt isList isString
@@ -37,6 +38,19 @@ let
   renderLoaderConf = settings:
     let keys = filter (k: settings.${k} != null) (attrNames settings);
     in concatStringsSep "" (map (k: "${checkKey k} ${renderValue k settings.${k}}\n") keys);
+
+  # The EFI binary keel builds for each system it boots: its EFI_ARCHS name
+  # in the Makefile and its file name. The package builds the host's, the
+  # module hands it to `keel install --stub`, which installs it under the
+  # removable-media path of the stub's PE Machine (\EFI\BOOT\BOOTX64.EFI,
+  # \EFI\BOOT\BOOTAA64.EFI: host-tools/core/arch.c).
+  efiBinaries = {
+    x86_64-linux = { arch = "x86_64"; file = "keelx64.efi"; };
+    aarch64-linux = { arch = "aarch64"; file = "keelaa64.efi"; };
+  };
+  efiSystems = attrNames efiBinaries;
+  efiFor = system: efiBinaries.${system}
+    or (throw "keel boots ${concatStringsSep " and " efiSystems} only, not ${system}");
 
   opt = flag: v: if v == null then [ ] else [ flag (toString v) ];
 
@@ -171,5 +185,5 @@ let
       ${concatStringsSep "" (map runOne indexed)}'';
 in
 {
-  inherit shellQuote renderLoaderConf installArgs installHookScript;
+  inherit shellQuote renderLoaderConf installArgs installHookScript efiBinaries efiSystems efiFor;
 }

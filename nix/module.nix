@@ -4,9 +4,12 @@
 #
 # Every generation of the system profile becomes one UKI on the ESP
 # (\EFI\Linux\nixos-generation-N.efi, one more per specialisation), built and
-# optionally signed by `keel install`, with the keel loader as
-# \EFI\BOOT\BOOTX64.EFI. NixOS runs the install hook (boot.loader.external)
-# on every `nixos-rebuild switch|boot` and on `nixos-install`.
+# optionally signed by `keel install`, with the keel loader of the system's
+# platform as the removable-media loader: keelx64.efi as
+# \EFI\BOOT\BOOTX64.EFI on x86_64-linux, keelaa64.efi as
+# \EFI\BOOT\BOOTAA64.EFI on aarch64-linux. NixOS runs the install hook
+# (boot.loader.external) on every `nixos-rebuild switch|boot` and on
+# `nixos-install`.
 #
 # What is a plain function of the options (loader.conf text, the
 # `keel install` command lines, the hook script) lives in ./lib.nix, which
@@ -31,6 +34,15 @@ let
 
   espMountPoints = [ efi.efiSysMountPoint ] ++ cfg.extraEfiSysMountPoints;
 
+  # The package's EFI binary for this platform, named to `keel install`
+  # (which takes the removable path from its PE Machine): the loader then
+  # matches the system even if a generation's boot.json says otherwise
+  # (such a generation is skipped). Only read once the assertion below
+  # has passed.
+  system = pkgs.stdenv.hostPlatform.system;
+  efiSupported = keelLib.efiBinaries ? ${system};
+  stub = "${cfg.package}/lib/keel/${(keelLib.efiFor system).file}";
+
   installHook = pkgs.writeShellScript "keel-install-hook" (keelLib.installHookScript {
     keel = lib.getExe cfg.package;
     inherit espMountPoints;
@@ -47,6 +59,7 @@ let
     pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
     pcrBanks = cfg.measuredBoot.pcrBanks;
     signInitrdPcrs = cfg.measuredBoot.signInitrdPcrs;
+    inherit stub;
   });
 
   # A key given as a Nix path would be copied into the world-readable store;
@@ -70,7 +83,7 @@ in
       type = lib.types.package;
       default = pkgs.callPackage ./package.nix { };
       defaultText = lib.literalExpression "pkgs.callPackage <keel>/nix/package.nix { }";
-      description = "The keel package (its `bin/keel` and `lib/keel/keelx64.efi`).";
+      description = "The keel package (its `bin/keel` and `lib/keel/keelx64.efi` or `lib/keel/keelaa64.efi`).";
     };
 
     configurationLimit = lib.mkOption {
@@ -216,8 +229,8 @@ in
         message = "boot.loader.keel and boot.lanzaboote cannot both be enabled";
       }
       {
-        assertion = pkgs.stdenv.hostPlatform.isx86_64;
-        message = "boot.loader.keel: keel is built for x86_64 only";
+        assertion = efiSupported;
+        message = "boot.loader.keel: keel boots ${lib.concatStringsSep " and " keelLib.efiSystems} only, not ${system}";
       }
       {
         assertion = (cfg.secureBoot.privateKeyFile == null) == (cfg.secureBoot.certificateFile == null);

@@ -11,18 +11,24 @@
 #   kernel, initrd, boot.json), put in a profile by nix-env, installed by
 #   `keel install` and by the hook onto a tmpfs ESP: bootctl 252 lists them
 #   newest first with their labels, the kernel and initrd on the ESP are the
-#   store's bytes (sha256sum, cmp), GC follows nix-env --delete-generations.
+#   store's bytes (sha256sum, cmp), GC follows nix-env --delete-generations;
+# - the module and the package for x86_64-linux and aarch64-linux
+#   (keelx64.efi/keelaa64.efi, other platforms refused), and the module's hook
+#   for each run with the real keel: BOOTX64.EFI/BOOTAA64.EFI on the ESP.
 # Nix runs single-user as root (no daemon): see nix_env below.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 need_build "${1:-}"
-need_tools nix-instantiate nix-build nix-env nix-store bootctl cpio python3 findmnt sha256sum objcopy mount
+need_tools nix-instantiate nix-build nix-env nix-store bootctl cpio python3 findmnt sha256sum objcopy mount unshare \
+        make aarch64-linux-gnu-gcc od
+AA_STUB=$BUILD/keelaa64.efi
+[ -f "$AA_STUB" ] || { echo "FAIL $AA_STUB does not exist (run 'make all')"; exit 1; }
 
 T=$(mktemp -d /tmp/keel-test-nix.XXXXXX)
 cleanup() {
-        for m in "$T/esp" "$T/esp2"; do
+        for m in "$T/esp" "$T/esp2" "$T/mesp-x86_64-linux" "$T/mesp-aarch64-linux"; do
                 mountpoint -q "$m" 2>/dev/null && umount "$m"
         done
         rm -rf "$T"
@@ -180,6 +186,71 @@ assertion "an ESP twice" "repeats an ESP" --arg set '{ extraEfiSysMountPoints = 
 assertion "relative ESP" "must be an absolute path" --arg loader '{ efi.efiSysMountPoint = "boot"; }'
 assertion "relative extra ESP" "must be an absolute path" --arg set '{ extraEfiSysMountPoints = [ "esp2" ]; }'
 assertion "relative XBOOTLDR" "must be an absolute path" --arg set '{ xbootldrMountPoint = "xb"; }'
+
+# ---- the platforms: keelx64.efi on x86_64-linux, keelaa64.efi on aarch64-linux
+
+# The module names the package's EFI binary of the system's platform to
+# `keel install --stub` (which installs it as BOOTX64.EFI or BOOTAA64.EFI by
+# its PE Machine: the end-to-end run at the end shows that).
+pkg_fake=/nix/store/00000000000000000000000000000000-keel-0.1
+for p in x86_64-linux:keelx64.efi:keelaa64.efi aarch64-linux:keelaa64.efi:keelx64.efi; do
+        IFS=: read -r system want other <<<"$p"
+        check "module on $system: passes every assertion ($(module_json failed --argstr system "$system"))" \
+                test "$(module_json failed --argstr system "$system")" = '[]'
+        module_json hook --argstr system "$system" --arg set '{ extraEfiSysMountPoints = [ "/boot2" ]; }' |
+                python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/hook-$system.sh"
+        check "module on $system: keel install --stub $want on each ESP" \
+                test "$(grep -cF -- "'--stub' '$pkg_fake/lib/keel/$want' \\" "$T/hook-$system.sh")" -eq 2
+        check "module on $system: names no $other" bash -c "! grep -q '$other' '$T/hook-$system.sh'"
+done
+assertion "riscv64-linux refused, naming the platforms keel boots" \
+        "boot.loader.keel: keel boots aarch64-linux and x86_64-linux only, not riscv64-linux" --argstr system riscv64-linux
+assertion "i686-linux refused" "keel boots aarch64-linux and x86_64-linux only, not i686-linux" --argstr system i686-linux
+
+# nix/package.nix against stand-ins (tests/nix/eval-package.nix).
+ep=$root/tests/nix/eval-package.nix
+package_json() { # ATTR [NIX-ARGS...]
+        local attr=$1
+        shift
+        nix-instantiate --eval --strict --json "$ep" -A "$attr" "$@" 2>&1
+}
+gnu_efi_fake=/nix/store/33333333333333333333333333333333-gnu-efi
+check "package: platforms x86_64-linux and aarch64-linux" test "$(package_json platforms)" = '["aarch64-linux","x86_64-linux"]'
+check "package on x86_64-linux: the make flags of before (keelx64.efi only, nixpkgs' gnu-efi)" \
+        test "$(package_json makeFlags)" = "[\"EFI_INC=$gnu_efi_fake/include/efi\",\"EFI_LIB=$gnu_efi_fake/lib\",\"EFI_ARCHS=x86_64\",\"all\"]"
+check "package on aarch64-linux: keelaa64.efi only, the native compiler and binutils, nixpkgs' gnu-efi" \
+        test "$(package_json makeFlags --argstr system aarch64-linux)" = "[\"EFI_CC_aarch64=cc\",\"EFI_TOOLS_aarch64=\",\"EFI_INC_aarch64=$gnu_efi_fake/include/efi\",\"EFI_LIB_aarch64=$gnu_efi_fake/lib\",\"EFI_ARCHS=aarch64\",\"all\"]"
+got=$(package_json makeFlags --argstr system riscv64-linux)
+check "package on riscv64-linux: refused, naming the platforms ($(head -n 1 <<<"$got"))" \
+        grep -q 'keel boots aarch64-linux and x86_64-linux only, not riscv64-linux' <<<"$got"
+
+# The package's install phase, run on this build: lib/keel/keel<arch>.efi
+# (where the module's --stub points) and bin/keel.
+mkdir -p "$T/src"
+ln -s "$BUILD" "$T/src/build"
+for p in x86_64-linux:keelx64.efi aarch64-linux:keelaa64.efi; do
+        IFS=: read -r system want <<<"$p"
+        nix_text "(import $ep { system = \"$system\"; }).installPhase" >"$T/install-$system.sh"
+        (cd "$T/src" && out=$T/pkg-$system bash -e "$T/install-$system.sh") >"$T/install.out" 2>&1
+        check "package on $system: install phase puts $want in lib/keel/ ($(head -c 200 "$T/install.out"))" \
+                bash -c "cmp -s '$BUILD/$want' '$T/pkg-$system/lib/keel/$want' && cmp -s '$KEEL' '$T/pkg-$system/bin/keel' &&
+                         [ \"\$(ls '$T/pkg-$system/lib/keel')\" = '$want' ]"
+done
+
+# The package's aarch64 make, as a cross build (stdenv.cc.targetPrefix
+# aarch64-linux-gnu-, as pkgsCross has; a native one has none) against
+# gnu-efi:arm64 laid out as nixpkgs' gnu-efi is: the same keelaa64.efi as
+# the Debian build, and no gnu-efi:arm64 fetched into the build tree.
+mkdir -p "$T/xbin"
+ln -s "$(command -v aarch64-linux-gnu-gcc)" "$T/xbin/aarch64-linux-gnu-cc"   # nixpkgs' wrapper has ${targetPrefix}cc
+mapfile -t flags < <(nix-instantiate --eval --strict --json "$ep" -A makeFlags --argstr system aarch64-linux \
+        --argstr targetPrefix aarch64-linux-gnu- --argstr gnu-efi "$(readlink -f "$BUILD/arm64/gnu-efi")/usr" |
+        python3 -c 'import json, sys; print("\n".join(f for f in json.load(sys.stdin) if f != "all"))')
+PATH=$T/xbin:$PATH make -C "$root" -j2 BUILD="$T/nixbuild" "${flags[@]}" "$T/nixbuild/keelaa64.efi" >"$T/make.out" 2>&1
+check "package on aarch64-linux: its make builds keelaa64.efi, the Debian build's bytes ($(tail -n 2 "$T/make.out" | tr '\n' ' '))" \
+        cmp -s "$BUILD/keelaa64.efi" "$T/nixbuild/keelaa64.efi"
+check "  ... without fetching gnu-efi:arm64 and without building keelx64.efi" \
+        bash -c "[ ! -e '$T/nixbuild/arm64' ] && [ ! -e '$T/nixbuild/keelx64.efi' ]"
 
 # ---- the install hook, with a recording fake keel -------------------------
 
@@ -384,5 +455,48 @@ run "hook: after nix-env --rollback" bash "$T/real-hook.sh" "$g3"
 listing >"$T/list"
 check "bootctl: generation 3 is the default after the rollback ($(tr '\n' ' ' <"$T/list"))" \
         grep -q '^nixos-generation-3.efi|NixOS test 3 (default)' "$T/list"
+
+# The module's hook on each platform, end to end: rendered by the module for
+# that system around the package tree its install phase made (above), run
+# with the real keel on a profile of store generations. The hook reads the
+# system profile at /nix/var/nix/profiles: a private mount namespace puts a
+# scratch one there. The profile's first generation is one of the other
+# platform: the platform's stub decides, not the first generation, and that
+# one is skipped. The kernels are PE images of the platform (the stubs).
+# machine FILE: the PE Machine field as 4 hex digits (read with od, not keel).
+machine() {
+        local lfanew
+        lfanew=$(od -An -tu4 -j60 -N4 "$1" | tr -d ' ')
+        od -An -tx2 -j$((lfanew + 4)) -N2 "$1" | tr -d ' '
+}
+build_for() { # SYSTEM N KERNEL: a generation whose boot.json says SYSTEM
+        nix-build "$root/tests/nix/generation.nix" --no-out-link --argstr bootSystem "$1" --argstr n "$2" \
+                --argstr kernel "$3" 2>"$T/build.err" | tail -n 1
+}
+for p in x86_64-linux:8664:aarch64-linux:keelaa64.efi:BOOTX64.EFI:keelx64.efi:BOOTAA64.EFI \
+         aarch64-linux:aa64:x86_64-linux:keelx64.efi:BOOTAA64.EFI:keelaa64.efi:BOOTX64.EFI; do
+        IFS=: read -r system pe other other_file removable want other_removable <<<"$p"
+        prof=$T/prof-$system esp=$T/mesp-$system pkg=$T/pkg-$system
+        mkdir -p "$prof" "$esp"
+        nix-env -p "$prof/system" --set "$(build_for "$other" 1 "$BUILD/$other_file")"
+        for n in 2 3; do nix-env -p "$prof/system" --set "$(build_for "$system" "$n" "$BUILD/$want")"; done
+        mount -t tmpfs -o size=64m keel-nix-module-esp "$esp"
+        module_json hook --argstr system "$system" --arg set "{ package.outPath = \"$pkg\"; }" \
+                --arg loader "{ efi.efiSysMountPoint = \"$esp\"; }" \
+                --arg pkgsOver '{ util-linuxMinimal = "/usr"; coreutils = "/usr"; }' |
+                python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-$system.sh"
+        rc=0
+        unshare -m sh -c 'mount --bind "$1" /nix/var/nix/profiles && exec bash "$2" /nix/store/ignored-toplevel' _ \
+                "$prof" "$T/module-hook-$system.sh" >"$T/module-hook.out" 2>&1 || rc=$?
+        check "module hook on $system, real keel: succeeds ($(tail -n 3 "$T/module-hook.out" | tr '\n' ' '))" test "$rc" -eq 0
+        check "  ... \\EFI\\BOOT\\$removable and \\EFI\\keel\\$want are the package's lib/keel/$want" \
+                bash -c "cmp -s '$pkg/lib/keel/$want' '$esp/EFI/BOOT/$removable' && cmp -s '$pkg/lib/keel/$want' '$esp/EFI/keel/$want'"
+        check "  ... no $other_removable, no $other_file" \
+                bash -c "[ ! -e '$esp/EFI/BOOT/$other_removable' ] && [ ! -e '$esp/EFI/keel/$other_file' ]"
+        check "  ... generations 2 and 3 are UKIs for PE machine $pe" test \
+                "$(machine "$esp/EFI/Linux/nixos-generation-2.efi") $(machine "$esp/EFI/Linux/nixos-generation-3.efi")" = "$pe $pe"
+        check "  ... the $other generation 1 is skipped, saying so" \
+                bash -c "[ ! -e '$esp/EFI/Linux/nixos-generation-1.efi' ] && grep -q 'system-1-link.*$other does not match' '$T/module-hook.out'"
+done
 
 summary

@@ -5,12 +5,14 @@
 # merging with other modules), but it runs every expression of the module's
 # config against its own options, so a misspelt option, a wrong argument to
 # nix/lib.nix or a broken assertion shows. `release` is nixpkgs'
-# lib.trivial.release. tests/cli/test-nix.sh reads:
+# lib.trivial.release; `system` pkgs.stdenv.hostPlatform.system; `pkgsOver`
+# replaces stand-in packages (the package, findmnt, coreutils) with real
+# paths for a run of the hook. tests/cli/test-nix.sh reads:
 #   hook        the install hook's text
 #   failed      messages of the assertions that fail
 #   options     the option names, dotted
 #   external, loaderId, initrdSecrets, blessUnits
-{ set ? { }, loader ? { }, boot ? { }, release ? "26.11" }:
+{ set ? { }, loader ? { }, boot ? { }, release ? "26.11", system ? "x86_64-linux", pkgsOver ? { } }:
 let
   b = builtins;
   mkOption = o: o // { _option = true; };
@@ -30,7 +32,7 @@ let
     getExe = p: "${p}/bin/${p.meta.mainProgram}";
     makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p}/bin") ps);
     hasPrefix = p: s: b.substring 0 (b.stringLength p) s == p;
-    inherit (b) elem length;
+    inherit (b) elem length concatStringsSep;
     trivial = { inherit release; };
     versionOlder = v1: v2: b.compareVersions v1 v2 < 0;
     unique = l: b.foldl' (acc: x: if b.elem x acc then acc else acc ++ [ x ]) [ ] l;
@@ -40,8 +42,8 @@ let
     writeShellScript = name: text: { inherit name text; };
     util-linuxMinimal = "/nix/store/11111111111111111111111111111111-util-linux-minimal";
     coreutils = "/nix/store/22222222222222222222222222222222-coreutils";
-    stdenv.hostPlatform.isx86_64 = true;
-  };
+    stdenv.hostPlatform = { inherit system; isx86_64 = system == "x86_64-linux"; };
+  } // pkgsOver;
   # The options at their defaults, then `set` over them (one level of
   # nesting deeper for secureBoot, measuredBoot, bootCounting).
   defaults = opts: b.mapAttrs (n: v: if isOption v then v.default else defaults v) opts;

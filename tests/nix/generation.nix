@@ -3,12 +3,15 @@
 # 0125) and the store paths it names. tests/cli/test-nix.sh builds three:
 #   nix-build tests/nix/generation.nix --argstr n 3 --argstr kernel /boot/vmlinuz-... \
 #       --arg specialisations '[ "serial" ]'
+# and, for the module's aarch64 install, generations whose boot.json says
+# aarch64-linux (--argstr bootSystem aarch64-linux) around an arm64 PE image.
 # Builders are /bin/sh with the host's tools (sandbox = false), so this
 # needs no package from anywhere.
 { n
 , kernel                 # a kernel image file on the host (copied into the store)
 , specialisations ? [ ]  # names; each becomes a specialisation with its own kernelParams
 , initrdSecrets ? false  # give the generation an initrdSecrets program
+, bootSystem ? builtins.currentSystem  # boot.json's `system`
 }:
 
 let
@@ -57,7 +60,7 @@ let
   toplevel = { name, label, params, specs ? { } }:
     let
       doc = {
-        system = system;
+        system = bootSystem;
         init = "@OUT@/init";
         initrd = "${initrdPkg}/initrd";
         kernel = "${kernelPkg}/bzImage";
