@@ -71,6 +71,8 @@ static int set_immutable(int fd, bool on, bool *ret_was) {
 
 /* One write() of attributes and value: efivarfs turns it into one
  * SetVariable() call. */
+#define WRITE_FAILED "install: the loader is on the ESP, but EFI variable %s cannot be written (--no-boot-entry skips it)"
+
 static int write_variable(const char *name, const uint8_t *value, size_t len) {
         char path[PATH_MAX];
         static uint8_t buf[EFIVAR_ATTRIBUTES_SIZE + LOAD_OPTION_MAX + 2 * BOOT_NUMBERS];
@@ -91,13 +93,13 @@ static int write_variable(const char *name, const uint8_t *value, size_t len) {
         memcpy(buf + EFIVAR_ATTRIBUTES_SIZE, value, len);
         fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
-                return log_errno(errno, "install: cannot write EFI variable %s", path);
+                return log_errno(errno, WRITE_FAILED, path);
         k = write(fd, buf, EFIVAR_ATTRIBUTES_SIZE + len);
         if (k != (ssize_t) (EFIVAR_ATTRIBUTES_SIZE + len))
-                r = log_errno(k < 0 ? errno : EIO, "install: cannot write EFI variable %s", path);
+                r = log_errno(k < 0 ? errno : EIO, WRITE_FAILED, path);
         /* A plain file keeps a longer old value's tail; efivarfs replaced it. */
         else if (fstatfs(fd, &sfs) == 0 && sfs.f_type != EFIVARFS_MAGIC && ftruncate(fd, (off_t) k) < 0)
-                r = log_errno(errno, "install: cannot write EFI variable %s", path);
+                r = log_errno(errno, WRITE_FAILED, path);
         if (was_immutable)
                 (void) set_immutable(fd, true, NULL);
         close(fd);
@@ -247,6 +249,13 @@ static int esp_partition_override(const char *value, struct load_option_partitio
         return 0;
 }
 
+int boot_entry_check_override(void) {
+        const char *override = getenv("KEEL_ESP_PARTITION");
+        struct load_option_partition part;
+
+        return override && *override ? esp_partition_override(override, &part) : 0;
+}
+
 /* "Boot" and four upper-case hex digits: the firmware's names (UEFI 2.10 §3.3). */
 static bool boot_number_of(const char *name, unsigned *ret) {
         static const char suffix[] = "-" EFI_GLOBAL_GUID_STR;
@@ -279,7 +288,7 @@ static int scan_boot_options(const struct load_option_partition *part, const cha
 
         *ret_found = false;
         if (!d)
-                return log_errno(errno, "install: cannot read EFI variables in %s", efivarfs_dir());
+                return log_errno(errno, "install: the loader is on the ESP, but EFI variables in %s cannot be read", efivarfs_dir());
         while ((de = readdir(d))) {
                 char name[9];
                 unsigned number;

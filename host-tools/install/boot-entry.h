@@ -27,3 +27,7 @@ struct boot_entry_result {
  * (tests only) stands in for the partition lookup. Logs and returns -1 when
  * the variables cannot be read or written. */
 int boot_entry_install(const char *esp, const char *loader_path, struct boot_entry_result *ret);
+
+/* Checks $KEEL_ESP_PARTITION before anything is written; logs and returns
+ * -1 when it is set and malformed. */
+int boot_entry_check_override(void);

@@ -894,8 +894,7 @@ static int install_boot_entry(struct install *in) {
 
         snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/%s", in->arch->keel_binary);
         if (boot_entry_install(in->o.esp, loader_rel, &result) < 0)
-                return log_error("install: the loader is on the ESP, but its firmware boot entry could not be "
-                                 "written (--no-boot-entry skips it)");
+                return -1;
         snprintf(name, sizeof(name), "Boot%04X", result.number);
         if (result.entry_written)
                 report_string(in, "boot-entry", name);
@@ -1077,6 +1076,8 @@ int install_main(int argc, char **argv) {
         else if (in->o.tries > 2147483647ul)
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
+                r = -1;
+        else if (!in->o.no_boot_entry && boot_entry_check_override() < 0)
                 r = -1;
         else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
                 r = log_error("install: %s needs --pcr-private-key",
