@@ -47,6 +47,8 @@ let
     pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
     pcrBanks = cfg.measuredBoot.pcrBanks;
     signInitrdPcrs = cfg.measuredBoot.signInitrdPcrs;
+    # As for systemd-boot: keel's Boot#### only when NixOS may write NVRAM.
+    inherit (efi) canTouchEfiVariables;
   });
 
   # A key given as a Nix path would be copied into the world-readable store;
