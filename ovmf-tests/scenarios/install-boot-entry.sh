@@ -15,6 +15,7 @@ command -v efibootmgr >/dev/null || { echo "  FAIL: efibootmgr is not installed 
 
 cat >"$WORK/stage1" <<'SCRIPT'
 #!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 G=8be4df61-93ca-11d2-aa0d-00e098032b8c
 V=/sys/firmware/efi/efivars
 hexvar() { tail -c +5 "$V/$1-$G" | od -An -tx1 -v | tr -d ' \n'; }
@@ -77,7 +78,7 @@ esp_put "$disk" "$WORK/stage1.efi" /EFI/Linux/stage1.efi
 QEMU_REBOOT=1 QEMU_TIMEOUT=900 qemu_boot "$WORK/boot" "$disk" || true
 R=$WORK/boot
 values() { tr -d '\r' <"$R/report.log" | sed -n "s/^$1=//p"; }
-expect_eq "stage 1 started by systemd-boot" "$(values "EFIVAR LoaderInfo" | head -1)" "systemd-boot 252"
+expect_eq "stage 1 started by systemd-boot" "$(values "EFIVAR LoaderInfo" | head -1 | cut -c1-16)" "systemd-boot 252"
 expect_true "stage 1 made systemd-boot's entry (efibootmgr)" report_has "$R" SDBOOT-ENTRY-CREATED
 sd=$(values SDBOOT-ENTRY)
 expect_eq "before: systemd-boot's Boot$sd first in BootOrder" "$(values BOOTORDER-BEFORE | cut -c1-4)" \
@@ -95,9 +96,12 @@ expect_true "efibootmgr -v reads keel's entry: HD(1,GPT,ESP PARTUUID,...)/File(\
 expect_eq "second keel install: exit 0, no variable written" "$(values INSTALL2-RC) $(values INSTALL2-BOOT-LINES)" "0 0"
 expect_eq "second keel install: BootOrder unchanged" "$(values BOOTORDER-AFTER2)" "$(values BOOTORDER-AFTER)"
 expect_true "stage 1 finished and rebooted" report_has "$R" STAGE1-DONE
+expect_true "next boot: the firmware started Boot$n \"keel\" from HD(1,GPT,ESP PARTUUID,0x800,...)/\\EFI\\keel\\keelx64.efi" \
+        sh -c "cat '$R/report.log' '$R/console.log' | tr -d '\r' | grep -i 'BdsDxe: starting Boot$n \"keel\" from HD(1,GPT,$ESP_PARTUUID,0x800,' | grep -qF '/\\EFI\\keel\\keelx64.efi'"
 expect_eq "next boot: keel started" "$(values "EFIVAR LoaderInfo" | sed -n 2p)" "keel 0.1"
 expect_eq "next boot: through keel's entry, not the removable path" \
         "$(values "EFIVAR LoaderImageIdentifier" | sed -n 2p)" '\EFI\keel\keelx64.efi'
 expect_eq "next boot: generation 1" "$(values CMDLINE | sed -n 2p | grep -o 'keel.test=[a-z0-9]*')" keel.test=stage2
-expect_eq "the run ended" "$(tr -d '\r' <"$R/report.log" | grep -c '^KEEL-REPORT-END$')" 2
+expect_eq "the second boot reported to its end (stage 1 reboots before)" \
+        "$(tr -d '\r' <"$R/report.log" | grep -c '^KEEL-REPORT-END$')" 1
 exit $((FAILURES > 0))
