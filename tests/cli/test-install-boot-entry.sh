@@ -9,14 +9,15 @@
 # is given as $KEEL_ESP_PARTITION (no partitions without a guest); the OVMF
 # scenario install-boot-entry runs the same against real firmware. The
 # expected bytes are built below from UEFI 2.10 §3.1.3 and §10.3.5 with
-# Python's struct and uuid, not by keel.
+# Python's struct and uuid, not by keel, and compared with what efibootmgr's
+# libraries (libefiboot, libefivar: tests/efiboot_peer.py) make and read.
 #
 #   tests/cli/test-install-boot-entry.sh BUILD_DIR        (needs root: tmpfs ESPs)
 set -u
 
 source "$(dirname "$0")/lib.sh"
 need_build "$@"
-need_tools python3
+need_tools python3 efibootmgr # efibootmgr: its libefiboot and libefivar
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/keel-install-boot-entry.XXXXXX")
 source "$(dirname "$0")/install-lib.sh"
@@ -71,6 +72,17 @@ check "the loader is at \\EFI\\keel\\keelx64.efi, the path the entry names" cmp 
 check "first free number taken: Boot0004 (0002 and 0003 hold malformed values)" test -f "$(var Boot0004)"
 check "Boot0004 is ACTIVE \"keel\" HD(1,2048,1048576,PARTUUID)/\\EFI\\keel\\keelx64.efi, NV|BS|RT" \
         test "$(hexof "$(var Boot0004)")" = "$(load_option keel '\EFI\keel\keelx64.efi' | od -An -tx1 -v | tr -d ' \n')"
+# efibootmgr's engine (libefiboot/libefivar) as the peer: the same bytes for
+# the same partition and path, and it reads keel's value back.
+peer=$(python3 "$KEEL_TESTS/efiboot_peer.py" encode "$PARTUUID" 1 2048 1048576 '\EFI\keel\keelx64.efi' keel 2>&1)
+check "Boot0004 is what efibootmgr --create makes (libefiboot efi_loadopt_create)" \
+        test "$(hexof "$(var Boot0004)")" = "07000000$peer"
+check "libefiboot reads Boot0004: HD(1,GPT,PARTUUID,0x800,0x100000)/File(\EFI\keel\keelx64.efi)" test \
+        "$(python3 "$KEEL_TESTS/efiboot_peer.py" decode "$(var Boot0004)" | paste -sd' ')" = \
+        "valid HD(1,GPT,$PARTUUID,0x800,0x100000)/File(\EFI\keel\keelx64.efi)"
+check "libefiboot too finds the malformed Boot0002 and Boot0003 invalid" test \
+        "$(python3 "$KEEL_TESTS/efiboot_peer.py" decode "$(var Boot0002)") $(python3 "$KEEL_TESTS/efiboot_peer.py" decode "$(var Boot0003)")" = \
+        "invalid invalid"
 check "BootOrder: 0004 first, then 0001, 0000" test "$(hexof "$(var BootOrder)")" = 07000000040001000000
 check "the other Boot#### values, malformed ones too, are untouched" test \
         "$(hexof "$(var Boot0000)") $(hexof "$(var Boot0001)") $(hexof "$(var Boot0002)") $(hexof "$(var Boot0003)")" = \

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* EFI_LOAD_OPTION (Boot####) encoding and parsing, and BootOrder. The
  * expected bytes are written out by hand from UEFI 2.10 §3.1.3 (load
- * option) and §10.3.5.1/§10.3.5.4 (hard drive and file path media nodes):
- * no tool available offline produces a Boot#### (efibootmgr and bootctl
- * both need efivarfs); the OVMF scenario install-boot-entry is the
- * firmware's word on them. Existing values are untrusted: every
- * truncation and each malformed field has its own error. */
+ * option) and §10.3.5.1/§10.3.5.4 (hard drive and file path media nodes);
+ * tests/cli/test-install-boot-entry.sh compares keel's Boot#### with what
+ * efibootmgr's libefiboot makes and reads, and the OVMF scenario
+ * install-boot-entry has the firmware boot it. Existing values are
+ * untrusted: every truncation and each malformed field has its own error. */
 #include "keel-test.h"
 
 #include "host-tools/install/load-option.h"
