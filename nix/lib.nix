@@ -71,6 +71,7 @@ let
     , layout ? "thin"
     , sortKey ? "nixos"
     , stub ? null
+    , canTouchEfiVariables ? true
     }:
     assert elem layout [ "thin" "fat" ] || throw "layout must be \"thin\" or \"fat\", not \"${layout}\"";
     assert (privateKeyFile == null) == (certificateFile == null)
@@ -93,7 +94,8 @@ let
     ++ (if pcrBanks == null then [ ] else [ "--pcr-banks" (concatStringsSep "," pcrBanks) ])
     ++ (if signInitrdPcrs then [ "--sign-initrd-pcrs" ] else [ ])
     ++ [ "--layout" layout "--sort-key" sortKey ]
-    ++ opt "--stub" stub;
+    ++ opt "--stub" stub
+    ++ (if canTouchEfiVariables then [ ] else [ "--no-boot-entry" ]);
 
   # The install hook NixOS runs (boot.loader.external.installHook) after it
   # has made a new system-N-link, as `HOOK TOPLEVEL`. It installs every
@@ -134,7 +136,13 @@ let
         "keel" "espMountPoints" "xbootldr" "loaderConfText" "settingsHaveDefault" "profilesDir"
         "bootedSystem" "findmnt" "path"
       ];
-      argsFor = i: esp: installArgs (common // { inherit esp; xbootldr = if i == 0 then xbootldr else null; });
+      # Only the first ESP gets a firmware boot entry: each would put its own
+      # first in BootOrder; the others boot through \EFI\BOOT\BOOT<ARCH>.EFI.
+      argsFor = i: esp: installArgs (common // {
+        inherit esp;
+        xbootldr = if i == 0 then xbootldr else null;
+        canTouchEfiVariables = i == 0 && (common.canTouchEfiVariables or true);
+      });
       indexed = builtins.genList (i: { inherit i; esp = builtins.elemAt espMountPoints i; }) (length espMountPoints);
       mountCheck = dir:
         if findmnt == null || dir == null then ""

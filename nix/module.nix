@@ -60,6 +60,8 @@ let
     pcrBanks = cfg.measuredBoot.pcrBanks;
     signInitrdPcrs = cfg.measuredBoot.signInitrdPcrs;
     inherit stub;
+    # As for systemd-boot: keel's Boot#### only when NixOS may write NVRAM.
+    inherit (efi) canTouchEfiVariables;
   });
 
   # A key given as a Nix path would be copied into the world-readable store;
