@@ -211,7 +211,7 @@ for p in x86_64-linux:keelx64.efi:keelaa64.efi aarch64-linux:keelaa64.efi:keelx6
         module_json hook --argstr system "$system" --arg set '{ extraEfiSysMountPoints = [ "/boot2" ]; }' |
                 python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/hook-$system.sh"
         check "module on $system: keel install --stub $want on each ESP" \
-                test "$(grep -cF -- "'--stub' '$pkg_fake/lib/keel/$want' \\" "$T/hook-$system.sh")" -eq 2
+                test "$(grep -cF -- "'--stub' '$pkg_fake/lib/keel/$want' " "$T/hook-$system.sh")" -eq 2
         check "module on $system: names no $other" bash -c "! grep -q '$other' '$T/hook-$system.sh'"
 done
 assertion "riscv64-linux refused, naming the platforms keel boots" \
@@ -493,7 +493,7 @@ for p in x86_64-linux:8664:aarch64-linux:keelaa64.efi:BOOTX64.EFI:keelx64.efi:BO
         for n in 2 3; do nix-env -p "$prof/system" --set "$(build_for "$system" "$n" "$BUILD/$want")"; done
         mount -t tmpfs -o size=64m keel-nix-module-esp "$esp"
         module_json hook --argstr system "$system" --arg set "{ package.outPath = \"$pkg\"; }" \
-                --arg loader "{ efi.efiSysMountPoint = \"$esp\"; }" \
+                --arg loader "{ efi = { efiSysMountPoint = \"$esp\"; canTouchEfiVariables = false; }; }" \
                 --arg pkgsOver '{ util-linuxMinimal = "/usr"; coreutils = "/usr"; }' |
                 python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-$system.sh"
         rc=0
