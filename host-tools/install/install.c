@@ -456,6 +456,49 @@ static int stage_loader(struct install *in) {
 }
 
 /* The generation entries on the entries volume, as files. */
+/* Whether the file's stub is keel's: its .sdmagic section starts with
+ * keel's LoaderInfo marker (efi/sdmagic.c). False for anything unreadable. */
+static bool stub_is_keels(const char *path) {
+        static const char marker[] = "#### LoaderInfo: keel ";
+        uint8_t headers[4096], magic[sizeof(marker) - 1];
+        const struct pe_section *s;
+        struct pe_image pe;
+        ssize_t n;
+        bool keels = false;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return false;
+        n = pread(fd, headers, sizeof(headers), 0);
+        if (n > 0 && pe_parse_headers(headers, (size_t) n, &pe) == KEEL_OK &&
+            (s = pe_find_section(&pe, ".sdmagic")) && s->raw_size >= sizeof(magic))
+                keels = pread(fd, magic, sizeof(magic), s->raw_offset) == (ssize_t) sizeof(magic) &&
+                        memcmp(magic, marker, sizeof(magic)) == 0;
+        close(fd);
+        return keels;
+}
+
+/* A file under keel's entry name that keel wrote. The name alone says so
+ * for nixos-generation-N.efi, but lanzaboote names a specialisation
+ * nixos-generation-N-specialisation-NAME-HASH.efi, which reads as keel's
+ * specialisation "NAME-HASH": such a name is keel's only when its stub is
+ * (keel writes .sdmagic since issue 21; an older keel's specialisation
+ * entry is then left in place, never another installer's removed). */
+static bool installed_entry_is_keels(struct install *in, const char *name) {
+        char *rel, *path;
+        bool keels;
+
+        if (!strstr(name, "-specialisation-"))
+                return true;
+        if (asprintf(&rel, ENTRIES_DIR "/%s", name) < 0)
+                return false;
+        path = esp_writer_path(in->entries_volume, rel);
+        free(rel);
+        keels = path && stub_is_keels(path);
+        free(path);
+        return keels;
+}
+
 static int scan_installed(struct install *in, struct generation_entry **ret, char ***ret_names, size_t *ret_n) {
         char *dir = esp_writer_path(in->entries_volume, ENTRIES_DIR);
         size_t n = 0, cap = 0;
@@ -475,7 +518,7 @@ static int scan_installed(struct install *in, struct generation_entry **ret, cha
                 struct generation_entry e;
                 if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
                         continue;
-                if (!generation_entry_parse(de->d_name, &e))
+                if (!generation_entry_parse(de->d_name, &e) || !installed_entry_is_keels(in, de->d_name))
                         continue;
                 if (n == cap) {
                         cap = cap ? 2 * cap : 64;

@@ -137,6 +137,18 @@ touch "$T/esp/EFI/Linux/my-own.efi" "$T/esp/EFI/keel/content/notes.txt"
 install_ --esp "$T/esp" --configuration-limit 1 $(gen_links 7) >/dev/null 2>&1
 check "files keel did not write are never removed" test -f "$T/esp/EFI/Linux/my-own.efi" -a -f "$T/esp/EFI/keel/content/notes.txt"
 rm -f "$T/esp/EFI/Linux/my-own.efi"
+# lanzaboote names a specialisation nixos-generation-N-specialisation-NAME-HASH.efi,
+# which reads as keel's specialisation "NAME-HASH" of a generation GC drops:
+# only a file on keel's stub is keel's to remove. (Both counted, failed: a
+# generation with an uncounted entry would be the last known good one.)
+lanza=$T/esp/EFI/Linux/nixos-generation-6-specialisation-gpu-0f1e2d3c4b5a69788796a5b4c3d2e1f0+0-3.efi
+cp /usr/lib/systemd/boot/efi/linuxx64.efi.stub "$lanza"
+cp "$T"/esp/EFI/Linux/nixos-generation-7*.efi "$T/esp/EFI/Linux/nixos-generation-6-specialisation-old+0-3.efi"
+install_ --esp "$T/esp" --configuration-limit 1 $(gen_links 7) >"$T/stdout" 2>&1
+check "another installer's file under a specialisation-like name is kept" test -f "$lanza"
+check "keel's own specialisation entry of a dropped generation is removed" \
+        test ! -e "$T/esp/EFI/Linux/nixos-generation-6-specialisation-old+0-3.efi"
+rm -f "$lanza"
 
 # ---- malformed generations -----------------------------------------------------
 new_esp "$T/esp2"
