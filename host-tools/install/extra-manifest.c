@@ -37,8 +37,8 @@ static const char *component_problem(const char *name, size_t len) {
                 if (strchr("\"*:<>?|", c))
                         return "a character FAT cannot hold (\"*:<>?|)";
         }
-        if (name[len - 1] == '.' || name[len - 1] == ' ')
-                return "a component ending in '.' or ' ' (FAT drops them)";
+        if (name[len - 1] == '.' || name[len - 1] == ' ' || name[0] == ' ')
+                return "a component beginning with ' ' or ending in '.' or ' ' (FAT drops them)";
         memcpy(final, name, len);
         final[len] = '\0';
         if (strstr(final, ATOMIC_FILE_TEMP_INFIX) && atomic_file_temporary_of(final, final, sizeof(final)))

@@ -33,8 +33,8 @@ struct extra_record {
 /* Whether path (NUL-terminated) may be an --extra-file destination: a
  * relative path of non-empty components, none "." or "..", without
  * backslashes, control characters or characters FAT cannot hold, no
- * component ending in '.' or ' ' (FAT drops those, so that two names would
- * be one file), no temporary of keel's; and none of keel's own files
+ * component beginning with ' ' or ending in '.' or ' ' (FAT drops those, so
+ * that two names would be one file), no temporary of keel's; and none of keel's own files
  * (ignoring case, as FAT does): \EFI\keel and all below, generation
  * entries in \EFI\Linux, \EFI\BOOT\BOOT*.EFI, \loader\loader.conf,
  * \loader\entries and all below (entries go through --extra-entry), nor a
