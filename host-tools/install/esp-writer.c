@@ -305,7 +305,7 @@ int esp_writer_remove_empty_dir(struct esp_writer *w, const char *relative, bool
         if (rmdir(path) < 0) {
                 int e = errno;
                 free(path);
-                if (e == ENOTEMPTY || e == EEXIST || e == ENOENT)
+                if (e == ENOTEMPTY || e == EEXIST || e == ENOENT || e == ENOTDIR)
                         return 0;
                 return log_errno(e, "cannot remove directory %s", relative);
         }

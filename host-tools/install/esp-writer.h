@@ -67,7 +67,8 @@ int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relati
 int esp_writer_remove_temporaries_of(struct esp_writer *w, const char *relative, const char *name);
 
 /* Removes directory relative if it is empty (one operation); *ret_removed
- * says whether it was. A directory with anything in it stays. */
+ * says whether it was. A directory with anything in it, or no directory,
+ * stays. */
 int esp_writer_remove_empty_dir(struct esp_writer *w, const char *relative, bool *ret_removed);
 
 /* Bytes free for files on the ESP. */

@@ -324,8 +324,10 @@ static int collect_one(struct extras *x, struct esp_writer *esp, size_t index,
         if (!full)
                 return -1;
         if (lstat(full, &st) < 0) {
+                /* Gone already, maybe by a run stopped before it removed
+                 * the directories it left empty. */
                 free(full);
-                return 0; /* gone already */
+                return remove_empty_parents(esp, rel);
         }
         if (!S_ISREG(st.st_mode) || !inside_root(esp, full) || digest_file(full, digest, &size) < 0) {
                 log_warning("%s is no regular file on the ESP keel can read; left in place", rel);
