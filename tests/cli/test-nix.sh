@@ -111,7 +111,12 @@ got=$(nix_json "$lib.installArgs { esp = \"/efi\"; xbootldr = \"/boot\"; configu
         layout = \"fat\"; sortKey = \"os\"; stub = \"/s.efi\"; }")
 check "installArgs, every option: $got" test "$got" = \
         '["--esp","/efi","--xbootldr","/boot","--configuration-limit","7","--tries","3","--key","pkcs11:token=keel;object=db","--cert","/etc/keel/db.crt","--pcr-private-key","/etc/keel/pcr.pem","--pcrpkey","/etc/keel/pcr.pub","--pcr-banks","sha256,sha384","--sign-initrd-pcrs","--layout","fat","--sort-key","os","--stub","/s.efi"]'
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; extraFiles = { \"efi/tools/shellx64.efi\" = \"/nix/store/s/shell.efi\";
+        \"efi/memtest86/memtest.efi\" = \"/nix/store/m/memtest.efi\"; }; extraEntries = { \"memtest86.conf\" = \"/nix/store/e-memtest86.conf\"; }; }")
+check "installArgs, extraFiles and extraEntries in name order: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos","--extra-file","efi/memtest86/memtest.efi=/nix/store/m/memtest.efi","--extra-file","efi/tools/shellx64.efi=/nix/store/s/shell.efi","--extra-entry","memtest86.conf=/nix/store/e-memtest86.conf"]'
 for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
+           '{ esp = "/b"; extraFiles = { "a=b" = "/s"; }; }' '{ esp = "/b"; extraEntries = { "" = "/s"; }; }' \
            '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }' \
            '{ esp = "/b"; signInitrdPcrs = true; }' '{ esp = "/b"; pcrBanks = [ "sha256" ]; }' \
            '{ esp = "/b"; pcrPrivateKeyFile = "/p"; pcrBanks = [ "md5" ]; }' \
@@ -130,7 +135,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 # NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
 check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
@@ -161,6 +166,13 @@ check "module hook: settings over the defaults (timeout removed, editor off, bee
 editor no
 '" "$T/module-hook.sh"
 check "module hook: valid sh" sh -n "$T/module-hook.sh"
+module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ];
+        extraFiles = { "efi/memtest86/memtest.efi" = "/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi"; };
+        extraEntries = { "memtest86.conf" = "title Memtest86+\nefi /efi/memtest86/memtest.efi\n"; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-extra.sh"
+check "module hook: extraFiles and extraEntries (written to the store) reach keel install on both ESPs" \
+        test "$(grep -cF -- "'--extra-file' 'efi/memtest86/memtest.efi=/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi' '--extra-entry' 'memtest86.conf=/nix/store/33333333333333333333333333333333-keel-entry-memtest86.conf'" "$T/module-hook-extra.sh")" -eq 2
+check "module hook: no --extra-file or --extra-entry without them" bash -c "! grep -q -- '--extra-' '$T/module-hook.sh'"
 module_json hook --arg set '{ settings.default = "@saved"; }' >"$T/module-hook2"
 check "module hook: no default added when the settings have one" bash -c "! grep -q 'default nixos-generation' '$T/module-hook2'"
 # Each assertion fires (and only on its own case).
