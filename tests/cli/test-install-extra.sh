@@ -59,7 +59,7 @@ for suite in trixie sid; do
         got=$(KEEL_BOOTCTL_SUITE=$suite KEEL_BUILD=$BUILD python3 "$KEEL_TESTS/bootctl_list.py" "$T/esp" id | paste -sd' ')
         check "bootctl of $suite lists the memtest entry too: $got" test "$got" = "nixos-generation-1.efi memtest86.conf"
 done
-run "keel entries --check lists the memtest entry" sh -c "'$KEEL' entries --esp '$T/esp' --json | grep -q '\"memtest86.conf\"'"
+run "keel entries lists the memtest entry" sh -c "'$KEEL' entries --esp '$T/esp' --json | grep -q '\"memtest86.conf\"'"
 
 before=$(snapshot "$T/esp")
 install_ --esp "$T/esp" "${SHELL_OPT[@]}" "${MEMTEST_OPTS[@]}" --json $GEN >"$T/out.json"
@@ -190,7 +190,6 @@ for p, ok in allowed.items():
     if os.path.exists(f):
         if h(f) not in ok: sys.exit(f"{p}: neither old nor new")
         if (p, h(f)) not in recorded: sys.exit(f"{p}: on the ESP, not recorded")
-leftover = [f for r, _, fs in os.walk(esp) for f in fs if ".keel-tmp-" in f]
 PY
         install_ --esp "$T/crash" "${NEW_OPTS[@]}" $GEN >/dev/null 2>&1
         if [ ! -e "$T/crash/EFI/shell" ] && cmp -s "$T/memtest2.efi" "$T/crash/EFI/memtest86/memtest.efi" &&
