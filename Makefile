@@ -118,7 +118,9 @@ $(foreach a,$(EFI_ARCHS),$(eval $(call efi_arch,$(a))))
 efi: $(foreach a,$(EFI_ARCHS),$(BUILD)/$(EFI_NAME_$(a)).efi)
 
 # ---------------------------------------------------------------------------
-# build/keel: the host CLI (OpenSSL 3 for crypto, json-c for JSON).
+# build/keel: the host CLI (OpenSSL 3 for crypto, json-c for JSON). The
+# usual CPPFLAGS, CFLAGS and LDFLAGS are added (Debian's hardening flags,
+# debian/rules); the EFI binaries and the tests take none of them.
 HOST_CFLAGS  := -std=gnu11 -I. -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -DKEEL_VERSION='"$(VERSION)"'
 HOST_LIBS    := -lcrypto -ljson-c -lpthread
 HOST_SRC     := $(wildcard host-tools/*/*.c)
@@ -129,11 +131,11 @@ HOST_OBJ     := $(patsubst %.c,$(BUILD)/host-obj/%.o,$(HOST_SRC) $(COMMON_SRC))
 $(BUILD)/host-obj/%.o: %.c $(HOST_HDR) $(COMMON_HDR) | deps-host
 	@mkdir -p $(dir $@)
 	@echo "  CC        $<"
-	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(HOST_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/keel: $(HOST_OBJ)
 	@echo "  LD        $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $^ -o $@ $(HOST_LIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(HOST_LIBS)
 
 # ---------------------------------------------------------------------------
 # Tests. Unit tests (cmocka) and fuzzers link common/ and the host-tools

@@ -139,6 +139,24 @@ with tempfile.TemporaryDirectory() as d:
 EOF
 }
 
+# section UKI NAME: the section's bytes (VirtualSize of them) as objcopy
+# reads them ($T/section, $T/objcopy-out.efi are its scratch files).
+section() {
+        rm -f "$T/section"
+        objcopy --dump-section "$2=$T/section" "$1" "$T/objcopy-out.efi" 2>/dev/null && cat "$T/section"
+}
+
+# pad4 FILE...: each file followed by zeros up to a multiple of 4 bytes (as
+# initrds are concatenated in a UKI's .initrd).
+pad4() {
+        local f n
+        for f; do
+                cat "$f"
+                n=$(( (4 - $(stat -c %s "$f") % 4) % 4 ))
+                head -c "$n" /dev/zero
+        done
+}
+
 # summary: the closing line and the exit status.
 summary() {
         echo "$passes passed, $failures failed"

@@ -95,21 +95,7 @@ ki() {
             MACHINE_ID="$MID" KEEL_INSTALL_CONF="$T/keel.conf" KERNEL_INSTALL_PLUGINS="$T/10-stage.install $PLUGIN" \
             kernel-install "$@"
 }
-# section UKI NAME: the section's bytes (VirtualSize of them) as objcopy reads them.
-section() {
-        rm -f "$T/section"
-        objcopy --dump-section "$2=$T/section" "$1" "$T/objcopy-out.efi" 2>/dev/null && cat "$T/section"
-}
-# pad4 FILE...: each file followed by zeros up to a multiple of 4 bytes.
-pad4() {
-        local f n
-        for f; do
-                cat "$f"
-                n=$(( (4 - $(stat -c %s "$f") % 4) % 4 ))
-                head -c "$n" /dev/zero
-        done
-}
-# bash -c checks below call them.
+# bash -c checks below call section and pad4 (lib.sh).
 export T
 export -f section pad4
 files() { (cd "$LINUX" 2>/dev/null && ls -A | sort | tr '\n' ' '); }
