@@ -16,6 +16,12 @@
 #include "common/entries.h"
 #include "common/sha256.h"
 
+/* Whether path lies below directory dir (ignoring case). */
+static bool is_below(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+        return strncasecmp(path, dir, n) == 0 && path[n] == '/';
+}
+
 int extras_add_option(struct extras *x, const char *argument, bool entry) {
         const char *option = entry ? "--extra-entry" : "--extra-file";
         const char *eq = strchr(argument, '='), *why;
@@ -41,12 +47,19 @@ int extras_add_option(struct extras *x, const char *argument, bool entry) {
                 dest = name;
         if (!dest)
                 return log_error("out of memory");
-        for (size_t i = 0; i < x->n; i++)
-                if (extra_same_path(x->items[i].dest, dest)) {
-                        log_error("install: %s is given twice (as %s and %s)", dest, x->items[i].dest, dest);
+        for (size_t i = 0; i < x->n; i++) {
+                const char *other = x->items[i].dest;
+                if (extra_same_path(other, dest)) {
+                        log_error("install: %s is given twice (as %s and %s)", dest, other, dest);
                         free(dest);
                         return -1;
                 }
+                if (is_below(dest, other) || is_below(other, dest)) {
+                        log_error("install: %s and %s: one would be a file and a directory", other, dest);
+                        free(dest);
+                        return -1;
+                }
+        }
         grown = realloc(x->items, (x->n + 1) * sizeof(*x->items));
         if (!grown) {
                 free(dest);
@@ -133,7 +146,36 @@ static const char *entry_problem(const uint8_t *text, size_t size, char *why, si
         return NULL;
 }
 
+/* A file can go to dest on the ESP: no directory there, and each
+ * directory above it a directory or missing. Checked before anything is
+ * written, so that the run does not stop half-way. */
+static int check_destination(const struct esp_writer *esp, const char *dest) {
+        char prefix[EXTRA_PATH_MAX + 1];
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && dest[i]; i++) {
+                char *path;
+                struct stat st;
+                if (dest[i + 1] != '/' && dest[i + 1] != '\0')
+                        continue;
+                snprintf(prefix, sizeof(prefix), "%.*s", (int) (i + 1), dest);
+                path = esp_writer_path(esp, prefix);
+                if (!path)
+                        return -1;
+                if (lstat(path, &st) == 0) {
+                        if (dest[i + 1] == '/' && !S_ISDIR(st.st_mode))
+                                r = log_error("install: %s: %s on the ESP is not a directory", dest, prefix);
+                        else if (dest[i + 1] == '\0' && !S_ISREG(st.st_mode))
+                                r = log_error("install: %s is not a regular file on the ESP", dest);
+                }
+                free(path);
+        }
+        return r;
+}
+
 static int plan_item(struct extra_item *it, struct esp_writer *esp) {
+        if (check_destination(esp, it->dest) < 0)
+                return -1;
         if (it->is_entry) {
                 const char *name = it->dest + strlen(EXTRA_ENTRIES_DIR "/"), *why;
                 char buf[256];

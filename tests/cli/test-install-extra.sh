@@ -97,6 +97,9 @@ bad "entry with linux and efi" --extra-entry "x.conf=$T/two.conf"
 bad "entry leaving the partition" --extra-entry "x.conf=$T/escape.conf"
 bad "entry with a NUL byte" --extra-entry "x.conf=$T/nul.conf"
 bad "the same entry twice" --extra-entry "m.conf=$T/memtest86.conf" --extra-entry "M.CONF=$T/memtest86.conf"
+bad "a DEST inside another" --extra-file "efi/x=$T/memtest.efi" --extra-file "EFI/X/y.efi=$T/shellx64.efi"
+bad "a DEST that is a directory on the ESP" --extra-file "EFI/tools=$T/memtest.efi"
+bad "a DEST below a file on the ESP" --extra-file "EFI/tools/user.efi/x.efi=$T/memtest.efi"
 
 # ---- removal: exactly what is no longer given -----------------------------------
 # files_of ESP: snapshot's lines of its files (a directory's time changes
