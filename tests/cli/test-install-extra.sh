@@ -171,9 +171,10 @@ check "  ... nothing changed" test "$(snapshot "$T/small")" = "$before_small"
 head -c 150000 /dev/urandom >"$T/memtest2.efi"
 NEW_OPTS=(--extra-file "efi/memtest86/memtest.efi=$T/memtest2.efi" --extra-entry "memtest86.conf=$T/memtest86.conf")
 crash_ok=true
+mkdir -p "$T/crash-base"
+install_ --esp "$T/crash-base" "${SHELL_OPT[@]}" "${MEMTEST_OPTS[@]}" $GEN >/dev/null
 for k in $(seq 1 12); do
-        rm -rf "$T/crash" && mkdir -p "$T/crash"
-        install_ --esp "$T/crash" "${SHELL_OPT[@]}" "${MEMTEST_OPTS[@]}" $GEN >/dev/null
+        rm -rf "$T/crash" && cp -a "$T/crash-base" "$T/crash"
         KEEL_INSTALL_CRASH_AFTER=$k install_ --esp "$T/crash" "${NEW_OPTS[@]}" $GEN >/dev/null 2>&1
         rc=$?
         python3 - "$T/crash" "$T" <<'PY' || { crash_ok=false; echo "    after write $k"; }
