@@ -85,6 +85,7 @@ let
     , stub ? null
     , extraFiles ? { }
     , extraEntries ? { }
+    , canTouchEfiVariables ? true
     }:
     assert elem layout [ "thin" "fat" ] || throw "layout must be \"thin\" or \"fat\", not \"${layout}\"";
     assert (privateKeyFile == null) == (certificateFile == null)
@@ -108,6 +109,7 @@ let
     ++ (if signInitrdPcrs then [ "--sign-initrd-pcrs" ] else [ ])
     ++ [ "--layout" layout "--sort-key" sortKey ]
     ++ opt "--stub" stub
+    ++ (if canTouchEfiVariables then [ ] else [ "--no-boot-entry" ])
     ++ extraArgs "--extra-file" "extraFiles" extraFiles
     ++ extraArgs "--extra-entry" "extraEntries" extraEntries;
 
@@ -150,7 +152,13 @@ let
         "keel" "espMountPoints" "xbootldr" "loaderConfText" "settingsHaveDefault" "profilesDir"
         "bootedSystem" "findmnt" "path"
       ];
-      argsFor = i: esp: installArgs (common // { inherit esp; xbootldr = if i == 0 then xbootldr else null; });
+      # Only the first ESP gets a firmware boot entry: each would put its own
+      # first in BootOrder; the others boot through \EFI\BOOT\BOOT<ARCH>.EFI.
+      argsFor = i: esp: installArgs (common // {
+        inherit esp;
+        xbootldr = if i == 0 then xbootldr else null;
+        canTouchEfiVariables = i == 0 && (common.canTouchEfiVariables or true);
+      });
       indexed = builtins.genList (i: { inherit i; esp = builtins.elemAt espMountPoints i; }) (length espMountPoints);
       mountCheck = dir:
         if findmnt == null || dir == null then ""

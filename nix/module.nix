@@ -60,6 +60,8 @@ let
     pcrBanks = cfg.measuredBoot.pcrBanks;
     signInitrdPcrs = cfg.measuredBoot.signInitrdPcrs;
     inherit stub;
+    # As for systemd-boot: keel's Boot#### only when NixOS may write NVRAM.
+    inherit (efi) canTouchEfiVariables;
     inherit (cfg) extraFiles;
     extraEntries = lib.mapAttrs (name: text: pkgs.writeText "keel-entry-${name}" text) cfg.extraEntries;
   });

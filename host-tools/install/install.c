@@ -24,6 +24,7 @@
 #include "host-tools/core/log.h"
 #include "host-tools/entries/efivars.h"
 #include "host-tools/entries/esp.h"
+#include "host-tools/install/boot-entry.h"
 #include "host-tools/install/bootspec.h"
 #include "host-tools/install/content-gc.h"
 #include "host-tools/install/esp-writer.h"
@@ -48,11 +49,15 @@ static void usage(FILE *f) {
                 "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
                 "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
-                "                    [--booted GENERATION] [--stub STUB] [--extra-file DEST=SRC]...\n"
-                "                    [--extra-entry NAME.conf=SRC]... [--json] GENERATION...\n"
+                "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry]\n"
+                "                    [--extra-file DEST=SRC]... [--extra-entry NAME.conf=SRC]... [--json]\n"
+                "                    GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
                 "boot.json) as keel UKIs \\EFI\\Linux\\nixos-generation-N[-specialisation-NAME].efi, the keel\n"
-                "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries.\n"
+                "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries;\n"
+                "last it makes a firmware boot entry (Boot####, \"keel\") for \\EFI\\keel\\keel<arch>.efi the first\n"
+                "in BootOrder, as bootctl install does (skipped with one line without EFI variables, or when\n"
+                "the ESP is no mounted FAT GPT partition of the ESP type).\n"
                 "  --esp DIR                the mounted ESP (the loader goes there)\n"
                 "  --xbootldr DIR           put entries and their content on this XBOOTLDR partition instead\n"
                 "  --configuration-limit N  keep the newest N generations (0, the default: all); the booted\n"
@@ -72,6 +77,7 @@ static void usage(FILE *f) {
                 "  --stub STUB              the keel EFI binary (default: the one shipped with keel for the\n"
                 "                           first generation's system: keelx64.efi, keelaa64.efi); generations\n"
                 "                           for another system are skipped\n"
+                "  --no-boot-entry          leave the EFI variables alone (image builds, read-only NVRAM)\n"
                 "  --extra-file DEST=SRC    also put file SRC on the ESP at DEST (relative, e.g.\n"
                 "                           efi/memtest86/memtest.efi; not one of keel's own paths)\n"
                 "  --extra-entry NAME.conf=SRC  also put the Type #1 entry SRC in \\loader\\entries\\NAME.conf\n"
@@ -894,6 +900,25 @@ static const char *digest_cache_path(void) {
         return path;
 }
 
+/* After the ESP holds the loader: the firmware's own entry for it, so that a
+ * machine coming from another loader starts keel. A failed variable write
+ * fails the run, as in `bootctl install` (without --graceful); the files
+ * written stay, consistent. */
+static int install_boot_entry(struct install *in) {
+        struct boot_entry_result result;
+        char loader_rel[64], name[16];
+
+        snprintf(loader_rel, sizeof(loader_rel), "EFI/keel/%s", in->arch->keel_binary);
+        if (boot_entry_install(in->o.esp, loader_rel, &result) < 0)
+                return -1;
+        snprintf(name, sizeof(name), "Boot%04X", result.number);
+        if (result.entry_written)
+                report_string(in, "boot-entry", name);
+        if (result.order_written)
+                report_string(in, "boot-order-first", name);
+        return 0;
+}
+
 static int run(struct install *in) {
         struct generation_entry *before = NULL;
         char **names = NULL;
@@ -952,6 +977,8 @@ static int run(struct install *in) {
                 r = write_everything(in, conf, conf_size);
         if (r == 0 && in->o.layout_thin && digest_cache_path())
                 thin_digest_cache_save(digest_cache_path());
+        if (r == 0 && !in->o.no_boot_entry)
+                r = install_boot_entry(in);
         for (size_t i = 0; i < n_before; i++)
                 free(names[i]);
         free(names);
@@ -999,6 +1026,7 @@ int install_main(int argc, char **argv) {
                 { "json", no_argument, NULL, 'j' },              { "profiles", required_argument, NULL, 'p' },
                 { "pcr-banks", required_argument, NULL, 'B' },   { "sign-initrd-pcrs", no_argument, NULL, 'I' },
                 { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
+                { "no-boot-entry", no_argument, NULL, 'E' },
                 { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
@@ -1045,6 +1073,7 @@ int install_main(int argc, char **argv) {
                         break;
                 case 'u': in->o.stub_path = optarg; break;
                 case 'j': in->o.json = true; break;
+                case 'E': in->o.no_boot_entry = true; break;
                 case 'F': r = extras_add_option(&in->extras, optarg, false); break;
                 case 'T': r = extras_add_option(&in->extras, optarg, true); break;
                 case 'p': in->o.profiles_dir = optarg; break;
@@ -1070,6 +1099,8 @@ int install_main(int argc, char **argv) {
         else if (in->o.tries > 2147483647ul)
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
+                r = -1;
+        else if (!in->o.no_boot_entry && boot_entry_check_override() < 0)
                 r = -1;
         else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
                 r = log_error("install: %s needs --pcr-private-key",

@@ -24,6 +24,7 @@ struct install_options {
         const char *stub_path;
         const char *profiles_dir;       /* NULL: /nix/var/nix/profiles */
         bool json;
+        bool no_boot_entry;             /* --no-boot-entry: leave the NVRAM alone */
         const char *const *generations;
         size_t n_generations;
 };

@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-install_() { "$KEEL" install --stub "$STUB" "$@"; }
+# --no-boot-entry: these "ESPs" are tmpfs directories (test-install-boot-entry.sh covers the NVRAM).
+install_() { "$KEEL" install --stub "$STUB" --no-boot-entry "$@"; }
 
 # image NAME KERNEL: a store image holding one generation (boot.json, the
 # kernel, an initrd) as it would be mounted at $STORE, every timestamp fixed.

@@ -22,7 +22,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/keel-install-extra.XXXXXX")
 source "$(dirname "$0")/install-lib.sh"
 trap 'unmount_esps; rm -rf "$T"' EXIT
 
-install_() { "$KEEL" install --stub "$STUB" "$@"; }
+# --no-boot-entry: these "ESPs" are tmpfs directories (test-install-boot-entry.sh covers the NVRAM).
+install_() { "$KEEL" install --stub "$STUB" --no-boot-entry "$@"; }
 
 mkgen 1
 GEN=$(gen_links 1)

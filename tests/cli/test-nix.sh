@@ -101,6 +101,9 @@ done
 
 # ---- nix/lib.nix: keel install arguments ----------------------------------
 
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; canTouchEfiVariables = false; }")
+check "installArgs, canTouchEfiVariables false: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos","--no-boot-entry"]'
 got=$(nix_json "$lib.installArgs { esp = \"/boot\"; }")
 check "installArgs, defaults: $got" test "$got" = \
         '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos"]'
@@ -166,6 +169,14 @@ check "module hook: settings over the defaults (timeout removed, editor off, bee
 editor no
 '" "$T/module-hook.sh"
 check "module hook: valid sh" sh -n "$T/module-hook.sh"
+check "module hook: canTouchEfiVariables false (NixOS's default): --no-boot-entry on every ESP" \
+        test "$(grep -c "'install' '--esp' .*'--no-boot-entry'" "$T/module-hook.sh")" -eq 2
+module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ]; }' \
+        --arg loader '{ efi = { efiSysMountPoint = "/boot"; canTouchEfiVariables = true; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook3.sh"
+check "module hook: canTouchEfiVariables true: a boot entry for the first ESP only" \
+        sh -c "grep \"'install' '--esp' '/boot' \" '$T/module-hook3.sh' | grep -vq no-boot-entry &&
+               grep \"'install' '--esp' '/boot2' \" '$T/module-hook3.sh' | grep -q no-boot-entry"
 module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ];
         extraFiles = { "efi/memtest86/memtest.efi" = "/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi"; };
         extraEntries = { "memtest86.conf" = "title Memtest86+\nefi /efi/memtest86/memtest.efi\n"; }; }' |
@@ -311,7 +322,7 @@ for shell in bash sh; do
         want="install --esp $T/fesp --xbootldr $T/fx --configuration-limit 0 --tries 3 --layout thin --sort-key nixos --profiles $fp --loader-conf CONF --booted 1 $gens "
         check "hook ($shell): first ESP, XBOOTLDR, booted 1, every generation: $(args_of 0)" \
                 test "$(args_of 0 | sed 's|--loader-conf [^ ]*|--loader-conf CONF|')" = "$want"
-        want="install --esp $T/fesp2 --configuration-limit 0 --tries 3 --layout thin --sort-key nixos --profiles $fp --loader-conf CONF --booted 1 $gens "
+        want="install --esp $T/fesp2 --configuration-limit 0 --tries 3 --layout thin --sort-key nixos --no-boot-entry --profiles $fp --loader-conf CONF --booted 1 $gens "
         check "hook ($shell): second ESP without XBOOTLDR: $(args_of 1)" \
                 test "$(args_of 1 | sed 's|--loader-conf [^ ]*|--loader-conf CONF|')" = "$want"
         check "hook ($shell): loader.conf = settings + the profile's current generation as default" \

@@ -52,7 +52,7 @@ let
   config0 = {
     boot.loader = {
       keel = merge (defaults module.options.boot.loader.keel) ({ enable = true; } // set);
-      efi.efiSysMountPoint = "/boot";
+      efi = { efiSysMountPoint = "/boot"; canTouchEfiVariables = false; }; # NixOS's defaults
       timeout = 5;
       systemd-boot.enable = false;
       grub.enable = false;
