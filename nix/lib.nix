@@ -2,12 +2,13 @@
 # written with builtins only so that `nix-instantiate --eval --strict` can
 # check them without nixpkgs (tests/cli/test-nix.sh does):
 #   renderLoaderConf  settings attrset -> loader.conf text
-#   installArgs       module options   -> `keel install` arguments
+#   installArgs       module options   -> `keel install` arguments (extraEntries:
+#                     name -> a file with the entry, which the module writes)
 #   installHookScript module options   -> the body of the install hook
 #   efiFor            Nix system       -> keel's EFI binary for it
 let
   inherit (builtins)
-    attrNames concatStringsSep elem filter isAttrs isBool isInt isList isString
+    attrNames concatLists concatStringsSep elem filter isAttrs isBool isInt isList isString
     length map match replaceStrings throw toString typeOf;
 
   # A word for sh: '...' with every ' closed, escaped and reopened.
@@ -54,6 +55,17 @@ let
 
   opt = flag: v: if v == null then [ ] else [ flag (toString v) ];
 
+  # --extra-file DEST=SRC / --extra-entry NAME.conf=SRC for each attribute,
+  # in name order. keel takes DEST up to the first '=': a name with one
+  # would be cut there, so it is refused here. What else a name may be
+  # (relative, none of keel's own paths, NAME.conf a plain file name) keel
+  # install checks, failing the switch with one line.
+  extraArgs = flag: what: files: concatLists (map
+    (name:
+      if match "[^=]+" name == null then throw "${what}: \"${name}\" is empty or has a '='"
+      else [ flag "${name}=${toString files.${name}}" ])
+    (attrNames files));
+
   # The options of one `keel install` run, before --loader-conf, --booted and
   # the generations (the hook adds those at run time). configurationLimit
   # null means all generations, which keel spells 0.
@@ -71,6 +83,8 @@ let
     , layout ? "thin"
     , sortKey ? "nixos"
     , stub ? null
+    , extraFiles ? { }
+    , extraEntries ? { }
     , canTouchEfiVariables ? true
     }:
     assert elem layout [ "thin" "fat" ] || throw "layout must be \"thin\" or \"fat\", not \"${layout}\"";
@@ -95,7 +109,9 @@ let
     ++ (if signInitrdPcrs then [ "--sign-initrd-pcrs" ] else [ ])
     ++ [ "--layout" layout "--sort-key" sortKey ]
     ++ opt "--stub" stub
-    ++ (if canTouchEfiVariables then [ ] else [ "--no-boot-entry" ]);
+    ++ (if canTouchEfiVariables then [ ] else [ "--no-boot-entry" ])
+    ++ extraArgs "--extra-file" "extraFiles" extraFiles
+    ++ extraArgs "--extra-entry" "extraEntries" extraEntries;
 
   # The install hook NixOS runs (boot.loader.external.installHook) after it
   # has made a new system-N-link, as `HOOK TOPLEVEL`. It installs every

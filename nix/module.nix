@@ -62,6 +62,8 @@ let
     inherit stub;
     # As for systemd-boot: keel's Boot#### only when NixOS may write NVRAM.
     inherit (efi) canTouchEfiVariables;
+    inherit (cfg) extraFiles;
+    extraEntries = lib.mapAttrs (name: text: pkgs.writeText "keel-entry-${name}" text) cfg.extraEntries;
   });
 
   # A key given as a Nix path would be copied into the world-readable store;
@@ -206,6 +208,38 @@ in
       default = null;
       example = "/boot";
       description = "Where an XBOOTLDR partition is mounted; the UKIs then go there instead of the ESP.";
+    };
+
+    extraFiles = lib.mkOption {
+      type = lib.types.attrsOf lib.types.path;
+      default = { };
+      example = lib.literalExpression ''{ "efi/memtest86/memtest.efi" = "''${pkgs.memtest86plus}/memtest.efi"; }'';
+      description = ''
+        Files to put on each ESP, as systemd-boot's `extraFiles`: the
+        destination relative to the ESP's root (not one of keel's own
+        paths: `EFI/keel`, `EFI/BOOT/BOOT*.EFI`, generation entries in
+        `EFI/Linux`, `loader/loader.conf`, `loader/entries`) -> the file.
+        keel records what it wrote (`EFI/keel/extra-files`) and removes a
+        file once it is no longer listed, unless it was changed on the ESP
+        since.
+      '';
+    };
+
+    extraEntries = lib.mkOption {
+      type = lib.types.attrsOf lib.types.lines;
+      default = { };
+      example = lib.literalExpression ''
+        { "memtest86.conf" = '''
+            title Memtest86+
+            efi /efi/memtest86/memtest.efi
+          '''; }'';
+      description = ''
+        Boot Loader Specification Type #1 entries to put in
+        `loader/entries` of each ESP, as systemd-boot's `extraEntries`:
+        file name (ending in `.conf`) -> the entry. Each must name one
+        `linux`, `efi` or `uki` and have only keys keel knows; removed like
+        `extraFiles`.
+      '';
     };
 
     extraEfiSysMountPoints = lib.mkOption {

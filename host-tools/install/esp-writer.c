@@ -271,6 +271,51 @@ int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relati
         return r;
 }
 
+int esp_writer_remove_temporaries_of(struct esp_writer *w, const char *relative, const char *name) {
+        char *dir = esp_writer_path(w, relative);
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!dir)
+                return -1;
+        d = opendir(dir);
+        while (d && r == 0 && (de = readdir(d))) {
+                char final[256], *rel = NULL;
+                if (!atomic_file_temporary_of(de->d_name, final, sizeof(final)) || strcasecmp(final, name) != 0)
+                        continue;
+                if (asprintf(&rel, "%s/%s", relative, de->d_name) < 0)
+                        r = log_error("out of memory");
+                else
+                        r = esp_writer_remove(w, rel);
+                free(rel);
+        }
+        if (d)
+                closedir(d);
+        free(dir);
+        return r;
+}
+
+int esp_writer_remove_empty_dir(struct esp_writer *w, const char *relative, bool *ret_removed) {
+        char *path = esp_writer_path(w, relative);
+
+        *ret_removed = false;
+        if (!path)
+                return -1;
+        if (rmdir(path) < 0) {
+                int e = errno;
+                free(path);
+                if (e == ENOTEMPTY || e == EEXIST || e == ENOENT || e == ENOTDIR)
+                        return 0;
+                return log_errno(e, "cannot remove directory %s", relative);
+        }
+        fsync_dir_of(path);
+        free(path);
+        *ret_removed = true;
+        operation_done(w);
+        return 0;
+}
+
 int esp_writer_free_bytes(const struct esp_writer *w, uint64_t *ret) {
         struct statvfs s;
 

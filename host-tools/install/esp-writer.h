@@ -62,5 +62,14 @@ bool esp_writer_same(const struct esp_writer *w, const char *relative, const voi
  * like any removal. */
 int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relative, bool (*keel_owned)(const char *name));
 
+/* The same for the temporaries of the one file name in directory relative
+ * (an extra file's, whose name is the user's). */
+int esp_writer_remove_temporaries_of(struct esp_writer *w, const char *relative, const char *name);
+
+/* Removes directory relative if it is empty (one operation); *ret_removed
+ * says whether it was. A directory with anything in it, or no directory,
+ * stays. */
+int esp_writer_remove_empty_dir(struct esp_writer *w, const char *relative, bool *ret_removed);
+
 /* Bytes free for files on the ESP. */
 int esp_writer_free_bytes(const struct esp_writer *w, uint64_t *ret);

@@ -28,6 +28,7 @@
 #include "host-tools/install/bootspec.h"
 #include "host-tools/install/content-gc.h"
 #include "host-tools/install/esp-writer.h"
+#include "host-tools/install/extra-files.h"
 #include "host-tools/install/gc.h"
 #include "host-tools/install/install.h"
 #include "host-tools/sign/pe-sign.h"
@@ -48,7 +49,9 @@ static void usage(FILE *f) {
                 "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
                 "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
-                "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry] [--json] GENERATION...\n"
+                "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry]\n"
+                "                    [--extra-file DEST=SRC]... [--extra-entry NAME.conf=SRC]... [--json]\n"
+                "                    GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
                 "boot.json) as keel UKIs \\EFI\\Linux\\nixos-generation-N[-specialisation-NAME].efi, the keel\n"
                 "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries;\n"
@@ -75,6 +78,12 @@ static void usage(FILE *f) {
                 "                           first generation's system: keelx64.efi, keelaa64.efi); generations\n"
                 "                           for another system are skipped\n"
                 "  --no-boot-entry          leave the EFI variables alone (image builds, read-only NVRAM)\n"
+                "  --extra-file DEST=SRC    also put file SRC on the ESP at DEST (relative, e.g.\n"
+                "                           efi/memtest86/memtest.efi; not one of keel's own paths)\n"
+                "  --extra-entry NAME.conf=SRC  also put the Type #1 entry SRC in \\loader\\entries\\NAME.conf\n"
+                "                           Extra files and entries keel wrote are recorded in\n"
+                "                           \\EFI\\keel\\extra-files and removed when no longer given, unless\n"
+                "                           changed since\n"
                 "  --json                   print what was done as JSON\n"
                 "  --profiles DIR           where system-N-links live (default /nix/var/nix/profiles), to\n"
                 "                           number a GENERATION given as its target\n"
@@ -120,6 +129,7 @@ struct install {
         struct esp_writer *entries_volume;
         json_object *report;
         unsigned long staged_files;
+        struct extras extras;           /* --extra-file, --extra-entry */
 };
 
 
@@ -653,6 +663,7 @@ static int check_space(struct install *in, bool write_loader, bool write_conf, u
                 need_esp += 2 * allocated(in->loader_size);
         if (write_conf)
                 need_esp += allocated(conf_size);
+        need_esp += extras_space_needed(&in->extras, allocated);
         if (same_volume) {
                 need_esp += need_entries;
                 need_entries = 0;
@@ -866,12 +877,17 @@ static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret
         return read_file(in->o.loader_conf, 64 * 1024, ret, ret_size);
 }
 
+static void report_extra(const char *what, const char *path, void *userdata) {
+        report_string(userdata, what, path);
+}
+
 /* The order that keeps every crash state bootable:
  *  1. temporaries of an earlier, interrupted run go (never referenced);
  *  2. content files, before any UKI that names them;
  *  3. the loader and loader.conf (each replaced by one rename);
  *  4. the UKIs, oldest first; each appears complete under its final name;
- *  5. GC: entries first, then the content only they referenced.
+ *  5. GC: entries first, then the content only they referenced;
+ *  6. extra files and entries, then those no longer given (extra-files.h).
  * A crash before 4 leaves the old entries untouched; during 4 every entry
  * present is complete; during 5 the booted and the last known good entry
  * are never among the removed. */
@@ -905,9 +921,9 @@ static int write_everything(struct install *in, const uint8_t *conf, size_t conf
                         report_string(in, "loader-conf", "loader/loader.conf");
                 }
         }
-        if (install_entries(in) < 0)
+        if (install_entries(in) < 0 || collect_garbage(in) < 0)
                 return -1;
-        return collect_garbage(in);
+        return extras_install(&in->extras, &in->esp, report_extra, in);
 }
 
 /* $KEEL_CACHE_DIR, else /var/cache/keel (made 0700 when missing); NULL
@@ -971,8 +987,10 @@ static int run(struct install *in) {
                         return -1;
                 in->entries_volume = &in->xbootldr;
         }
-        if (read_loader_conf(in, &conf, &conf_size) < 0)
+        if (read_loader_conf(in, &conf, &conf_size) < 0 || extras_plan(&in->extras, &in->esp) < 0) {
+                free(conf);
                 return -1;
+        }
         if (in->o.key) {
                 if (signer_load(in->o.key, in->o.cert, NULL, &in->signer) < 0)
                         return -1;
@@ -1025,6 +1043,7 @@ static void free_install(struct install *in) {
                 signer_free(&in->signer);
         esp_writer_done(&in->esp);
         esp_writer_done(&in->xbootldr);
+        extras_done(&in->extras);
         json_object_put(in->report);
 }
 
@@ -1051,6 +1070,7 @@ int install_main(int argc, char **argv) {
                 { "pcr-banks", required_argument, NULL, 'B' },   { "sign-initrd-pcrs", no_argument, NULL, 'I' },
                 { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 { "no-boot-entry", no_argument, NULL, 'E' },
+                { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
@@ -1097,12 +1117,15 @@ int install_main(int argc, char **argv) {
                 case 'u': in->o.stub_path = optarg; break;
                 case 'j': in->o.json = true; break;
                 case 'E': in->o.no_boot_entry = true; break;
+                case 'F': r = extras_add_option(&in->extras, optarg, false); break;
+                case 'T': r = extras_add_option(&in->extras, optarg, true); break;
                 case 'p': in->o.profiles_dir = optarg; break;
                 case 'h': usage(stdout); free(in); return 0;
                 case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
                 default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
                 }
                 if (r < 0) {
+                        extras_done(&in->extras);
                         free(in);
                         return 1;
                 }
@@ -1129,6 +1152,7 @@ int install_main(int argc, char **argv) {
                  !in->o.sort_key[0])
                 r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");
         if (r < 0) {
+                extras_done(&in->extras);
                 free(in);
                 return 1;
         }

@@ -114,7 +114,12 @@ got=$(nix_json "$lib.installArgs { esp = \"/efi\"; xbootldr = \"/boot\"; configu
         layout = \"fat\"; sortKey = \"os\"; stub = \"/s.efi\"; }")
 check "installArgs, every option: $got" test "$got" = \
         '["--esp","/efi","--xbootldr","/boot","--configuration-limit","7","--tries","3","--key","pkcs11:token=keel;object=db","--cert","/etc/keel/db.crt","--pcr-private-key","/etc/keel/pcr.pem","--pcrpkey","/etc/keel/pcr.pub","--pcr-banks","sha256,sha384","--sign-initrd-pcrs","--layout","fat","--sort-key","os","--stub","/s.efi"]'
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; extraFiles = { \"efi/tools/shellx64.efi\" = \"/nix/store/s/shell.efi\";
+        \"efi/memtest86/memtest.efi\" = \"/nix/store/m/memtest.efi\"; }; extraEntries = { \"memtest86.conf\" = \"/nix/store/e-memtest86.conf\"; }; }")
+check "installArgs, extraFiles and extraEntries in name order: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos","--extra-file","efi/memtest86/memtest.efi=/nix/store/m/memtest.efi","--extra-file","efi/tools/shellx64.efi=/nix/store/s/shell.efi","--extra-entry","memtest86.conf=/nix/store/e-memtest86.conf"]'
 for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
+           '{ esp = "/b"; extraFiles = { "a=b" = "/s"; }; }' '{ esp = "/b"; extraEntries = { "" = "/s"; }; }' \
            '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }' \
            '{ esp = "/b"; signInitrdPcrs = true; }' '{ esp = "/b"; pcrBanks = [ "sha256" ]; }' \
            '{ esp = "/b"; pcrPrivateKeyFile = "/p"; pcrBanks = [ "md5" ]; }' \
@@ -133,7 +138,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 # NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
 check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
@@ -172,6 +177,13 @@ module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ]; }' \
 check "module hook: canTouchEfiVariables true: a boot entry for the first ESP only" \
         sh -c "grep \"'install' '--esp' '/boot' \" '$T/module-hook3.sh' | grep -vq no-boot-entry &&
                grep \"'install' '--esp' '/boot2' \" '$T/module-hook3.sh' | grep -q no-boot-entry"
+module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ];
+        extraFiles = { "efi/memtest86/memtest.efi" = "/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi"; };
+        extraEntries = { "memtest86.conf" = "title Memtest86+\nefi /efi/memtest86/memtest.efi\n"; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-extra.sh"
+check "module hook: extraFiles and extraEntries (written to the store) reach keel install on both ESPs" \
+        test "$(grep -cF -- "'--extra-file' 'efi/memtest86/memtest.efi=/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi' '--extra-entry' 'memtest86.conf=/nix/store/33333333333333333333333333333333-keel-entry-memtest86.conf'" "$T/module-hook-extra.sh")" -eq 2
+check "module hook: no --extra-file or --extra-entry without them" bash -c "! grep -q -- '--extra-' '$T/module-hook.sh'"
 module_json hook --arg set '{ settings.default = "@saved"; }' >"$T/module-hook2"
 check "module hook: no default added when the settings have one" bash -c "! grep -q 'default nixos-generation' '$T/module-hook2'"
 # Each assertion fires (and only on its own case).
@@ -499,7 +511,9 @@ for p in x86_64-linux:8664:aarch64-linux:keelaa64.efi:BOOTX64.EFI:keelx64.efi:BO
         rc=0
         unshare -m sh -c 'mount --bind "$1" /nix/var/nix/profiles && exec bash "$2" /nix/store/ignored-toplevel' _ \
                 "$prof" "$T/module-hook-$system.sh" >"$T/module-hook.out" 2>&1 || rc=$?
-        check "module hook on $system, real keel: succeeds ($(tail -n 3 "$T/module-hook.out" | tr '\n' ' '))" test "$rc" -eq 0
+        # (an empty hook, from a module that does not evaluate, would "succeed" too)
+        check "module hook on $system, real keel: succeeds ($(tail -n 3 "$T/module-hook.out" | tr '\n' ' '))" \
+                test "$rc" -eq 0 -a -s "$T/module-hook-$system.sh"
         check "  ... \\EFI\\BOOT\\$removable and \\EFI\\keel\\$want are the package's lib/keel/$want" \
                 bash -c "cmp -s '$pkg/lib/keel/$want' '$esp/EFI/BOOT/$removable' && cmp -s '$pkg/lib/keel/$want' '$esp/EFI/keel/$want'"
         check "  ... no $other_removable, no $other_file" \

@@ -24,7 +24,7 @@ let
     mkIf = cond: content: { _if = cond; inherit content; };
     mkDefault = v: v;
     types = rec {
-      str = "str"; bool = "bool"; int = "int"; package = "package";
+      str = "str"; bool = "bool"; int = "int"; package = "package"; path = "path"; lines = "lines";
       ints.positive = "positive";
       nullOr = t: "nullOr ${t}"; listOf = t: "listOf ${t}"; attrsOf = t: "attrsOf ${t}";
       oneOf = ts: "oneOf"; enum = vs: "enum";
@@ -32,7 +32,7 @@ let
     getExe = p: "${p}/bin/${p.meta.mainProgram}";
     makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p}/bin") ps);
     hasPrefix = p: s: b.substring 0 (b.stringLength p) s == p;
-    inherit (b) elem length concatStringsSep;
+    inherit (b) elem length concatStringsSep mapAttrs;
     trivial = { inherit release; };
     versionOlder = v1: v2: b.compareVersions v1 v2 < 0;
     unique = l: b.foldl' (acc: x: if b.elem x acc then acc else acc ++ [ x ]) [ ] l;
@@ -40,6 +40,7 @@ let
   pkgs = {
     callPackage = _: _: { outPath = "/nix/store/00000000000000000000000000000000-keel-0.1"; meta.mainProgram = "keel"; };
     writeShellScript = name: text: { inherit name text; };
+    writeText = name: text: { outPath = "/nix/store/33333333333333333333333333333333-${name}"; inherit name text; };
     util-linuxMinimal = "/nix/store/11111111111111111111111111111111-util-linux-minimal";
     coreutils = "/nix/store/22222222222222222222222222222222-coreutils";
     stdenv.hostPlatform = { inherit system; isx86_64 = system == "x86_64-linux"; };
