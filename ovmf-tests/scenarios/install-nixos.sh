@@ -72,7 +72,7 @@ mkgen 3 "$WORK/blessing.cpio" ', "org.nixos.specialisation.v1": {"debug": {"org.
 printf 'timeout 0\n' >"$WORK/loader.conf"
 
 install_() {
-        "$KEEL" install --stub "$KEEL_EFI" --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" \
+        "$KEEL" install --no-boot-entry --stub "$KEEL_EFI" --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" \
                 --pcr-private-key "$WORK/pcr.key" --tries 3 --loader-conf "$WORK/loader.conf" "$@"
 }
 # to_image DIR IMG / from_image IMG DIR: the ESP between a directory (what
