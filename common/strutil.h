@@ -18,6 +18,22 @@ static inline bool ascii_isspace(char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+/* The value of a hexadecimal digit (either case), -1 for anything else. */
+static inline int hex_digit_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* The same for lower case only (names with one spelling, e.g. digests). */
+static inline int hex_digit_value_lower(char c) {
+        return c >= 'A' && c <= 'F' ? -1 : hex_digit_value(c);
+}
+
 static inline char ascii_tolower(char c) {
         return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
 }

@@ -2,18 +2,11 @@
 #include "thin.h"
 #include "error.h"
 #include "sha256.h"
+#include "strutil.h"
 #include "util.h"
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* Lower case only: one content file has one spelling of its name and ref. */
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
 
 static bool is_path_char(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -57,7 +50,7 @@ int thin_ref_parse(const void *buf, size_t len, struct thin_ref *ret) {
         if (len < 2 * THIN_SHA256_SIZE + 1)
                 return KEEL_E_THIN_BAD_HASH;
         for (; i < 2 * THIN_SHA256_SIZE; i += 2) {
-                int hi = hex_value(p[i]), lo = hex_value(p[i + 1]);
+                int hi = hex_digit_value_lower(p[i]), lo = hex_digit_value_lower(p[i + 1]);
                 if (hi < 0 || lo < 0)
                         return KEEL_E_THIN_BAD_HASH;
                 ret->sha256[i / 2] = (uint8_t) (hi << 4 | lo);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "verity.h"
 #include "error.h"
+#include "strutil.h"
 
 /* Superblock field offsets (struct verity_sb in cryptsetup's lib/verity/verity.h). */
 #define SB_SIGNATURE 0
@@ -170,21 +171,12 @@ int verity_geometry_compute(uint64_t data_blocks, uint32_t hash_block_size, unsi
         return KEEL_OK;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 int verity_hex_decode(const char *s, size_t len, uint8_t *out, size_t out_size, size_t *ret_size) {
         if (len == 0 || len % 2 != 0 || len / 2 > out_size)
                 return KEEL_E_VERITY_BAD_HEX;
         for (size_t i = 0; i < len; i += 2) {
-                int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+                int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return KEEL_E_VERITY_BAD_HEX;
                 out[i / 2] = (uint8_t) (hi << 4 | lo);
@@ -216,8 +208,8 @@ int verity_uuid_parse(const char *s, size_t len, uint8_t ret[VERITY_UUID_SIZE]) 
                         i++;
                         continue;
                 }
-                hi = hex_value(s[i]);
-                lo = hex_value(s[i + 1]);
+                hi = hex_digit_value(s[i]);
+                lo = hex_digit_value(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return KEEL_E_VERITY_BAD_UUID;
                 uuid[o++] = (uint8_t) (hi << 4 | lo);

@@ -245,8 +245,10 @@ bool esp_writer_same(const struct esp_writer *w, const char *relative, const voi
         return same;
 }
 
-int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relative,
-                                        bool (*keel_owned)(const char *name)) {
+/* Removes the temporaries in relative whose final name is `name` (ignoring
+ * case) or, without a name, one keel_owned() accepts. */
+static int remove_temporaries(struct esp_writer *w, const char *relative, bool (*keel_owned)(const char *name),
+                              const char *name) {
         char *dir = esp_writer_path(w, relative);
         DIR *d;
         struct dirent *de;
@@ -257,7 +259,8 @@ int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relati
         d = opendir(dir);
         while (d && r == 0 && (de = readdir(d))) {
                 char final[256], *rel = NULL;
-                if (!atomic_file_temporary_of(de->d_name, final, sizeof(final)) || !keel_owned(final))
+                if (!atomic_file_temporary_of(de->d_name, final, sizeof(final)) ||
+                    !(name ? strcasecmp(final, name) == 0 : keel_owned(final)))
                         continue;
                 if (asprintf(&rel, "%s/%s", relative, de->d_name) < 0)
                         r = log_error("out of memory");
@@ -271,29 +274,13 @@ int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relati
         return r;
 }
 
-int esp_writer_remove_temporaries_of(struct esp_writer *w, const char *relative, const char *name) {
-        char *dir = esp_writer_path(w, relative);
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
+int esp_writer_remove_stale_temporaries(struct esp_writer *w, const char *relative,
+                                        bool (*keel_owned)(const char *name)) {
+        return remove_temporaries(w, relative, keel_owned, NULL);
+}
 
-        if (!dir)
-                return -1;
-        d = opendir(dir);
-        while (d && r == 0 && (de = readdir(d))) {
-                char final[256], *rel = NULL;
-                if (!atomic_file_temporary_of(de->d_name, final, sizeof(final)) || strcasecmp(final, name) != 0)
-                        continue;
-                if (asprintf(&rel, "%s/%s", relative, de->d_name) < 0)
-                        r = log_error("out of memory");
-                else
-                        r = esp_writer_remove(w, rel);
-                free(rel);
-        }
-        if (d)
-                closedir(d);
-        free(dir);
-        return r;
+int esp_writer_remove_temporaries_of(struct esp_writer *w, const char *relative, const char *name) {
+        return remove_temporaries(w, relative, NULL, name);
 }
 
 int esp_writer_remove_empty_dir(struct esp_writer *w, const char *relative, bool *ret_removed) {

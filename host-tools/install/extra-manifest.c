@@ -6,6 +6,7 @@
 
 #include "host-tools/core/fileio.h"
 #include "host-tools/install/extra-manifest.h"
+#include "common/strutil.h"
 #include "host-tools/install/gc.h"
 
 #define MANIFEST_HEADER "# keel install: the extra files it wrote on this ESP (SHA-256, path); do not edit\n"
@@ -151,20 +152,13 @@ bool extra_recorded_path_ok(const char *path) {
         return extra_file_path_problem(path) == NULL;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
 
 /* One record line [line, line + len) (no '\n'): NULL or what is wrong. */
 static const char *parse_line(const char *line, size_t len, struct extra_record *ret) {
         if (len < 66 || line[64] != ' ')
                 return "not \"SHA256 PATH\"";
         for (size_t i = 0; i < 32; i++) {
-                int hi = hex_value(line[2 * i]), lo = hex_value(line[2 * i + 1]);
+                int hi = hex_digit_value_lower(line[2 * i]), lo = hex_digit_value_lower(line[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return "the digest is not 64 lower-case hex digits";
                 ret->sha256[i] = (uint8_t) (hi << 4 | lo);

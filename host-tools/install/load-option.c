@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "host-tools/install/load-option.h"
+#include "common/strutil.h"
 
 #define LOAD_OPTION_HEADER_SIZE 6 /* Attributes (u32), FilePathListLength (u16) */
 #define NODE_HEADER_SIZE 4        /* Type, SubType, Length (u16) */
@@ -189,15 +190,6 @@ size_t boot_order_put_first(const uint8_t *order, size_t len, uint16_t number, u
         return n;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 bool guid_parse(const char *s, uint8_t ret[16]) {
         /* Text order of the 16 bytes: the first three fields are stored
@@ -212,8 +204,8 @@ bool guid_parse(const char *s, uint8_t ret[16]) {
                                 return false;
                         continue;
                 }
-                hi = hex_value(s[i]);
-                lo = hi < 0 ? -1 : hex_value(s[i + 1]);
+                hi = hex_digit_value(s[i]);
+                lo = hi < 0 ? -1 : hex_digit_value(s[i + 1]);
                 if (lo < 0)
                         return false;
                 ret[position[k++]] = (uint8_t) (hi << 4 | lo);

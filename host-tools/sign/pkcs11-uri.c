@@ -5,6 +5,7 @@
 
 #include "host-tools/core/log.h"
 #include "host-tools/sign/pkcs11-uri.h"
+#include "common/strutil.h"
 
 #define SCHEME "pkcs11:"
 #define SCHEME_LEN (sizeof(SCHEME) - 1)
@@ -19,15 +20,6 @@ int pkcs11_printable_length(const char *s) {
         return n > 4096 ? 4096 : (int) n;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 /* RFC 3986 percent-decoding of the n bytes at s into a new string; NULL
  * (and *ret_bad set) on a truncated or non-hex escape or an encoded NUL,
@@ -46,7 +38,7 @@ static char *percent_decode(const char *s, size_t n, bool *ret_bad) {
                         out[o++] = s[i];
                         continue;
                 }
-                if (n - i < 3 || (hi = hex_value(s[i + 1])) < 0 || (lo = hex_value(s[i + 2])) < 0 ||
+                if (n - i < 3 || (hi = hex_digit_value(s[i + 1])) < 0 || (lo = hex_digit_value(s[i + 2])) < 0 ||
                     (hi == 0 && lo == 0)) {
                         *ret_bad = true;
                         free(out);
