@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,4 +369,21 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 r = atomic_file_commit(&f, mode);
         atomic_file_abort(&f);
         return r;
+}
+
+bool read_sysfs_u64(const char *dir, const char *name, uint64_t *ret) {
+        char path[PATH_MAX], buf[32], *end;
+        FILE *f;
+        bool ok;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!(f = fopen(path, "re")))
+                return false;
+        ok = fgets(buf, sizeof(buf), f) != NULL;
+        fclose(f);
+        if (!ok)
+                return false;
+        errno = 0;
+        *ret = strtoull(buf, &end, 10);
+        return errno == 0 && end != buf && (*end == '\n' || *end == 0);
 }

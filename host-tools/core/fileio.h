@@ -11,6 +11,10 @@
  * (with a NUL appended, not counted). Logs and returns -1 on failure. */
 int read_file(const char *path, size_t max_size, uint8_t **ret_data, size_t *ret_size);
 
+/* A decimal number in the sysfs file dir/name (what the kernel prints with
+ * "%u\n"); false when unreadable or not such a number. */
+bool read_sysfs_u64(const char *dir, const char *name, uint64_t *ret);
+
 /* A read-only mapping of a whole file (NULL data for an empty file). */
 struct mapped_file {
         const uint8_t *data;

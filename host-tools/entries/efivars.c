@@ -9,8 +9,6 @@
 #include "host-tools/core/fileio.h"
 #include "common/utf.h"
 
-#define EFIVAR_MAX (64u * 1024)
-#define EFIVAR_ATTRIBUTES_SIZE 4
 
 const char *efivarfs_dir(void) {
         const char *d = getenv("KEEL_EFIVARFS");
@@ -49,26 +47,6 @@ char *efivar_read_string(const char *name, const char *guid) {
         return out;
 }
 
-/* A small decimal number in a sysfs file; false when unreadable. */
-static bool read_sysfs_number(const char *dir, const char *name, unsigned long *ret) {
-        char path[512], buf[32];
-        FILE *f;
-        bool ok;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        f = fopen(path, "re");
-        if (!f)
-                return false;
-        ok = fgets(buf, sizeof(buf), f) != NULL;
-        fclose(f);
-        if (ok) {
-                char *end;
-                *ret = strtoul(buf, &end, 0);
-                ok = end != buf;
-        }
-        return ok;
-}
-
 bool esrt_system_firmware_update_failed_sysfs(void) {
         const char *d = getenv("KEEL_ESRT");
         char dir[512];
@@ -77,12 +55,12 @@ bool esrt_system_firmware_update_failed_sysfs(void) {
                 d = "/sys/firmware/efi/esrt";
         /* entry0, entry1, ...: the table's order. */
         for (unsigned i = 0; i < 4096; i++) {
-                unsigned long type, status;
+                uint64_t type, status;
                 snprintf(dir, sizeof(dir), "%s/entries/entry%u", d, i);
                 if (access(dir, F_OK) != 0)
                         return false;
-                if (read_sysfs_number(dir, "fw_type", &type) && type == 1)
-                        return read_sysfs_number(dir, "last_attempt_status", &status) && status != 0;
+                if (read_sysfs_u64(dir, "fw_type", &type) && type == 1)
+                        return read_sysfs_u64(dir, "last_attempt_status", &status) && status != 0;
         }
         return false;
 }

@@ -5,6 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* An efivarfs file: 4 bytes of attributes, then the value; no value is
+ * longer than this here. */
+#define EFIVAR_ATTRIBUTES_SIZE 4
+#define EFIVAR_MAX (64u * 1024)
+
 #define LOADER_GUID_STR "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
 /* The directory holding the variables ($KEEL_EFIVARFS overrides it, for tests). */

@@ -18,12 +18,11 @@
 #include "host-tools/install/boot-entry.h"
 #include "host-tools/install/load-option.h"
 #include "host-tools/entries/efivars.h"
+#include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "common/gpt.h"
 
 #define EFIVAR_ATTRIBUTES 0x00000007u   /* NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS */
-#define EFIVAR_ATTRIBUTES_SIZE 4
-#define EFIVAR_MAX (64u * 1024)
 #define LOAD_OPTION_MAX 4096
 #define BOOT_NUMBERS 0x10000u
 #ifndef EFIVARFS_MAGIC
@@ -104,23 +103,6 @@ static int write_variable(const char *name, const uint8_t *value, size_t len) {
                 (void) set_immutable(fd, true, NULL);
         close(fd);
         return r;
-}
-
-static bool read_sysfs_u64(const char *dir, const char *name, uint64_t *ret) {
-        char path[PATH_MAX], buf[32], *end;
-        FILE *f;
-        bool ok;
-
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        if (!(f = fopen(path, "re")))
-                return false;
-        ok = fgets(buf, sizeof(buf), f) != NULL;
-        fclose(f);
-        if (!ok)
-                return false;
-        errno = 0;
-        *ret = strtoull(buf, &end, 10);
-        return errno == 0 && end != buf && (*end == '\n' || *end == 0);
 }
 
 static bool pread_all(int fd, void *buf, size_t len, uint64_t offset) {

@@ -11,10 +11,6 @@
 
 #define MANIFEST_HEADER "# keel install: the extra files it wrote on this ESP (SHA-256, path); do not edit\n"
 
-static bool ascii_eq_nocase(const char *a, size_t a_len, const char *b) {
-        return a_len == strlen(b) && strncasecmp(a, b, a_len) == 0;
-}
-
 bool extra_same_path(const char *a, const char *b) {
         return strcasecmp(a, b) == 0;
 }
@@ -82,7 +78,7 @@ static const char *split_problem(const char *path, struct split_path *ret) {
 }
 
 static bool component_is(const struct split_path *s, size_t i, const char *name) {
-        return i < s->n && i < 4 && ascii_eq_nocase(s->ptr[i], s->len[i], name);
+        return i < s->n && i < 4 && slice_eq_nocase(slice_from(s->ptr[i], s->len[i]), slice_from_cstr(name));
 }
 
 /* \EFI\BOOT\BOOT*.EFI: the removable-media loader keel installs, of any

@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host-tools/entries/efivars.h"
 #include "host-tools/install/load-option.h"
-
-#define EFIVAR_ATTRIBUTES_SIZE 4
 
 static bool ascii_path(const uint16_t *path, char *out, size_t size) {
         size_t i;
