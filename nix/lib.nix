@@ -113,6 +113,30 @@ let
     ++ extraArgs "--extra-file" "extraFiles" extraFiles
     ++ extraArgs "--extra-entry" "extraEntries" extraEntries;
 
+  # fwupd's EFI helpers (fwupd*.efi in fwupdEfiDir, fwupd-efi's
+  # libexec/fwupd/efi in the store) copied into signedDir, each with keel's
+  # db signature beside it as NAME.signed: under Secure Boot fwupd 2.x takes
+  # only NAME.signed, from its compile-time EFI directory, which the keel
+  # module's fwupd.service drop-in covers with signedDir
+  # (BindReadOnlyPaths=). Each file is replaced atomically (a temporary,
+  # then mv; keel sign writes its output that way), so a running fwupd sees
+  # the old pair or the new one.
+  fwupdSignScript = { keel, fwupdEfiDir, signedDir, privateKeyFile, certificateFile }:
+    assert builtins.substring 0 1 signedDir == "/" || throw "the signed fwupd directory must be an absolute path";
+    ''
+      mkdir -p ${shellQuote signedDir}
+      signed=
+      for helper in ${shellQuote fwupdEfiDir}/fwupd*.efi; do
+              [ -e "$helper" ] || continue
+              out=${shellQuote signedDir}/''${helper##*/}
+              cp "$helper" "$out.tmp"
+              mv "$out.tmp" "$out"
+              ${concatStringsSep " " (map shellQuote [ keel "sign" "--key" privateKeyFile "--cert" certificateFile "-o" ])} "$out.signed" "$helper"
+              signed=1
+      done
+      [ -n "$signed" ] || die ${shellQuote "no fwupd EFI helper (fwupd*.efi) in ${fwupdEfiDir}"}
+    '';
+
   # The install hook NixOS runs (boot.loader.external.installHook) after it
   # has made a new system-N-link, as `HOOK TOPLEVEL`. It installs every
   # generation of the system profile onto each ESP, so its result depends on
@@ -144,13 +168,15 @@ let
     , bootedSystem ? "/run/booted-system"
     , findmnt ? null
     , path ? null
+    , fwupdEfiDir ? null
+    , fwupdSignedDir ? null
     , ...
     }@args:
     assert isList espMountPoints && espMountPoints != [ ] || throw "espMountPoints must be a non-empty list";
     let
       common = removeAttrs args [
         "keel" "espMountPoints" "xbootldr" "loaderConfText" "settingsHaveDefault" "profilesDir"
-        "bootedSystem" "findmnt" "path"
+        "bootedSystem" "findmnt" "path" "fwupdEfiDir" "fwupdSignedDir"
       ];
       # Only the first ESP gets a firmware boot entry: each would put its own
       # first in BootOrder; the others boot through \EFI\BOOT\BOOT<ARCH>.EFI.
@@ -206,8 +232,13 @@ let
                       done
               done
       fi
-      ${concatStringsSep "" (map runOne indexed)}'';
+      ${concatStringsSep "" (map runOne indexed)}${if fwupdEfiDir == null then "" else fwupdSignScript {
+        inherit keel fwupdEfiDir;
+        signedDir = fwupdSignedDir;
+        privateKeyFile = common.privateKeyFile or (throw "signing fwupd's EFI helper needs privateKeyFile");
+        certificateFile = common.certificateFile or (throw "signing fwupd's EFI helper needs certificateFile");
+      }}'';
 in
 {
-  inherit shellQuote renderLoaderConf installArgs installHookScript efiBinaries efiSystems efiFor;
+  inherit shellQuote renderLoaderConf installArgs installHookScript fwupdSignScript efiBinaries efiSystems efiFor;
 }

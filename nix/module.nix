@@ -43,7 +43,17 @@ let
   efiSupported = keelLib.efiBinaries ? ${system};
   stub = "${cfg.package}/lib/keel/${(keelLib.efiFor system).file}";
 
-  installHook = pkgs.writeShellScript "keel-install-hook" (keelLib.installHookScript {
+  # fwupd's EFI helper under Secure Boot: fwupd 2.x takes
+  # fwupdx64.efi.signed from its compile-time EFI directory only, which is
+  # fwupd-efi's libexec/fwupd/efi in the store (nixpkgs' fwupd takes it from
+  # its fwupd-efi). The hook signs the helper into fwupdSignedDir and
+  # fwupd.service sees that directory in its place.
+  signFwupd = cfg.secureBoot.signFwupd;
+  fwupdDaemon = signFwupd && (config.services.fwupd.enable or false);
+  fwupdEfiDir = "${config.services.fwupd.package.fwupd-efi or pkgs.fwupd-efi}/libexec/fwupd/efi";
+  fwupdSignedDir = "/var/lib/keel/fwupd-efi";
+
+  installHook = pkgs.writeShellScript "keel-install-hook" (keelLib.installHookScript ({
     keel = lib.getExe cfg.package;
     inherit espMountPoints;
     xbootldr = cfg.xbootldrMountPoint;
@@ -64,7 +74,7 @@ let
     inherit (efi) canTouchEfiVariables;
     inherit (cfg) extraFiles;
     extraEntries = lib.mapAttrs (name: text: pkgs.writeText "keel-entry-${name}" text) cfg.extraEntries;
-  });
+  } // lib.optionalAttrs signFwupd { inherit fwupdEfiDir fwupdSignedDir; }));
 
   # A key given as a Nix path would be copied into the world-readable store;
   # the options are strings, and a string naming a store path is refused too.
@@ -130,6 +140,23 @@ in
         default = null;
         example = "/var/lib/keel/db.crt";
         description = "Certificate of `privateKeyFile` (a path or a PKCS#11 URI).";
+      };
+      signFwupd = lib.mkOption {
+        type = lib.types.bool;
+        default = cfg.secureBoot.privateKeyFile != null && (config.services.fwupd.enable or false);
+        defaultText = lib.literalExpression
+          "config.boot.loader.keel.secureBoot.privateKeyFile != null && config.services.fwupd.enable";
+        description = ''
+          Sign fwupd's EFI helper (fwupd-efi's `fwupdx64.efi`) with the db
+          key on every install into `/var/lib/keel/fwupd-efi`, as
+          `fwupdx64.efi.signed` beside a copy of the helper, and bind that
+          directory read-only over fwupd's EFI directory in `fwupd.service`
+          (`fwupdmgr` talks to that daemon), so that fwupd's UEFI capsule
+          updates work under Secure Boot with your keys. Sets
+          `services.fwupd.uefiCapsuleSettings.DisableShimForSecureBoot` (there
+          is no shim). `fwupdtool` run by hand needs the same directory:
+          `systemd-run --pty -p BindReadOnlyPaths=/var/lib/keel/fwupd-efi:DIR fwupdtool ...`.
+        '';
       };
     };
 
@@ -291,6 +318,10 @@ in
       }
       (absolute "boot.loader.efi.efiSysMountPoint" efi.efiSysMountPoint)
       (absolute "boot.loader.keel.xbootldrMountPoint" cfg.xbootldrMountPoint)
+      {
+        assertion = !signFwupd || cfg.secureBoot.privateKeyFile != null;
+        message = "boot.loader.keel.secureBoot.signFwupd needs privateKeyFile and certificateFile";
+      }
       (notInStore "secureBoot.privateKeyFile" cfg.secureBoot.privateKeyFile)
       (notInStore "measuredBoot.pcrPrivateKeyFile" cfg.measuredBoot.pcrPrivateKeyFile)
     ] ++ map (absolute "boot.loader.keel.extraEfiSysMountPoints") cfg.extraEfiSysMountPoints;
@@ -307,6 +338,11 @@ in
     system.boot.loader.id = "keel";
     # The UKI stub starts the kernel through its EFI stub.
     system.requiredKernelConfig = with config.lib.kernelConfig; [ (isYes "EFI_STUB") ];
+
+    # fwupd's daemon finds keel's signed helper where it looks for it; "-":
+    # fwupd still starts before the first install has written the directory.
+    systemd.services.fwupd.serviceConfig.BindReadOnlyPaths = lib.mkIf fwupdDaemon [ "-${fwupdSignedDir}:${fwupdEfiDir}" ];
+    services.fwupd.uefiCapsuleSettings.DisableShimForSecureBoot = lib.mkIf fwupdDaemon (lib.mkDefault true);
 
     # `keel bless`, `keel entries` on the running system.
     environment.systemPackages = [ cfg.package ];

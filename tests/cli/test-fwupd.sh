@@ -16,9 +16,10 @@
 #   the ESP gets exactly keel's db-signed helper, BootNext names a Boot####
 #   "Linux Firmware Updater" that starts \EFI\debian\fwupdx64.efi.
 # - NixOS's case (only the unsigned helper in fwupd's EFI directory, as
-#   fwupd-efi's store path holds): fwupd refuses; with a directory holding
-#   keel's signature bound read-only over the EFI directory (as the keel
-#   module's fwupd.service drop-in BindReadOnlyPaths= does) it takes it.
+#   fwupd-efi's store path holds): fwupd refuses; with the directory the
+#   keel module's hook writes (nix/lib.nix, run here) bound read-only over
+#   the EFI directory (as the module's fwupd.service drop-in
+#   BindReadOnlyPaths= does) it takes keel's signed helper.
 # Usage: tests/cli/test-fwupd.sh BUILD_DIR
 set -u
 T=$(mktemp -d)
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "$0")/lib.sh"
 need_build "${1:-build}"
-need_tools mmdebstrap unshare openssl sbverify python3 xxd
+need_tools mmdebstrap unshare openssl sbverify python3 xxd nix-instantiate
 umask 022
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SUITE=$SRC/scripts/debian-suite
@@ -147,16 +148,16 @@ expect_helper_started() {
                         grep -qxF 'valid HD(0,GPT,00000000-0000-0000-0000-000000000000,0x0,0x0)/File(\\EFI\\debian\\fwupdx64.efi)'"
 }
 
-# expect_keel_helper WHAT: fwupdtool succeeded, the capsule is on the ESP,
-# the ESP's helper is exactly keel's db-signed one.
+# expect_keel_helper WHAT SIGNED: fwupdtool succeeded, the capsule is on
+# the ESP, the ESP's helper is exactly SIGNED, keel's db-signed one.
 expect_keel_helper() {
-        local helper=$SYS/esp/EFI/debian/fwupdx64.efi
+        local helper=$SYS/esp/EFI/debian/fwupdx64.efi signed=$2
         check "$1: fwupdtool install-blob succeeds" test "$(cat "$SYS/fwupd.rc")" = 0
         [ "$(cat "$SYS/fwupd.rc")" = 0 ] || tail -n 5 "$SYS/fwupd.log" | sed 's/^/    /'
         check "$1: the capsule on the ESP (\\EFI\\debian\\fw\\fwupd-$FW_CLASS.cap)" \
                 test -s "$SYS/esp/EFI/debian/fw/fwupd-$FW_CLASS.cap"
         check "$1: \\EFI\\debian\\fwupdx64.efi is keel's signed helper, byte for byte" \
-                cmp -s "$helper" "$T/share/keel-signed.efi"
+                cmp -s "$helper" "$signed"
         check "$1: sbverify accepts it with keel's db certificate" \
                 bash -c "sbverify --cert '$T/db.crt' '$helper' >/dev/null 2>&1"
         expect_helper_started "$1"
@@ -187,7 +188,7 @@ run "the README's step: dpkg-divert Debian's fwupdx64.efi.signed, keel's signatu
         dpkg-divert --local --rename --divert $EFIAPPDIR/fwupdx64.efi.signed.debian --add $EFIAPPDIR/fwupdx64.efi.signed
         cp /x/keel-signed.efi $EFIAPPDIR/fwupdx64.efi.signed"
 fwupd_install
-expect_keel_helper "Debian + keel sign"
+expect_keel_helper "Debian + keel sign" "$T/share/keel-signed.efi"
 
 # ---- NixOS: only the unsigned helper in fwupd's EFI directory -------------
 new_system nixos
@@ -204,10 +205,16 @@ check "  ... and puts no helper on the ESP" test ! -e "$SYS/esp/EFI/debian/fwupd
 new_system nixos-keel
 disable_shim_for_secure_boot
 in_system rm -f "$EFIAPPDIR/fwupdx64.efi.signed"
-# The directory the keel module's hook writes: the helper and keel's signature.
-mkdir -p "$T/keel-fwupd-efi"
-cp "$CHROOT$EFIAPPDIR/fwupdx64.efi" "$T/keel-fwupd-efi/"
-cp "$T/share/keel-signed.efi" "$T/keel-fwupd-efi/fwupdx64.efi.signed"
+# The directory the keel module's hook writes (nix/lib.nix fwupdSignScript,
+# run on trixie's EFI directory): the helper and keel's signature.
+{ echo 'set -eu; die() { echo "keel-install-hook: $1" >&2; exit 1; }'
+  nix-instantiate --eval --strict --json -E "(import $SRC/nix/lib.nix).fwupdSignScript {
+        keel = \"$KEEL\"; fwupdEfiDir = \"$CHROOT$EFIAPPDIR\"; signedDir = \"$T/keel-fwupd-efi\";
+        privateKeyFile = \"$T/db.key\"; certificateFile = \"$T/db.crt\"; }" 2>/dev/null |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))'; } >"$T/fwupd-sign.sh"
+run "the NixOS hook's fwupd signing (nix/lib.nix) on trixie's EFI directory" bash "$T/fwupd-sign.sh"
+check "  ... wrote fwupdx64.efi and fwupdx64.efi.signed" \
+        test "$(ls -A "$T/keel-fwupd-efi" 2>/dev/null | tr '\n' ' ')" = "fwupdx64.efi fwupdx64.efi.signed "
 fwupd_install --efi-dir "$T/keel-fwupd-efi"
-expect_keel_helper "keel's directory bound over fwupd's EFI directory"
+expect_keel_helper "the hook's directory bound over fwupd's EFI directory" "$T/keel-fwupd-efi/fwupdx64.efi.signed"
 summary

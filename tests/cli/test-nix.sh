@@ -22,7 +22,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 need_build "${1:-}"
 need_tools nix-instantiate nix-build nix-env nix-store bootctl cpio python3 findmnt sha256sum objcopy mount unshare \
-        make aarch64-linux-gnu-gcc od
+        make aarch64-linux-gnu-gcc od openssl sbverify
 AA_STUB=$BUILD/keelaa64.efi
 [ -f "$AA_STUB" ] || { echo "FAIL $AA_STUB does not exist (run 'make all')"; exit 1; }
 
@@ -138,7 +138,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","secureBoot.signFwupd","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 # NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
 check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
@@ -186,6 +186,63 @@ check "module hook: extraFiles and extraEntries (written to the store) reach kee
 check "module hook: no --extra-file or --extra-entry without them" bash -c "! grep -q -- '--extra-' '$T/module-hook.sh'"
 module_json hook --arg set '{ settings.default = "@saved"; }' >"$T/module-hook2"
 check "module hook: no default added when the settings have one" bash -c "! grep -q 'default nixos-generation' '$T/module-hook2'"
+# fwupd (secureBoot.signFwupd): the hook signs fwupd-efi's helper, the
+# fwupd.service drop-in binds the signed directory over fwupd-efi's EFI
+# directory, DisableShimForSecureBoot is set; tests/cli/test-fwupd.sh shows
+# trixie's fwupd taking a helper offered that way.
+fwupd_efi=/nix/store/55555555555555555555555555555555-fwupd-efi-1.7
+fwupd_on="{ fwupd = { enable = true; package.fwupd-efi = \"$fwupd_efi\"; }; }"
+keys='{ secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; }; }'
+check "module: signFwupd defaults to off without fwupd" \
+        test "$(module_json fwupdBinds --arg set "$keys")/$(module_json fwupdDisableShim --arg set "$keys")" = '[]/false'
+check "module: signFwupd defaults to off without keys" \
+        test "$(module_json fwupdBinds --arg services "$fwupd_on")" = '[]'
+check "module: with keys and services.fwupd.enable, fwupd.service binds keel's signed directory over fwupd-efi's" \
+        test "$(module_json fwupdBinds --arg set "$keys" --arg services "$fwupd_on")" = \
+        "[\"-/var/lib/keel/fwupd-efi:$fwupd_efi/libexec/fwupd/efi\"]"
+check "  ... and sets uefi_capsule's DisableShimForSecureBoot (no shim)" \
+        test "$(module_json fwupdDisableShim --arg set "$keys" --arg services "$fwupd_on")" = true
+module_json hook --arg set "$keys" --arg services "$fwupd_on" |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-fwupd.sh"
+check "module hook: signs fwupd-efi's helpers into /var/lib/keel/fwupd-efi with the db key" \
+        bash -c "grep -qF \"for helper in '$fwupd_efi/libexec/fwupd/efi'/fwupd*.efi; do\" '$T/module-hook-fwupd.sh' &&
+                 grep -qF \"out='/var/lib/keel/fwupd-efi'/\" '$T/module-hook-fwupd.sh' &&
+                 grep -qF \"'$keel_fake' 'sign' '--key' '/k' '--cert' '/c' '-o' \\\"\\\$out.signed\\\" \\\"\\\$helper\\\"\" '$T/module-hook-fwupd.sh'"
+check "module hook: with fwupd, valid sh" sh -n "$T/module-hook-fwupd.sh"
+check "module hook: signs nothing for fwupd when signFwupd is off" \
+        bash -c "! grep -q fwupd '$T/module-hook.sh'"
+check "module: signFwupd = false turns it off" \
+        test "$(module_json fwupdBinds --arg set '{ secureBoot = { privateKeyFile = "/k"; certificateFile = "/c"; signFwupd = false; }; }' \
+                --arg services "$fwupd_on")" = '[]'
+
+# The signing part of the hook, run with the real keel on a helper (any PE
+# image: keelx64.efi stands in for fwupdx64.efi): the copy and NAME.signed,
+# which sbverify accepts with the certificate; a second run replaces them;
+# no helper: the hook fails with one line.
+openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=keel test-nix db" -days 3650 \
+        -keyout "$T/db.key" -out "$T/db.crt" 2>/dev/null
+mkdir -p "$T/fwupd-efi/libexec/fwupd/efi" "$T/fwupd-empty"
+cp "$STUB" "$T/fwupd-efi/libexec/fwupd/efi/fwupdx64.efi"
+fwupd_sign() { # EFI-DIR
+        { echo 'set -eu; die() { echo "keel-install-hook: $1" >&2; exit 1; }'
+          nix_text "$lib.fwupdSignScript { keel = \"$KEEL\"; fwupdEfiDir = \"$1\"; signedDir = \"$T/signed-fwupd\";
+                privateKeyFile = \"$T/db.key\"; certificateFile = \"$T/db.crt\"; }"; } >"$T/fwupd-sign.sh"
+        bash "$T/fwupd-sign.sh" >"$T/fwupd-sign.out" 2>&1
+}
+run "fwupd signing: runs" fwupd_sign "$T/fwupd-efi/libexec/fwupd/efi"
+check "fwupd signing: fwupdx64.efi (a copy) and fwupdx64.efi.signed, nothing else" \
+        test "$(ls -A "$T/signed-fwupd" | tr '\n' ' ')" = "fwupdx64.efi fwupdx64.efi.signed "
+check "fwupd signing: the copy is the helper" cmp -s "$STUB" "$T/signed-fwupd/fwupdx64.efi"
+check "fwupd signing: sbverify accepts fwupdx64.efi.signed with the db certificate" \
+        bash -c "sbverify --cert '$T/db.crt' '$T/signed-fwupd/fwupdx64.efi.signed' >/dev/null 2>&1"
+printf 'stale' >"$T/signed-fwupd/fwupdx64.efi.signed"
+run "fwupd signing: a second run" fwupd_sign "$T/fwupd-efi/libexec/fwupd/efi"
+check "fwupd signing: it replaced the signed helper" \
+        bash -c "sbverify --cert '$T/db.crt' '$T/signed-fwupd/fwupdx64.efi.signed' >/dev/null 2>&1"
+check "fwupd signing: no helper: fails with one line ($(fwupd_sign "$T/fwupd-empty"; cat "$T/fwupd-sign.out"))" \
+        bash -c "! bash '$T/fwupd-sign.sh' 2>'$T/fwupd-sign.err' && [ \"\$(wc -l <'$T/fwupd-sign.err')\" = 1 ] &&
+                 grep -q 'no fwupd EFI helper' '$T/fwupd-sign.err'"
+
 # Each assertion fires (and only on its own case).
 assertion() { # NAME EXPECTED-TEXT NIX-ARGS...
         local name=$1 text=$2
@@ -204,6 +261,8 @@ assertion "PCR key in the store" "is in the Nix store" --arg set '{ measuredBoot
 assertion "pcrpkey without PCR key" "pcrPublicKeyFile needs pcrPrivateKeyFile" --arg set '{ measuredBoot.pcrPublicKeyFile = "/p"; }'
 assertion "signInitrdPcrs without PCR key" "pcrBanks and signInitrdPcrs need pcrPrivateKeyFile" \
         --arg set '{ measuredBoot.signInitrdPcrs = true; }'
+assertion "signFwupd without keys" "signFwupd needs privateKeyFile and certificateFile" \
+        --arg set '{ secureBoot.signFwupd = true; }'
 assertion "XBOOTLDR on the ESP" "must not be an ESP mount point" --arg set '{ xbootldrMountPoint = "/boot"; }'
 assertion "an ESP twice" "repeats an ESP" --arg set '{ extraEfiSysMountPoints = [ "/boot" ]; }'
 assertion "relative ESP" "must be an absolute path" --arg loader '{ efi.efiSysMountPoint = "boot"; }'

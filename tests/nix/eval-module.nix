@@ -12,7 +12,11 @@
 #   failed      messages of the assertions that fail
 #   options     the option names, dotted
 #   external, loaderId, initrdSecrets, blessUnits
-{ set ? { }, loader ? { }, boot ? { }, release ? "26.11", system ? "x86_64-linux", pkgsOver ? { } }:
+#   fwupdBinds        fwupd.service's BindReadOnlyPaths (the drop-in)
+#   fwupdDisableShim  whether uefi_capsule's DisableShimForSecureBoot is set
+# `services` is config.services (services.fwupd.enable, .package.fwupd-efi).
+{ set ? { }, loader ? { }, boot ? { }, release ? "26.11", system ? "x86_64-linux", pkgsOver ? { }
+, services ? { } }:
 let
   b = builtins;
   mkOption = o: o // { _option = true; };
@@ -32,6 +36,7 @@ let
     getExe = p: "${p}/bin/${p.meta.mainProgram}";
     makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p}/bin") ps);
     hasPrefix = p: s: b.substring 0 (b.stringLength p) s == p;
+    optionalAttrs = cond: as: if cond then as else { };
     inherit (b) elem length concatStringsSep mapAttrs;
     trivial = { inherit release; };
     versionOlder = v1: v2: b.compareVersions v1 v2 < 0;
@@ -62,7 +67,7 @@ let
     boot.bootspec.enable = throw "The option `boot.bootspec.enable' can no longer be used since it's been removed.";
     lib.kernelConfig.isYes = o: "${o}=y";
   };
-  config = config0 // { boot = config0.boot // boot; };
+  config = config0 // { boot = config0.boot // boot; inherit services; };
   module = import ../../nix/module.nix { inherit config lib pkgs; };
   c = module.config;
   names = prefix: opts: b.concatLists (b.attrValues (b.mapAttrs
@@ -75,6 +80,8 @@ assert c._if;
   loaderId = c.content.system.boot.loader.id;
   initrdSecrets = c.content.boot.loader.supportsInitrdSecrets;
   blessUnits = let u = c.content.systemd.additionalUpstreamSystemUnits; in if u._if then u.content else [ ];
+  fwupdBinds = let u = c.content.systemd.services.fwupd.serviceConfig.BindReadOnlyPaths; in if u._if then u.content else [ ];
+  fwupdDisableShim = let u = c.content.services.fwupd.uefiCapsuleSettings.DisableShimForSecureBoot; in u._if && u.content;
   failed = map (a: a.message) (b.filter (a: !a.assertion) c.content.assertions);
   options = names "" module.options.boot.loader.keel;
 }
