@@ -113,9 +113,10 @@ for d in json.load(open(sys.argv[1])).get("Devices", []):
 }
 
 # disable_shim_for_secure_boot: the fwupd.conf setting a machine without
-# shim needs (fwupd otherwise insists on starting its helper through shim).
+# shim needs (fwupd otherwise insists on starting its helper through shim),
+# added as the README says.
 disable_shim_for_secure_boot() {
-        in_system sh -c 'printf "[fwupd]\n\n[uefi_capsule]\nDisableShimForSecureBoot=true\n" >/etc/fwupd/fwupd.conf'
+        in_system sh -c "printf '\n[uefi_capsule]\nDisableShimForSecureBoot=true\n' >>/etc/fwupd/fwupd.conf"
 }
 
 # boot_next: "BootXXXX" that BootNext names, or nothing.
