@@ -60,8 +60,8 @@ head -c 64 /dev/urandom >"$T/share/capsule.bin"
 
 openssl req -new -x509 -newkey rsa:2048 -nodes -subj "/CN=keel fwupd db" -days 3650 \
         -keyout "$T/db.key" -out "$T/db.crt" 2>/dev/null
-# What the README's step and the NixOS hook write: keel's signature of
-# fwupd-unsigned's helper.
+# What the README's `keel sign` line writes, signed by the host's keel
+# (test-deb-package.sh runs that line with the package's keel in trixie).
 "$KEEL" sign --key "$T/db.key" --cert "$T/db.crt" -o "$T/share/keel-signed.efi" "$CHROOT$EFIAPPDIR/fwupdx64.efi" ||
         { fail "keel sign fwupdx64.efi"; summary; exit; }
 
