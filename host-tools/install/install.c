@@ -31,6 +31,7 @@
 #include "host-tools/install/extra-files.h"
 #include "host-tools/install/gc.h"
 #include "host-tools/install/install.h"
+#include "host-tools/sign/keys-create.h"
 #include "host-tools/sign/pe-sign.h"
 #include "host-tools/sign/signer.h"
 #include "host-tools/uki/thin-content.h"
@@ -42,11 +43,16 @@
 #define ENTRIES_DIR "EFI/Linux"
 #define CONTENT_DIR "EFI/keel/content"
 #define MAX_GENERATIONS 4096
+/* Where the loader finds the key set it enrolls by itself (loader.conf
+ * `secure-boot-enroll force`), as systemd-boot does. */
+#define ENROLL_DIR "loader/keys/auto"
+#define ENROLL_CONF_LINE "secure-boot-enroll force\n"
 
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
-                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
+                "                    [--key KEY --cert CERT | --keys-dir DIR [--create-keys] [--enroll-keys]]\n"
+                "                    [--pcr-private-key KEY [--pcrpkey PUB]\n"
                 "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
                 "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry]\n"
@@ -64,6 +70,21 @@ static void usage(FILE *f) {
                 "                           and the last known good generation are always kept\n"
                 "  --tries N                new entries get a boot counter +N (automatic boot assessment)\n"
                 "  --key KEY --cert CERT    sign UKIs and loader for Secure Boot (files or pkcs11: URIs)\n"
+                "  --keys-dir DIR           sign with the key set in DIR (keel keys create: DIR/db.key,\n"
+                "                           DIR/db.crt); a set missing any of its files is refused\n"
+                "  --create-keys            first create the set in DIR when DIR holds none (mode 0700,\n"
+                "                           private keys 0600; built aside and renamed into place); an\n"
+                "                           existing key is never replaced\n"
+                "  --enroll-keys            while the firmware is in Setup Mode (SetupMode=1), put DIR's\n"
+                "                           db.auth, KEK.auth, PK.auth in \\loader\\keys\\auto and add\n"
+                "                           \"secure-boot-enroll force\" to the --loader-conf FILE (unless it\n"
+                "                           sets secure-boot-enroll itself): the loader enrolls them on the\n"
+                "                           next boot. Later runs out of Setup Mode remove the files keel\n"
+                "                           put there. WARNING: db then holds only DIR's certificate; on\n"
+                "                           hardware whose GPU, NIC or storage option ROMs are signed by\n"
+                "                           Microsoft's UEFI CA these no longer load (no display, no\n"
+                "                           network boot, possibly no boot): enroll only where none are\n"
+                "                           needed (VMs, servers booting from on-board devices)\n"
                 "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
                 "                           as ukify 262 does: in the banks of --pcr-banks LIST (default: all\n"
                 "                           four), and with --sign-initrd-pcrs also the phase enter-initrd\n"
@@ -130,6 +151,9 @@ struct install {
         json_object *report;
         unsigned long staged_files;
         struct extras extras;           /* --extra-file, --extra-entry */
+        char *keys_key, *keys_cert;     /* --keys-dir's db key and certificate */
+        char *enroll_options[3];        /* the staged .auth files, as --extra-file options */
+        bool keys_staged;               /* they go onto the ESP in this run */
 };
 
 
@@ -878,7 +902,12 @@ static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret
 }
 
 static void report_extra(const char *what, const char *path, void *userdata) {
-        report_string(userdata, what, path);
+        struct install *in = userdata;
+
+        if (in->keys_staged && strcmp(what, "extra-file") == 0 &&
+            strncmp(path, ENROLL_DIR "/", strlen(ENROLL_DIR "/")) == 0)
+                what = "enroll-keys";
+        report_string(in, what, path);
 }
 
 /* The order that keeps every crash state bootable:
@@ -962,6 +991,123 @@ static int install_boot_entry(struct install *in) {
         return 0;
 }
 
+/* --keys-dir: a complete set, made first with --create-keys when there is
+ * none; the run signs with its db key. Never completes a partial set: a
+ * half-made set of somebody else's is not keel's to finish. */
+static int prepare_keys(struct install *in) {
+        const char *dir = in->o.keys_dir, *missing;
+        enum keys_state state;
+        struct stat st;
+
+        if (keys_state(dir, &state, &missing) < 0)
+                return -1;
+        if (state == KEYS_PARTIAL)
+                return log_error("install: %s holds a partial key set (no %s); keel never completes or replaces keys",
+                                 dir, missing);
+        if (state == KEYS_NONE) {
+                if (!in->o.create_keys)
+                        return log_error("install: %s holds no key set (--create-keys makes one)", dir);
+                if (keys_create(dir, "keel") < 0)
+                        return -1;
+                report_string(in, "keys-created", dir);
+        }
+        if (asprintf(&in->keys_key, "%s/db.key", dir) < 0 || asprintf(&in->keys_cert, "%s/db.crt", dir) < 0)
+                return log_error("out of memory");
+        if (stat(in->keys_key, &st) == 0 && (st.st_mode & 077))
+                log_warning("%s can be read by others than its owner (mode %03o)", in->keys_key,
+                            (unsigned) (st.st_mode & 0777));
+        in->o.key = in->keys_key;
+        in->o.cert = in->keys_cert;
+        return 0;
+}
+
+/* A key set at \\loader\\keys\\auto that is not this one (another tool's,
+ * or the user's) is not replaced: nothing is staged. option: DEST=SRC. */
+static bool foreign_auth_file(struct install *in, const char *option) {
+        const char *eq = strchr(option, '=');
+        char dest[64], *path;
+        struct stat st;
+        bool foreign;
+
+        snprintf(dest, sizeof(dest), "%.*s", (int) (eq - option), option);
+        path = esp_writer_path(&in->esp, dest);
+        foreign = path && lstat(path, &st) == 0 &&
+                  (!S_ISREG(st.st_mode) || !esp_writer_same(&in->esp, dest, NULL, eq + 1, file_size_or_zero(eq + 1)));
+        if (foreign)
+                log_warning("%s on the ESP is not %s; no keys are staged for enrollment", dest, eq + 1);
+        free(path);
+        return foreign;
+}
+
+/* --enroll-keys in Setup Mode: the set's .auth files become extra files at
+ * \loader\keys\auto, so that the record of extra files makes a later run
+ * (out of Setup Mode, or without --enroll-keys) remove exactly what keel
+ * put there. PK last: the loader looks for PK.auth first, so that a set
+ * cut short by a crash is never started. */
+static int plan_enrollment(struct install *in) {
+        static const char *const names[] = { "db", "KEK", "PK" };
+
+        if (!in->o.enroll_keys)
+                return 0;
+        if (!efivar_setup_mode()) {
+                if (!in->o.json)
+                        printf("enroll-keys skipped: the firmware is not in Setup Mode\n");
+                return 0;
+        }
+        for (size_t i = 0; i < 3; i++)
+                if (asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s/%s.auth", names[i], in->o.keys_dir,
+                             names[i]) < 0) {
+                        in->enroll_options[i] = NULL;
+                        return log_error("out of memory");
+                }
+        for (size_t i = 0; i < 3; i++)
+                if (foreign_auth_file(in, in->enroll_options[i]))
+                        return 0;
+        for (size_t i = 0; i < 3; i++)
+                if (extras_add_option(&in->extras, in->enroll_options[i], false) < 0)
+                        return -1;
+        in->keys_staged = true;
+        return 0;
+}
+
+/* Whether loader.conf text sets secure-boot-enroll itself (its first word
+ * on a line). */
+static bool conf_sets_enroll(const uint8_t *conf, size_t size) {
+        static const char key[] = "secure-boot-enroll";
+        size_t n = sizeof(key) - 1;
+
+        for (size_t at = 0; at < size;) {
+                const uint8_t *nl = memchr(conf + at, '\n', size - at);
+                size_t len = nl ? (size_t) (nl - (conf + at)) : size - at, skip = 0;
+                while (skip < len && (conf[at + skip] == ' ' || conf[at + skip] == '\t'))
+                        skip++;
+                if (len - skip > n && memcmp(conf + at + skip, key, n) == 0 &&
+                    (conf[at + skip + n] == ' ' || conf[at + skip + n] == '\t'))
+                        return true;
+                at += len + 1;
+        }
+        return false;
+}
+
+/* While keys are staged the loader must enroll them unattended; the
+ * user's own secure-boot-enroll line wins (as lanzaboote's settings do). */
+static int add_enroll_line(uint8_t **conf, size_t *size) {
+        size_t need_newline = *size > 0 && (*conf)[*size - 1] != '\n', n = sizeof(ENROLL_CONF_LINE) - 1;
+        uint8_t *grown;
+
+        if (conf_sets_enroll(*conf, *size))
+                return 0;
+        grown = realloc(*conf, *size + need_newline + n);
+        if (!grown)
+                return log_error("out of memory");
+        if (need_newline)
+                grown[(*size)++] = '\n';
+        memcpy(grown + *size, ENROLL_CONF_LINE, n);
+        *size += n;
+        *conf = grown;
+        return 0;
+}
+
 static int run(struct install *in) {
         struct generation_entry *before = NULL;
         char **names = NULL;
@@ -987,7 +1133,10 @@ static int run(struct install *in) {
                         return -1;
                 in->entries_volume = &in->xbootldr;
         }
-        if (read_loader_conf(in, &conf, &conf_size) < 0 || extras_plan(&in->extras, &in->esp) < 0) {
+        if (in->o.keys_dir && prepare_keys(in) < 0)
+                return -1;
+        if (plan_enrollment(in) < 0 || read_loader_conf(in, &conf, &conf_size) < 0 ||
+            (in->keys_staged && add_enroll_line(&conf, &conf_size) < 0) || extras_plan(&in->extras, &in->esp) < 0) {
                 free(conf);
                 return -1;
         }
@@ -1044,6 +1193,10 @@ static void free_install(struct install *in) {
         esp_writer_done(&in->esp);
         esp_writer_done(&in->xbootldr);
         extras_done(&in->extras);
+        free(in->keys_key);
+        free(in->keys_cert);
+        for (size_t i = 0; i < 3; i++)
+                free(in->enroll_options[i]);
         json_object_put(in->report);
 }
 
@@ -1071,6 +1224,8 @@ int install_main(int argc, char **argv) {
                 { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 { "no-boot-entry", no_argument, NULL, 'E' },
                 { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
+                { "keys-dir", required_argument, NULL, 'D' },   { "create-keys", no_argument, NULL, 'G' },
+                { "enroll-keys", no_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
@@ -1120,6 +1275,9 @@ int install_main(int argc, char **argv) {
                 case 'F': r = extras_add_option(&in->extras, optarg, false); break;
                 case 'T': r = extras_add_option(&in->extras, optarg, true); break;
                 case 'p': in->o.profiles_dir = optarg; break;
+                case 'D': in->o.keys_dir = optarg; break;
+                case 'G': in->o.create_keys = true; break;
+                case 'R': in->o.enroll_keys = true; break;
                 case 'h': usage(stdout); free(in); return 0;
                 case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
                 default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
@@ -1141,6 +1299,14 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: at most %d generations", MAX_GENERATIONS);
         else if (in->o.tries > 2147483647ul)
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
+        else if (in->o.keys_dir && (in->o.key || in->o.cert))
+                r = log_error("install: --keys-dir signs with its own db key; not with --key or --cert");
+        else if ((in->o.create_keys || in->o.enroll_keys) && !in->o.keys_dir)
+                r = log_error("install: %s needs --keys-dir DIR", in->o.create_keys ? "--create-keys" : "--enroll-keys");
+        else if (in->o.enroll_keys && !in->o.loader_conf)
+                r = log_error("install: --enroll-keys needs --loader-conf FILE (it adds secure-boot-enroll force)");
+        else if (in->o.keys_dir && !in->o.keys_dir[0])
+                r = log_error("install: --keys-dir needs a directory");
         else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
         else if (!in->o.no_boot_entry && boot_entry_check_override() < 0)

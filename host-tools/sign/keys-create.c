@@ -26,6 +26,7 @@
 #include "host-tools/sign/efi-auth.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
+#include "host-tools/sign/keys-create.h"
 
 /* RSA-2048: the size the UEFI specification names for PK and KEK, and the
  * one every firmware verifies. */
@@ -45,6 +46,8 @@ struct key_set {
 };
 
 static const char *const file_suffixes[] = { ".key", ".crt", ".esl", ".auth" };
+static const char *const set_names[] = { "PK", "KEK", "db" };
+#define N_SUFFIXES (sizeof(file_suffixes) / sizeof(file_suffixes[0]))
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -54,7 +57,8 @@ static void usage(FILE *f) {
                 "authenticated variable payloads (.auth: PK signed by PK, KEK by PK, db by KEK)\n"
                 "that firmware in Setup Mode accepts, plus DIR/GUID, the signature owner.\n"
                 "Certificates are named \"NAME PK\", \"NAME KEK\", \"NAME db\" (NAME defaults to keel).\n"
-                "DIR must not exist or be empty; it appears complete or not at all.\n",
+                "DIR must not exist or be empty; it appears complete or not at all, mode 0700\n"
+                "(private keys 0600).\n",
                 KEY_BITS);
 }
 
@@ -199,7 +203,7 @@ static void remove_set(const char *dir, const struct key_set keys[_KEY_MAX]) {
         char path[PATH_MAX];
 
         for (int i = 0; i < _KEY_MAX; i++)
-                for (size_t j = 0; j < sizeof(file_suffixes) / sizeof(file_suffixes[0]); j++) {
+                for (size_t j = 0; j < N_SUFFIXES; j++) {
                         snprintf(path, sizeof(path), "%s/%s%s", dir, keys[i].name, file_suffixes[j]);
                         unlink(path);
                 }
@@ -241,6 +245,35 @@ static void free_set(struct key_set keys[_KEY_MAX]) {
         }
 }
 
+int keys_state(const char *dir, enum keys_state *ret, const char **ret_missing) {
+        static char missing[16];
+        size_t present = 0, total = 0;
+        struct stat st;
+
+        *ret_missing = NULL;
+        *ret = KEYS_NONE;
+        if (stat(dir, &st) < 0)
+                return errno == ENOENT ? 0 : log_errno(errno, "cannot read %s", dir);
+        if (!S_ISDIR(st.st_mode))
+                return log_error("%s is not a directory", dir);
+        for (size_t i = 0; i < _KEY_MAX; i++)
+                for (size_t j = 0; j < N_SUFFIXES; j++) {
+                        char path[PATH_MAX];
+                        if ((size_t) snprintf(path, sizeof(path), "%s/%s%s", dir, set_names[i], file_suffixes[j]) >=
+                            sizeof(path))
+                                return log_error("path too long: %s", dir);
+                        total++;
+                        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+                                present++;
+                        else if (!*ret_missing) {
+                                snprintf(missing, sizeof(missing), "%s%s", set_names[i], file_suffixes[j]);
+                                *ret_missing = missing;
+                        }
+                }
+        *ret = present == 0 ? KEYS_NONE : present == total ? KEYS_COMPLETE : KEYS_PARTIAL;
+        return 0;
+}
+
 static int create(const char *dir, const char *cn) {
         struct key_set keys[_KEY_MAX] = {
                 [KEY_PK] = { .name = "PK", .vendor = &efi_global_variable_guid, .parent = KEY_PK },
@@ -266,7 +299,9 @@ static int create(const char *dir, const char *cn) {
                 log_errno(errno, "cannot create a directory next to %s", dir);
                 goto err_free;
         }
-        if (chmod(temp, 0755) < 0) {
+        /* mkdtemp() made it 0700; said again, as this is what keeps the
+         * private keys private whatever the umask. */
+        if (chmod(temp, 0700) < 0) {
                 log_errno(errno, "cannot set the mode of %s", temp);
                 remove_set(temp, keys);
                 goto err_free;
@@ -287,11 +322,24 @@ static int create(const char *dir, const char *cn) {
         }
         snprintf(parent, sizeof(parent), "%s", dir);
         fsync_path(dirname(parent));
-        printf("%s: PK, KEK and db keys, certificates, .esl and .auth (enroll db, then KEK, then PK)\n", dir);
         r = 0;
 err_free:
         free_set(keys);
         return r;
+}
+
+int keys_create(const char *path, const char *cn) {
+        char dir[PATH_MAX];
+        size_t len = strlen(path);
+
+        /* "DIR/" names DIR: the temporary must go next to it, not inside. */
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        if (len == 0 || len >= sizeof(dir) - sizeof(".XXXXXX"))
+                return log_error("keys create: invalid DIR '%s'", path);
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        return create(dir, cn);
 }
 
 int keys_create_main(int argc, char **argv) {
@@ -301,8 +349,6 @@ int keys_create_main(int argc, char **argv) {
                 {},
         };
         const char *cn = "keel";
-        char dir[PATH_MAX];
-        size_t len;
         int c;
 
         optind = 1;
@@ -319,13 +365,8 @@ int keys_create_main(int argc, char **argv) {
                 return -log_error("keys create: expected exactly one DIR (try 'keel keys create --help')");
         if (cn[0] == '\0' || strlen(cn) > 200)
                 return -log_error("keys create: --cn must be 1 to 200 characters");
-        /* "DIR/" names DIR: the temporary must go next to it, not inside. */
-        len = strlen(argv[optind]);
-        while (len > 1 && argv[optind][len - 1] == '/')
-                len--;
-        if (len == 0 || len >= sizeof(dir) - sizeof(".XXXXXX"))
-                return -log_error("keys create: invalid DIR '%s'", argv[optind]);
-        memcpy(dir, argv[optind], len);
-        dir[len] = '\0';
-        return create(dir, cn) < 0 ? 1 : 0;
+        if (keys_create(argv[optind], cn) < 0)
+                return 1;
+        printf("%s: PK, KEK and db keys, certificates, .esl and .auth (enroll db, then KEK, then PK)\n", argv[optind]);
+        return 0;
 }
