@@ -69,6 +69,7 @@ check "a second run keeps the same keys (certificate fingerprints)" cmp -s "$T/f
 check "and creates and writes nothing" sh -c "! grep -q keys-created '$T/out' && [ '$before' = \"\$(cd '$T/esp' && find . -printf '%p %i %s %T@\n' | sort)\" ]"
 
 # ---- a partial set, or other files, are refused ------------------------------------
+before=$(snapshot "$T/esp")
 cp -a "$K" "$T/partial" && rm "$T/partial/KEK.auth"
 expect_error_saying "a partial set is refused" "" "partial key set (no KEK.auth)" \
         install_ --esp "$T/esp" --keys-dir "$T/partial" --create-keys $GEN
@@ -77,12 +78,11 @@ mkdir -p "$T/other" && echo mine >"$T/other/notes"
 expect_error_saying "a directory with other files is refused" "" "not empty" \
         install_ --esp "$T/esp" --keys-dir "$T/other" --create-keys $GEN
 check "and left as it was" test "$(ls "$T/other")" = notes
+check "the refused runs wrote nothing on the ESP" test "$before" = "$(snapshot "$T/esp")"
 mkdir -p "$T/empty"
 install_ --esp "$T/esp" --keys-dir "$T/empty" --create-keys $GEN >/dev/null 2>&1
 check "an existing empty directory gets the set" test -f "$T/empty/db.auth" -a "$(stat -c %a "$T/empty")" = 700
-check "the ESP was left alone by the refused runs (a later one re-signed it)" \ 
-        quiet \
-        sbverify --cert "$T/empty/db.crt" "$T/esp/EFI/Linux/nixos-generation-1.efi"
+check "and the run signs with it" quiet sbverify --cert "$T/empty/db.crt" "$T/esp/EFI/Linux/nixos-generation-1.efi"
 install_ --esp "$T/esp" --keys-dir "$K" $GEN >/dev/null 2>&1
 
 # ---- staged in Setup Mode only ------------------------------------------------------
