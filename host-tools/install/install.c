@@ -991,6 +991,26 @@ static int install_boot_entry(struct install *in) {
         return 0;
 }
 
+/* The directories above dir that are missing (/var/lib/keel on a fresh
+ * system), 0700: only root needs to look into them. */
+static int make_parents(const char *dir) {
+        char path[4096];
+        size_t len = strlen(dir);
+
+        if (len >= sizeof(path))
+                return log_error("install: --keys-dir %s: path too long", dir);
+        memcpy(path, dir, len + 1);
+        while (len > 1 && path[len - 1] == '/')
+                path[--len] = '\0';
+        for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                        return log_errno(errno, "install: cannot create %s", path);
+                *p = '/';
+        }
+        return 0;
+}
+
 /* --keys-dir: a complete set, made first with --create-keys when there is
  * none; the run signs with its db key. Never completes a partial set: a
  * half-made set of somebody else's is not keel's to finish. */
@@ -1007,7 +1027,7 @@ static int prepare_keys(struct install *in) {
         if (state == KEYS_NONE) {
                 if (!in->o.create_keys)
                         return log_error("install: %s holds no key set (--create-keys makes one)", dir);
-                if (keys_create(dir, "keel") < 0)
+                if (make_parents(dir) < 0 || keys_create(dir, "keel") < 0)
                         return -1;
                 report_string(in, "keys-created", dir);
         }

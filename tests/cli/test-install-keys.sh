@@ -34,8 +34,7 @@ staged() { ls "$1/loader/keys/auto" 2>/dev/null | sort | paste -sd' '; }
 
 mkgen 1
 GEN=$(gen_links 1)
-K=$T/var/lib/keel/keys
-mkdir -p "$T/var/lib/keel"
+K=$T/var/lib/keel/keys             # /var/lib/keel does not exist yet either
 
 # ---- refused before anything is written -------------------------------------------
 new_esp "$T/esp"
@@ -57,6 +56,7 @@ check "every file of the set: {PK,KEK,db}.{key,crt,esl,auth}, GUID" \
 check "the directory is 0700 (umask 022)" test "$(stat -c %a "$K")" = 700
 check "the private keys are 0600" test "$(stat -c %a "$K"/*.key | sort -u)" = 600
 check "no temporary is left next to it" test "$(ls "$T/var/lib/keel")" = keys
+check "the missing parent was made 0700" test "$(stat -c %a "$T/var/lib/keel")" = 700
 check "the UKI is signed with the set's db key" quiet \
         sbverify --cert "$K/db.crt" "$T/esp/EFI/Linux/nixos-generation-1.efi"
 check "the loader is signed with it" quiet sbverify --cert "$K/db.crt" "$T/esp/EFI/keel/keelx64.efi"
