@@ -51,7 +51,8 @@
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
-                "                    [--key KEY --cert CERT | --keys-dir DIR [--create-keys] [--enroll-keys]]\n"
+                "                    [--key KEY --cert CERT |\n"
+                "                     --keys-dir DIR [--create-keys] [--enroll-keys [--enroll-db-cert CERT]...]]\n"
                 "                    [--pcr-private-key KEY [--pcrpkey PUB]\n"
                 "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
@@ -84,7 +85,10 @@ static void usage(FILE *f) {
                 "                           hardware whose GPU, NIC or storage option ROMs are signed by\n"
                 "                           Microsoft's UEFI CA these no longer load (no display, no\n"
                 "                           network boot, possibly no boot): enroll only where none are\n"
-                "                           needed (VMs, servers booting from on-board devices)\n"
+                "                           needed (VMs, servers booting from on-board devices), or add\n"
+                "  --enroll-db-cert CERT    a certificate (PEM or DER; repeatable) to the staged db beside\n"
+                "                           DIR's, e.g. Microsoft's UEFI CA 2011/2023 (the staged db.auth\n"
+                "                           is then DIR's db list and CERT's, signed by DIR/KEK.key)\n"
                 "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
                 "                           as ukify 262 does: in the banks of --pcr-banks LIST (default: all\n"
                 "                           four), and with --sign-initrd-pcrs also the phase enter-initrd\n"
@@ -153,6 +157,7 @@ struct install {
         struct extras extras;           /* --extra-file, --extra-entry */
         char *keys_key, *keys_cert;     /* --keys-dir's db key and certificate */
         char *enroll_options[3];        /* the staged .auth files, as --extra-file options */
+        char db_auth_path[4096];        /* --enroll-db-cert: the db.auth made for it (a temporary) */
         bool keys_staged;               /* they go onto the ESP in this run */
 };
 
@@ -1041,8 +1046,9 @@ static int prepare_keys(struct install *in) {
         return 0;
 }
 
-/* A key set at \\loader\\keys\\auto that is not this one (another tool's,
- * or the user's) is not replaced: nothing is staged. option: DEST=SRC. */
+/* A key set at \loader\keys\auto that is not this one and that keel did
+ * not stage (another tool's, or the user's) is not replaced: nothing is
+ * staged. option: DEST=SRC. */
 static bool foreign_auth_file(struct install *in, const char *option) {
         const char *eq = strchr(option, '=');
         char dest[64], *path;
@@ -1052,11 +1058,35 @@ static bool foreign_auth_file(struct install *in, const char *option) {
         snprintf(dest, sizeof(dest), "%.*s", (int) (eq - option), option);
         path = esp_writer_path(&in->esp, dest);
         foreign = path && lstat(path, &st) == 0 &&
-                  (!S_ISREG(st.st_mode) || !esp_writer_same(&in->esp, dest, NULL, eq + 1, file_size_or_zero(eq + 1)));
+                  (!S_ISREG(st.st_mode) || !esp_writer_same(&in->esp, dest, NULL, eq + 1, file_size_or_zero(eq + 1))) &&
+                  !extras_wrote(&in->esp, dest, 1024 * 1024);
         if (foreign)
                 log_warning("%s on the ESP is not %s; no keys are staged for enrollment", dest, eq + 1);
         free(path);
         return foreign;
+}
+
+/* --enroll-db-cert: the staged db.auth holds them too; made in $TMPDIR,
+ * removed when the run ends. */
+static int make_db_auth(struct install *in) {
+        const char *tmp = getenv("TMPDIR");
+        uint8_t *auth;
+        size_t size;
+        int fd, r;
+
+        if (keys_db_auth_with_certs(in->o.keys_dir, in->o.db_certs, in->o.n_db_certs, &auth, &size) < 0)
+                return -1;
+        snprintf(in->db_auth_path, sizeof(in->db_auth_path), "%s/keel-db.auth.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        fd = mkstemp(in->db_auth_path);
+        if (fd < 0) {
+                in->db_auth_path[0] = '\0';
+                free(auth);
+                return log_errno(errno, "cannot create a temporary file");
+        }
+        close(fd);
+        r = write_file_atomic(in->db_auth_path, auth, size, 0600);
+        free(auth);
+        return r;
 }
 
 /* --enroll-keys in Setup Mode: the set's .auth files become extra files at
@@ -1074,12 +1104,19 @@ static int plan_enrollment(struct install *in) {
                         printf("enroll-keys skipped: the firmware is not in Setup Mode\n");
                 return 0;
         }
-        for (size_t i = 0; i < 3; i++)
-                if (asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s/%s.auth", names[i], in->o.keys_dir,
-                             names[i]) < 0) {
+        if (in->o.n_db_certs > 0 && make_db_auth(in) < 0)
+                return -1;
+        for (size_t i = 0; i < 3; i++) {
+                /* db.auth is the one made for --enroll-db-cert, if any. */
+                int n = i == 0 && in->db_auth_path[0]
+                                ? asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s", names[i], in->db_auth_path)
+                                : asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s/%s.auth", names[i],
+                                           in->o.keys_dir, names[i]);
+                if (n < 0) {
                         in->enroll_options[i] = NULL;
                         return log_error("out of memory");
                 }
+        }
         for (size_t i = 0; i < 3; i++)
                 if (foreign_auth_file(in, in->enroll_options[i]))
                         return 0;
@@ -1217,6 +1254,9 @@ static void free_install(struct install *in) {
         free(in->keys_cert);
         for (size_t i = 0; i < 3; i++)
                 free(in->enroll_options[i]);
+        if (in->db_auth_path[0])
+                unlink(in->db_auth_path);
+        free(in->o.db_certs);
         json_object_put(in->report);
 }
 
@@ -1245,7 +1285,7 @@ int install_main(int argc, char **argv) {
                 { "no-boot-entry", no_argument, NULL, 'E' },
                 { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
                 { "keys-dir", required_argument, NULL, 'D' },   { "create-keys", no_argument, NULL, 'G' },
-                { "enroll-keys", no_argument, NULL, 'R' },
+                { "enroll-keys", no_argument, NULL, 'R' },      { "enroll-db-cert", required_argument, NULL, 'M' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
@@ -1298,12 +1338,23 @@ int install_main(int argc, char **argv) {
                 case 'D': in->o.keys_dir = optarg; break;
                 case 'G': in->o.create_keys = true; break;
                 case 'R': in->o.enroll_keys = true; break;
+                case 'M': {
+                        const char **grown = realloc(in->o.db_certs, (in->o.n_db_certs + 1) * sizeof(*grown));
+                        if (!grown)
+                                r = log_error("out of memory");
+                        else {
+                                in->o.db_certs = grown;
+                                in->o.db_certs[in->o.n_db_certs++] = optarg;
+                        }
+                        break;
+                }
                 case 'h': usage(stdout); free(in); return 0;
                 case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
                 default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
                 }
                 if (r < 0) {
                         extras_done(&in->extras);
+                        free(in->o.db_certs);
                         free(in);
                         return 1;
                 }
@@ -1323,6 +1374,8 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --keys-dir signs with its own db key; not with --key or --cert");
         else if ((in->o.create_keys || in->o.enroll_keys) && !in->o.keys_dir)
                 r = log_error("install: %s needs --keys-dir DIR", in->o.create_keys ? "--create-keys" : "--enroll-keys");
+        else if (in->o.n_db_certs > 0 && !in->o.enroll_keys)
+                r = log_error("install: --enroll-db-cert needs --enroll-keys");
         else if (in->o.enroll_keys && !in->o.loader_conf)
                 r = log_error("install: --enroll-keys needs --loader-conf FILE (it adds secure-boot-enroll force)");
         else if (in->o.keys_dir && !in->o.keys_dir[0])
@@ -1339,6 +1392,7 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");
         if (r < 0) {
                 extras_done(&in->extras);
+                free(in->o.db_certs);
                 free(in);
                 return 1;
         }

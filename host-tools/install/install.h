@@ -16,6 +16,8 @@ struct install_options {
         const char *keys_dir;           /* --keys-dir: sign with its db key (key and cert point there) */
         bool create_keys;               /* --create-keys: make the set in keys_dir when it has none */
         bool enroll_keys;               /* --enroll-keys: stage its .auth files in Setup Mode */
+        const char **db_certs;          /* --enroll-db-cert: more certificates in the staged db */
+        size_t n_db_certs;
         const char *pcr_private_key, *pcrpkey;
         struct pcr_uki_options pcr;     /* --pcr-banks, --sign-initrd-pcrs */
         bool layout_thin;

@@ -27,6 +27,7 @@
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "host-tools/sign/keys-create.h"
+#include "host-tools/sign/signer.h"
 
 /* RSA-2048: the size the UEFI specification names for PK and KEK, and the
  * one every firmware verifies. */
@@ -325,6 +326,81 @@ static int create(const char *dir, const char *cn) {
         r = 0;
 err_free:
         free_set(keys);
+        return r;
+}
+
+/* Bytes of the set's own db.esl and db.auth: the first signature's owner
+ * and the timestamp (EFI_VARIABLE_AUTHENTICATION_2 begins with it). */
+#define ESL_HEADER_SIZE 28
+#define SET_FILE_MAX (64u * 1024)
+
+static int read_in(const char *dir, const char *name, size_t min, uint8_t **ret, size_t *ret_size) {
+        char path[PATH_MAX];
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+                return log_error("path too long: %s/%s", dir, name);
+        if (read_file(path, SET_FILE_MAX, ret, ret_size) < 0)
+                return -1;
+        if (*ret_size < min) {
+                free(*ret);
+                return log_error("%s is too short for its kind", path);
+        }
+        return 0;
+}
+
+static int append(uint8_t **buf, size_t *size, const uint8_t *data, size_t n) {
+        uint8_t *grown = realloc(*buf, *size + n);
+
+        if (!grown)
+                return log_error("out of memory");
+        memcpy(grown + *size, data, n);
+        *buf = grown;
+        *size += n;
+        return 0;
+}
+
+int keys_db_auth_with_certs(const char *dir, const char *const *cert_paths, size_t n, uint8_t **ret, size_t *ret_size) {
+        uint8_t *esl = NULL, *auth = NULL, *extra;
+        size_t esl_size, auth_size, extra_size;
+        char key_path[PATH_MAX], cert_path[PATH_MAX];
+        EVP_PKEY *kek = NULL;
+        X509 *kek_cert = NULL;
+        efi_guid owner;
+        int r = -1;
+
+        *ret = NULL;
+        if (read_in(dir, "db.esl", ESL_HEADER_SIZE + sizeof(owner.b), &esl, &esl_size) < 0)
+                return -1;
+        if (read_in(dir, "db.auth", EFI_TIME_SIZE, &auth, &auth_size) < 0)
+                goto out;
+        memcpy(owner.b, esl + ESL_HEADER_SIZE, sizeof(owner.b));
+        for (size_t i = 0; i < n; i++) {
+                X509 *cert = certificate_load(cert_paths[i]);
+                int a;
+                if (!cert)
+                        goto out;
+                a = efi_signature_list_x509(&owner, cert, &extra, &extra_size);
+                X509_free(cert);
+                if (a < 0)
+                        goto out;
+                a = append(&esl, &esl_size, extra, extra_size);
+                free(extra);
+                if (a < 0)
+                        goto out;
+        }
+        snprintf(key_path, sizeof(key_path), "%s/KEK.key", dir);
+        snprintf(cert_path, sizeof(cert_path), "%s/KEK.crt", dir);
+        kek = private_key_load(key_path, NULL);
+        kek_cert = kek ? certificate_load(cert_path) : NULL;
+        if (!kek_cert)
+                goto out;
+        r = efi_auth2_create("db", &efi_image_security_database_guid, EFI_SECURE_BOOT_VARIABLE_ATTRIBUTES, auth, esl,
+                             esl_size, kek, kek_cert, ret, ret_size);
+out:
+        EVP_PKEY_free(kek);
+        X509_free(kek_cert);
+        free(esl);
+        free(auth);
         return r;
 }
 

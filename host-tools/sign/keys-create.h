@@ -4,6 +4,9 @@
  * its db key and stages its .auth files for enrollment. */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum keys_state {
         KEYS_NONE,              /* none of the set's files (DIR may be missing) */
         KEYS_COMPLETE,          /* every file of the set */
@@ -19,3 +22,10 @@ int keys_state(const char *dir, enum keys_state *ret, const char **ret_missing);
  * so that it appears complete or not at all; dir 0700, private keys 0600.
  * Never overwrites a key. Logs and returns -1. */
 int keys_create(const char *dir, const char *cn);
+
+/* The db.auth of the complete set in dir with more certificates in db:
+ * DIR/db.esl followed by one EFI_SIGNATURE_LIST per certificate (PEM or
+ * DER files, owned by the set's owner GUID), signed by DIR/KEK.key with
+ * DIR/db.auth's own timestamp, so that the same inputs give the same
+ * bytes. Caller frees *ret. Logs and returns -1. */
+int keys_db_auth_with_certs(const char *dir, const char *const *cert_paths, size_t n, uint8_t **ret, size_t *ret_size);

@@ -9,7 +9,8 @@
 # \loader\keys\auto (PK last) and loader.conf gets "secure-boot-enroll
 # force" (unless it sets secure-boot-enroll itself); out of Setup Mode a
 # later run removes exactly what it staged, never another file there, and
-# never replaces a key set it did not stage. A crash at any write never
+# never replaces a key set it did not stage. --enroll-db-cert adds
+# certificates (Microsoft's UEFI CA, say) to the staged db. A crash at any write never
 # leaves PK.auth without db.auth and KEK.auth.
 #
 #   tests/cli/test-install-keys.sh BUILD_DIR        (needs root: tmpfs ESPs)
@@ -104,6 +105,36 @@ printf 'timeout 3\nsecure-boot-enroll manual\n' >"$T/manual.conf"
 "$KEEL" install --stub "$STUB" --no-boot-entry --loader-conf "$T/manual.conf" --esp "$T/esp" --keys-dir "$K" \
         --enroll-keys $GEN >/dev/null 2>&1
 check "a loader.conf setting secure-boot-enroll itself is kept as it is" cmp -s "$T/manual.conf" "$T/esp/loader/loader.conf"
+
+# ---- --enroll-db-cert: more certificates in the staged db --------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/extra.key" -out "$T/extra.pem" -subj /CN=extra -days 2 2>/dev/null
+openssl x509 -in "$T/extra.pem" -outform DER -out "$T/extra.der"
+expect_error_saying "--enroll-db-cert without --enroll-keys" "" "needs --enroll-keys" \
+        install_ --esp "$T/esp" --keys-dir "$K" --enroll-db-cert "$T/extra.pem" $GEN
+before=$(snapshot "$T/esp")
+expect_error "--enroll-db-cert with a missing file" "" \
+        install_ --esp "$T/esp" --keys-dir "$K" --enroll-keys --enroll-db-cert "$T/missing.pem" $GEN
+check "and nothing was written" test "$before" = "$(snapshot "$T/esp")"
+install_ --esp "$T/esp" --keys-dir "$K" --enroll-keys --enroll-db-cert "$T/extra.pem" $GEN >"$T/out" 2>"$T/err"
+# db.auth: EFI_TIME, WIN_CERTIFICATE_UEFI_GUID (dwLength first), then the new db value.
+check "the staged db.auth (replacing the one keel staged before) is the set's db list, then the certificate's" \
+        python3 - "$K" "$T/esp/loader/keys/auto/db.auth" "$T/extra.der" <<'PY'
+import struct, sys
+d, staged, der = sys.argv[1], open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read()
+own = open(d + "/db.auth", "rb").read()
+esl = open(d + "/db.esl", "rb").read()
+value = staged[16 + struct.unpack_from("<I", staged, 16)[0]:]
+x509 = bytes.fromhex("a159c0a5e494a74a87b5ab155c2bf072")  # EFI_CERT_X509_GUID
+extra = x509 + struct.pack("<III", 28 + 16 + len(der), 0, 16 + len(der)) + esl[28:44] + der
+sys.exit(0 if staged[:16] == own[:16] and value == esl + extra else 1)
+PY
+check "with the db timestamp of the set, so a second run writes the same bytes" sh -c \
+        "'$KEEL' install --stub '$STUB' --no-boot-entry --loader-conf '$T/loader.conf' --esp '$T/esp' --keys-dir '$K' \
+         --enroll-keys --enroll-db-cert '$T/extra.der' $GEN | grep -q enroll-keys; [ \$? -ne 0 ]"
+check "KEK.auth and PK.auth are the set's" sh -c "cmp -s '$K/KEK.auth' '$T/esp/loader/keys/auto/KEK.auth' && cmp -s '$K/PK.auth' '$T/esp/loader/keys/auto/PK.auth'"
+check "no temporary is left in \$TMPDIR" test -z "$(ls "$T" | grep keel-db.auth)"
+install_ --esp "$T/esp" --keys-dir "$K" --enroll-keys $GEN >/dev/null 2>&1
+check "without it again, the set's own db.auth is staged" cmp -s "$K/db.auth" "$T/esp/loader/keys/auto/db.auth"
 
 # ---- unstaged out of Setup Mode: only what keel staged ------------------------------
 install_ --esp "$T/esp" --keys-dir "$K" --enroll-keys $GEN >/dev/null 2>&1
