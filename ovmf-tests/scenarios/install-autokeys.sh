@@ -6,12 +6,16 @@
 #      (the host's efivarfs says SetupMode=1) creates the key set, signs the
 #      generation and the loader with its db key, stages its .auth files in
 #      \loader\keys\auto and writes loader.conf with secure-boot-enroll force;
-#      an unsigned UKI of a newer "generation" sits beside it;
+#      with --enroll-db-cert, OVMF's snakeoil certificate goes into the
+#      staged db too (as Microsoft's UEFI CA would); beside the generation
+#      sit a newer unsigned UKI and a snakeoil-signed one;
 #   B. the first boot: keel's loader enrolls db, KEK, PK unattended and
 #      resets; in the same QEMU run the firmware now has SecureBoot=1,
-#      refuses the unsigned UKI and keel boots the signed generation;
+#      refuses the unsigned UKI and starts the snakeoil-signed one (db holds
+#      that certificate);
 #   C. the next install (SetupMode=0 now) removes the staged .auth files and
-#      the force line and keeps the keys; the ESP boots the same way.
+#      the force line and keeps the keys; without the snakeoil UKI the
+#      signed generation boots unattended, the unsigned UKI refused again.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
@@ -27,7 +31,7 @@ fingerprint() { openssl x509 -in "$K/$1.crt" -noout -fingerprint -sha256; }
 printf 'timeout 0\nsecure-boot-enroll-timeout-sec hidden\n' >"$WORK/loader.conf"
 install_() {
         "$KEEL" install --no-boot-entry --stub "$KEEL_EFI" --loader-conf "$WORK/loader.conf" \
-                --keys-dir "$K" --create-keys --enroll-keys --esp "$WORK/esp" "$@"
+                --keys-dir "$K" --create-keys --enroll-keys --enroll-db-cert "$SNAKEOIL_CERT" --esp "$WORK/esp" "$@"
 }
 nixos_gen "$G" 1 "$(shared_initramfs)"
 
@@ -40,11 +44,15 @@ expect_eq "staged in \\loader\\keys\\auto" "$(ls "$WORK/esp/loader/keys/auto" | 
 expect_true "loader.conf enrolls them" grep -qx "secure-boot-enroll force" "$WORK/esp/loader/loader.conf"
 pk_before=$(fingerprint PK)
 db_before=$(fingerprint db)
-# A newer entry that nobody signed: after the enrollment the firmware refuses it.
+# Newer entries: one nobody signed (refused after the enrollment), one
+# signed with the snakeoil key (the extra db certificate's).
 make_keel_uki "$WORK/esp/EFI/Linux/unsigned-9.efi" nixos 9 unsigned
+openssl pkey -in "$SNAKEOIL_KEY" -passin pass:snakeoil -out "$WORK/snakeoil.key"
+make_keel_uki "$WORK/uki-8.efi" nixos 8 snakeoil
+"$KEEL" sign --key "$WORK/snakeoil.key" --cert "$SNAKEOIL_CERT" -o "$WORK/esp/EFI/Linux/snakeoil-8.efi" "$WORK/uki-8.efi"
 esp_to_image "$WORK/esp" "$WORK/disk.img"
 
-echo "-- B: Setup Mode: keel enrolls, resets; then Secure Boot is on and the signed generation boots"
+echo "-- B: Setup Mode: keel enrolls, resets; then Secure Boot is on and only signed UKIs start"
 W=$WORK/b
 QEMU_REBOOT=1 sb_boot "$W" "$WORK/disk.img" "$SB_SETUP_VARS" || true
 for v in db KEK PK; do
@@ -55,11 +63,12 @@ expect_report_complete "$W"
 expect_eq "SecureBoot reads 1 after the reset" "$(report_value "$W" SECUREBOOT)" 01
 expect_true "the unsigned UKI was refused by the firmware" \
         console_has "$W" "keel: cannot load .EFI.Linux.unsigned-9.efi: (access denied|security violation)"
-expect_eq "the signed generation booted, unattended" "$(booted_marker "$W")" gen1
+expect_eq "the UKI signed by the extra db certificate booted, unattended" "$(booted_marker "$W")" snakeoil
 
 echo "-- C: out of Setup Mode the next install unstages; the keys stay; it still boots"
 setup_mode 0
 esp_from_image "$WORK/disk.img" "$WORK/esp"
+rm "$WORK/esp/EFI/Linux/snakeoil-8.efi"
 install_ $(nixos_links "$G" 1) >"$WORK/c.out"
 expect_true "no new keys" bash -c "! grep -q keys-created '$WORK/c.out'"
 expect_eq "the PK and db certificates are the same" "$(fingerprint PK) $(fingerprint db)" "$pk_before $db_before"
@@ -72,5 +81,7 @@ sb_boot "$R" "$WORK/disk.img" "$SB_SETUP_VARS" || true
 expect_report_complete "$R"
 expect_eq "SecureBoot still 1" "$(report_value "$R" SECUREBOOT)" 01
 expect_true "no enrollment was attempted" console_lacks "$R" "keel: enrolling"
-expect_eq "the signed generation boots" "$(booted_marker "$R")" gen1
+expect_true "the unsigned UKI was refused again" \
+        console_has "$R" "keel: cannot load .EFI.Linux.unsigned-9.efi: (access denied|security violation)"
+expect_eq "the generation signed with the created db key boots, unattended" "$(booted_marker "$R")" gen1
 exit $((FAILURES > 0))
