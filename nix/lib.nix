@@ -79,6 +79,7 @@ let
     , keysDirectory ? null
     , createKeys ? false
     , enrollKeys ? false
+    , enrollDbCertificates ? [ ]
     , pcrPrivateKeyFile ? null
     , pcrPublicKeyFile ? null
     , pcrBanks ? null
@@ -97,6 +98,8 @@ let
       || throw "keysDirectory signs with its own db key: not with privateKeyFile";
     assert (!createKeys && !enrollKeys) || keysDirectory != null
       || throw "createKeys and enrollKeys need keysDirectory";
+    assert enrollDbCertificates == [ ] || enrollKeys
+      || throw "enrollDbCertificates needs enrollKeys";
     assert pcrPublicKeyFile == null || pcrPrivateKeyFile != null
       || throw "pcrPublicKeyFile needs pcrPrivateKeyFile";
     assert (pcrBanks == null && !signInitrdPcrs) || pcrPrivateKeyFile != null
@@ -113,6 +116,7 @@ let
     ++ opt "--keys-dir" keysDirectory
     ++ (if createKeys then [ "--create-keys" ] else [ ])
     ++ (if enrollKeys then [ "--enroll-keys" ] else [ ])
+    ++ concatLists (map (c: [ "--enroll-db-cert" (toString c) ]) enrollDbCertificates)
     ++ opt "--pcr-private-key" pcrPrivateKeyFile
     ++ opt "--pcrpkey" pcrPublicKeyFile
     ++ (if pcrBanks == null then [ ] else [ "--pcr-banks" (concatStringsSep "," pcrBanks) ])

@@ -62,6 +62,7 @@ let
     keysDirectory = if autoKeys then cfg.secureBoot.keysDirectory else null;
     createKeys = cfg.secureBoot.autoGenerateKeys.enable;
     enrollKeys = cfg.secureBoot.autoEnrollKeys.enable;
+    enrollDbCertificates = if cfg.secureBoot.autoEnrollKeys.enable then cfg.secureBoot.autoEnrollKeys.extraDbCertificates else [ ];
     pcrPrivateKeyFile = cfg.measuredBoot.pcrPrivateKeyFile;
     pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
     pcrBanks = cfg.measuredBoot.pcrBanks;
@@ -176,7 +177,19 @@ in
           CA these no longer load: no display, no network boot, possibly no
           boot at all (a soft brick, recovered only by clearing the keys in
           the firmware setup, if it can still be reached). Enable it only on
-          virtual machines and on hardware known to need no option ROMs.
+          virtual machines and on hardware known to need no option ROMs, or
+          list the certificates they need in `extraDbCertificates`.
+        '';
+      };
+      autoEnrollKeys.extraDbCertificates = lib.mkOption {
+        type = lib.types.listOf (lib.types.either lib.types.path lib.types.str);
+        default = [ ];
+        example = lib.literalExpression ''[ ./MicCorUEFCA2011_2011-06-27.crt ./microsoft-uefi-ca-2023.crt ]'';
+        description = ''
+          More certificates (PEM or DER files; public, so store paths are
+          fine) enrolled in db beside the key set's own, e.g. Microsoft's
+          UEFI CA 2011 and 2023 that sign option ROMs
+          (`keel install --enroll-db-cert`). keel ships none of them.
         '';
       };
     };

@@ -121,8 +121,12 @@ check "installArgs, extraFiles and extraEntries in name order: $got" test "$got"
 got=$(nix_json "$lib.installArgs { esp = \"/boot\"; keysDirectory = \"/var/lib/keel/keys\"; createKeys = true; enrollKeys = true; }")
 check "installArgs, keysDirectory, createKeys, enrollKeys: $got" test "$got" = \
         '["--esp","/boot","--configuration-limit","0","--keys-dir","/var/lib/keel/keys","--create-keys","--enroll-keys","--layout","thin","--sort-key","nixos"]'
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; keysDirectory = \"/k\"; enrollKeys = true; enrollDbCertificates = [ \"/a.crt\" \"/b.der\" ]; }")
+check "installArgs, enrollDbCertificates: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--keys-dir","/k","--enroll-keys","--enroll-db-cert","/a.crt","--enroll-db-cert","/b.der","--layout","thin","--sort-key","nixos"]'
 for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
            '{ esp = "/b"; createKeys = true; }' '{ esp = "/b"; enrollKeys = true; }' \
+           '{ esp = "/b"; keysDirectory = "/d"; enrollDbCertificates = [ "/m.crt" ]; }' \
            '{ esp = "/b"; keysDirectory = "/d"; privateKeyFile = "/k"; certificateFile = "/c"; }' \
            '{ esp = "/b"; extraFiles = { "a=b" = "/s"; }; }' '{ esp = "/b"; extraEntries = { "" = "/s"; }; }' \
            '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }' \
@@ -143,7 +147,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.autoEnrollKeys.enable","secureBoot.autoGenerateKeys.enable","secureBoot.certificateFile","secureBoot.keysDirectory","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.autoEnrollKeys.enable","secureBoot.autoEnrollKeys.extraDbCertificates","secureBoot.autoGenerateKeys.enable","secureBoot.certificateFile","secureBoot.keysDirectory","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 # NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
 check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
@@ -196,6 +200,13 @@ check "module hook: autoGenerateKeys + autoEnrollKeys: --keys-dir /var/lib/keel/
 check "module hook: autoGenerateKeys and autoEnrollKeys pass every assertion" test "$(module_json failed --arg set '{ secureBoot = { autoGenerateKeys.enable = true; autoEnrollKeys.enable = true; }; }')" = '[]'
 module_json hook --arg set '{ secureBoot = { autoEnrollKeys.enable = true; keysDirectory = "/etc/keel/keys"; }; }' |
         python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-enroll.sh"
+module_json hook --arg set '{ secureBoot = { autoEnrollKeys = { enable = true; extraDbCertificates = [ "/nix/store/55555555555555555555555555555555-ms-uefi-ca.crt" ]; }; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-dbcert.sh"
+check "module hook: autoEnrollKeys.extraDbCertificates become --enroll-db-cert" grep -qF -- \
+        "'--enroll-keys' '--enroll-db-cert' '/nix/store/55555555555555555555555555555555-ms-uefi-ca.crt'" "$T/module-hook-dbcert.sh"
+module_json hook --arg set '{ secureBoot = { autoGenerateKeys.enable = true; autoEnrollKeys.extraDbCertificates = [ "/m.crt" ]; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-dbcert2.sh"
+check "module hook: extraDbCertificates without autoEnrollKeys: nothing to enroll" bash -c "! grep -q -- --enroll '$T/module-hook-dbcert2.sh'"
 check "module hook: autoEnrollKeys alone: the given keysDirectory, no --create-keys" \
         sh -c "grep -qF -- \"'--keys-dir' '/etc/keel/keys' '--enroll-keys'\" '$T/module-hook-enroll.sh' && ! grep -q -- --create-keys '$T/module-hook-enroll.sh'"
 check "module hook: no --extra-file or --extra-entry without them" bash -c "! grep -q -- '--extra-' '$T/module-hook.sh'"
