@@ -101,6 +101,11 @@ check "loader.conf gets secure-boot-enroll force" \
 before=$(snapshot "$T/esp")
 install_ --esp "$T/esp" --keys-dir "$K" --enroll-keys $GEN >/dev/null 2>&1
 check "still in Setup Mode: a second run writes nothing" test "$before" = "$(snapshot "$T/esp")"
+printf 'timeout 3\nsecure-boot-enroll-action shutdown' >"$T/action.conf"
+"$KEEL" install --stub "$STUB" --no-boot-entry --loader-conf "$T/action.conf" --esp "$T/esp" --keys-dir "$K" \
+        --enroll-keys $GEN >/dev/null 2>&1
+check "secure-boot-enroll-action is not secure-boot-enroll; a last line without newline is ended" \
+        test "$(cat "$T/esp/loader/loader.conf")" = "$(printf 'timeout 3\nsecure-boot-enroll-action shutdown\nsecure-boot-enroll force')"
 printf 'timeout 3\nsecure-boot-enroll manual\n' >"$T/manual.conf"
 "$KEEL" install --stub "$STUB" --no-boot-entry --loader-conf "$T/manual.conf" --esp "$T/esp" --keys-dir "$K" \
         --enroll-keys $GEN >/dev/null 2>&1
