@@ -174,7 +174,7 @@ expect_true "the stub refused generation 5's altered kernel file" console_has "$
 expect_eq "generation 3 booted, unattended" "$(booted_marker "$W")" gen3
 
 echo "-- G: an extra EFI tool and its entry, installed by keel install, boot"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 # The tool stands in for memtest or an EFI shell: it says it runs, then waits.
 make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$WORK/helpers" "$WORK/helpers/hang.efi"
 "$KEEL" sign --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" -o "$WORK/tool.efi" "$WORK/helpers/hang.efi"
@@ -183,7 +183,7 @@ printf 'timeout 0\ndefault tool.conf\n' >"$WORK/loader.conf"
 install_ --esp "$WORK/esp" --configuration-limit 2 --extra-file EFI/tools/tool.efi="$WORK/tool.efi" \
         --extra-entry tool.conf="$WORK/tool.conf" $(links 1 2 3 4 5)
 expect_true "the extra entry is on the ESP" cmp -s "$WORK/tool.conf" "$WORK/esp/loader/entries/tool.conf"
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/g
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" "HANG-STARTED" || true
 expect_true "the keel loader started the extra entry's tool under Secure Boot" console_has "$W" "HANG-STARTED"
