@@ -46,13 +46,16 @@ static int failf(char *error, size_t error_size, const char *format, ...) {
         return -1;
 }
 
-/* The string member name of o, or NULL when absent or not a string. */
+/* The string member name of o, or NULL when absent, not a string or
+ * holding a NUL ("a.sig\u0000" is not the name "a.sig"). */
 static const char *member_string(json_object *o, const char *name) {
         json_object *v;
+        const char *s;
 
         if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
                 return NULL;
-        return json_object_get_string(v);
+        s = json_object_get_string(v);
+        return strlen(s) == (size_t) json_object_get_string_len(v) ? s : NULL;
 }
 
 static bool parse_digest(const char *hex, uint8_t out[SIGNING_DIGEST_SIZE]) {
@@ -78,7 +81,6 @@ static bool purpose_ok(const char *s, size_t len) {
 
 static int parse_request(json_object *o, struct signing_request *r, char *error, size_t error_size) {
         const char *key, *algorithm, *digest, *file, *sig, *purpose, *problem;
-        json_object *v;
 
         memset(r, 0, sizeof(*r));
         if (!json_object_is_type(o, json_type_object))
@@ -90,7 +92,8 @@ static int parse_request(json_object *o, struct signing_request *r, char *error,
         sig = member_string(o, "signature");
         purpose = member_string(o, "for");
         if (!key || !algorithm || !digest || !file || !sig || !purpose)
-                return failf(error, error_size, "key, algorithm, digest, file, signature and for must be strings");
+                return failf(error, error_size, "key, algorithm, digest, file, signature and for must be strings "
+                                                "without NUL");
         if (strcmp(key, "db") == 0)
                 r->key = SIGNING_KEY_DB;
         else if (strcmp(key, "pcr") == 0)
@@ -103,8 +106,7 @@ static int parse_request(json_object *o, struct signing_request *r, char *error,
                 return failf(error, error_size, "digest is not 64 lowercase hex digits");
         if ((problem = signing_file_name_problem(file, ".digest")) || (problem = signing_file_name_problem(sig, ".sig")))
                 return failf(error, error_size, "%s", problem);
-        json_object_object_get_ex(o, "for", &v);
-        if (!purpose_ok(purpose, (size_t) json_object_get_string_len(v)))
+        if (!purpose_ok(purpose, strlen(purpose)))
                 return failf(error, error_size, "'for' is longer than %d bytes or has a control character",
                              SIGNING_PURPOSE_MAX);
         snprintf(r->digest_file, sizeof(r->digest_file), "%s", file);
