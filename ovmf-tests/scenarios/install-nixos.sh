@@ -192,4 +192,23 @@ sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
 expect_true "the stub refused generation 5's altered kernel file" console_has "$W" "keel: refusing to boot: .*\.tlinux"
 expect_eq "generation 3 booted, unattended" "$(booted_marker "$W")" gen3
+
+echo "-- G: an extra EFI tool and its entry, installed by keel install, boot"
+from_image "$WORK/disk.img" "$WORK/esp"
+# The tool stands in for memtest or an EFI shell: it says it runs, then waits.
+make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$WORK/helpers" "$WORK/helpers/hang.efi"
+"$KEEL" sign --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" -o "$WORK/tool.efi" "$WORK/helpers/hang.efi"
+printf 'title EFI tool\nefi /EFI/tools/tool.efi\nsort-key zz-tool\n' >"$WORK/tool.conf"
+printf 'timeout 0\ndefault tool.conf\n' >"$WORK/loader.conf"
+install_ --esp "$WORK/esp" --configuration-limit 2 --extra-file EFI/tools/tool.efi="$WORK/tool.efi" \
+        --extra-entry tool.conf="$WORK/tool.conf" $(links 1 2 3 4 5)
+expect_true "the extra entry is on the ESP" cmp -s "$WORK/tool.conf" "$WORK/esp/loader/entries/tool.conf"
+to_image "$WORK/esp" "$WORK/disk.img"
+W=$WORK/g
+sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" "HANG-STARTED" || true
+expect_true "the keel loader started the extra entry's tool under Secure Boot" console_has "$W" "HANG-STARTED"
+printf 'timeout 0\n' >"$WORK/loader.conf"
+install_ --esp "$WORK/esp" --configuration-limit 2 $(links 1 2 3 4 5)
+expect_true "a re-install without them removes the tool and its entry" \
+        test ! -e "$WORK/esp/EFI/tools/tool.efi" -a ! -e "$WORK/esp/loader/entries/tool.conf"
 exit $((FAILURES > 0))
