@@ -87,7 +87,7 @@ static void usage(FILE *f) {
                 "                           \\EFI\\keel\\extra-files and removed when no longer given, unless\n"
                 "                           changed since\n"
                 "  --prepare DIR            with --cert CERT and/or --pcrpkey PUB and no private key: write\n"
-                "                           nothing to the ESP but DIR/manifest.json and one NNNN-KEY.digest\n"
+                "                           nothing to the ESP; write DIR/manifest.json and one NNNN-KEY.digest\n"
                 "                           file per signature (KEY db: CERT's key, pcr: PUB's), to be signed\n"
                 "                           elsewhere: openssl pkeyutl -sign -inkey KEY -pkeyopt digest:sha256\n"
                 "                           -in NNNN-KEY.digest -out NNNN-KEY.sig (RSA PKCS#1 v1.5, SHA-256)\n"
