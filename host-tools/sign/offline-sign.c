@@ -218,7 +218,7 @@ static int add_request(struct offline_signing *o, enum signing_key key, const ui
 int offline_sign(struct offline_signing *o, enum signing_key key, const uint8_t digest[SIGNING_DIGEST_SIZE],
                  const char *purpose, uint8_t **ret, size_t *ret_size) {
         EVP_PKEY *pub = key < _SIGNING_KEY_MAX ? o->public_key[key] : NULL;
-        const struct offline_entry *found = NULL;
+        struct offline_entry *found = NULL;
         size_t size;
 
         if (!pub)
@@ -229,7 +229,7 @@ int offline_sign(struct offline_signing *o, enum signing_key key, const uint8_t 
                     memcmp(o->entries[i].request.digest, digest, SIGNING_DIGEST_SIZE) == 0)
                         found = &o->entries[i];
         if (found && found->signature_size) {
-                ((struct offline_entry *) found)->used = true;
+                found->used = true;
                 size = found->signature_size;
         } else if (!found && !o->sizing) {
                 if (key == SIGNING_KEY_DB && pcr_signature_missing(o))
