@@ -1037,7 +1037,15 @@ static int offline_round(struct install *in) {
                 return -1;
         if (outcome == OFFLINE_COMPLETE && in->o.joining)
                 return 0;
-        if (!in->o.joining)
+        if (in->o.json) {
+                json_object *r = json_object_new_object();
+                json_object_object_add(r, "directory", json_object_new_string(o->dir));
+                json_object_object_add(r, "new", json_object_new_int64((int64_t) (o->n_entries - o->n_known)));
+                json_object_object_add(r, "db", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_DB)));
+                json_object_object_add(r, "pcr", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_PCR)));
+                json_object_object_add(r, "deferred", json_object_new_int64((int64_t) o->n_deferred));
+                json_object_object_add(in->report, "signing-requests", r);
+        } else if (!in->o.joining)
                 printf("%zu signing requests in %s (db: %zu, pcr: %zu); nothing was written to the ESP%s\n",
                        o->n_entries, o->dir, count_requests(o, SIGNING_KEY_DB), count_requests(o, SIGNING_KEY_PCR),
                        o->n_deferred ? "; the UKIs' Secure Boot signatures cover their signed PCR policies and are "
@@ -1271,7 +1279,7 @@ int install_main(int argc, char **argv) {
         in->report = json_object_new_object();
         in_joining = in->o.joining;
         r = run(in);
-        if (r == 0 && in->o.json) {
+        if (r >= 0 && in->o.json) {
                 json_object_object_add(in->report, "operations", json_object_new_int64((int64_t) in->log.operations));
                 json_object_object_add(in->report, "bytes_written",
                                        json_object_new_int64((int64_t) in->log.bytes_written));

@@ -135,8 +135,12 @@ fi
 new_esp "$T/online-db"
 install_ --esp "$T/online-db" --key "$T/offline/db.key" --cert "$T/db.crt" $GENS >/dev/null
 new_esp "$T/esp-db"
-install_ --esp "$T/esp-db" --cert "$T/db.crt" --prepare "$T/req-db" $GENS >/dev/null
+install_ --esp "$T/esp-db" --cert "$T/db.crt" --prepare "$T/req-db" --json $GENS >"$T/prepare.json"
 check "db only: prepare requests 4 Authenticode signatures" test "$(requests_of "$T/req-db/manifest.json")" = "db db db db"
+check "db only: --json says so, and that nothing was written" python3 -c '
+import json, sys; r = json.load(open(sys.argv[1])); q = r["signing-requests"]
+sys.exit(not (q["db"] == 4 and q["pcr"] == 0 and q["new"] == 4 and r["operations"] == 0 and r["bytes_written"] == 0))' \
+        "$T/prepare.json"
 sign_requests "$T/req-db"
 check "db only: one join installs (exit 0)" test "$(status install_ --esp "$T/esp-db" --cert "$T/db.crt" --join "$T/req-db" $GENS)" = 0
 check "db only: byte for byte the online install" diff -r "$T/online-db" "$T/esp-db"
