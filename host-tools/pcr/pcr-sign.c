@@ -397,6 +397,7 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
         for (size_t g = 0; g < n_groups; g++)
                 for (size_t p = 0; p < groups[g].n_phases; p++)
                         for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
+                                char purpose[160] = "";
                                 struct pcr_value v = base[b];
                                 uint8_t pol[PCR_POLICY_DIGEST_SIZE];
                                 json_object *entry = NULL;
@@ -408,7 +409,6 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
                                         goto out;
                                 if (has_entry(arrays[b], pol, groups[g].policyref))
                                         continue;
-                                char purpose[160] = "";
                                 if (s->offline)
                                         snprintf(purpose, sizeof(purpose), "PCR 11 policy, %s bank, phase %s%s%s",
                                                  pcr_bank_name((enum pcr_bank) b), groups[g].phases[p],
@@ -435,6 +435,7 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                             struct uki_pcr_signing *ret) {
         struct pcr_value zero[_PCR_BANK_MAX];
         EVP_PKEY *embedded = NULL;
+        int r;
 
         memset(ret, 0, sizeof(*ret));
         ret->bank_mask = opts && opts->bank_mask ? opts->bank_mask : PCR_BANK_MASK_ALL;
@@ -477,7 +478,6 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                  * signature of all-zero PCR values has the final JSON's length. */
                 for (size_t b = 0; b < _PCR_BANK_MAX; b++)
                         pcr_value_init(&zero[b], (enum pcr_bank) b);
-                int r;
                 if (ret->signer.offline)
                         ret->signer.offline->sizing = true;
                 r = pcr_sign_json(&ret->signer, zero, ret->bank_mask, ret->groups, ret->n_groups,

@@ -115,13 +115,58 @@ static int parse_request(json_object *o, struct signing_request *r, char *error,
         return 0;
 }
 
-/* Two requests may share neither a digest of one key nor a file. */
-static const char *clash(const struct signing_request *a, const struct signing_request *b) {
-        if (a->key == b->key && memcmp(a->digest, b->digest, SIGNING_DIGEST_SIZE) == 0)
-                return "the same digest is requested twice";
-        if (strcmp(a->digest_file, b->digest_file) == 0 || strcmp(a->signature_file, b->signature_file) == 0)
-                return "a file is named twice";
-        return NULL;
+/* Two requests may share neither a digest of one key nor a file: checked
+ * on sorted pointers, so that a manifest of SIGNING_REQUESTS_MAX requests
+ * costs n log n comparisons, not n squared. */
+static int by_key_and_digest(const void *a, const void *b) {
+        const struct signing_request *x = *(const struct signing_request *const *) a;
+        const struct signing_request *y = *(const struct signing_request *const *) b;
+
+        if (x->key != y->key)
+                return x->key < y->key ? -1 : 1;
+        return memcmp(x->digest, y->digest, SIGNING_DIGEST_SIZE);
+}
+
+static int by_digest_file(const void *a, const void *b) {
+        return strcmp((*(const struct signing_request *const *) a)->digest_file,
+                      (*(const struct signing_request *const *) b)->digest_file);
+}
+
+static int by_signature_file(const void *a, const void *b) {
+        return strcmp((*(const struct signing_request *const *) a)->signature_file,
+                      (*(const struct signing_request *const *) b)->signature_file);
+}
+
+static int check_clashes(const struct signing_request *list, size_t n, char *error, size_t error_size) {
+        static const struct {
+                int (*compare)(const void *, const void *);
+                const char *problem;
+        } orders[] = {
+                { by_key_and_digest, "the same digest is requested twice" },
+                { by_digest_file, "a file is named twice" },
+                { by_signature_file, "a file is named twice" },
+        };
+        const struct signing_request **sorted;
+
+        if (n < 2)
+                return 0;
+        sorted = calloc(n, sizeof(*sorted));
+        if (!sorted)
+                return failf(error, error_size, "out of memory");
+        for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+                for (size_t i = 0; i < n; i++)
+                        sorted[i] = &list[i];
+                qsort(sorted, n, sizeof(*sorted), orders[o].compare);
+                for (size_t i = 1; i < n; i++)
+                        if (orders[o].compare(&sorted[i - 1], &sorted[i]) == 0) {
+                                size_t later = sorted[i] > sorted[i - 1] ? (size_t) (sorted[i] - list)
+                                                                         : (size_t) (sorted[i - 1] - list);
+                                free(sorted);
+                                return failf(error, error_size, "request %zu: %s", later + 1, orders[o].problem);
+                        }
+        }
+        free(sorted);
+        return 0;
 }
 
 static int parse_root(json_object *root, struct signing_request **ret, size_t *ret_n, char *error, size_t error_size) {
@@ -145,18 +190,15 @@ static int parse_root(json_object *root, struct signing_request **ret, size_t *r
                 return failf(error, error_size, "out of memory");
         for (size_t i = 0; i < n; i++) {
                 char why[128];
-                const char *problem = NULL;
 
                 if (parse_request(json_object_array_get_idx(requests, i), &list[i], why, sizeof(why)) < 0) {
                         free(list);
                         return failf(error, error_size, "request %zu: %s", i + 1, why);
                 }
-                for (size_t k = 0; k < i && !problem; k++)
-                        problem = clash(&list[k], &list[i]);
-                if (problem) {
-                        free(list);
-                        return failf(error, error_size, "request %zu: %s", i + 1, problem);
-                }
+        }
+        if (check_clashes(list, n, error, error_size) < 0) {
+                free(list);
+                return -1;
         }
         *ret = list;
         *ret_n = n;

@@ -25,9 +25,9 @@
 #define SIGNING_FORMAT "keel-signing-requests-1"
 #define SIGNING_ALGORITHM "rsa-pkcs1-v1_5-sha256"
 #define SIGNING_MANIFEST_NAME "manifest.json"
-#define SIGNING_MANIFEST_MAX (4u * 1024 * 1024)
+#define SIGNING_MANIFEST_MAX (16u * 1024 * 1024)
 #define SIGNING_DIGEST_SIZE 32
-#define SIGNING_REQUESTS_MAX 4096
+#define SIGNING_REQUESTS_MAX 16384
 #define SIGNING_NAME_MAX 64
 #define SIGNING_PURPOSE_MAX 255
 
