@@ -32,6 +32,8 @@
 #include "host-tools/install/gc.h"
 #include "host-tools/install/install.h"
 #include "host-tools/sign/keys-create.h"
+#include "host-tools/pcr/pcr-sign.h"
+#include "host-tools/sign/offline-sign.h"
 #include "host-tools/sign/pe-sign.h"
 #include "host-tools/sign/signer.h"
 #include "host-tools/uki/thin-content.h"
@@ -58,7 +60,7 @@ static void usage(FILE *f) {
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
                 "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry]\n"
                 "                    [--extra-file DEST=SRC]... [--extra-entry NAME.conf=SRC]... [--json]\n"
-                "                    GENERATION...\n"
+                "                    [--prepare DIR | --join DIR] GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
                 "boot.json) as keel UKIs \\EFI\\Linux\\nixos-generation-N[-specialisation-NAME].efi, the keel\n"
                 "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries;\n"
@@ -110,6 +112,16 @@ static void usage(FILE *f) {
                 "                           Extra files and entries keel wrote are recorded in\n"
                 "                           \\EFI\\keel\\extra-files and removed when no longer given, unless\n"
                 "                           changed since\n"
+                "  --prepare DIR            with --cert CERT and/or --pcrpkey PUB and no private key: write\n"
+                "                           nothing to the ESP; write DIR/manifest.json and one NNNN-KEY.digest\n"
+                "                           file per signature (KEY db: CERT's key, pcr: PUB's), to be signed\n"
+                "                           elsewhere: openssl pkeyutl -sign -inkey KEY -pkeyopt digest:sha256\n"
+                "                           -in NNNN-KEY.digest -out NNNN-KEY.sig (RSA PKCS#1 v1.5, SHA-256)\n"
+                "  --join DIR               the same options again: check every signature in DIR and install;\n"
+                "                           with both keys the first --join writes the UKIs' Secure Boot\n"
+                "                           requests (they cover the signed PCR policies) and exits 2: sign\n"
+                "                           those too and --join again. Refused when DIR does not match\n"
+                "                           this run's inputs\n"
                 "  --json                   print what was done as JSON\n"
                 "  --profiles DIR           where system-N-links live (default /nix/var/nix/profiles), to\n"
                 "                           number a GENERATION given as its target\n"
@@ -160,6 +172,9 @@ struct install {
         char *enroll_options[3];        /* the staged .auth files, as --extra-file options */
         char db_auth_path[4096];        /* --enroll-db-cert: the db.auth made for it (a temporary) */
         bool keys_staged;               /* they go onto the ESP in this run */
+        struct offline_signing offline; /* --prepare, --join */
+        bool has_offline;
+        char offline_context[320];      /* what is being signed, for the requests */
 };
 
 
@@ -349,6 +364,7 @@ static int plan_entry(struct install *in, const struct bootspec *b, const struct
         else
                 snprintf(e->stem, sizeof(e->stem), GENERATION_ENTRY_PREFIX "%lu", b->generation);
 
+        snprintf(in->offline_context, sizeof(in->offline_context), ENTRIES_DIR "/%s", e->stem);
         if (prepare_initrd(in, c, &initrd) < 0)
                 goto out;
         cmdline = bootspec_cmdline(c);
@@ -489,6 +505,8 @@ static int stage_loader(struct install *in) {
         in->staged_loader = staging_path(in, "loader.efi");
         if (!in->staged_loader)
                 return log_error("out of memory");
+        snprintf(in->offline_context, sizeof(in->offline_context), "the loader (EFI/keel/%s, %s)",
+                 in->arch->keel_binary, in->arch->removable_path);
         if (pe_sign_file(in->o.stub_path, in->staged_loader, &in->signer, true) < 0)
                 return -1;
         in->loader_size = file_size_or_zero(in->staged_loader);
@@ -1166,6 +1184,83 @@ static int add_enroll_line(uint8_t **conf, size_t *size) {
         return 0;
 }
 
+/* --prepare/--join: the certificate and the PCR public key stand in for
+ * the private keys, and every signature goes through in->offline. */
+static int offline_setup(struct install *in) {
+        EVP_PKEY *pcr_key = NULL;
+        X509 *cert = NULL;
+        uint8_t *pem = NULL;
+        size_t pem_size = 0;
+        int r = -1;
+
+        if (in->o.cert && !(cert = certificate_load(in->o.cert)))
+                return -1;
+        if (cert && !X509_get0_pubkey(cert)) {
+                log_error("%s: the certificate's public key cannot be read", in->o.cert);
+                goto out;
+        }
+        if (in->o.pcrpkey && (read_file(in->o.pcrpkey, 1024 * 1024, &pem, &pem_size) < 0 ||
+                              pcr_public_pem_check(in->o.pcrpkey, pem, pem_size, &pcr_key) < 0))
+                goto out;
+        if (offline_signing_init(&in->offline, in->o.offline_dir, in->o.joining, cert ? X509_get0_pubkey(cert) : NULL,
+                                 pcr_key) < 0)
+                goto out;
+        in->offline.context = in->offline_context;
+        in->has_offline = true;
+        if (cert) {
+                in->signer = (struct signer) { .cert = cert, .offline = &in->offline };
+                in->has_signer = true;
+                cert = NULL;
+        }
+        if (in->o.pcrpkey)
+                in->o.pcr.offline = &in->offline;
+        r = 0;
+out:
+        X509_free(cert);
+        EVP_PKEY_free(pcr_key);
+        free(pem);
+        return r;
+}
+
+static size_t count_requests(const struct offline_signing *o, enum signing_key key) {
+        size_t n = 0;
+
+        for (size_t i = o->n_known; i < o->n_entries; i++)
+                n += o->entries[i].request.key == key;
+        return n;
+}
+
+/* After every UKI was built and signed in staging: 0 when every
+ * signature came back (install), 1 when requests were written (stop
+ * here: --prepare always). */
+static int offline_round(struct install *in) {
+        struct offline_signing *o = &in->offline;
+        enum offline_outcome outcome;
+
+        if (offline_signing_finish(o, &outcome) < 0)
+                return -1;
+        if (outcome == OFFLINE_COMPLETE && in->o.joining)
+                return 0;
+        if (in->o.json) {
+                json_object *r = json_object_new_object();
+                json_object_object_add(r, "directory", json_object_new_string(o->dir));
+                json_object_object_add(r, "new", json_object_new_int64((int64_t) (o->n_entries - o->n_known)));
+                json_object_object_add(r, "db", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_DB)));
+                json_object_object_add(r, "pcr", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_PCR)));
+                json_object_object_add(r, "deferred", json_object_new_int64((int64_t) o->n_deferred));
+                json_object_object_add(in->report, "signing-requests", r);
+        } else if (!in->o.joining)
+                printf("%zu signing requests in %s (db: %zu, pcr: %zu); nothing was written to the ESP%s\n",
+                       o->n_entries, o->dir, count_requests(o, SIGNING_KEY_DB), count_requests(o, SIGNING_KEY_PCR),
+                       o->n_deferred ? "; the UKIs' Secure Boot signatures cover their signed PCR policies and are "
+                                       "requested by the first --join" : "");
+        else
+                printf("%zu more signing requests in %s (the UKIs' Secure Boot signatures, which cover the signed "
+                       "PCR policies): sign them and --join again; nothing was written to the ESP\n",
+                       o->n_entries - o->n_known, o->dir);
+        return 1;
+}
+
 static int run(struct install *in) {
         struct generation_entry *before = NULL;
         char **names = NULL;
@@ -1198,7 +1293,10 @@ static int run(struct install *in) {
                 free(conf);
                 return -1;
         }
-        if (in->o.key) {
+        if (in->o.offline_dir) {
+                if (offline_setup(in) < 0)
+                        return -1;
+        } else if (in->o.key) {
                 if (signer_load(in->o.key, in->o.cert, NULL, &in->signer) < 0)
                         return -1;
                 in->has_signer = true;
@@ -1213,6 +1311,10 @@ static int run(struct install *in) {
         }
         if (r == 0)
                 r = plan_entries(in);
+        if (r == 0 && in->has_offline && (r = offline_round(in)) != 0) {
+                free(conf);
+                return r;
+        }
         if (r == 0)
                 r = scan_installed(in, &before, &names, &n_before);
         if (r == 0) {
@@ -1248,6 +1350,8 @@ static void free_install(struct install *in) {
         free(in->staged_loader);
         if (in->has_signer)
                 signer_free(&in->signer);
+        if (in->has_offline)
+                offline_signing_done(&in->offline);
         esp_writer_done(&in->esp);
         esp_writer_done(&in->xbootldr);
         extras_done(&in->extras);
@@ -1287,9 +1391,11 @@ int install_main(int argc, char **argv) {
                 { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
                 { "keys-dir", required_argument, NULL, 'D' },   { "create-keys", no_argument, NULL, 'G' },
                 { "enroll-keys", no_argument, NULL, 'R' },      { "enroll-db-cert", required_argument, NULL, 'M' },
+                { "prepare", required_argument, NULL, 'Q' },    { "join", required_argument, NULL, 'J' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
+        bool in_joining;
         int c, r;
 
         if (!in)
@@ -1349,6 +1455,13 @@ int install_main(int argc, char **argv) {
                         }
                         break;
                 }
+                case 'Q':
+                case 'J':
+                        if (in->o.offline_dir)
+                                r = log_error("install: --prepare and --join are given once, and not together");
+                        in->o.offline_dir = optarg;
+                        in->o.joining = c == 'J';
+                        break;
                 case 'h': usage(stdout); free(in); return 0;
                 case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
                 default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
@@ -1381,11 +1494,20 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --enroll-keys needs --loader-conf FILE (it adds secure-boot-enroll force)");
         else if (in->o.keys_dir && !in->o.keys_dir[0])
                 r = log_error("install: --keys-dir needs a directory");
-        else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
+        else if (in->o.keys_dir && in->o.offline_dir)
+                r = log_error("install: --keys-dir signs with keys on this machine; not with --prepare or --join");
+        else if (in->o.offline_dir && (in->o.key || in->o.pcr_private_key))
+                r = log_error("install: --prepare and --join keep the private keys elsewhere: give --cert and "
+                              "--pcrpkey, not --key or --pcr-private-key");
+        else if (in->o.offline_dir && !in->o.cert && !in->o.pcrpkey)
+                r = log_error("install: %s needs --cert CERT and/or --pcrpkey PUB: nothing would be signed",
+                              in->o.joining ? "--join" : "--prepare");
+        else if (!in->o.offline_dir && pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
         else if (!in->o.no_boot_entry && boot_entry_check_override() < 0)
                 r = -1;
-        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
+        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key &&
+                 !(in->o.offline_dir && in->o.pcrpkey))
                 r = log_error("install: %s needs --pcr-private-key",
                               in->o.pcr.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks");
         else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||
@@ -1398,13 +1520,15 @@ int install_main(int argc, char **argv) {
                 return 1;
         }
         in->report = json_object_new_object();
+        in_joining = in->o.joining;
         r = run(in);
-        if (r == 0 && in->o.json) {
+        if (r >= 0 && in->o.json) {
                 json_object_object_add(in->report, "operations", json_object_new_int64((int64_t) in->log.operations));
                 json_object_object_add(in->report, "bytes_written",
                                        json_object_new_int64((int64_t) in->log.bytes_written));
                 puts(json_object_to_json_string_ext(in->report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         }
         free_install(in);
-        return r < 0 ? 1 : 0;
+        /* --join that wrote the second round's requests: installed nothing. */
+        return r < 0 ? 1 : r == 1 && in_joining ? 2 : 0;
 }

@@ -30,6 +30,8 @@ struct install_options {
         const char *profiles_dir;       /* NULL: /nix/var/nix/profiles */
         bool json;
         bool no_boot_entry;             /* --no-boot-entry: leave the NVRAM alone */
+        const char *offline_dir;        /* --prepare DIR / --join DIR: signed elsewhere */
+        bool joining;                   /* --join */
         const char *const *generations;
         size_t n_generations;
 };

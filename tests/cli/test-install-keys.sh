@@ -42,6 +42,8 @@ new_esp "$T/esp"
 expect_error "--create-keys without --keys-dir" "" install_ --esp "$T/esp" --create-keys $GEN
 expect_error "--enroll-keys without --keys-dir" "" install_ --esp "$T/esp" --enroll-keys $GEN
 expect_error "--keys-dir with --key" "" install_ --esp "$T/esp" --keys-dir "$K" --key "$T/x.key" --cert "$T/x.crt" $GEN
+expect_error_saying "--keys-dir with --prepare (keys here, or keys elsewhere)" "" "not with --prepare or --join" \
+        install_ --esp "$T/esp" --keys-dir "$K" --create-keys --prepare "$T/requests" $GEN
 expect_error_saying "--enroll-keys without --loader-conf" "" "--loader-conf" \
         "$KEEL" install --stub "$STUB" --no-boot-entry --esp "$T/esp" --keys-dir "$K" --enroll-keys $GEN
 expect_error_saying "--keys-dir without a set and without --create-keys" "" "--create-keys" \
