@@ -23,14 +23,13 @@
 #include "host-tools/core/log.h"
 #include "host-tools/sysupdate/sysupdate-names.h"
 
-#define URL_MAX 1024
 #define TRANSFER_DIR "sysupdate.d"
 #define DROPIN_DIR "systemd/system/systemd-sysupdate.service.d"
 #define DROPIN_NAME "keel-blessed-boot.conf"
 
 struct definitions_options {
         const char *name;
-        char url[2 * URL_MAX + 1]; /* '%' doubled: Path= takes specifiers */
+        char url[2 * SYSUPDATE_URL_MAX + 1]; /* as Path= takes it */
         const struct keel_arch *arch;
         unsigned long instances_max;
         unsigned long tries_left;
@@ -50,30 +49,6 @@ static void usage(FILE *f) {
                 "never removed) and Verify=yes (SHA256SUMS.gpg against import-pubring.gpg); and\n"
                 "DIR/" DROPIN_DIR "/" DROPIN_NAME ", which runs\n"
                 "systemd-sysupdate.service only after boot-complete.target: from a blessed boot.\n");
-}
-
-/* A URL goes into a .transfer file as one line, where '%' starts a
- * specifier. */
-static int url_arg(const char *url, char ret[2 * URL_MAX + 1]) {
-        size_t n = 0;
-
-        if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 && strncmp(url, "file:///", 8) != 0)
-                return log_error("sysupdate definitions: --url %s: expected an http://, https:// or file:/// URL", url);
-        if (strlen(url) > URL_MAX)
-                return log_error("sysupdate definitions: --url is longer than %d bytes", URL_MAX);
-        for (const char *p = url; *p; p++) {
-                if ((unsigned char) *p <= ' ' || *p == 0x7f || *p == '\\' || *p == '"' || *p == '\'')
-                        return log_error("sysupdate definitions: --url: space, control character or quote at "
-                                         "byte %zu (write it as %%XX)",
-                                         (size_t) (p - url));
-                if (*p == '%')
-                        ret[n++] = '%';
-                ret[n++] = *p;
-        }
-        while (n > 0 && ret[n - 1] == '/')
-                n--;
-        ret[n] = '\0';
-        return 0;
 }
 
 static int parse_count(const char *option, const char *arg, unsigned long min, unsigned long max, unsigned long *ret) {
@@ -135,7 +110,7 @@ static int parse_options(int argc, char **argv, struct definitions_options *o) {
                 return -1;
         if (!url)
                 return log_error("sysupdate definitions: --url URL is required");
-        if (url_arg(url, o->url) < 0)
+        if (sysupdate_url_escape("sysupdate definitions", url, o->url) < 0)
                 return -1;
         if (!o->output)
                 return log_error("sysupdate definitions: -o DIR is required");

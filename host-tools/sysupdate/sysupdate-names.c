@@ -30,3 +30,39 @@ int sysupdate_check_version(const char *command, const char *version) {
                                  command, version, SYSUPDATE_VERSION_MAX);
         return 0;
 }
+
+static size_t url_scheme_length(const char *url) {
+        static const char *const schemes[] = { "https://", "http://", "file:///" };
+
+        for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+                if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+                        return strlen(schemes[i]);
+        return 0;
+}
+
+int sysupdate_url_escape(const char *command, const char *url, char ret[2 * SYSUPDATE_URL_MAX + 1]) {
+        size_t n = 0, scheme;
+
+        if (strlen(url) > SYSUPDATE_URL_MAX)
+                return log_error("%s: --url is longer than %d bytes", command, SYSUPDATE_URL_MAX);
+        /* Before the URL is ever printed: it may hold a line break. */
+        for (const char *p = url; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f || *p == '\\' || *p == '"' || *p == '\'')
+                        return log_error("%s: --url: space, control character, backslash or quote at byte %zu "
+                                         "(write it as %%XX)",
+                                         command, (size_t) (p - url));
+        scheme = url_scheme_length(url);
+        if (scheme == 0)
+                return log_error("%s: --url %s: expected an http://, https:// or file:/// URL", command, url);
+        for (const char *p = url; *p; p++) {
+                if (*p == '%')
+                        ret[n++] = '%';
+                ret[n++] = *p;
+        }
+        while (n > 0 && ret[n - 1] == '/')
+                n--;
+        if (n <= scheme)
+                return log_error("%s: --url %s: no host or path", command, url);
+        ret[n] = '\0';
+        return 0;
+}

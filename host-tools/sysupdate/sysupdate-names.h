@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SYSUPDATE_NAME_MAX 24
 #define SYSUPDATE_VERSION_MAX 24
@@ -16,3 +17,12 @@
 int sysupdate_check_name(const char *command, const char *name);
 /* Letters, digits, '.', '-', '~' and '^', starting with a letter or digit. */
 int sysupdate_check_version(const char *command, const char *version);
+
+#define SYSUPDATE_URL_MAX 1024
+
+/* A source URL as a .transfer file's Path= value: http://, https:// or
+ * file:///; no space, control character, backslash or quote (the value is
+ * one line of an INI file, and 257 unquotes); '%' doubled, because Path=
+ * expands specifiers; trailing '/' dropped (sysupdate adds one before each
+ * file name). ret must hold 2 * SYSUPDATE_URL_MAX + 1 bytes. */
+int sysupdate_url_escape(const char *command, const char *url, char ret[2 * SYSUPDATE_URL_MAX + 1]);
