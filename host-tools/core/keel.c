@@ -41,9 +41,9 @@ static void usage(FILE *f) {
                 char name[64];
                 snprintf(name, sizeof(name), "%s%s%s", commands[i].group ? commands[i].group : "",
                          commands[i].group ? " " : "", commands[i].name);
-                fprintf(f, "  %-18s %s\n", name, commands[i].summary);
+                fprintf(f, "  %-22s %s\n", name, commands[i].summary);
         }
-        fprintf(f, "  %-18s %s\n", "version", "print keel's version");
+        fprintf(f, "  %-22s %s\n", "version", "print keel's version");
         fprintf(f, "Run 'keel COMMAND --help' for a command's options.\n");
 }
 
