@@ -31,6 +31,15 @@ int sysupdate_check_version(const char *command, const char *version) {
         return 0;
 }
 
+int sysupdate_check_label(const char *command, const char *name, const char *version) {
+        size_t n = strlen(name) + 1 + strlen(version) + strlen("_verity");
+
+        if (n > SYSUPDATE_LABEL_MAX)
+                return log_error("%s: the verity partition's label %s_%s_verity would be %zu characters; GPT holds %d",
+                                 command, name, version, n, SYSUPDATE_LABEL_MAX);
+        return 0;
+}
+
 static size_t url_scheme_length(const char *url) {
         static const char *const schemes[] = { "https://", "http://", "file:///" };
 

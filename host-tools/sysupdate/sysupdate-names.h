@@ -18,6 +18,11 @@ int sysupdate_check_name(const char *command, const char *name);
 /* Letters, digits, '.', '-', '~' and '^', starting with a letter or digit. */
 int sysupdate_check_version(const char *command, const char *version);
 
+/* A GPT partition name holds 36 UTF-16 characters: NAME_VERSION_verity
+ * must fit. */
+#define SYSUPDATE_LABEL_MAX 36
+int sysupdate_check_label(const char *command, const char *name, const char *version);
+
 #define SYSUPDATE_URL_MAX 1024
 
 /* A source URL as a .transfer file's Path= value: http://, https:// or

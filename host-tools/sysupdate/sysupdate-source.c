@@ -128,7 +128,8 @@ static int parse_options(int argc, char **argv, struct source_options *o) {
         if (!o->name || !o->version)
                 return log_error("sysupdate source: --name NAME and --version V are required");
         if (sysupdate_check_name("sysupdate source", o->name) < 0 ||
-            sysupdate_check_version("sysupdate source", o->version) < 0)
+            sysupdate_check_version("sysupdate source", o->version) < 0 ||
+            sysupdate_check_label("sysupdate source", o->name, o->version) < 0)
                 return -1;
         if (!o->root_dir)
                 return log_error("sysupdate source: --root DIR is required");

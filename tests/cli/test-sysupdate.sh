@@ -100,6 +100,8 @@ bad "--os-release naming another IMAGE_VERSION" "IMAGE_VERSION=9, but this is 3"
         "${common[@]}"
 bad "a name with '_'" "--name 'de_mo'" --name de_mo --version 3 --root "$T/root3" "${common[@]}"
 bad "a version with '+'" "--version '3+1'" --name demo --version 3+1 --root "$T/root3" "${common[@]}"
+bad "NAME_V_verity longer than a GPT partition name" "GPT holds 36" \
+        --name demo-with-a-long-name --version 3.0.0-rc1.2345 --root "$T/root3" "${common[@]}"
 bad "an unsigned update into a signed directory" "give --gpg-key" \
         --name demo --version 3 --root "$T/root3" --linux "$KERNEL" -o "$S"
 bad "a gpg key that is not there (gpg fails after everything else was built)" "gpg" \

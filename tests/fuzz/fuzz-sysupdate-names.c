@@ -34,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (sysupdate_check_name("fuzz", in) == 0 || sysupdate_check_version("fuzz", in) == 0)
                 check(n > 0 && n <= 24 && !strpbrk(in, "_+/ \n%@"));
+        if (sysupdate_check_label("fuzz", in, in) == 0)
+                check(2 * n + 8 <= SYSUPDATE_LABEL_MAX);
 
         if (sysupdate_url_escape("fuzz", in, out) == 0) {
                 size_t m = strlen(out);

@@ -38,6 +38,14 @@ static void test_versions(void **state) {
         assert_int_equal(sysupdate_check_version("t", "1234567890123456789012345"), -1);
 }
 
+static void test_label(void **state) {
+        (void) state;
+        /* 12 + 1 + 16 + 7 = 36: fits; one more does not. */
+        assert_int_equal(sysupdate_check_label("t", "abcdefghijkl", "1234567890123456"), 0);
+        assert_int_equal(sysupdate_check_label("t", "abcdefghijklm", "1234567890123456"), -1);
+        assert_int_equal(sysupdate_check_label("t", "abcdefghijklmnopqrstuvwx", "123456789012345678901234"), -1);
+}
+
 static void assert_url(const char *url, const char *expected) {
         char out[2 * SYSUPDATE_URL_MAX + 1];
 
@@ -95,6 +103,7 @@ static void test_url_longest(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names),        cmocka_unit_test(test_versions),
+                cmocka_unit_test(test_label),
                 cmocka_unit_test(test_url_escaped),  cmocka_unit_test(test_url_refused),
                 cmocka_unit_test(test_url_longest),
         };
