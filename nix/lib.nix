@@ -76,6 +76,10 @@ let
     , tries ? null
     , privateKeyFile ? null
     , certificateFile ? null
+    , keysDirectory ? null
+    , createKeys ? false
+    , enrollKeys ? false
+    , enrollDbCertificates ? [ ]
     , pcrPrivateKeyFile ? null
     , pcrPublicKeyFile ? null
     , pcrBanks ? null
@@ -90,6 +94,12 @@ let
     assert elem layout [ "thin" "fat" ] || throw "layout must be \"thin\" or \"fat\", not \"${layout}\"";
     assert (privateKeyFile == null) == (certificateFile == null)
       || throw "secure boot needs both privateKeyFile and certificateFile";
+    assert keysDirectory == null || privateKeyFile == null
+      || throw "keysDirectory signs with its own db key: not with privateKeyFile";
+    assert (!createKeys && !enrollKeys) || keysDirectory != null
+      || throw "createKeys and enrollKeys need keysDirectory";
+    assert enrollDbCertificates == [ ] || enrollKeys
+      || throw "enrollDbCertificates needs enrollKeys";
     assert pcrPublicKeyFile == null || pcrPrivateKeyFile != null
       || throw "pcrPublicKeyFile needs pcrPrivateKeyFile";
     assert (pcrBanks == null && !signInitrdPcrs) || pcrPrivateKeyFile != null
@@ -103,6 +113,10 @@ let
     ++ opt "--tries" tries
     ++ opt "--key" privateKeyFile
     ++ opt "--cert" certificateFile
+    ++ opt "--keys-dir" keysDirectory
+    ++ (if createKeys then [ "--create-keys" ] else [ ])
+    ++ (if enrollKeys then [ "--enroll-keys" ] else [ ])
+    ++ concatLists (map (c: [ "--enroll-db-cert" (toString c) ]) enrollDbCertificates)
     ++ opt "--pcr-private-key" pcrPrivateKeyFile
     ++ opt "--pcrpkey" pcrPublicKeyFile
     ++ (if pcrBanks == null then [ ] else [ "--pcr-banks" (concatStringsSep "," pcrBanks) ])

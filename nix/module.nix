@@ -43,6 +43,10 @@ let
   efiSupported = keelLib.efiBinaries ? ${system};
   stub = "${cfg.package}/lib/keel/${(keelLib.efiFor system).file}";
 
+  # The key set of keysDirectory signs (and is made, and enrolled) only
+  # when one of the automatic options asks for it.
+  autoKeys = cfg.secureBoot.autoGenerateKeys.enable || cfg.secureBoot.autoEnrollKeys.enable;
+
   installHook = pkgs.writeShellScript "keel-install-hook" (keelLib.installHookScript {
     keel = lib.getExe cfg.package;
     inherit espMountPoints;
@@ -55,6 +59,10 @@ let
     tries = cfg.bootCounting.tries;
     privateKeyFile = cfg.secureBoot.privateKeyFile;
     certificateFile = cfg.secureBoot.certificateFile;
+    keysDirectory = if autoKeys then cfg.secureBoot.keysDirectory else null;
+    createKeys = cfg.secureBoot.autoGenerateKeys.enable;
+    enrollKeys = cfg.secureBoot.autoEnrollKeys.enable;
+    enrollDbCertificates = if cfg.secureBoot.autoEnrollKeys.enable then cfg.secureBoot.autoEnrollKeys.extraDbCertificates else [ ];
     pcrPrivateKeyFile = cfg.measuredBoot.pcrPrivateKeyFile;
     pcrPublicKeyFile = cfg.measuredBoot.pcrPublicKeyFile;
     pcrBanks = cfg.measuredBoot.pcrBanks;
@@ -130,6 +138,59 @@ in
         default = null;
         example = "/var/lib/keel/db.crt";
         description = "Certificate of `privateKeyFile` (a path or a PKCS#11 URI).";
+      };
+      keysDirectory = lib.mkOption {
+        type = lib.types.str;
+        default = "/var/lib/keel/keys";
+        description = ''
+          The key set (`keel keys create`: PK, KEK and db keys, certificates
+          and `.auth` files) that `autoGenerateKeys` makes and
+          `autoEnrollKeys` enrolls; the UKIs and the loader are signed with
+          its db key. Outside the Nix store (asserted): it holds private keys.
+          Only used when one of those two options is on.
+        '';
+      };
+      autoGenerateKeys.enable = lib.mkOption {
+        type = lib.types.bool;
+        default = false;
+        description = ''
+          Create the key set in `keysDirectory` on the first switch when it
+          holds none (`keel install --create-keys`): mode 0700, private keys
+          0600, built aside and renamed into place, never overwritten. A
+          partial set fails the switch with one line.
+        '';
+      };
+      autoEnrollKeys.enable = lib.mkOption {
+        type = lib.types.bool;
+        default = false;
+        description = ''
+          While the firmware is in Setup Mode, stage the set's `.auth` files
+          in `\loader\keys\auto` and turn on `secure-boot-enroll force` in
+          loader.conf (unless `settings` set `secure-boot-enroll`): on the
+          next boot the keel loader enrolls db, KEK and PK and resets
+          (`secure-boot-enroll-action`), and from then on Secure Boot is on
+          with only this set's certificate in db. Once out of Setup Mode the
+          next switch removes the staged files.
+
+          WARNING: db then holds no Microsoft certificate. On hardware whose
+          GPU, network or storage option ROMs are signed by Microsoft's UEFI
+          CA these no longer load: no display, no network boot, possibly no
+          boot at all (a soft brick, recovered only by clearing the keys in
+          the firmware setup, if it can still be reached). Enable it only on
+          virtual machines and on hardware known to need no option ROMs, or
+          list the certificates they need in `extraDbCertificates`.
+        '';
+      };
+      autoEnrollKeys.extraDbCertificates = lib.mkOption {
+        type = lib.types.listOf (lib.types.either lib.types.path lib.types.str);
+        default = [ ];
+        example = lib.literalExpression ''[ ./MicCorUEFCA2011_2011-06-27.crt ./microsoft-uefi-ca-2023.crt ]'';
+        description = ''
+          More certificates (PEM or DER files; public, so store paths are
+          fine) enrolled in db beside the key set's own, e.g. Microsoft's
+          UEFI CA 2011 and 2023 that sign option ROMs
+          (`keel install --enroll-db-cert`). keel ships none of them.
+        '';
       };
     };
 
@@ -292,6 +353,12 @@ in
       (absolute "boot.loader.efi.efiSysMountPoint" efi.efiSysMountPoint)
       (absolute "boot.loader.keel.xbootldrMountPoint" cfg.xbootldrMountPoint)
       (notInStore "secureBoot.privateKeyFile" cfg.secureBoot.privateKeyFile)
+      (notInStore "secureBoot.keysDirectory" (if autoKeys then cfg.secureBoot.keysDirectory else null))
+      (absolute "boot.loader.keel.secureBoot.keysDirectory" (if autoKeys then cfg.secureBoot.keysDirectory else null))
+      {
+        assertion = !autoKeys || cfg.secureBoot.privateKeyFile == null;
+        message = "boot.loader.keel.secureBoot: autoGenerateKeys and autoEnrollKeys sign with keysDirectory's db key; unset privateKeyFile and certificateFile";
+      }
       (notInStore "measuredBoot.pcrPrivateKeyFile" cfg.measuredBoot.pcrPrivateKeyFile)
     ] ++ map (absolute "boot.loader.keel.extraEfiSysMountPoints") cfg.extraEfiSysMountPoints;
 

@@ -47,6 +47,20 @@ char *efivar_read_string(const char *name, const char *guid) {
         return out;
 }
 
+bool efivar_setup_mode(void) {
+        char path[512];
+        uint8_t *data = NULL;
+        size_t len = 0;
+        bool setup;
+
+        snprintf(path, sizeof(path), "%s/SetupMode-%s", efivarfs_dir(), EFI_GLOBAL_GUID_STR);
+        if (access(path, R_OK) != 0 || read_file(path, EFIVAR_MAX, &data, &len) < 0)
+                return false;
+        setup = len == EFIVAR_ATTRIBUTES_SIZE + 1 && data[EFIVAR_ATTRIBUTES_SIZE] == 1;
+        free(data);
+        return setup;
+}
+
 bool esrt_system_firmware_update_failed_sysfs(void) {
         const char *d = getenv("KEEL_ESRT");
         char dir[512];

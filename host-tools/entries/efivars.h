@@ -11,6 +11,7 @@
 #define EFIVAR_MAX (64u * 1024)
 
 #define LOADER_GUID_STR "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+#define EFI_GLOBAL_GUID_STR "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 /* The directory holding the variables ($KEEL_EFIVARFS overrides it, for tests). */
 const char *efivarfs_dir(void);
@@ -18,6 +19,11 @@ const char *efivarfs_dir(void);
 /* Reads a UTF-16 string variable as UTF-8 (malloc'd); NULL when absent or
  * not a string. */
 char *efivar_read_string(const char *name, const char *guid);
+
+/* Whether the firmware is in Setup Mode: SetupMode (global variable GUID)
+ * holds exactly the byte 1. False without EFI variables or with any other
+ * value. */
+bool efivar_setup_mode(void);
 
 /* Whether the firmware's ESRT (/sys/firmware/efi/esrt, $KEEL_ESRT for
  * tests) says the system firmware's last update failed: the loader's

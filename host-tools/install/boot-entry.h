@@ -8,7 +8,8 @@
 
 #include <stdbool.h>
 
-#define EFI_GLOBAL_GUID_STR "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+#include "host-tools/entries/efivars.h"
+
 #define BOOT_ENTRY_DESCRIPTION "keel"
 
 struct boot_entry_result {

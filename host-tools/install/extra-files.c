@@ -429,6 +429,30 @@ int extras_install(struct extras *x, struct esp_writer *esp,
         return put_record(esp, x->record_after, x->record_after_len);
 }
 
+bool extras_wrote(struct esp_writer *esp, const char *dest, size_t max) {
+        struct extras x = {};
+        char *path;
+        uint8_t *data, digest[32];
+        size_t size;
+        bool wrote = false;
+
+        if (read_record(&x, esp) < 0 || !x.recorded)
+                goto out;
+        path = esp_writer_path(esp, dest);
+        if (!path || read_file(path, max, &data, &size) < 0) {
+                free(path);
+                goto out;
+        }
+        free(path);
+        sha256(data, size, digest);
+        free(data);
+        for (size_t i = 0; i < x.n_recorded && !wrote; i++)
+                wrote = extra_same_path(x.recorded[i].path, dest) && memcmp(x.recorded[i].sha256, digest, 32) == 0;
+out:
+        extras_done(&x);
+        return wrote;
+}
+
 void extras_done(struct extras *x) {
         for (size_t i = 0; i < x->n; i++) {
                 free(x->items[i].dest);

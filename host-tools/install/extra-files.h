@@ -58,4 +58,8 @@ uint64_t extras_space_needed(const struct extras *x, uint64_t (*allocated)(uint6
 int extras_install(struct extras *x, struct esp_writer *esp,
                    void (*report)(const char *what, const char *path, void *userdata), void *userdata);
 
+/* Whether the file at dest on the ESP is one keel wrote there: the record
+ * names dest with the file's present SHA-256 (a file of up to max bytes). */
+bool extras_wrote(struct esp_writer *esp, const char *dest, size_t max);
+
 void extras_done(struct extras *x);

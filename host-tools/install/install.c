@@ -31,6 +31,9 @@
 #include "host-tools/install/extra-files.h"
 #include "host-tools/install/gc.h"
 #include "host-tools/install/install.h"
+#include "host-tools/sign/keys-create.h"
+#include "host-tools/pcr/pcr-sign.h"
+#include "host-tools/sign/offline-sign.h"
 #include "host-tools/sign/pe-sign.h"
 #include "host-tools/sign/signer.h"
 #include "host-tools/uki/thin-content.h"
@@ -42,16 +45,22 @@
 #define ENTRIES_DIR "EFI/Linux"
 #define CONTENT_DIR "EFI/keel/content"
 #define MAX_GENERATIONS 4096
+/* Where the loader finds the key set it enrolls by itself (loader.conf
+ * `secure-boot-enroll force`), as systemd-boot does. */
+#define ENROLL_DIR "loader/keys/auto"
+#define ENROLL_CONF_LINE "secure-boot-enroll force\n"
 
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: keel install --esp DIR [--xbootldr DIR] [--configuration-limit N] [--tries N]\n"
-                "                    [--key KEY --cert CERT] [--pcr-private-key KEY [--pcrpkey PUB]\n"
+                "                    [--key KEY --cert CERT |\n"
+                "                     --keys-dir DIR [--create-keys] [--enroll-keys [--enroll-db-cert CERT]...]]\n"
+                "                    [--pcr-private-key KEY [--pcrpkey PUB]\n"
                 "                    [--pcr-banks LIST] [--sign-initrd-pcrs]]\n"
                 "                    [--layout thin|fat] [--loader-conf FILE] [--sort-key KEY]\n"
                 "                    [--booted GENERATION] [--stub STUB] [--no-boot-entry]\n"
                 "                    [--extra-file DEST=SRC]... [--extra-entry NAME.conf=SRC]... [--json]\n"
-                "                    GENERATION...\n"
+                "                    [--prepare DIR | --join DIR] GENERATION...\n"
                 "Installs NixOS generations (profile links .../system-N-link, or their targets, with a\n"
                 "boot.json) as keel UKIs \\EFI\\Linux\\nixos-generation-N[-specialisation-NAME].efi, the keel\n"
                 "loader as \\EFI\\BOOT\\BOOT<ARCH>.EFI and \\EFI\\keel\\keel<arch>.efi, then removes old entries;\n"
@@ -64,6 +73,25 @@ static void usage(FILE *f) {
                 "                           and the last known good generation are always kept\n"
                 "  --tries N                new entries get a boot counter +N (automatic boot assessment)\n"
                 "  --key KEY --cert CERT    sign UKIs and loader for Secure Boot (files or pkcs11: URIs)\n"
+                "  --keys-dir DIR           sign with the key set in DIR (keel keys create: DIR/db.key,\n"
+                "                           DIR/db.crt); a set missing any of its files is refused\n"
+                "  --create-keys            first create the set in DIR when DIR holds none (mode 0700,\n"
+                "                           private keys 0600; built aside and renamed into place); an\n"
+                "                           existing key is never replaced\n"
+                "  --enroll-keys            while the firmware is in Setup Mode (SetupMode=1), put DIR's\n"
+                "                           db.auth, KEK.auth, PK.auth in \\loader\\keys\\auto and add\n"
+                "                           \"secure-boot-enroll force\" to the --loader-conf FILE (unless it\n"
+                "                           sets secure-boot-enroll itself): the loader enrolls them on the\n"
+                "                           next boot. Later runs out of Setup Mode remove the files keel\n"
+                "                           put there. WARNING: db then holds only DIR's certificate; on\n"
+                "                           hardware whose GPU, NIC or storage option ROMs are signed by\n"
+                "                           Microsoft's UEFI CA these no longer load (no display, no\n"
+                "                           network boot, possibly no boot): enroll only where none are\n"
+                "                           needed (VMs, servers booting from on-board devices), or give\n"
+                "                           the CAs they need with --enroll-db-cert\n"
+                "  --enroll-db-cert CERT    also put certificate CERT (PEM or DER; repeatable) in the staged\n"
+                "                           db, e.g. Microsoft's UEFI CA 2011/2023 (the staged db.auth is\n"
+                "                           then DIR's db list and CERT's, signed by DIR/KEK.key)\n"
                 "  --pcr-private-key KEY    sign each UKI's PCR 11 policy (.pcrsig; --pcrpkey PUB embeds the key)\n"
                 "                           as ukify 262 does: in the banks of --pcr-banks LIST (default: all\n"
                 "                           four), and with --sign-initrd-pcrs also the phase enter-initrd\n"
@@ -84,6 +112,16 @@ static void usage(FILE *f) {
                 "                           Extra files and entries keel wrote are recorded in\n"
                 "                           \\EFI\\keel\\extra-files and removed when no longer given, unless\n"
                 "                           changed since\n"
+                "  --prepare DIR            with --cert CERT and/or --pcrpkey PUB and no private key: write\n"
+                "                           nothing to the ESP; write DIR/manifest.json and one NNNN-KEY.digest\n"
+                "                           file per signature (KEY db: CERT's key, pcr: PUB's), to be signed\n"
+                "                           elsewhere: openssl pkeyutl -sign -inkey KEY -pkeyopt digest:sha256\n"
+                "                           -in NNNN-KEY.digest -out NNNN-KEY.sig (RSA PKCS#1 v1.5, SHA-256)\n"
+                "  --join DIR               the same options again: check every signature in DIR and install;\n"
+                "                           with both keys the first --join writes the UKIs' Secure Boot\n"
+                "                           requests (they cover the signed PCR policies) and exits 2: sign\n"
+                "                           those too and --join again. Refused when DIR does not match\n"
+                "                           this run's inputs\n"
                 "  --json                   print what was done as JSON\n"
                 "  --profiles DIR           where system-N-links live (default /nix/var/nix/profiles), to\n"
                 "                           number a GENERATION given as its target\n"
@@ -130,6 +168,13 @@ struct install {
         json_object *report;
         unsigned long staged_files;
         struct extras extras;           /* --extra-file, --extra-entry */
+        char *keys_key, *keys_cert;     /* --keys-dir's db key and certificate */
+        char *enroll_options[3];        /* the staged .auth files, as --extra-file options */
+        char db_auth_path[4096];        /* --enroll-db-cert: the db.auth made for it (a temporary) */
+        bool keys_staged;               /* they go onto the ESP in this run */
+        struct offline_signing offline; /* --prepare, --join */
+        bool has_offline;
+        char offline_context[320];      /* what is being signed, for the requests */
 };
 
 
@@ -319,6 +364,7 @@ static int plan_entry(struct install *in, const struct bootspec *b, const struct
         else
                 snprintf(e->stem, sizeof(e->stem), GENERATION_ENTRY_PREFIX "%lu", b->generation);
 
+        snprintf(in->offline_context, sizeof(in->offline_context), ENTRIES_DIR "/%s", e->stem);
         if (prepare_initrd(in, c, &initrd) < 0)
                 goto out;
         cmdline = bootspec_cmdline(c);
@@ -459,6 +505,8 @@ static int stage_loader(struct install *in) {
         in->staged_loader = staging_path(in, "loader.efi");
         if (!in->staged_loader)
                 return log_error("out of memory");
+        snprintf(in->offline_context, sizeof(in->offline_context), "the loader (EFI/keel/%s, %s)",
+                 in->arch->keel_binary, in->arch->removable_path);
         if (pe_sign_file(in->o.stub_path, in->staged_loader, &in->signer, true) < 0)
                 return -1;
         in->loader_size = file_size_or_zero(in->staged_loader);
@@ -878,7 +926,12 @@ static int read_loader_conf(const struct install *in, uint8_t **ret, size_t *ret
 }
 
 static void report_extra(const char *what, const char *path, void *userdata) {
-        report_string(userdata, what, path);
+        struct install *in = userdata;
+
+        if (in->keys_staged && strcmp(what, "extra-file") == 0 &&
+            strncmp(path, ENROLL_DIR "/", strlen(ENROLL_DIR "/")) == 0)
+                what = "enroll-keys";
+        report_string(in, what, path);
 }
 
 /* The order that keeps every crash state bootable:
@@ -962,6 +1015,252 @@ static int install_boot_entry(struct install *in) {
         return 0;
 }
 
+/* The directories above dir that are missing (/var/lib/keel on a fresh
+ * system), 0700: only root needs to look into them. */
+static int make_parents(const char *dir) {
+        char path[4096];
+        size_t len = strlen(dir);
+
+        if (len >= sizeof(path))
+                return log_error("install: --keys-dir %s: path too long", dir);
+        memcpy(path, dir, len + 1);
+        while (len > 1 && path[len - 1] == '/')
+                path[--len] = '\0';
+        for (char *p = path + 1; (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                        return log_errno(errno, "install: cannot create %s", path);
+                *p = '/';
+        }
+        return 0;
+}
+
+/* --keys-dir: a complete set, made first with --create-keys when there is
+ * none; the run signs with its db key. Never completes a partial set: a
+ * half-made set of somebody else's is not keel's to finish. */
+static int prepare_keys(struct install *in) {
+        const char *dir = in->o.keys_dir, *missing;
+        enum keys_state state;
+        struct stat st;
+
+        if (keys_state(dir, &state, &missing) < 0)
+                return -1;
+        if (state == KEYS_PARTIAL)
+                return log_error("install: %s holds a partial key set (no %s); keel never completes or replaces keys",
+                                 dir, missing);
+        if (state == KEYS_NONE) {
+                if (!in->o.create_keys)
+                        return log_error("install: %s holds no key set (--create-keys makes one)", dir);
+                if (make_parents(dir) < 0 || keys_create(dir, "keel") < 0)
+                        return -1;
+                report_string(in, "keys-created", dir);
+        }
+        if (asprintf(&in->keys_key, "%s/db.key", dir) < 0 || asprintf(&in->keys_cert, "%s/db.crt", dir) < 0)
+                return log_error("out of memory");
+        if (stat(in->keys_key, &st) == 0 && (st.st_mode & 077))
+                log_warning("%s can be read by others than its owner (mode %03o)", in->keys_key,
+                            (unsigned) (st.st_mode & 0777));
+        in->o.key = in->keys_key;
+        in->o.cert = in->keys_cert;
+        return 0;
+}
+
+/* A key set at \loader\keys\auto that is not this one and that keel did
+ * not stage (another tool's, or the user's) is not replaced: nothing is
+ * staged. option: DEST=SRC. */
+static bool foreign_auth_file(struct install *in, const char *option) {
+        const char *eq = strchr(option, '=');
+        char dest[64], *path;
+        struct stat st;
+        bool foreign;
+
+        snprintf(dest, sizeof(dest), "%.*s", (int) (eq - option), option);
+        path = esp_writer_path(&in->esp, dest);
+        foreign = path && lstat(path, &st) == 0 &&
+                  (!S_ISREG(st.st_mode) || !esp_writer_same(&in->esp, dest, NULL, eq + 1, file_size_or_zero(eq + 1))) &&
+                  !extras_wrote(&in->esp, dest, 1024 * 1024);
+        if (foreign)
+                log_warning("%s on the ESP is not %s; no keys are staged for enrollment", dest, eq + 1);
+        free(path);
+        return foreign;
+}
+
+/* --enroll-db-cert: the staged db.auth holds them too; made in $TMPDIR,
+ * removed when the run ends. */
+static int make_db_auth(struct install *in) {
+        const char *tmp = getenv("TMPDIR");
+        uint8_t *auth;
+        size_t size;
+        int fd, r;
+
+        if (keys_db_auth_with_certs(in->o.keys_dir, in->o.db_certs, in->o.n_db_certs, &auth, &size) < 0)
+                return -1;
+        snprintf(in->db_auth_path, sizeof(in->db_auth_path), "%s/keel-db.auth.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        fd = mkstemp(in->db_auth_path);
+        if (fd < 0) {
+                in->db_auth_path[0] = '\0';
+                free(auth);
+                return log_errno(errno, "cannot create a temporary file");
+        }
+        close(fd);
+        r = write_file_atomic(in->db_auth_path, auth, size, 0600);
+        free(auth);
+        return r;
+}
+
+/* --enroll-keys in Setup Mode: the set's .auth files become extra files at
+ * \loader\keys\auto, so that the record of extra files makes a later run
+ * (out of Setup Mode, or without --enroll-keys) remove exactly what keel
+ * put there. PK last: the loader looks for PK.auth first, so that a set
+ * cut short by a crash is never started. */
+static int plan_enrollment(struct install *in) {
+        static const char *const names[] = { "db", "KEK", "PK" };
+
+        if (!in->o.enroll_keys)
+                return 0;
+        if (!efivar_setup_mode()) {
+                if (!in->o.json)
+                        printf("enroll-keys skipped: the firmware is not in Setup Mode\n");
+                return 0;
+        }
+        if (in->o.n_db_certs > 0 && make_db_auth(in) < 0)
+                return -1;
+        for (size_t i = 0; i < 3; i++) {
+                /* db.auth is the one made for --enroll-db-cert, if any. */
+                int n = i == 0 && in->db_auth_path[0]
+                                ? asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s", names[i], in->db_auth_path)
+                                : asprintf(&in->enroll_options[i], ENROLL_DIR "/%s.auth=%s/%s.auth", names[i],
+                                           in->o.keys_dir, names[i]);
+                if (n < 0) {
+                        in->enroll_options[i] = NULL;
+                        return log_error("out of memory");
+                }
+        }
+        for (size_t i = 0; i < 3; i++)
+                if (foreign_auth_file(in, in->enroll_options[i]))
+                        return 0;
+        for (size_t i = 0; i < 3; i++)
+                if (extras_add_option(&in->extras, in->enroll_options[i], false) < 0)
+                        return -1;
+        in->keys_staged = true;
+        return 0;
+}
+
+/* Whether loader.conf text sets secure-boot-enroll itself (its first word
+ * on a line). */
+static bool conf_sets_enroll(const uint8_t *conf, size_t size) {
+        static const char key[] = "secure-boot-enroll";
+        size_t n = sizeof(key) - 1;
+
+        for (size_t at = 0; at < size;) {
+                const uint8_t *nl = memchr(conf + at, '\n', size - at);
+                size_t len = nl ? (size_t) (nl - (conf + at)) : size - at, skip = 0;
+                while (skip < len && (conf[at + skip] == ' ' || conf[at + skip] == '\t'))
+                        skip++;
+                if (len - skip > n && memcmp(conf + at + skip, key, n) == 0 &&
+                    (conf[at + skip + n] == ' ' || conf[at + skip + n] == '\t'))
+                        return true;
+                at += len + 1;
+        }
+        return false;
+}
+
+/* While keys are staged the loader must enroll them unattended; the
+ * user's own secure-boot-enroll line wins (as lanzaboote's settings do). */
+static int add_enroll_line(uint8_t **conf, size_t *size) {
+        size_t need_newline = *size > 0 && (*conf)[*size - 1] != '\n', n = sizeof(ENROLL_CONF_LINE) - 1;
+        uint8_t *grown;
+
+        if (conf_sets_enroll(*conf, *size))
+                return 0;
+        grown = realloc(*conf, *size + need_newline + n);
+        if (!grown)
+                return log_error("out of memory");
+        if (need_newline)
+                grown[(*size)++] = '\n';
+        memcpy(grown + *size, ENROLL_CONF_LINE, n);
+        *size += n;
+        *conf = grown;
+        return 0;
+}
+
+/* --prepare/--join: the certificate and the PCR public key stand in for
+ * the private keys, and every signature goes through in->offline. */
+static int offline_setup(struct install *in) {
+        EVP_PKEY *pcr_key = NULL;
+        X509 *cert = NULL;
+        uint8_t *pem = NULL;
+        size_t pem_size = 0;
+        int r = -1;
+
+        if (in->o.cert && !(cert = certificate_load(in->o.cert)))
+                return -1;
+        if (cert && !X509_get0_pubkey(cert)) {
+                log_error("%s: the certificate's public key cannot be read", in->o.cert);
+                goto out;
+        }
+        if (in->o.pcrpkey && (read_file(in->o.pcrpkey, 1024 * 1024, &pem, &pem_size) < 0 ||
+                              pcr_public_pem_check(in->o.pcrpkey, pem, pem_size, &pcr_key) < 0))
+                goto out;
+        if (offline_signing_init(&in->offline, in->o.offline_dir, in->o.joining, cert ? X509_get0_pubkey(cert) : NULL,
+                                 pcr_key) < 0)
+                goto out;
+        in->offline.context = in->offline_context;
+        in->has_offline = true;
+        if (cert) {
+                in->signer = (struct signer) { .cert = cert, .offline = &in->offline };
+                in->has_signer = true;
+                cert = NULL;
+        }
+        if (in->o.pcrpkey)
+                in->o.pcr.offline = &in->offline;
+        r = 0;
+out:
+        X509_free(cert);
+        EVP_PKEY_free(pcr_key);
+        free(pem);
+        return r;
+}
+
+static size_t count_requests(const struct offline_signing *o, enum signing_key key) {
+        size_t n = 0;
+
+        for (size_t i = o->n_known; i < o->n_entries; i++)
+                n += o->entries[i].request.key == key;
+        return n;
+}
+
+/* After every UKI was built and signed in staging: 0 when every
+ * signature came back (install), 1 when requests were written (stop
+ * here: --prepare always). */
+static int offline_round(struct install *in) {
+        struct offline_signing *o = &in->offline;
+        enum offline_outcome outcome;
+
+        if (offline_signing_finish(o, &outcome) < 0)
+                return -1;
+        if (outcome == OFFLINE_COMPLETE && in->o.joining)
+                return 0;
+        if (in->o.json) {
+                json_object *r = json_object_new_object();
+                json_object_object_add(r, "directory", json_object_new_string(o->dir));
+                json_object_object_add(r, "new", json_object_new_int64((int64_t) (o->n_entries - o->n_known)));
+                json_object_object_add(r, "db", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_DB)));
+                json_object_object_add(r, "pcr", json_object_new_int64((int64_t) count_requests(o, SIGNING_KEY_PCR)));
+                json_object_object_add(r, "deferred", json_object_new_int64((int64_t) o->n_deferred));
+                json_object_object_add(in->report, "signing-requests", r);
+        } else if (!in->o.joining)
+                printf("%zu signing requests in %s (db: %zu, pcr: %zu); nothing was written to the ESP%s\n",
+                       o->n_entries, o->dir, count_requests(o, SIGNING_KEY_DB), count_requests(o, SIGNING_KEY_PCR),
+                       o->n_deferred ? "; the UKIs' Secure Boot signatures cover their signed PCR policies and are "
+                                       "requested by the first --join" : "");
+        else
+                printf("%zu more signing requests in %s (the UKIs' Secure Boot signatures, which cover the signed "
+                       "PCR policies): sign them and --join again; nothing was written to the ESP\n",
+                       o->n_entries - o->n_known, o->dir);
+        return 1;
+}
+
 static int run(struct install *in) {
         struct generation_entry *before = NULL;
         char **names = NULL;
@@ -987,11 +1286,17 @@ static int run(struct install *in) {
                         return -1;
                 in->entries_volume = &in->xbootldr;
         }
-        if (read_loader_conf(in, &conf, &conf_size) < 0 || extras_plan(&in->extras, &in->esp) < 0) {
+        if (in->o.keys_dir && prepare_keys(in) < 0)
+                return -1;
+        if (plan_enrollment(in) < 0 || read_loader_conf(in, &conf, &conf_size) < 0 ||
+            (in->keys_staged && add_enroll_line(&conf, &conf_size) < 0) || extras_plan(&in->extras, &in->esp) < 0) {
                 free(conf);
                 return -1;
         }
-        if (in->o.key) {
+        if (in->o.offline_dir) {
+                if (offline_setup(in) < 0)
+                        return -1;
+        } else if (in->o.key) {
                 if (signer_load(in->o.key, in->o.cert, NULL, &in->signer) < 0)
                         return -1;
                 in->has_signer = true;
@@ -1006,6 +1311,10 @@ static int run(struct install *in) {
         }
         if (r == 0)
                 r = plan_entries(in);
+        if (r == 0 && in->has_offline && (r = offline_round(in)) != 0) {
+                free(conf);
+                return r;
+        }
         if (r == 0)
                 r = scan_installed(in, &before, &names, &n_before);
         if (r == 0) {
@@ -1041,9 +1350,18 @@ static void free_install(struct install *in) {
         free(in->staged_loader);
         if (in->has_signer)
                 signer_free(&in->signer);
+        if (in->has_offline)
+                offline_signing_done(&in->offline);
         esp_writer_done(&in->esp);
         esp_writer_done(&in->xbootldr);
         extras_done(&in->extras);
+        free(in->keys_key);
+        free(in->keys_cert);
+        for (size_t i = 0; i < 3; i++)
+                free(in->enroll_options[i]);
+        if (in->db_auth_path[0])
+                unlink(in->db_auth_path);
+        free(in->o.db_certs);
         json_object_put(in->report);
 }
 
@@ -1071,9 +1389,13 @@ int install_main(int argc, char **argv) {
                 { "no-sign-initrd-pcrs", no_argument, NULL, 'N' },
                 { "no-boot-entry", no_argument, NULL, 'E' },
                 { "extra-file", required_argument, NULL, 'F' }, { "extra-entry", required_argument, NULL, 'T' },
+                { "keys-dir", required_argument, NULL, 'D' },   { "create-keys", no_argument, NULL, 'G' },
+                { "enroll-keys", no_argument, NULL, 'R' },      { "enroll-db-cert", required_argument, NULL, 'M' },
+                { "prepare", required_argument, NULL, 'Q' },    { "join", required_argument, NULL, 'J' },
                 { "help", no_argument, NULL, 'h' },              {},
         };
         struct install *in = calloc(1, sizeof(*in));
+        bool in_joining;
         int c, r;
 
         if (!in)
@@ -1120,12 +1442,33 @@ int install_main(int argc, char **argv) {
                 case 'F': r = extras_add_option(&in->extras, optarg, false); break;
                 case 'T': r = extras_add_option(&in->extras, optarg, true); break;
                 case 'p': in->o.profiles_dir = optarg; break;
+                case 'D': in->o.keys_dir = optarg; break;
+                case 'G': in->o.create_keys = true; break;
+                case 'R': in->o.enroll_keys = true; break;
+                case 'M': {
+                        const char **grown = realloc(in->o.db_certs, (in->o.n_db_certs + 1) * sizeof(*grown));
+                        if (!grown)
+                                r = log_error("out of memory");
+                        else {
+                                in->o.db_certs = grown;
+                                in->o.db_certs[in->o.n_db_certs++] = optarg;
+                        }
+                        break;
+                }
+                case 'Q':
+                case 'J':
+                        if (in->o.offline_dir)
+                                r = log_error("install: --prepare and --join are given once, and not together");
+                        in->o.offline_dir = optarg;
+                        in->o.joining = c == 'J';
+                        break;
                 case 'h': usage(stdout); free(in); return 0;
                 case ':': r = log_error("install: option %s needs a value", argv[optind - 1]); break;
                 default: r = log_error("install: unknown option %s", argv[optind - 1]); break;
                 }
                 if (r < 0) {
                         extras_done(&in->extras);
+                        free(in->o.db_certs);
                         free(in);
                         return 1;
                 }
@@ -1141,11 +1484,30 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: at most %d generations", MAX_GENERATIONS);
         else if (in->o.tries > 2147483647ul)
                 r = log_error("install: --tries %lu is more than a boot counter holds", in->o.tries);
-        else if (pe_sign_check_options(in->o.key, in->o.cert) < 0)
+        else if (in->o.keys_dir && (in->o.key || in->o.cert))
+                r = log_error("install: --keys-dir signs with its own db key; not with --key or --cert");
+        else if ((in->o.create_keys || in->o.enroll_keys) && !in->o.keys_dir)
+                r = log_error("install: %s needs --keys-dir DIR", in->o.create_keys ? "--create-keys" : "--enroll-keys");
+        else if (in->o.n_db_certs > 0 && !in->o.enroll_keys)
+                r = log_error("install: --enroll-db-cert needs --enroll-keys");
+        else if (in->o.enroll_keys && !in->o.loader_conf)
+                r = log_error("install: --enroll-keys needs --loader-conf FILE (it adds secure-boot-enroll force)");
+        else if (in->o.keys_dir && !in->o.keys_dir[0])
+                r = log_error("install: --keys-dir needs a directory");
+        else if (in->o.keys_dir && in->o.offline_dir)
+                r = log_error("install: --keys-dir signs with keys on this machine; not with --prepare or --join");
+        else if (in->o.offline_dir && (in->o.key || in->o.pcr_private_key))
+                r = log_error("install: --prepare and --join keep the private keys elsewhere: give --cert and "
+                              "--pcrpkey, not --key or --pcr-private-key");
+        else if (in->o.offline_dir && !in->o.cert && !in->o.pcrpkey)
+                r = log_error("install: %s needs --cert CERT and/or --pcrpkey PUB: nothing would be signed",
+                              in->o.joining ? "--join" : "--prepare");
+        else if (!in->o.offline_dir && pe_sign_check_options(in->o.key, in->o.cert) < 0)
                 r = -1;
         else if (!in->o.no_boot_entry && boot_entry_check_override() < 0)
                 r = -1;
-        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key)
+        else if ((in->o.pcr.sign_initrd || in->o.pcr.bank_mask) && !in->o.pcr_private_key &&
+                 !(in->o.offline_dir && in->o.pcrpkey))
                 r = log_error("install: %s needs --pcr-private-key",
                               in->o.pcr.sign_initrd ? "--sign-initrd-pcrs" : "--pcr-banks");
         else if (strspn(in->o.sort_key, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(in->o.sort_key) ||
@@ -1153,17 +1515,20 @@ int install_main(int argc, char **argv) {
                 r = log_error("install: --sort-key may only have a-z, 0-9, '.', '_' and '-'");
         if (r < 0) {
                 extras_done(&in->extras);
+                free(in->o.db_certs);
                 free(in);
                 return 1;
         }
         in->report = json_object_new_object();
+        in_joining = in->o.joining;
         r = run(in);
-        if (r == 0 && in->o.json) {
+        if (r >= 0 && in->o.json) {
                 json_object_object_add(in->report, "operations", json_object_new_int64((int64_t) in->log.operations));
                 json_object_object_add(in->report, "bytes_written",
                                        json_object_new_int64((int64_t) in->log.bytes_written));
                 puts(json_object_to_json_string_ext(in->report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         }
         free_install(in);
-        return r < 0 ? 1 : 0;
+        /* --join that wrote the second round's requests: installed nothing. */
+        return r < 0 ? 1 : r == 1 && in_joining ? 2 : 0;
 }

@@ -13,6 +13,11 @@ struct install_options {
         unsigned long configuration_limit; /* 0: keep all */
         unsigned long tries;            /* 0: no boot counter */
         const char *key, *cert;         /* paths or pkcs11: URIs */
+        const char *keys_dir;           /* --keys-dir: sign with its db key (key and cert point there) */
+        bool create_keys;               /* --create-keys: make the set in keys_dir when it has none */
+        bool enroll_keys;               /* --enroll-keys: stage its .auth files in Setup Mode */
+        const char **db_certs;          /* --enroll-db-cert: more certificates in the staged db */
+        size_t n_db_certs;
         const char *pcr_private_key, *pcrpkey;
         struct pcr_uki_options pcr;     /* --pcr-banks, --sign-initrd-pcrs */
         bool layout_thin;
@@ -25,6 +30,8 @@ struct install_options {
         const char *profiles_dir;       /* NULL: /nix/var/nix/profiles */
         bool json;
         bool no_boot_entry;             /* --no-boot-entry: leave the NVRAM alone */
+        const char *offline_dir;        /* --prepare DIR / --join DIR: signed elsewhere */
+        bool joining;                   /* --join */
         const char *const *generations;
         size_t n_generations;
 };

@@ -16,6 +16,7 @@
 #include "host-tools/pcr/pcr-policy.h"
 #include "host-tools/pcr/pcr-sign.h"
 #include "host-tools/pe/pe-checksum.h"
+#include "host-tools/sign/offline-sign.h"
 #include "host-tools/sign/pkcs11-uri.h"
 #include "host-tools/sign/signer.h"
 #include "common/error.h"
@@ -270,9 +271,37 @@ static size_t to_be_signed(const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char
 
 /* RSASSA-PKCS1-v1_5 with SHA-256 over pol (|| SHA-256(ref)), whatever the
  * bank, as systemd-measure 262. */
-static int sign_policy(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
-                       json_object **ret) {
+static int sign_here(const struct pcr_signer *s, const uint8_t *tbs, size_t tbs_size, uint8_t **ret,
+                     size_t *ret_size) {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        size_t sig_size = 0;
+        int r = -1;
+
+        *ret = NULL;
+        if (!ctx || EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->private_key) != 1 ||
+            EVP_DigestSign(ctx, NULL, &sig_size, tbs, tbs_size) != 1 || !(*ret = malloc(sig_size)) ||
+            EVP_DigestSign(ctx, *ret, &sig_size, tbs, tbs_size) != 1)
+                goto out;
+        *ret_size = sig_size;
+        r = 0;
+out:
+        EVP_MD_CTX_free(ctx);
+        return r;
+}
+
+/* Offline, the key signs SHA-256(tbs) as a digest: the same signature. */
+static int sign_offline(const struct pcr_signer *s, const uint8_t *tbs, size_t tbs_size, const char *purpose,
+                        uint8_t **ret, size_t *ret_size) {
+        uint8_t md[SIGNING_DIGEST_SIZE];
+
+        *ret = NULL;
+        if (EVP_Digest(tbs, tbs_size, md, NULL, EVP_sha256(), NULL) != 1)
+                return -1;
+        return offline_sign(s->offline, SIGNING_KEY_PCR, md, purpose, ret, ret_size);
+}
+
+static int sign_policy(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
+                       const char *purpose, json_object **ret) {
         uint8_t tbs[PCR_POLICY_DIGEST_SIZE + 32];
         size_t tbs_size = to_be_signed(pol, ref, tbs);
         unsigned char *sig = NULL;
@@ -280,14 +309,13 @@ static int sign_policy(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_
         size_t sig_size = 0;
         int r = -1;
 
-        if (!ctx || tbs_size == 0)
+        if (tbs_size == 0)
                 goto out;
-        if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, s->private_key) != 1 ||
-            EVP_DigestSign(ctx, NULL, &sig_size, tbs, tbs_size) != 1)
+        if ((s->offline ? sign_offline(s, tbs, tbs_size, purpose, &sig, &sig_size)
+                        : sign_here(s, tbs, tbs_size, &sig, &sig_size)) < 0)
                 goto out;
-        sig = malloc(sig_size);
         b64 = malloc(4 * ((sig_size + 2) / 3) + 1);
-        if (!sig || !b64 || EVP_DigestSign(ctx, sig, &sig_size, tbs, tbs_size) != 1)
+        if (!b64)
                 goto out;
         EVP_EncodeBlock((unsigned char *) b64, sig, (int) sig_size);
         *ret = json_object_new_string(b64);
@@ -296,7 +324,6 @@ out:
         if (r < 0)
                 log_error("signing the PCR policy failed");
         ERR_clear_error();
-        EVP_MD_CTX_free(ctx);
         free(sig);
         free(b64);
         return r;
@@ -304,11 +331,11 @@ out:
 
 /* systemd-measure's member order: pcrs, pkfp, ref, pol, sig. */
 static int policy_entry(const struct pcr_signer *s, const uint8_t pol[PCR_POLICY_DIGEST_SIZE], const char *ref,
-                        json_object **ret) {
+                        const char *purpose, json_object **ret) {
         json_object *entry, *pcrs, *sig = NULL;
         bool has_ref = ref && ref[0];
 
-        if (sign_policy(s, pol, ref, &sig) < 0)
+        if (sign_policy(s, pol, ref, purpose, &sig) < 0)
                 return -1;
         entry = json_object_new_object();
         pcrs = json_object_new_array();
@@ -370,6 +397,7 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
         for (size_t g = 0; g < n_groups; g++)
                 for (size_t p = 0; p < groups[g].n_phases; p++)
                         for (size_t b = 0; b < _PCR_BANK_MAX; b++) {
+                                char purpose[160] = "";
                                 struct pcr_value v = base[b];
                                 uint8_t pol[PCR_POLICY_DIGEST_SIZE];
                                 json_object *entry = NULL;
@@ -381,7 +409,12 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
                                         goto out;
                                 if (has_entry(arrays[b], pol, groups[g].policyref))
                                         continue;
-                                if (policy_entry(s, pol, groups[g].policyref, &entry) < 0)
+                                if (s->offline)
+                                        snprintf(purpose, sizeof(purpose), "PCR 11 policy, %s bank, phase %s%s%s",
+                                                 pcr_bank_name((enum pcr_bank) b), groups[g].phases[p],
+                                                 groups[g].policyref ? ", reference " : "",
+                                                 groups[g].policyref ? groups[g].policyref : "");
+                                if (policy_entry(s, pol, groups[g].policyref, purpose, &entry) < 0)
                                         goto out;
                                 json_object_array_add(arrays[b], entry);
                         }
@@ -402,6 +435,7 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                             struct uki_pcr_signing *ret) {
         struct pcr_value zero[_PCR_BANK_MAX];
         EVP_PKEY *embedded = NULL;
+        int r;
 
         memset(ret, 0, sizeof(*ret));
         ret->bank_mask = opts && opts->bank_mask ? opts->bank_mask : PCR_BANK_MASK_ALL;
@@ -425,6 +459,15 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                                   pkcs11_printable_length(private_key_path), private_key_path);
                         goto err;
                 }
+                if (!ret->sign && opts && opts->offline) {
+                        /* Signed elsewhere with the key of --pcrpkey. */
+                        ret->signer.public_key = embedded;
+                        embedded = NULL;
+                        ret->signer.offline = opts->offline;
+                        if (fingerprint(ret->signer.public_key, ret->signer.fingerprint) < 0)
+                                goto err;
+                        ret->sign = true;
+                }
                 EVP_PKEY_free(embedded);
                 embedded = NULL;
         } else if (ret->sign && pcr_signer_public_pem(&ret->signer, &ret->pcrpkey, &ret->pcrpkey_size) < 0)
@@ -435,8 +478,13 @@ int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_pa
                  * signature of all-zero PCR values has the final JSON's length. */
                 for (size_t b = 0; b < _PCR_BANK_MAX; b++)
                         pcr_value_init(&zero[b], (enum pcr_bank) b);
-                if (pcr_sign_json(&ret->signer, zero, ret->bank_mask, ret->groups, ret->n_groups,
-                                  &ret->pcrsig_placeholder, &ret->pcrsig_size) < 0)
+                if (ret->signer.offline)
+                        ret->signer.offline->sizing = true;
+                r = pcr_sign_json(&ret->signer, zero, ret->bank_mask, ret->groups, ret->n_groups,
+                                  &ret->pcrsig_placeholder, &ret->pcrsig_size);
+                if (ret->signer.offline)
+                        ret->signer.offline->sizing = false;
+                if (r < 0)
                         goto err;
         }
         return 0;

@@ -58,10 +58,13 @@ struct pcr_policy_group {
 #define PCR_UKI_GROUPS_MAX 2
 size_t pcr_uki_policy_groups(bool sign_initrd, struct pcr_policy_group ret[PCR_UKI_GROUPS_MAX]);
 
+struct offline_signing;
+
 struct pcr_signer {
-        EVP_PKEY *private_key;
+        EVP_PKEY *private_key;          /* NULL with offline */
         EVP_PKEY *public_key;
         uint8_t fingerprint[32];
+        struct offline_signing *offline; /* set: signed elsewhere (host-tools/sign/offline-sign.h) */
 };
 
 /* Loads an unencrypted PEM RSA private key (at least 2048 bits) and, when
@@ -91,6 +94,9 @@ int pcr_sign_json(const struct pcr_signer *s, const struct pcr_value base[_PCR_B
 struct pcr_uki_options {
         unsigned bank_mask;
         bool sign_initrd;
+        /* keel install --prepare/--join: with --pcrpkey and no private key,
+         * the policies are signed offline with the key of --pcrpkey. */
+        struct offline_signing *offline;
 };
 
 /* `keel uki build --pcrpkey P.pem --pcr-private-key K`: the .pcrpkey bytes,
@@ -109,7 +115,7 @@ struct uki_pcr_signing {
 };
 
 /* Either path may be NULL. Without a private key only .pcrpkey is
- * embedded; without --pcrpkey the public key is derived from the private
+ * embedded (unless opts->offline signs with its key); without --pcrpkey the public key is derived from the private
  * key. opts may be NULL (ukify's defaults). */
 int uki_pcr_signing_prepare(const char *pcrpkey_path, const char *private_key_path, const struct pcr_uki_options *opts,
                             struct uki_pcr_signing *ret);

@@ -13,6 +13,7 @@
 
 #include "host-tools/sign/authenticode.h"
 #include "host-tools/core/log.h"
+#include "host-tools/sign/offline-sign.h"
 
 #define SPC_INDIRECT_DATA_OID "1.3.6.1.4.1.311.2.1.4"
 #define SPC_STATEMENT_TYPE_OID "1.3.6.1.4.1.311.2.1.11"
@@ -448,8 +449,29 @@ err_free:
         return -1;
 }
 
-int authenticode_sign_digest(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], EVP_PKEY *key, X509 *cert, uint8_t **ret,
-                             size_t *ret_size) {
+/* What PKCS7_SIGNER_INFO_sign() does, with the signature over the SHA-256
+ * of the signed attributes made elsewhere (offline_sign()). */
+static int sign_attributes_offline(PKCS7_SIGNER_INFO *si, struct offline_signing *offline) {
+        uint8_t *attrs = NULL, md[SIGNING_DIGEST_SIZE], *sig = NULL;
+        size_t sig_size = 0;
+        int n = ASN1_item_i2d((ASN1_VALUE *) si->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_SIGN)), r = -1;
+
+        if (n <= 0 || EVP_Digest(attrs, (size_t) n, md, NULL, EVP_sha256(), NULL) != 1)
+                goto out;
+        if (offline_sign(offline, SIGNING_KEY_DB, md, "Authenticode signature", &sig, &sig_size) < 0 ||
+            sig_size > INT_MAX || !ASN1_STRING_set(si->enc_digest, sig, (int) sig_size))
+                goto out;
+        r = 0;
+out:
+        OPENSSL_free(attrs);
+        free(sig);
+        return r;
+}
+
+/* key signs here, or, when NULL, offline (the certificate's public key
+ * sets up the SignerInfo). */
+static int sign_digest(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], EVP_PKEY *key, X509 *cert,
+                       struct offline_signing *offline, uint8_t **ret, size_t *ret_size) {
         PKCS7 *p7 = PKCS7_new();
         PKCS7_SIGNER_INFO *si;
         uint8_t *idc = NULL, *der = NULL;
@@ -462,12 +484,12 @@ int authenticode_sign_digest(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], EVP
         if (encode_indirect_data(digest, &idc, &idc_size) < 0 ||
             sequence_contents(idc, idc_size, &contents, &contents_size) < 0)
                 goto err_free;
-        si = PKCS7_add_signature(p7, cert, key, EVP_sha256());
+        si = PKCS7_add_signature(p7, cert, key ? key : X509_get0_pubkey(cert), EVP_sha256());
         if (!si || !PKCS7_add_certificate(p7, cert))
                 goto err_free;
         if (set_indirect_content(p7, idc, idc_size) < 0 || set_signed_attributes(si, contents, contents_size) < 0)
                 goto err_free;
-        if (PKCS7_SIGNER_INFO_sign(si) <= 0)
+        if (key ? PKCS7_SIGNER_INFO_sign(si) <= 0 : sign_attributes_offline(si, offline) < 0)
                 goto err_free;
         n = i2d_PKCS7(p7, &der);
         if (n <= 0)
@@ -485,6 +507,16 @@ err_free:
         OPENSSL_free(idc);
         PKCS7_free(p7);
         return r;
+}
+
+int authenticode_sign_digest(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], EVP_PKEY *key, X509 *cert, uint8_t **ret,
+                             size_t *ret_size) {
+        return sign_digest(digest, key, cert, NULL, ret, ret_size);
+}
+
+int authenticode_sign_digest_offline(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], X509 *cert,
+                                     struct offline_signing *offline, uint8_t **ret, size_t *ret_size) {
+        return sign_digest(digest, NULL, cert, offline, ret, ret_size);
 }
 
 /* ---- verification ------------------------------------------------------------ */

@@ -37,6 +37,12 @@ int authenticode_hash_fd(int fd, const struct authenticode_layout *l, size_t pad
 int authenticode_sign_digest(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], EVP_PKEY *key, X509 *cert, uint8_t **ret,
                              size_t *ret_size);
 
+/* The same with the signature made elsewhere: offline_sign() gets the
+ * SHA-256 of the signed attributes (host-tools/sign/offline-sign.h). */
+struct offline_signing;
+int authenticode_sign_digest_offline(const uint8_t digest[AUTHENTICODE_DIGEST_SIZE], X509 *cert,
+                                     struct offline_signing *offline, uint8_t **ret, size_t *ret_size);
+
 enum authenticode_verdict {
         AUTHENTICODE_OK,
         AUTHENTICODE_MALFORMED,          /* not a PKCS#7 SignedData carrying SpcIndirectDataContent */

@@ -26,6 +26,8 @@
 #include "host-tools/sign/efi-auth.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
+#include "host-tools/sign/keys-create.h"
+#include "host-tools/sign/signer.h"
 
 /* RSA-2048: the size the UEFI specification names for PK and KEK, and the
  * one every firmware verifies. */
@@ -45,6 +47,8 @@ struct key_set {
 };
 
 static const char *const file_suffixes[] = { ".key", ".crt", ".esl", ".auth" };
+static const char *const set_names[] = { "PK", "KEK", "db" };
+#define N_SUFFIXES (sizeof(file_suffixes) / sizeof(file_suffixes[0]))
 
 static void usage(FILE *f) {
         fprintf(f,
@@ -54,7 +58,8 @@ static void usage(FILE *f) {
                 "authenticated variable payloads (.auth: PK signed by PK, KEK by PK, db by KEK)\n"
                 "that firmware in Setup Mode accepts, plus DIR/GUID, the signature owner.\n"
                 "Certificates are named \"NAME PK\", \"NAME KEK\", \"NAME db\" (NAME defaults to keel).\n"
-                "DIR must not exist or be empty; it appears complete or not at all.\n",
+                "DIR must not exist or be empty; it appears complete or not at all, mode 0700\n"
+                "(private keys 0600).\n",
                 KEY_BITS);
 }
 
@@ -199,7 +204,7 @@ static void remove_set(const char *dir, const struct key_set keys[_KEY_MAX]) {
         char path[PATH_MAX];
 
         for (int i = 0; i < _KEY_MAX; i++)
-                for (size_t j = 0; j < sizeof(file_suffixes) / sizeof(file_suffixes[0]); j++) {
+                for (size_t j = 0; j < N_SUFFIXES; j++) {
                         snprintf(path, sizeof(path), "%s/%s%s", dir, keys[i].name, file_suffixes[j]);
                         unlink(path);
                 }
@@ -241,6 +246,35 @@ static void free_set(struct key_set keys[_KEY_MAX]) {
         }
 }
 
+int keys_state(const char *dir, enum keys_state *ret, const char **ret_missing) {
+        static char missing[16];
+        size_t present = 0, total = 0;
+        struct stat st;
+
+        *ret_missing = NULL;
+        *ret = KEYS_NONE;
+        if (stat(dir, &st) < 0)
+                return errno == ENOENT ? 0 : log_errno(errno, "cannot read %s", dir);
+        if (!S_ISDIR(st.st_mode))
+                return log_error("%s is not a directory", dir);
+        for (size_t i = 0; i < _KEY_MAX; i++)
+                for (size_t j = 0; j < N_SUFFIXES; j++) {
+                        char path[PATH_MAX];
+                        if ((size_t) snprintf(path, sizeof(path), "%s/%s%s", dir, set_names[i], file_suffixes[j]) >=
+                            sizeof(path))
+                                return log_error("path too long: %s", dir);
+                        total++;
+                        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+                                present++;
+                        else if (!*ret_missing) {
+                                snprintf(missing, sizeof(missing), "%s%s", set_names[i], file_suffixes[j]);
+                                *ret_missing = missing;
+                        }
+                }
+        *ret = present == 0 ? KEYS_NONE : present == total ? KEYS_COMPLETE : KEYS_PARTIAL;
+        return 0;
+}
+
 static int create(const char *dir, const char *cn) {
         struct key_set keys[_KEY_MAX] = {
                 [KEY_PK] = { .name = "PK", .vendor = &efi_global_variable_guid, .parent = KEY_PK },
@@ -266,7 +300,9 @@ static int create(const char *dir, const char *cn) {
                 log_errno(errno, "cannot create a directory next to %s", dir);
                 goto err_free;
         }
-        if (chmod(temp, 0755) < 0) {
+        /* mkdtemp() made it 0700; said again, as this is what keeps the
+         * private keys private whatever the umask. */
+        if (chmod(temp, 0700) < 0) {
                 log_errno(errno, "cannot set the mode of %s", temp);
                 remove_set(temp, keys);
                 goto err_free;
@@ -287,11 +323,99 @@ static int create(const char *dir, const char *cn) {
         }
         snprintf(parent, sizeof(parent), "%s", dir);
         fsync_path(dirname(parent));
-        printf("%s: PK, KEK and db keys, certificates, .esl and .auth (enroll db, then KEK, then PK)\n", dir);
         r = 0;
 err_free:
         free_set(keys);
         return r;
+}
+
+/* Bytes of the set's own db.esl and db.auth: the first signature's owner
+ * and the timestamp (EFI_VARIABLE_AUTHENTICATION_2 begins with it). */
+#define ESL_HEADER_SIZE 28
+#define SET_FILE_MAX (64u * 1024)
+
+static int read_in(const char *dir, const char *name, size_t min, uint8_t **ret, size_t *ret_size) {
+        char path[PATH_MAX];
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+                return log_error("path too long: %s/%s", dir, name);
+        if (read_file(path, SET_FILE_MAX, ret, ret_size) < 0)
+                return -1;
+        if (*ret_size < min) {
+                free(*ret);
+                return log_error("%s is too short for its kind", path);
+        }
+        return 0;
+}
+
+static int append(uint8_t **buf, size_t *size, const uint8_t *data, size_t n) {
+        uint8_t *grown = realloc(*buf, *size + n);
+
+        if (!grown)
+                return log_error("out of memory");
+        memcpy(grown + *size, data, n);
+        *buf = grown;
+        *size += n;
+        return 0;
+}
+
+int keys_db_auth_with_certs(const char *dir, const char *const *cert_paths, size_t n, uint8_t **ret, size_t *ret_size) {
+        uint8_t *esl = NULL, *auth = NULL, *extra;
+        size_t esl_size, auth_size, extra_size;
+        char key_path[PATH_MAX], cert_path[PATH_MAX];
+        EVP_PKEY *kek = NULL;
+        X509 *kek_cert = NULL;
+        efi_guid owner;
+        int r = -1;
+
+        *ret = NULL;
+        if (read_in(dir, "db.esl", ESL_HEADER_SIZE + sizeof(owner.b), &esl, &esl_size) < 0)
+                return -1;
+        if (read_in(dir, "db.auth", EFI_TIME_SIZE, &auth, &auth_size) < 0)
+                goto out;
+        memcpy(owner.b, esl + ESL_HEADER_SIZE, sizeof(owner.b));
+        for (size_t i = 0; i < n; i++) {
+                X509 *cert = certificate_load(cert_paths[i]);
+                int a;
+                if (!cert)
+                        goto out;
+                a = efi_signature_list_x509(&owner, cert, &extra, &extra_size);
+                X509_free(cert);
+                if (a < 0)
+                        goto out;
+                a = append(&esl, &esl_size, extra, extra_size);
+                free(extra);
+                if (a < 0)
+                        goto out;
+        }
+        snprintf(key_path, sizeof(key_path), "%s/KEK.key", dir);
+        snprintf(cert_path, sizeof(cert_path), "%s/KEK.crt", dir);
+        kek = private_key_load(key_path, NULL);
+        kek_cert = kek ? certificate_load(cert_path) : NULL;
+        if (!kek_cert)
+                goto out;
+        r = efi_auth2_create("db", &efi_image_security_database_guid, EFI_SECURE_BOOT_VARIABLE_ATTRIBUTES, auth, esl,
+                             esl_size, kek, kek_cert, ret, ret_size);
+out:
+        EVP_PKEY_free(kek);
+        X509_free(kek_cert);
+        free(esl);
+        free(auth);
+        return r;
+}
+
+int keys_create(const char *path, const char *cn) {
+        char dir[PATH_MAX];
+        size_t len = strlen(path);
+
+        /* "DIR/" names DIR: the temporary must go next to it, not inside. */
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        if (len == 0 || len >= sizeof(dir) - sizeof(".XXXXXX"))
+                return log_error("keys create: invalid DIR '%s'", path);
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        return create(dir, cn);
 }
 
 int keys_create_main(int argc, char **argv) {
@@ -301,8 +425,6 @@ int keys_create_main(int argc, char **argv) {
                 {},
         };
         const char *cn = "keel";
-        char dir[PATH_MAX];
-        size_t len;
         int c;
 
         optind = 1;
@@ -319,13 +441,8 @@ int keys_create_main(int argc, char **argv) {
                 return -log_error("keys create: expected exactly one DIR (try 'keel keys create --help')");
         if (cn[0] == '\0' || strlen(cn) > 200)
                 return -log_error("keys create: --cn must be 1 to 200 characters");
-        /* "DIR/" names DIR: the temporary must go next to it, not inside. */
-        len = strlen(argv[optind]);
-        while (len > 1 && argv[optind][len - 1] == '/')
-                len--;
-        if (len == 0 || len >= sizeof(dir) - sizeof(".XXXXXX"))
-                return -log_error("keys create: invalid DIR '%s'", argv[optind]);
-        memcpy(dir, argv[optind], len);
-        dir[len] = '\0';
-        return create(dir, cn) < 0 ? 1 : 0;
+        if (keys_create(argv[optind], cn) < 0)
+                return 1;
+        printf("%s: PK, KEK and db keys, certificates, .esl and .auth (enroll db, then KEK, then PK)\n", argv[optind]);
+        return 0;
 }

@@ -159,7 +159,8 @@ static int finish(struct atomic_file *f, struct image *img, const struct signer 
 
         if (img->hash_result < 0)
                 return -1;
-        if (authenticode_sign_digest(img->digest, s->key, s->cert, &sig, &sig_size) < 0)
+        if ((s->key ? authenticode_sign_digest(img->digest, s->key, s->cert, &sig, &sig_size)
+                    : authenticode_sign_digest_offline(img->digest, s->cert, s->offline, &sig, &sig_size)) < 0)
                 return -1;
         if (build_table(img, replace, sig, sig_size, &table, &table_size) < 0)
                 goto err_free;

@@ -133,6 +133,7 @@ int signer_load(const char *key_path, const char *cert_path, const char *passphr
 
         ret->key = NULL;
         ret->cert = NULL;
+        ret->offline = NULL;
         ret->key = private_key_load(key_path, passphrase_path);
         if (!ret->key)
                 goto err_free;

@@ -6,9 +6,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+struct offline_signing;
+
 struct signer {
-        EVP_PKEY *key;
+        EVP_PKEY *key;                  /* NULL: signed offline */
         X509 *cert;
+        struct offline_signing *offline; /* with key NULL (keel install --prepare/--join) */
 };
 
 /* Every key_path and cert_path below is either a file or a PKCS#11 URI

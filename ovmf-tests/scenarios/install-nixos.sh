@@ -20,6 +20,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
+source "$(dirname "$0")/../nixos-lib.sh"
 WORK=$1
 G=$WORK/nix
 mkdir -p "$G/profiles" "$G/efivars"
@@ -51,18 +52,8 @@ chmod +x "$WORK/panic/init"
 cp /bin/busybox "$WORK/panic/bin/"
 (cd "$WORK/panic" && find . | cpio --create --format=newc --quiet) >"$WORK/panic.cpio"
 
-# mkgen N INITRD [SPECIALISATION-JSON]: $G/system-N (boot.json) and its profile link.
-mkgen() {
-        mkdir -p "$G/system-$1"
-        cat >"$G/system-$1/boot.json" <<JSON
-{"org.nixos.bootspec.v1": {"system": "x86_64-linux", "init": "/nix/store/keeltest-system-$1/init",
-  "initrd": "$2", "kernel": "$(kernel_image)",
-  "kernelParams": ["console=ttyS0", "loglevel=1", "panic=-1", "keel.test=gen$1"],
-  "label": "NixOS keel test $1", "toplevel": "/nix/store/keeltest-system-$1"}${3:-}}
-JSON
-        ln -sfn "$G/system-$1" "$G/profiles/system-$1-link"
-}
-links() { for n in "$@"; do printf '%s ' "$G/profiles/system-$n-link"; done; }
+mkgen() { nixos_gen "$G" "$@"; }
+links() { nixos_links "$G" "$@"; }
 mkgen 1 "$(shared_initramfs)"
 mkgen 2 "$(shared_initramfs)"
 mkgen 3 "$WORK/blessing.cpio" ', "org.nixos.specialisation.v1": {"debug": {"org.nixos.bootspec.v1":
@@ -75,17 +66,6 @@ install_() {
         "$KEEL" install --no-boot-entry --stub "$KEEL_EFI" --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" \
                 --pcr-private-key "$WORK/pcr.key" --tries 3 --loader-conf "$WORK/loader.conf" "$@"
 }
-# to_image DIR IMG / from_image IMG DIR: the ESP between a directory (what
-# keel install writes to) and the disk image QEMU boots.
-to_image() {
-        esp_image_create "$2" 192
-        mcopy -s -o -i "$2@@1M" "$1"/* ::/
-}
-from_image() {
-        rm -rf "$2"
-        mkdir -p "$2"
-        mcopy -s -n -i "$1@@1M" "::/*" "$2/"
-}
 esp_files() { ls "$1/EFI/Linux" | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 echo "-- A: three generations installed thin and signed; the newest boots"
@@ -94,7 +74,7 @@ install_ --esp "$WORK/esp" $(links 1 2 3)
 expect_eq "entries installed" "$(esp_files "$WORK/esp")" \
         "nixos-generation-1+3.efi nixos-generation-2+3.efi nixos-generation-3+3.efi nixos-generation-3-specialisation-debug+3.efi"
 expect_true "thin: kernel stored once" test "$(ls "$WORK/esp/EFI/keel/content" | grep -c '\.linux$')" = 1
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/a
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
@@ -106,17 +86,17 @@ expect_eq "PCR 11 is keel pcr predict of the installed thin UKI" \
         "$("$KEEL" pcr predict --bank sha256 --phase= "$WORK/esp/EFI/Linux/nixos-generation-3+3.efi" | sed -n 's/^11:sha256=//p')"
 
 echo "-- B: generation 4 panics: tried 3 times, then generation 3 boots by itself"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 expect_eq "after A, generation 3 is blessed" "$(esp_files "$WORK/esp")" \
         "nixos-generation-1+3.efi nixos-generation-2+3.efi nixos-generation-3-specialisation-debug+3.efi nixos-generation-3.efi"
 mkgen 4 "$WORK/panic.cpio"
 install_ --esp "$WORK/esp" $(links 1 2 3 4)
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/b
 QEMU_REBOOT=1 QEMU_TIMEOUT=480 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_eq "generation 4 was tried exactly 3 times" "$(grep -ac GEN4-BOOTED "$W/report.log")" 3
 expect_eq "then generation 3 booted, unattended" "$(booted_marker "$W")" gen3
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 expect_eq "the ESP afterwards" "$(esp_files "$WORK/esp")" \
         "nixos-generation-1+3.efi nixos-generation-2+3.efi nixos-generation-3-specialisation-debug+3.efi nixos-generation-3.efi nixos-generation-4+0-3.efi"
 selected=$(report_value "$W" "EFIVAR LoaderEntrySelected")
@@ -139,18 +119,18 @@ KEEL_INSTALL_CRASH_AFTER=$first_removal install_ --esp "$WORK/esp" --configurati
         >/dev/null 2>"$WORK/crash.err" && echo "the crash point was not reached" >&2
 expect_true "the crash state passes keel entries --check" "$KEEL" entries --esp "$WORK/esp" --check
 expect_eq "crash state: one old generation removed" "$(ls "$WORK/esp/EFI/Linux" | grep -c 'generation-[12]+')" 1
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/c
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
 expect_eq "the crash state boots generation 3" "$(booted_marker "$W")" gen3
 
 echo "-- D: the completed re-install keeps 4 and 3, removes 1 and 2; 3 boots"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 install_ --esp "$WORK/esp" --configuration-limit 2 $(links 1 2 3 4)
 expect_eq "the ESP after GC" "$(esp_files "$WORK/esp")" \
         "nixos-generation-3-specialisation-debug+3.efi nixos-generation-3.efi nixos-generation-4+0-3.efi"
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/d
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
@@ -159,10 +139,10 @@ expect_eq "the menu: 3, its specialisation, 4 (bad, last)" "$(loader_entries "$W
         "nixos-generation-3.efi nixos-generation-3-specialisation-debug.efi nixos-generation-4.efi"
 
 echo "-- E: the specialisation boots with its own command line"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 printf 'timeout 0\ndefault nixos-generation-3-specialisation-*\n' >"$WORK/loader.conf"
 install_ --esp "$WORK/esp" --configuration-limit 2 $(links 1 2 3 4)
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/e
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
@@ -171,7 +151,7 @@ expect_eq "with its own command line" "$(report_value "$W" CMDLINE)" \
         "init=/nix/store/keeltest-debug/init console=ttyS0 loglevel=1 panic=-1 keel.test=gen3-debug"
 
 echo "-- F: a thin UKI whose kernel file on the ESP was altered is refused; the next entry boots"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 printf 'timeout 0\n' >"$WORK/loader.conf"
 # A kernel of its own: the same image with one byte appended (firmware and
 # Linux's EFI stub ignore data after the last section).
@@ -186,7 +166,7 @@ import sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(4096); b = f.read(1); f.seek(4096); f.write(bytes([b[0] ^ 0x01]))
 PY
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/f
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" || true
 expect_report_complete "$W"
@@ -194,7 +174,7 @@ expect_true "the stub refused generation 5's altered kernel file" console_has "$
 expect_eq "generation 3 booted, unattended" "$(booted_marker "$W")" gen3
 
 echo "-- G: an extra EFI tool and its entry, installed by keel install, boot"
-from_image "$WORK/disk.img" "$WORK/esp"
+esp_from_image "$WORK/disk.img" "$WORK/esp"
 # The tool stands in for memtest or an EFI shell: it says it runs, then waits.
 make -s -C "$KEEL_SRC/ovmf-tests/efi-helpers" OUT="$WORK/helpers" "$WORK/helpers/hang.efi"
 "$KEEL" sign --key "$WORK/db.key" --cert "$SNAKEOIL_CERT" -o "$WORK/tool.efi" "$WORK/helpers/hang.efi"
@@ -203,7 +183,7 @@ printf 'timeout 0\ndefault tool.conf\n' >"$WORK/loader.conf"
 install_ --esp "$WORK/esp" --configuration-limit 2 --extra-file EFI/tools/tool.efi="$WORK/tool.efi" \
         --extra-entry tool.conf="$WORK/tool.conf" $(links 1 2 3 4 5)
 expect_true "the extra entry is on the ESP" cmp -s "$WORK/tool.conf" "$WORK/esp/loader/entries/tool.conf"
-to_image "$WORK/esp" "$WORK/disk.img"
+esp_to_image "$WORK/esp" "$WORK/disk.img"
 W=$WORK/g
 sb_boot "$W" "$WORK/disk.img" "$SB_SNAKEOIL_VARS" "HANG-STARTED" || true
 expect_true "the keel loader started the extra entry's tool under Secure Boot" console_has "$W" "HANG-STARTED"

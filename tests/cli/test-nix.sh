@@ -118,7 +118,16 @@ got=$(nix_json "$lib.installArgs { esp = \"/boot\"; extraFiles = { \"efi/tools/s
         \"efi/memtest86/memtest.efi\" = \"/nix/store/m/memtest.efi\"; }; extraEntries = { \"memtest86.conf\" = \"/nix/store/e-memtest86.conf\"; }; }")
 check "installArgs, extraFiles and extraEntries in name order: $got" test "$got" = \
         '["--esp","/boot","--configuration-limit","0","--layout","thin","--sort-key","nixos","--extra-file","efi/memtest86/memtest.efi=/nix/store/m/memtest.efi","--extra-file","efi/tools/shellx64.efi=/nix/store/s/shell.efi","--extra-entry","memtest86.conf=/nix/store/e-memtest86.conf"]'
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; keysDirectory = \"/var/lib/keel/keys\"; createKeys = true; enrollKeys = true; }")
+check "installArgs, keysDirectory, createKeys, enrollKeys: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--keys-dir","/var/lib/keel/keys","--create-keys","--enroll-keys","--layout","thin","--sort-key","nixos"]'
+got=$(nix_json "$lib.installArgs { esp = \"/boot\"; keysDirectory = \"/k\"; enrollKeys = true; enrollDbCertificates = [ \"/a.crt\" \"/b.der\" ]; }")
+check "installArgs, enrollDbCertificates: $got" test "$got" = \
+        '["--esp","/boot","--configuration-limit","0","--keys-dir","/k","--enroll-keys","--enroll-db-cert","/a.crt","--enroll-db-cert","/b.der","--layout","thin","--sort-key","nixos"]'
 for bad in '{ esp = "/b"; layout = "slim"; }' '{ esp = "/b"; privateKeyFile = "/k"; }' \
+           '{ esp = "/b"; createKeys = true; }' '{ esp = "/b"; enrollKeys = true; }' \
+           '{ esp = "/b"; keysDirectory = "/d"; enrollDbCertificates = [ "/m.crt" ]; }' \
+           '{ esp = "/b"; keysDirectory = "/d"; privateKeyFile = "/k"; certificateFile = "/c"; }' \
            '{ esp = "/b"; extraFiles = { "a=b" = "/s"; }; }' '{ esp = "/b"; extraEntries = { "" = "/s"; }; }' \
            '{ esp = "/b"; certificateFile = "/c"; }' '{ esp = "/b"; pcrPublicKeyFile = "/p"; }' '{ }' \
            '{ esp = "/b"; signInitrdPcrs = true; }' '{ esp = "/b"; pcrBanks = [ "sha256" ]; }' \
@@ -138,7 +147,7 @@ module_json() {
         nix-instantiate --eval --strict --json "$em" -A "$attr" "$@" 2>&1
 }
 check "module: the options are the documented ones" test "$(module_json options)" = \
-        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.certificateFile","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
+        '["bootCounting.tries","configurationLimit","enable","extraEfiSysMountPoints","extraEntries","extraFiles","layout","measuredBoot.pcrBanks","measuredBoot.pcrPrivateKeyFile","measuredBoot.pcrPublicKeyFile","measuredBoot.signInitrdPcrs","package","secureBoot.autoEnrollKeys.enable","secureBoot.autoEnrollKeys.extraDbCertificates","secureBoot.autoGenerateKeys.enable","secureBoot.certificateFile","secureBoot.keysDirectory","secureBoot.privateKeyFile","settings","sortKey","xbootldrMountPoint"]'
 check "module: defaults pass every assertion ($(module_json failed))" test "$(module_json failed)" = '[]'
 # NixOS 26.11 removed boot.bootspec.enable: the stand-in throws when it is read.
 check "module: reads no removed option (boot.bootspec.enable)" test "$(module_json failed --arg set '{ bootCounting.tries = 3; }')" = '[]'
@@ -183,6 +192,23 @@ module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ];
         python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-extra.sh"
 check "module hook: extraFiles and extraEntries (written to the store) reach keel install on both ESPs" \
         test "$(grep -cF -- "'--extra-file' 'efi/memtest86/memtest.efi=/nix/store/44444444444444444444444444444444-memtest86+/memtest.efi' '--extra-entry' 'memtest86.conf=/nix/store/33333333333333333333333333333333-keel-entry-memtest86.conf'" "$T/module-hook-extra.sh")" -eq 2
+check "module hook: no key set options without autoGenerateKeys/autoEnrollKeys" bash -c "! grep -qE -- '--keys-dir|--create-keys|--enroll-keys' '$T/module-hook.sh'"
+module_json hook --arg set '{ extraEfiSysMountPoints = [ "/boot2" ]; secureBoot = { autoGenerateKeys.enable = true; autoEnrollKeys.enable = true; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-keys.sh"
+check "module hook: autoGenerateKeys + autoEnrollKeys: --keys-dir /var/lib/keel/keys --create-keys --enroll-keys on both ESPs" \
+        test "$(grep -cF -- "'--keys-dir' '/var/lib/keel/keys' '--create-keys' '--enroll-keys'" "$T/module-hook-keys.sh")" -eq 2
+check "module hook: autoGenerateKeys and autoEnrollKeys pass every assertion" test "$(module_json failed --arg set '{ secureBoot = { autoGenerateKeys.enable = true; autoEnrollKeys.enable = true; }; }')" = '[]'
+module_json hook --arg set '{ secureBoot = { autoEnrollKeys.enable = true; keysDirectory = "/etc/keel/keys"; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-enroll.sh"
+module_json hook --arg set '{ secureBoot = { autoEnrollKeys = { enable = true; extraDbCertificates = [ "/nix/store/55555555555555555555555555555555-ms-uefi-ca.crt" ]; }; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-dbcert.sh"
+check "module hook: autoEnrollKeys.extraDbCertificates become --enroll-db-cert" grep -qF -- \
+        "'--enroll-keys' '--enroll-db-cert' '/nix/store/55555555555555555555555555555555-ms-uefi-ca.crt'" "$T/module-hook-dbcert.sh"
+module_json hook --arg set '{ secureBoot = { autoGenerateKeys.enable = true; autoEnrollKeys.extraDbCertificates = [ "/m.crt" ]; }; }' |
+        python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin))' >"$T/module-hook-dbcert2.sh"
+check "module hook: extraDbCertificates without autoEnrollKeys: nothing to enroll" bash -c "! grep -q -- --enroll '$T/module-hook-dbcert2.sh'"
+check "module hook: autoEnrollKeys alone: the given keysDirectory, no --create-keys" \
+        sh -c "grep -qF -- \"'--keys-dir' '/etc/keel/keys' '--enroll-keys'\" '$T/module-hook-enroll.sh' && ! grep -q -- --create-keys '$T/module-hook-enroll.sh'"
 check "module hook: no --extra-file or --extra-entry without them" bash -c "! grep -q -- '--extra-' '$T/module-hook.sh'"
 module_json hook --arg set '{ settings.default = "@saved"; }' >"$T/module-hook2"
 check "module hook: no default added when the settings have one" bash -c "! grep -q 'default nixos-generation' '$T/module-hook2'"
@@ -200,6 +226,10 @@ assertion "lanzaboote too" "lanzaboote cannot both" --arg boot '{ lanzaboote.ena
 assertion "key without certificate" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.privateKeyFile = "/k"; }'
 assertion "certificate without key" "set both privateKeyFile and certificateFile" --arg set '{ secureBoot.certificateFile = "/c"; }'
 assertion "key in the store" "is in the Nix store" --arg set '{ secureBoot = { privateKeyFile = "/nix/store/k"; certificateFile = "/c"; }; }'
+assertion "keys directory in the store" "is in the Nix store" --arg set '{ secureBoot = { autoGenerateKeys.enable = true; keysDirectory = "/nix/store/keys"; }; }'
+assertion "relative keys directory" "must be an absolute path" --arg set '{ secureBoot = { autoEnrollKeys.enable = true; keysDirectory = "keys"; }; }'
+assertion "auto keys and a key file" "unset privateKeyFile and certificateFile" \
+        --arg set '{ secureBoot = { autoGenerateKeys.enable = true; privateKeyFile = "/k"; certificateFile = "/c"; }; }'
 assertion "PCR key in the store" "is in the Nix store" --arg set '{ measuredBoot.pcrPrivateKeyFile = "/nix/store/k"; }'
 assertion "pcrpkey without PCR key" "pcrPublicKeyFile needs pcrPrivateKeyFile" --arg set '{ measuredBoot.pcrPublicKeyFile = "/p"; }'
 assertion "signInitrdPcrs without PCR key" "pcrBanks and signInitrdPcrs need pcrPrivateKeyFile" \

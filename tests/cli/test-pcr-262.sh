@@ -30,11 +30,10 @@ need_build "${1:-build}"
 need_tools swtpm swtpm_setup tpm2_pcrextend cryptsetup objcopy
 KEEL_SRC=$SRC
 source "$SRC/ovmf-tests/peers-lib.sh"
+source "$SRC/tests/cli/measure-lib.sh"
 
 not() { ! "$@"; }
 json_eq() { python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' "$1" "$2"; }
-# measure SUITE ARGS...: that suite's systemd-measure with $T at /w.
-measure() { local suite=$1; shift; peer_tpm_run "$suite" --bind "$T:/w" -- /usr/lib/systemd/systemd-measure "$@"; }
 section() { objcopy -O binary --only-section="$2" "$1" "$3"; }
 
 peer_tree sid tools && peer_tree sid tpm && peer_tree trixie tpm ||
@@ -132,20 +131,7 @@ j = json.load(open(sys.argv[1]))
 sys.exit(not all(len(e) == 1 and e[0]["ref"] == "initrd" for e in j.values()))' "$T/k-u-dup"
 
 # ---- keel uki build / keel install = what ukify has systemd-measure 262 sign --
-# measure_like_ukify UKI OUT [BANK...]: systemd-measure 262 sign over UKI's
-# sections, then sign --phase=enter-initrd --policyref=initrd --append.
-measure_like_ukify() {
-        local uki=$1 out=$2 s args=() banks=()
-        shift 2
-        for b in "$@"; do banks+=(--bank="$b"); done
-        for s in linux osrel cmdline initrd uname sbat pcrpkey; do
-                rm -f "$T/m.$s"
-                section "$uki" ".$s" "$T/m.$s" 2>/dev/null && [ -s "$T/m.$s" ] && args+=(--$s=/w/m.$s)
-        done
-        measure sid sign "${args[@]}" "${banks[@]}" --private-key=/w/priv.pem --json=short >"$T/m-first" 2>/dev/null &&
-                measure sid sign "${args[@]}" "${banks[@]}" --private-key=/w/priv.pem --phase=enter-initrd \
-                        --policyref=initrd --append=/w/m-first --json=short >"$out" 2>/dev/null
-}
+# (measure_like_ukify: tests/cli/measure-lib.sh)
 "$KEEL" uki build --stub "$STUB" --linux "$T/kernel.efi" --initrd "$T/initrd" --cmdline @"$T/cmdline" \
         --os-release @"$T/osrel" --uname 6.1.0-test --pcr-private-key "$T/priv.pem" --sign-initrd-pcrs -o "$T/b-initrd.efi"
 section "$T/b-initrd.efi" .pcrsig "$T/b-initrd.pcrsig"

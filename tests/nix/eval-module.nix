@@ -27,7 +27,7 @@ let
       str = "str"; bool = "bool"; int = "int"; package = "package"; path = "path"; lines = "lines";
       ints.positive = "positive";
       nullOr = t: "nullOr ${t}"; listOf = t: "listOf ${t}"; attrsOf = t: "attrsOf ${t}";
-      oneOf = ts: "oneOf"; enum = vs: "enum";
+      oneOf = ts: "oneOf"; enum = vs: "enum"; either = a: b: "either";
     };
     getExe = p: "${p}/bin/${p.meta.mainProgram}";
     makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p}/bin") ps);

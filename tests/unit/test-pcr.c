@@ -511,8 +511,9 @@ static void test_keys(void **state _unused_) {
         assert_int_equal(u.n_groups, 1);
         uki_pcr_signing_done(&u);
         /* --pcr-banks sha256 --sign-initrd-pcrs: room for the initrd entry too. */
-        assert_int_equal(uki_pcr_signing_prepare(pub, priv,
-                                                 &(struct pcr_uki_options) { 1u << PCR_BANK_SHA256, true }, &u),
+        assert_int_equal(uki_pcr_signing_prepare(
+                                 pub, priv, &(struct pcr_uki_options) { .bank_mask = 1u << PCR_BANK_SHA256, .sign_initrd = true },
+                                 &u),
                          0);
         assert_null(strstr(u.pcrsig_placeholder, "\"sha1\""));
         assert_non_null(strstr(u.pcrsig_placeholder, "\"ref\":\"initrd\""));
