@@ -18,3 +18,5 @@ int entries_main(int argc, char **argv);
 int compare_versions_main(int argc, char **argv);
 int bless_main(int argc, char **argv);
 int install_main(int argc, char **argv);
+int sysupdate_source_main(int argc, char **argv);
+int sysupdate_definitions_main(int argc, char **argv);

@@ -30,6 +30,8 @@ static const struct command commands[] = {
         { NULL, "entries", entries_main, "list boot entries in the loader's order, with its default" },
         { NULL, "compare-versions", compare_versions_main, "compare two versions as the loader orders them" },
         { NULL, "bless", bless_main, "mark the current boot good or bad (boot counting)" },
+        { "sysupdate", "source", sysupdate_source_main, "publish a version for systemd-sysupdate: root, verity, UKI, SHA256SUMS" },
+        { "sysupdate", "definitions", sysupdate_definitions_main, "write the sysupdate.d transfers and the blessed-boot drop-in" },
         { NULL, "install", install_main, "install NixOS generations onto the ESP as signed, counted UKIs" },
 };
 
@@ -39,9 +41,9 @@ static void usage(FILE *f) {
                 char name[64];
                 snprintf(name, sizeof(name), "%s%s%s", commands[i].group ? commands[i].group : "",
                          commands[i].group ? " " : "", commands[i].name);
-                fprintf(f, "  %-18s %s\n", name, commands[i].summary);
+                fprintf(f, "  %-22s %s\n", name, commands[i].summary);
         }
-        fprintf(f, "  %-18s %s\n", "version", "print keel's version");
+        fprintf(f, "  %-22s %s\n", "version", "print keel's version");
         fprintf(f, "Run 'keel COMMAND --help' for a command's options.\n");
 }
 

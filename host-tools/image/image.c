@@ -30,6 +30,7 @@
 #include "host-tools/core/commands.h"
 #include "host-tools/core/fileio.h"
 #include "host-tools/image/image-tools.h"
+#include "host-tools/image/root-image.h"
 #include "host-tools/core/log.h"
 #include "host-tools/verity/verity-tree.h"
 #include "host-tools/verity/verity-util.h"
@@ -44,8 +45,8 @@
 /* Discoverable Partitions Specification; the root and /usr types are the
  * architecture's (host-tools/core/arch.c). */
 #define TYPE_ESP "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-/* erofs gets a fixed file system UUID so that builds are reproducible. */
-#define EROFS_UUID "6b65656c-696d-4167-a500-65726f667321"
+
+
 
 struct esp_file {
         const char *source;
@@ -301,96 +302,6 @@ static int uki_bound_hash(const char *path, const char *key, char ret[2 * VERITY
         return r;
 }
 
-/* A temporary file next to path (or in $TMPDIR), already unlinked from
- * view only when done: the caller unlinks *ret_path. */
-static int temp_file_near(const char *path, const char *tag, char **ret_path) {
-        const char *tmpdir = getenv("TMPDIR");
-        char *copy = path ? strdup(path) : NULL, *name;
-        const char *dir = copy ? dirname(copy) : (tmpdir && *tmpdir ? tmpdir : "/tmp");
-        int fd;
-
-        if (asprintf(&name, "%s/.keel-image-%s.XXXXXX", dir, tag) < 0) {
-                free(copy);
-                return log_error("out of memory");
-        }
-        free(copy);
-        fd = mkostemp(name, O_CLOEXEC);
-        if (fd < 0) {
-                int e = errno;
-                free(name);
-                return log_errno(e, "cannot create a temporary file for the %s", tag);
-        }
-        *ret_path = name;
-        return fd;
-}
-
-static int build_file_system(const struct image_options *o, const char *path) {
-        struct stat st;
-
-        if (stat(o->root_dir, &st) < 0)
-                return log_errno(errno, "--root %s", o->root_dir);
-        if (!S_ISDIR(st.st_mode))
-                return log_error("--root %s: not a directory", o->root_dir);
-        if (strcmp(o->fs, "erofs") == 0) {
-                const char *tool = image_tool_find("mkfs.erofs", "erofs-utils");
-                const char *argv[] = { tool, "--quiet", "-T0", "--all-root", "-U" EROFS_UUID, path, o->root_dir, NULL };
-                return tool ? image_tool_run(argv, NULL) : -1;
-        } else {
-                const char *tool = image_tool_find("mksquashfs", "squashfs-tools");
-                const char *argv[] = { tool,         o->root_dir, path, "-noappend", "-all-root", "-mkfs-time", "0",
-                                       "-all-time", "0",         "-quiet", "-no-progress", NULL };
-                return tool ? image_tool_run(argv, NULL) : -1;
-        }
-}
-
-/* The default salt: a digest of the file system image, so that the same
- * tree gives the same root hash, and different trees different salts. */
-static int derive_salt(int fd, const char *path, uint64_t size, struct verity_superblock *sb) {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        uint8_t *buf = malloc(MIB), digest[32];
-        uint64_t done = 0;
-        int r = 0;
-
-        if (!ctx || !buf || !EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL) ||
-            !EVP_DigestUpdate(ctx, "keel image verity salt\n", 23))
-                r = log_error("cannot compute the verity salt");
-        while (r == 0 && done < size) {
-                size_t want = size - done < MIB ? (size_t) (size - done) : MIB;
-                ssize_t n = pread(fd, buf, want, (off_t) done);
-                if (n <= 0)
-                        r = log_errno(n < 0 ? errno : EIO, "cannot read %s", path);
-                else if (!EVP_DigestUpdate(ctx, buf, (size_t) n))
-                        r = log_error("cannot compute the verity salt");
-                else
-                        done += (uint64_t) n;
-        }
-        if (r == 0 && !EVP_DigestFinal_ex(ctx, digest, NULL))
-                r = log_error("cannot compute the verity salt");
-        if (r == 0) {
-                memcpy(sb->salt, digest, sizeof(digest));
-                sb->salt_size = sizeof(digest);
-        }
-        EVP_MD_CTX_free(ctx);
-        free(buf);
-        return r;
-}
-
-/* A UUID (version 4 layout) derived from a label and some bytes. */
-static void derive_uuid(const char *label, const uint8_t *data, size_t size, uint8_t ret[VERITY_UUID_SIZE]) {
-        uint8_t digest[32];
-        unsigned len = 0;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-        memset(digest, 0, sizeof(digest));
-        if (ctx && EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL) && EVP_DigestUpdate(ctx, label, strlen(label)) &&
-            EVP_DigestUpdate(ctx, data, size))
-                EVP_DigestFinal_ex(ctx, digest, &len);
-        EVP_MD_CTX_free(ctx);
-        memcpy(ret, digest, VERITY_UUID_SIZE);
-        ret[6] = (uint8_t) ((ret[6] & 0x0f) | 0x40);
-        ret[8] = (uint8_t) ((ret[8] & 0x3f) | 0x80);
-}
-
 static int esp_size_auto(const struct image_options *o, uint64_t *ret) {
         uint64_t sum = 0;
         struct stat st;
@@ -427,8 +338,8 @@ static int write_partition_table(const char *path, const struct layout *l, const
                 return -1;
         snprintf(name, sizeof(name), "%s-%s", usr ? "usr" : "root", arch->dps_name);
         verity_partition_uuids(root_hash, root_hash_size, data_uuid, hash_uuid);
-        derive_uuid("keel image disk\n", root_hash, root_hash_size, disk_uuid);
-        derive_uuid("keel image esp\n", root_hash, root_hash_size, esp_uuid);
+        root_image_derive_uuid("keel image disk\n", root_hash, root_hash_size, disk_uuid);
+        root_image_derive_uuid("keel image esp\n", root_hash, root_hash_size, esp_uuid);
         verity_uuid_format(data_uuid, d);
         verity_uuid_format(hash_uuid, h);
         verity_uuid_format(disk_uuid, disk);
@@ -463,7 +374,7 @@ static int populate_esp(const struct image_options *o, const char *path, const s
 
         if (!mcopy)
                 return -1;
-        derive_uuid("keel image esp volume id\n", root_hash, root_hash_size, id);
+        root_image_derive_uuid("keel image esp volume id\n", root_hash, root_hash_size, id);
         snprintf(volid, sizeof(volid), "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
         snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long) (l->esp_size / 1024));
         {
@@ -545,23 +456,13 @@ int image_main(int argc, char **argv) {
         char *fs_path = NULL, *hash_path = NULL, *esp_path = NULL, root_hex[2 * VERITY_DIGEST_MAX + 1];
         uint8_t root[VERITY_DIGEST_MAX];
         int fs_fd = -1, hash_fd = -1, esp_fd = -1, r;
-        struct stat st;
 
         r = parse_options(argc, argv, &o);
         if (r != 0)
                 return r < 0 ? 1 : 0;
 
         /* Everything that can be checked cheaply, before the file system is built. */
-        t.sb.version = 1;
-        t.sb.hash_type = 1;
-        if (verity_algorithm_arg(o.tree.algorithm ? o.tree.algorithm : "sha256", t.sb.algorithm) < 0)
-                return 1;
-        t.sb.data_block_size = o.tree.data_block_size ? (uint32_t) o.tree.data_block_size : 4096;
-        t.sb.hash_block_size = o.tree.hash_block_size ? (uint32_t) o.tree.hash_block_size : 4096;
-        if (!verity_block_size_valid(o.tree.data_block_size ? o.tree.data_block_size : 4096) ||
-            !verity_block_size_valid(o.tree.hash_block_size ? o.tree.hash_block_size : 4096))
-                return log_error("image: %s", keel_strerror(KEEL_E_VERITY_BAD_BLOCK_SIZE)), 1;
-        if (o.tree.salt && verity_salt_arg(o.tree.salt, t.sb.salt, &t.sb.salt_size) < 0)
+        if (root_image_tree_init("image", &o.tree, &t) < 0)
                 return 1;
         if (!o.roothash_only) {
                 if (esp_size_auto(&o, &l.esp_size) < 0)
@@ -576,34 +477,12 @@ int image_main(int argc, char **argv) {
                         return 1;
         }
 
-        fs_fd = temp_file_near(o.output, "root", &fs_path);
-        if (fs_fd < 0)
-                return 1;
-        r = build_file_system(&o, fs_path);
-        if (r < 0)
-                goto out;
-        /* The tool wrote a new file under the same name. */
-        close(fs_fd);
-        fs_fd = open(fs_path, O_RDWR | O_CLOEXEC);
-        if (fs_fd < 0 || fstat(fs_fd, &st) < 0) {
-                r = log_errno(errno, "cannot open the file system image %s", fs_path);
+        fs_fd = root_image_build(o.root_dir, o.fs, o.output, o.tree.salt != NULL, &t, &fs_path);
+        if (fs_fd < 0) {
+                r = -1;
                 goto out;
         }
-        l.data_size = ((uint64_t) st.st_size + t.sb.data_block_size - 1) / t.sb.data_block_size * t.sb.data_block_size;
-        if (l.data_size == 0) {
-                r = log_error("the file system image is empty");
-                goto out;
-        }
-        if (l.data_size != (uint64_t) st.st_size && ftruncate(fs_fd, (off_t) l.data_size) < 0) {
-                r = log_errno(errno, "cannot pad %s", fs_path);
-                goto out;
-        }
-        if (!o.tree.salt && (r = derive_salt(fs_fd, fs_path, l.data_size, &t.sb)) < 0)
-                goto out;
-        derive_uuid("keel image verity uuid\n", t.sb.salt, t.sb.salt_size, t.sb.uuid);
-        t.sb.data_blocks = l.data_size / t.sb.data_block_size;
-        t.data_fd = fs_fd;
-        t.data_name = o.root_dir;
+        l.data_size = t.sb.data_blocks * t.sb.data_block_size;
         t.threads = (unsigned) o.tree.threads;
 
         l.esp_start = MIB;
@@ -616,7 +495,7 @@ int image_main(int argc, char **argv) {
         l.total = align_mib(l.hash_start + l.hash_size) + MIB;
 
         if (o.roothash_only) {
-                hash_fd = temp_file_near(NULL, "hash", &hash_path);
+                hash_fd = root_image_temp_file(NULL, "hash", &hash_path);
                 if (hash_fd < 0) {
                         r = -1;
                         goto out;
@@ -650,7 +529,7 @@ int image_main(int argc, char **argv) {
                 goto out;
         if ((r = write_partition_table(out.temp_path, &l, o.arch, o.usr, root, t.geometry.digest_size)) < 0)
                 goto out;
-        if ((esp_fd = temp_file_near(o.output, "esp", &esp_path)) < 0) {
+        if ((esp_fd = root_image_temp_file(o.output, "esp", &esp_path)) < 0) {
                 r = -1;
                 goto out;
         }
