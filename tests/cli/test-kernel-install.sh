@@ -248,9 +248,10 @@ check "sbverify --cert refuses it with another certificate" bash -c "! sbverify 
 check ".pcrpkey: the public key" bash -c "cmp -s <(section '$U' .pcrpkey) '$T/pcr-public.pem'"
 check ".pcrsig: a signed policy (JSON with the sha256 bank)" bash -c "section '$U' .pcrsig | grep -q '\"sha256\"'"
 check ".pcrsig: PCR_BANKS and SIGN_INITRD_PCRS = keel pcr sign --bank --sign-initrd-pcrs of the UKI" python3 -c '
-import json, subprocess, sys
-sig = json.loads(subprocess.run(["objcopy", "-O", "binary", "--only-section=.pcrsig", sys.argv[1], "/dev/stdout"],
-                                capture_output=True, check=True).stdout.rstrip(b"\0"))
+import json, subprocess, sys, tempfile
+with tempfile.NamedTemporaryFile() as f:  # objcopy renames onto its output: never name /dev/stdout
+    subprocess.run(["objcopy", "-O", "binary", "--only-section=.pcrsig", sys.argv[1], f.name], check=True)
+    sig = json.loads(open(f.name, "rb").read().rstrip(b"\0"))
 want = json.loads(subprocess.run([sys.argv[2], "pcr", "sign", sys.argv[1], "--private-key", sys.argv[3], "--bank",
                                   "sha256,sha384", "--sign-initrd-pcrs"], capture_output=True, check=True).stdout)
 sys.exit(not (sig == want and list(sig) == ["sha256", "sha384"] and sig["sha256"][-1]["ref"] == "initrd"))' \

@@ -235,7 +235,7 @@ tpm_boot() {
         TPMS+=("$dir")
         TPM_DEVICE="swtpm:host=127.0.0.1,port=$port"
         TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port" python3 - "$T/uki.efi" "$@" <<'EOF'
-import hashlib, subprocess, sys
+import hashlib, subprocess, sys, tempfile
 uki, words = sys.argv[1], sys.argv[2:]
 caps = subprocess.run(["tpm2_getcap", "pcrs"], capture_output=True, text=True, check=True).stdout
 banks = [l.split(":")[0].strip(" -") for l in caps.splitlines() if "11," in l]
@@ -243,8 +243,9 @@ def extend(data):
     spec = ",".join("%s=%s" % (b, hashlib.new(b, data).hexdigest()) for b in banks)
     subprocess.run(["tpm2_pcrextend", "11:" + spec], check=True)
 for name in (".linux", ".osrel", ".cmdline", ".initrd", ".pcrpkey"):  # the stub's order
-    data = subprocess.run(["objcopy", "-O", "binary", "--only-section=" + name, uki, "/dev/stdout"],
-                          capture_output=True, check=True).stdout
+    with tempfile.NamedTemporaryFile() as f:  # objcopy renames onto its output: never name /dev/stdout
+        subprocess.run(["objcopy", "-O", "binary", "--only-section=" + name, uki, f.name], check=True)
+        data = open(f.name, "rb").read()
     if data:
         extend(name.encode() + b"\0")
         extend(data)
