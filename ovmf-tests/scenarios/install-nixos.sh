@@ -17,6 +17,10 @@
 #   F. generation 5 with a kernel of its own, whose content file on the ESP
 #      is then altered by one byte: its stub refuses it, the loader falls
 #      back and generation 3 boots.
+#   G. an extra file and an extra entry (--extra-file/--extra-entry, the
+#      module's extraFiles/extraEntries): a signed EFI tool and the Type #1
+#      entry that starts it; as loader.conf's default it starts under Secure
+#      Boot; a re-install without them removes both.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../loader-lib.sh"
 source "$(dirname "$0")/../sb-lib.sh"
