@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,6 +16,7 @@
 #include "host-tools/core/log.h"
 #include "common/error.h"
 #include "common/pe.h"
+#include "common/sha256.h"
 
 static int open_regular(const char *path, struct stat *st) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -386,4 +388,84 @@ bool read_sysfs_u64(const char *dir, const char *name, uint64_t *ret) {
         errno = 0;
         *ret = strtoull(buf, &end, 10);
         return errno == 0 && end != buf && (*end == '\n' || *end == 0);
+}
+
+int fsync_path(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r, e;
+
+        if (fd < 0)
+                return -1;
+        r = fsync(fd);
+        e = errno;
+        close(fd);
+        errno = e;
+        return r < 0 ? -1 : 0;
+}
+
+int dir_empty_or_missing(const char *dir, bool *ret_empty) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        *ret_empty = true;
+        if (!d)
+                return errno == ENOENT ? 0 : log_errno(errno, "cannot open %s", dir);
+        while (*ret_empty && (de = readdir(d)))
+                *ret_empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+        closedir(d);
+        return 0;
+}
+
+int mkdir_parents_below(const char *root, const char *relative, mode_t mode) {
+        size_t root_len = strlen(root), rel_len = strlen(relative);
+        char *p = malloc(root_len + rel_len + 1);
+        int r = 0;
+
+        if (!p)
+                return log_error("out of memory");
+        memcpy(p, root, root_len);
+        memcpy(p + root_len, relative, rel_len + 1);
+        for (char *slash = p + root_len + 1; r == 0 && (slash = strchr(slash, '/')); slash++) {
+                struct stat st;
+                *slash = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        r = log_errno(errno, "cannot create %s", p);
+                else if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+                        r = log_error("%s: not a directory", p);
+                *slash = '/';
+        }
+        free(p);
+        return r;
+}
+
+int file_sha256(const char *path, uint8_t ret_digest[32], uint64_t *ret_size) {
+        enum { CHUNK = 1 << 20 };
+        struct sha256_ctx ctx;
+        struct stat st;
+        uint8_t *buf;
+        ssize_t got;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return log_errno(errno, "cannot open %s", path);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return log_error("%s is not a regular file", path);
+        }
+        buf = malloc(CHUNK);
+        if (!buf) {
+                close(fd);
+                return log_error("out of memory");
+        }
+        sha256_init(&ctx);
+        *ret_size = 0;
+        while ((got = read(fd, buf, CHUNK)) > 0) {
+                sha256_update(&ctx, buf, (size_t) got);
+                *ret_size += (uint64_t) got;
+        }
+        if (got < 0)
+                r = log_errno(errno, "cannot read %s", path);
+        sha256_final(&ctx, ret_digest);
+        free(buf);
+        close(fd);
+        return r;
 }

@@ -80,3 +80,21 @@ bool atomic_file_temporary_of(const char *name, char *ret_final, size_t final_si
 
 /* Writes a whole buffer to path atomically. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+/* fsync() of a file or directory by path. Quiet: -1 with errno set, for the
+ * caller's message. */
+int fsync_path(const char *path);
+
+/* Whether dir is missing or holds nothing but "." and "..": *ret_empty.
+ * Logs and returns -1 when it cannot be read. */
+int dir_empty_or_missing(const char *dir, bool *ret_empty);
+
+/* mkdir -p of the directories of root + relative before its last
+ * component: every '/' after relative's first byte ends one (so relative
+ * "/a/b/f" makes root/a and root/a/b; root itself must exist), with mode
+ * (minus the umask). Logs and returns -1 when one cannot be made or is not
+ * a directory. */
+int mkdir_parents_below(const char *root, const char *relative, mode_t mode);
+
+/* SHA-256 and size of a regular file. Logs and returns -1 on failure. */
+int file_sha256(const char *path, uint8_t ret_digest[32], uint64_t *ret_size);

@@ -70,40 +70,6 @@ int extras_add_option(struct extras *x, const char *argument, bool entry) {
         return 0;
 }
 
-/* SHA-256 and size of a regular file. */
-static int digest_file(const char *path, uint8_t ret[32], uint64_t *ret_size) {
-        enum { CHUNK = 1 << 20 };
-        struct sha256_ctx ctx;
-        struct stat st;
-        uint8_t *buf;
-        ssize_t got;
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-        if (fd < 0)
-                return log_errno(errno, "cannot open %s", path);
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                return log_error("%s is not a regular file", path);
-        }
-        buf = malloc(CHUNK);
-        if (!buf) {
-                close(fd);
-                return log_error("out of memory");
-        }
-        sha256_init(&ctx);
-        *ret_size = 0;
-        while ((got = read(fd, buf, CHUNK)) > 0) {
-                sha256_update(&ctx, buf, (size_t) got);
-                *ret_size += (uint64_t) got;
-        }
-        if (got < 0)
-                r = log_errno(errno, "cannot read %s", path);
-        sha256_final(&ctx, ret);
-        free(buf);
-        close(fd);
-        return r;
-}
-
 struct entry_check {
         unsigned line;
         char what[128];
@@ -187,7 +153,7 @@ static int plan_item(struct extra_item *it, struct esp_writer *esp) {
                         return log_error("install: --extra-entry %s: %s: %s", name, it->source, why);
                 it->size = size;
                 sha256(it->entry_text, size, it->sha256);
-        } else if (digest_file(it->source, it->sha256, &it->size) < 0)
+        } else if (file_sha256(it->source, it->sha256, &it->size) < 0)
                 return -1;
         it->unchanged = esp_writer_same(esp, it->dest, it->entry_text, it->source, it->size);
         return 0;
@@ -371,7 +337,7 @@ static int collect_one(struct extras *x, struct esp_writer *esp, size_t index,
                 free(full);
                 return remove_empty_parents(esp, rel);
         }
-        if (!S_ISREG(st.st_mode) || !inside_root(esp, full) || digest_file(full, digest, &size) < 0) {
+        if (!S_ISREG(st.st_mode) || !inside_root(esp, full) || file_sha256(full, digest, &size) < 0) {
                 log_warning("%s is no regular file on the ESP keel can read; left in place", rel);
                 free(full);
                 return 0;

@@ -1026,13 +1026,7 @@ static int make_parents(const char *dir) {
         memcpy(path, dir, len + 1);
         while (len > 1 && path[len - 1] == '/')
                 path[--len] = '\0';
-        for (char *p = path + 1; (p = strchr(p, '/')); p++) {
-                *p = '\0';
-                if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                        return log_errno(errno, "install: cannot create %s", path);
-                *p = '/';
-        }
-        return 0;
+        return mkdir_parents_below("", path, 0700);
 }
 
 /* --keys-dir: a complete set, made first with --create-keys when there is

@@ -215,26 +215,13 @@ static void remove_set(const char *dir, const struct key_set keys[_KEY_MAX]) {
 
 /* DIR may not hold anything yet: keys are never overwritten. */
 static int check_target(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
+        bool empty;
 
-        if (!d)
-                return errno == ENOENT ? 0 : log_errno(errno, "cannot open %s", dir);
-        while ((e = readdir(d)))
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-                        closedir(d);
-                        return log_error("%s already exists and is not empty; keys are never overwritten", dir);
-                }
-        closedir(d);
+        if (dir_empty_or_missing(dir, &empty) < 0)
+                return -1;
+        if (!empty)
+                return log_error("%s already exists and is not empty; keys are never overwritten", dir);
         return 0;
-}
-
-static void fsync_path(const char *path) {
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd >= 0) {
-                fsync(fd);
-                close(fd);
-        }
 }
 
 static void free_set(struct key_set keys[_KEY_MAX]) {
@@ -311,7 +298,7 @@ static int create(const char *dir, const char *cn) {
                 remove_set(temp, keys);
                 goto err_free;
         }
-        fsync_path(temp);
+        (void) fsync_path(temp);
         /* rename() replaces an empty directory, never a full one. */
         if (rename(temp, dir) < 0) {
                 if (errno == ENOTEMPTY || errno == EEXIST)
@@ -322,7 +309,7 @@ static int create(const char *dir, const char *cn) {
                 goto err_free;
         }
         snprintf(parent, sizeof(parent), "%s", dir);
-        fsync_path(dirname(parent));
+        (void) fsync_path(dirname(parent));
         r = 0;
 err_free:
         free_set(keys);

@@ -126,17 +126,12 @@ out:
 /* --prepare writes into a new or empty directory: no signature of an
  * earlier round can be taken for one of this one. */
 static int check_empty(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
+        bool empty;
 
-        if (!d)
-                return errno == ENOENT ? 0 : log_errno(errno, "cannot open %s", dir);
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
-                        closedir(d);
-                        return log_error("%s is not empty: --prepare writes into a new directory", dir);
-                }
-        closedir(d);
+        if (dir_empty_or_missing(dir, &empty) < 0)
+                return -1;
+        if (!empty)
+                return log_error("%s is not empty: --prepare writes into a new directory", dir);
         return 0;
 }
 

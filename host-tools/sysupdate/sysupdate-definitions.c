@@ -166,29 +166,13 @@ static const char dropin_text[] =
         "Requires=boot-complete.target\n"
         "After=boot-complete.target\n";
 
-static int make_dir(const char *path) {
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                return log_errno(errno, "cannot create %s", path);
-        return 0;
-}
-
+/* top/sub and the directories on the way (top exists: main checked it),
+ * all before the first file is written. */
 static int make_dirs(const char *top, const char *sub) {
-        char path[4096];
-        const char *p = sub;
+        char relative[256];
 
-        if (make_dir(top) < 0)
-                return -1;
-        for (;;) {
-                const char *slash = strchr(p, '/');
-                if (snprintf(path, sizeof(path), "%s/%.*s", top, slash ? (int) (slash - sub) : (int) strlen(sub), sub) >=
-                    (int) sizeof(path))
-                        return log_error("%s: path too long", top);
-                if (make_dir(path) < 0)
-                        return -1;
-                if (!slash)
-                        return 0;
-                p = slash + 1;
-        }
+        snprintf(relative, sizeof(relative), "/%s/", sub);
+        return mkdir_parents_below(top, relative, 0755);
 }
 
 static int write_text(const char *dir, const char *sub, const char *name, const char *text) {

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "common/error.h"
 #include "common/osrel.h"
@@ -246,40 +245,6 @@ static int uki_os_release(const struct source_options *o, char **ret) {
         return 0;
 }
 
-static int sha256_file(const char *path, char ret_hex[65]) {
-        struct input_file in;
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        uint8_t buf[1 << 16], digest[32];
-        int r = 0;
-
-        if (!ctx)
-                return log_error("out of memory");
-        if (input_file_open(path, &in) < 0) {
-                EVP_MD_CTX_free(ctx);
-                return -1;
-        }
-        if (!EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL))
-                r = log_error("cannot compute SHA-256");
-        while (r == 0) {
-                ssize_t n = read(in.fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        r = log_errno(errno, "cannot read %s", path);
-                if (n <= 0)
-                        break;
-                if (!EVP_DigestUpdate(ctx, buf, (size_t) n))
-                        r = log_error("cannot compute SHA-256");
-        }
-        if (r == 0 && !EVP_DigestFinal_ex(ctx, digest, NULL))
-                r = log_error("cannot compute SHA-256");
-        if (r == 0)
-                verity_hex_encode(digest, sizeof(digest), ret_hex);
-        input_file_close(&in);
-        EVP_MD_CTX_free(ctx);
-        return r;
-}
-
 static bool listed_file(const struct dirent *d) {
         return d->d_name[0] != '.' && strcmp(d->d_name, "SHA256SUMS") != 0 && strcmp(d->d_name, "SHA256SUMS.gpg") != 0;
 }
@@ -292,6 +257,8 @@ static int write_sums(const struct source_options *o, struct source_build *b) {
         /* The artefacts' names in order: NAME_V.efi, .root.raw, .verity.raw. */
         static const enum artefact by_name[N_ARTEFACTS] = { ART_UKI, ART_ROOT, ART_VERITY };
         char hex[65], line[600];
+        uint8_t digest[32];
+        uint64_t size;
         int n, r = 0;
 
         n = scandir(o->output, &list, NULL, alphasort);
@@ -332,8 +299,9 @@ static int write_sums(const struct source_options *o, struct source_build *b) {
                         r = log_error("%s: a file name with a line break or backslash cannot be listed", o->output);
                         break;
                 }
-                if ((r = sha256_file(path, hex)) < 0)
+                if ((r = file_sha256(path, digest, &size)) < 0)
                         break;
+                verity_hex_encode(digest, sizeof(digest), hex);
                 snprintf(line, sizeof(line), "%s  %s\n", hex, name);
                 r = atomic_file_write(&out, line, strlen(line));
         }
@@ -375,19 +343,6 @@ static int sign_sums(const struct source_options *o, struct source_build *b) {
         argv[n++] = b->sums_temp;
         argv[n] = NULL;
         return image_tool_run(argv, NULL);
-}
-
-/* Quiet: -1 with errno set, for the caller's message. */
-static int fsync_path(const char *path) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r, e;
-
-        if (fd < 0)
-                return -1;
-        r = fsync(fd);
-        e = errno;
-        close(fd);
-        errno = e;
-        return r < 0 ? -1 : 0;
 }
 
 /* The artefacts first, then the manifest and its signature: until both of

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "host-tools/uki/thin-content.h"
+#include "host-tools/core/fileio.h"
 #include "host-tools/core/log.h"
 #include "host-tools/entries/esp.h"
 #include "common/error.h"
@@ -360,36 +361,6 @@ int thin_content_verify_source(const char *path, const struct thin_ref *ref) {
         return 0;
 }
 
-/* mkdir -p of the directories of ref->path below root (which must exist). */
-static int make_parent_dirs(const char *root, const char *relative) {
-        size_t root_len = strlen(root), rel_len = strlen(relative);
-        char *p = malloc(root_len + rel_len + 1);
-
-        if (!p)
-                return log_error("out of memory");
-        memcpy(p, root, root_len);
-        memcpy(p + root_len, relative, rel_len + 1);
-        /* Each '/' after the root ends a directory name; the last component is the file. */
-        for (char *slash = p + root_len + 1; (slash = strchr(slash, '/')); slash++) {
-                struct stat st;
-                *slash = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-                        int e = errno;
-                        log_errno(e, "cannot create %s", p);
-                        free(p);
-                        return -1;
-                }
-                if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        log_error("%s: not a directory", p);
-                        free(p);
-                        return -1;
-                }
-                *slash = '/';
-        }
-        free(p);
-        return 0;
-}
-
 static void observe_sha256(void *ctx, const void *data, size_t size) {
         EVP_DigestUpdate(ctx, data, size);
 }
@@ -427,7 +398,7 @@ int thin_content_store(const char *volume_root, const char *source_path, const s
                 return log_error("%s: not a directory", volume_root);
         if (asprintf(&dest, "%s%s", volume_root, ref->path) < 0)
                 return log_error("out of memory");
-        if (make_parent_dirs(volume_root, ref->path) < 0)
+        if (mkdir_parents_below(volume_root, ref->path, 0755) < 0)
                 goto out;
         if (already_stored(dest, ref)) {
                 r = 0;
