@@ -172,37 +172,46 @@ static int osrel_expect(const char *what, const char *text, size_t len, const ch
         return 1;
 }
 
-/* The tree's os-release is what the booted system reports as %A; a tree
- * without IMAGE_VERSION=V would leave the booted version unprotected. */
-static int check_tree_os_release(const struct source_options *o) {
+/* The tree's os-release file, as the booted system finds it:
+ * usr/lib/os-release, else etc/os-release; a symbolic link may point out
+ * of the tree (to the host's), so only a regular file counts. NULL when
+ * neither is one. */
+static const char *tree_os_release(const struct source_options *o, char ret_path[4096]) {
         static const char *const candidates[] = { "usr/lib/os-release", "etc/os-release" };
 
         for (size_t i = 0; i < 2; i++) {
-                char path[4096], what[4200];
-                uint8_t *data;
-                size_t size;
                 struct stat st;
-                int r;
 
-                snprintf(path, sizeof(path), "%s/%s", o->root_dir, candidates[i]);
-                /* A symbolic link may point out of the tree (to the host's). */
-                if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                if (read_file(path, 1 << 20, &data, &size) < 0)
-                        return -1;
-                snprintf(what, sizeof(what), "the tree's %s", candidates[i]);
-                r = osrel_expect(what, (const char *) data, size, "IMAGE_VERSION", o->version);
-                if (r == 0)
-                        r = log_error("the tree's %s has no IMAGE_VERSION=%s (ProtectVersion=%%A needs it)",
-                                      candidates[i], o->version);
-                if (r > 0)
-                        r = osrel_expect(what, (const char *) data, size, "IMAGE_ID", o->name);
-                free(data);
-                return r < 0 ? -1 : 0;
+                snprintf(ret_path, 4096, "%s/%s", o->root_dir, candidates[i]);
+                if (lstat(ret_path, &st) == 0 && S_ISREG(st.st_mode))
+                        return candidates[i];
         }
-        return log_error("--root %s has no usr/lib/os-release or etc/os-release file (ProtectVersion=%%A needs "
-                         "IMAGE_VERSION=%s there)",
-                         o->root_dir, o->version);
+        return NULL;
+}
+
+/* The tree's os-release is what the booted system reports as %A; a tree
+ * without IMAGE_VERSION=V would leave the booted version unprotected. */
+static int check_tree_os_release(const struct source_options *o) {
+        char path[4096], what[4200];
+        const char *name = tree_os_release(o, path);
+        uint8_t *data;
+        size_t size;
+        int r;
+
+        if (!name)
+                return log_error("--root %s has no usr/lib/os-release or etc/os-release file (ProtectVersion=%%A needs "
+                                 "IMAGE_VERSION=%s there)",
+                                 o->root_dir, o->version);
+        if (read_file(path, 1 << 20, &data, &size) < 0)
+                return -1;
+        snprintf(what, sizeof(what), "the tree's %s", name);
+        r = osrel_expect(what, (const char *) data, size, "IMAGE_VERSION", o->version);
+        if (r == 0)
+                r = log_error("the tree's %s has no IMAGE_VERSION=%s (ProtectVersion=%%A needs it)", name, o->version);
+        if (r > 0)
+                r = osrel_expect(what, (const char *) data, size, "IMAGE_ID", o->name);
+        free(data);
+        return r < 0 ? -1 : 0;
 }
 
 /* The UKI's .osrel: --os-release (else the tree's), IMAGE_ID and
@@ -217,9 +226,7 @@ static int uki_os_release(const struct source_options *o, char **ret) {
                         return -1;
         } else {
                 char path[4096];
-                struct stat st;
-                snprintf(path, sizeof(path), "%s/usr/lib/os-release", o->root_dir);
-                if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                if (!tree_os_release(o, path))
                         snprintf(path, sizeof(path), "%s/etc/os-release", o->root_dir);
                 if (read_file(path, 1 << 20, (uint8_t **) &text, &size) < 0)
                         return -1;
