@@ -165,6 +165,12 @@ refused() {
         expect_error_saying "$name" "" "$text" install_ --esp "$T/esp-r" "$@"
         [ "$(snapshot "$T/esp-r")" = "$before" ] || fail "$name: the ESP changed"
 }
+# edit_manifest STATEMENT: the variant's manifest as j, changed by the Python
+# STATEMENT and written back.
+edit_manifest() {
+        python3 -c 'import json, sys
+j = json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(j, open(sys.argv[1], "w"))' "$V/manifest.json" "$1"
+}
 first_pcr_sig() { ls "$V"/*-pcr.sig | head -n 1; }
 first_db_sig() { ls "$V"/*-db.sig | tail -n 1; }
 
@@ -203,25 +209,13 @@ refused "a generation --prepare did not see" "did not request" "${OPTS[@]}" --jo
 variant banks
 refused "other PCR banks than prepared for" "matches nothing this run signs" "${OPTS[@]}" --pcr-banks sha256 --join "$V" $GENS
 variant hostile
-python3 - "$V/manifest.json" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1])); j["requests"][0]["signature"] = "../../../etc/passwd.sig"
-json.dump(j, open(sys.argv[1], "w"))
-EOF
+edit_manifest 'j["requests"][0]["signature"] = "../../../etc/passwd.sig"'
 refused "a manifest naming a file outside the directory" "file name starts with '.'" "${OPTS[@]}" --join "$V" $GENS
 variant subdir
-python3 - "$V/manifest.json" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1])); j["requests"][0]["signature"] = "x/../../0001-db.sig"
-json.dump(j, open(sys.argv[1], "w"))
-EOF
+edit_manifest 'j["requests"][0]["signature"] = "x/../../0001-db.sig"'
 refused "a manifest naming a file in another directory" "file name has a character other than" "${OPTS[@]}" --join "$V" $GENS
 variant twice
-python3 - "$V/manifest.json" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1])); j["requests"].append(dict(j["requests"][0]))
-json.dump(j, open(sys.argv[1], "w"))
-EOF
+edit_manifest 'j["requests"].append(dict(j["requests"][0]))'
 refused "a manifest with a request twice" "the same digest is requested twice" "${OPTS[@]}" --join "$V" $GENS
 variant garbage
 printf '{"format":"keel-signing-requests-1","requests":[' >"$V/manifest.json"
